@@ -1,0 +1,29 @@
+# Two commands do everything: `make serve` and `make test`.
+# Each creates the virtual environment in .venv first if it is missing.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: serve test validate build clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+serve: $(VENV)/.installed
+	$(PY) -m loader serve
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+validate: $(VENV)/.installed
+	$(PY) -m loader validate
+
+build: $(VENV)/.installed
+	$(PY) -m loader build
+
+clean:
+	rm -rf $(VENV) events.db *.egg-info .pytest_cache

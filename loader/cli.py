@@ -1,0 +1,71 @@
+"""The command line: a thin layer over validate, build and serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import DEFAULT_DB, build as build_database
+from .serve import serve as serve_database
+from .sources import DEFAULT_SOURCES, display_path, validate as validate_sources
+
+sources_option = click.option(
+    "--sources",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_SOURCES,
+    show_default="sources/",
+    help="Directory of YAML records.",
+)
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DB,
+    show_default="events.db",
+    help="SQLite database to write.",
+)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="event-store")
+def cli() -> None:
+    """Build and publish the event store: curated YAML records in sources/
+    become a SQLite database served with Datasette."""
+
+
+@cli.command()
+@sources_option
+def validate(sources: Path) -> None:
+    """Check every record without writing anything.
+
+    Lists every problem as FILE:LINE: RECORD: FIELD: MESSAGE and exits 1,
+    or prints a one-line summary and exits 0.
+    """
+    dataset = validate_sources(sources)
+    click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
+
+
+@cli.command()
+@sources_option
+@db_option
+def build(sources: Path, db: Path) -> None:
+    """Validate the records, then write the database.
+
+    The database is replaced in one step once the new one is complete; if
+    anything fails, the previous file is left exactly as it was.
+    """
+    dataset = build_database(sources, db)
+    click.echo(f"Wrote {display_path(db)}: {dataset.summary()}")
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--port", type=int, default=8001, show_default=True, help="Port on 127.0.0.1.")
+def serve(sources: Path, db: Path, port: int) -> None:
+    """Serve the database with Datasette on http://127.0.0.1:PORT.
+
+    Builds the database first when it is missing or older than the sources.
+    """
+    serve_database(db, sources, port)
