@@ -141,7 +141,7 @@ CREATE TABLE events (
     notes TEXT,
     CONSTRAINT "place_id: an event with no place must say why in notes"
         CHECK (place_id IS NOT NULL OR trim(notes) <> ''),
-    CONSTRAINT "end_date: must not be before start_date" CHECK (end_date >= start_date),
+    CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
     CONSTRAINT "end_date: a week-precision span runs from two to fourteen days"
         CHECK (date_precision <> 'week'
                OR julianday(end_date) - julianday(start_date) BETWEEN 1 AND 13),

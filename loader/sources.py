@@ -83,6 +83,9 @@ class Record:
     line: int
     label: str  # how messages name the record: its id, or where it sits
     lines: dict[str, int] = field(default_factory=dict)
+    # Fields left out of values because they are of the wrong type: the
+    # schema's rules about them would only repeat that problem.
+    mistyped: set[str] = field(default_factory=set)
 
     def line_of(self, column: str) -> int:
         return self.lines.get(column, self.line)
@@ -285,7 +288,6 @@ def _records(
     record = Record(table.name, dict(implied), path, item.lc.line + 1, label)
     nested = NESTED.get(table.name, {})
     children: list[tuple[str, Any]] = []
-    mistyped: set[str] = set()
     for key, value in item.items():
         line = item.lc.key(key)[0] + 1
         key_name = str(key)
@@ -296,7 +298,7 @@ def _records(
             column = table.columns[key_name]
             if error := _type_problem(column.type, column.json, value):
                 problems.append(Problem(path, line, label, key_name, error))
-                mistyped.add(key_name)
+                record.mistyped.add(key_name)
             elif value is not None:
                 record.values[key_name] = _plain(value)
         elif key_name in nested:
@@ -308,7 +310,7 @@ def _records(
         if (
             column.required
             and record.values.get(column.name) is None
-            and column.name not in mistyped
+            and column.name not in record.mistyped
             and column.name not in implied
         ):
             problems.append(record.problem(column.name, "is required"))
@@ -451,6 +453,8 @@ def _refusals(db: sqlite_utils.Database, table: Table, record: Record, error: sq
     )
     values = [record.values.get(c.name) for c in given]
     for check in table.checks:
+        if any(re.search(rf"\b{column}\b", check.expression) for column in record.mistyped):
+            continue
         broken = db.execute(f"SELECT NOT ({check.expression}) FROM (SELECT {row})", values).fetchone()[0]
         if broken:
             problems.append(record.problem(check.field, check.message))

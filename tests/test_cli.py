@@ -1,0 +1,76 @@
+"""The command line, through click's CliRunner and once as a real process."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from loader import __version__
+from loader.cli import cli
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["build"], ["serve"]])
+def test_help_on_everything(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_validate_prints_a_one_line_summary(sources: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", "--sources", str(sources)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("\n") == 1
+    assert "is valid: " in result.output and "2 events" in result.output
+
+
+def test_validate_lists_problems_and_exits_1(sources: Path) -> None:
+    paris = sources / "events" / "paris.yml"
+    paris.write_text(paris.read_text().replace("place_id: paris", "place_id: pariss"))
+    result = CliRunner().invoke(cli, ["validate", "--sources", str(sources)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[-1] == "Error: 1 problem in 1 file; nothing was written."
+    assert ": 2025-08-19-paris-shaibani-dermer: place_id: 'pariss' is not a known places id (did you mean 'paris'?)" in lines[0]
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_missing_sources_directory(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", "--sources", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "no such directory of sources" in result.output
+
+
+def test_build_then_validate_writes_nothing(sources: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "out.db"
+    result = CliRunner().invoke(cli, ["build", "--sources", str(sources), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Wrote ")
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM events").fetchone()[0] == 2
+    before = sorted(tmp_path.rglob("*"))
+    CliRunner().invoke(cli, ["validate", "--sources", str(sources)])
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_python_dash_m_runs_without_traceback(sources: Path, tmp_path: Path) -> None:
+    bad = sources / "events" / "bad.yml"
+    bad.write_text("events:\n  - id: x\n    start_date: 2025-02-30\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "loader", "build", "--sources", str(sources), "--db", str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{bad}:3: x: start_date: must be a real calendar date written YYYY-MM-DD" in result.stderr
+    assert not (tmp_path / "x.db").exists()

@@ -1,0 +1,47 @@
+"""What the loader learns from schema.sql."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from loader.schema import SCHEMA_PATH, read_schema, split_schema
+
+
+def test_every_named_check_is_found() -> None:
+    schema = read_schema()
+    tables_sql = schema.tables_sql
+    declared = re.findall(r'CONSTRAINT "(\w+): ([^"]+)"', tables_sql)
+    found = [(c.field, c.message) for t in schema.tables.values() for c in t.checks]
+    assert sorted(found) == sorted(declared)
+    assert len(found) > 40
+
+
+def test_check_fields_are_columns_of_their_table() -> None:
+    for table in read_schema().tables.values():
+        for check in table.checks:
+            assert check.field in table.columns, f"{table.name}: {check.field}"
+
+
+def test_columns_types_keys_and_references() -> None:
+    tables = read_schema().tables
+    events = tables["events"]
+    assert events.primary_key == ("id",)
+    assert events.columns["title"].required and not events.columns["notes"].required
+    assert not events.columns["status"].required  # it has a default
+    assert {(fk.column, fk.table) for fk in events.foreign_keys} == {("event_type", "event_types"), ("place_id", "places")}
+    assert tables["places"].columns["aliases"].json
+    assert tables["places"].columns["latitude"].type == "REAL"
+    assert tables["event_actors"].primary_key == ("event_id", "actor_id", "role")
+
+
+def test_tables_are_strict() -> None:
+    sql = SCHEMA_PATH.read_text()
+    assert len(re.findall(r"^\) STRICT;", sql, re.MULTILINE)) == len(read_schema().tables)
+
+
+def test_schema_without_marker_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="@after-load"):
+        split_schema("CREATE TABLE t (x TEXT);")

@@ -1,0 +1,75 @@
+"""serve: rebuild only when needed, then a real Datasette on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from loader.build import build
+from loader.serve import is_stale
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_missing_database_is_stale(sources: Path, tmp_path: Path) -> None:
+    assert is_stale(tmp_path / "events.db", sources)
+
+
+def test_fresh_database_is_not_stale_until_a_source_changes(sources: Path, tmp_path: Path) -> None:
+    for path in [sources, *sources.rglob("*")]:
+        age(path, 60)
+    db_path = tmp_path / "events.db"
+    build(sources, db_path)
+    assert not is_stale(db_path, sources)
+    (sources / "places.yml").touch()
+    assert is_stale(db_path, sources)
+
+
+def test_deleting_a_source_file_makes_the_database_stale(sources: Path, tmp_path: Path) -> None:
+    for path in [sources, *sources.rglob("*")]:
+        age(path, 60)
+    db_path = tmp_path / "events.db"
+    build(sources, db_path)
+    (sources / "events" / "paris.yml").unlink()
+    assert is_stale(db_path, sources)
+
+
+def test_serve_builds_then_serves_on_loopback(sources: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "events.db"
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db_path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/events/events.json?_shape=array") as response:
+                    rows = json.load(response)
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, "Datasette did not start"
+                time.sleep(0.25)
+        assert db_path.exists()
+        assert sorted(row["id"] for row in rows) == ["2025-07-strikes-on-damascus", "2025-08-19-paris-shaibani-dermer"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

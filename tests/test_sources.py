@@ -1,0 +1,292 @@
+"""Reading and checking records: every bad-input class gets FILE:LINE, record, field and message."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from loader.sources import InvalidSources, Problem, display_path, validate
+
+EVENT = """\
+events:
+  - id: {id}
+    title: A test meeting
+    summary: Officials meet.
+    event_type: {event_type}
+    start_date: {start_date}
+    end_date: {end_date}
+    date_precision: {date_precision}
+    place_id: {place_id}
+    documents:
+      - document_id: {document_id}
+"""
+DEFAULTS = dict(
+    id="2025-09-01-test-meeting",
+    event_type="meeting",
+    start_date="2025-09-01",
+    end_date="2025-09-01",
+    date_precision="day",
+    place_id="paris",
+    document_id="cradle-paris-confirmation",
+)
+
+
+def write(sources: Path, name: str, text: str | bytes) -> Path:
+    path = sources / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def event_file(sources: Path, **changes: str) -> Path:
+    return write(sources, "events/test.yml", EVENT.format(**{**DEFAULTS, **changes}))
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def problems(sources: Path) -> list[Problem]:
+    with pytest.raises(InvalidSources) as excinfo:
+        validate(sources)
+    return excinfo.value.problems
+
+
+def only_problem(sources: Path) -> Problem:
+    found = problems(sources)
+    assert len(found) == 1, "\n".join(map(str, found))
+    return found[0]
+
+
+def test_valid_fixture_loads_every_table(sources: Path) -> None:
+    dataset = validate(sources)
+    counts = dataset.counts()
+    assert counts["events"] == 2
+    assert counts["event_actors"] == 3
+    assert counts["event_documents"] == 3
+    assert counts["claims"] == 2
+    assert counts["places"] == 3
+    assert "5 actors" in dataset.summary()
+
+
+def test_nested_rows_take_the_event_id(sources: Path) -> None:
+    db = validate(sources).db
+    rows = db.execute(
+        "SELECT event_id, actor_id, role FROM event_actors WHERE actor_id = 'tom-barrack'"
+    ).fetchall()
+    assert rows == [("2025-08-19-paris-shaibani-dermer", "tom-barrack", "mediator")]
+    assert db["places"].get("damascus")["aliases"] == '["Dimashq", "دمشق"]'
+
+
+def test_malformed_yaml(sources: Path) -> None:
+    path = write(sources, "broken.yml", "events:\n  - id: x\n    title: [unclosed\n")
+    problem = only_problem(sources)
+    assert problem.path == display_path(path)
+    assert problem.line >= 3
+    assert "YAML syntax error" in problem.message
+
+
+def test_empty_file(sources: Path) -> None:
+    path = write(sources, "empty.yml", "# nothing here yet\n")
+    problem = only_problem(sources)
+    assert (problem.path, problem.line) == (display_path(path), 1)
+    assert "empty" in problem.message
+
+
+def test_non_utf8_file(sources: Path) -> None:
+    path = write(sources, "latin1.yml", b"events:\n  - id: x\n    title: caf\xe9\n")
+    problem = only_problem(sources)
+    assert (problem.path, problem.line) == (display_path(path), 3)
+    assert "not valid UTF-8" in problem.message
+
+
+def test_unknown_field_suggests_the_right_one(sources: Path) -> None:
+    path = event_file(sources)
+    text = path.read_text().replace("    summary:", "    sumary:")
+    path.write_text(text)
+    found = {(p.field, p.message) for p in problems(sources)}
+    assert ("sumary", "unknown field (did you mean 'summary'?)") in found
+    assert ("summary", "is required") in found
+
+
+def test_missing_field(sources: Path) -> None:
+    path = event_file(sources)
+    path.write_text(path.read_text().replace("    title: A test meeting\n", ""))
+    problem = only_problem(sources)
+    assert problem == Problem(display_path(path), 2, DEFAULTS["id"], "title", "is required")
+
+
+def test_wrong_type(sources: Path) -> None:
+    path = write(
+        sources,
+        "places-extra.yml",
+        """\
+        places:
+          - id: golan
+            name: Golan Heights
+            kind: region
+            latitude: north
+            longitude: 35.8
+            geo_precision: representative
+        """,
+    )
+    problem = only_problem(sources)
+    assert problem == Problem(display_path(path), line_of(path, "latitude"), "golan", "latitude", "expected a number, got text")
+
+
+@pytest.mark.parametrize("date", ["2025-02-30", "2025-13-01", "2025-9-1"])
+def test_impossible_date(sources: Path, date: str) -> None:
+    path = event_file(sources, start_date=date)
+    problem = only_problem(sources)
+    assert (problem.line, problem.record, problem.field) == (line_of(path, "start_date"), DEFAULTS["id"], "start_date")
+    assert problem.message == "must be a real calendar date written YYYY-MM-DD"
+
+
+def test_end_before_start(sources: Path) -> None:
+    path = event_file(sources, start_date="2025-09-03", end_date="2025-09-01")
+    problem = only_problem(sources)
+    assert (problem.line, problem.field) == (line_of(path, "end_date"), "end_date")
+    assert problem.message == "must not be before start_date"
+
+
+def test_precision_outside_vocabulary(sources: Path) -> None:
+    path = event_file(sources, date_precision="fortnight")
+    problem = only_problem(sources)
+    assert (problem.line, problem.field) == (line_of(path, "date_precision"), "date_precision")
+    assert problem.message.startswith("must be one of day, week, month, year")
+
+
+def test_precision_must_agree_with_the_span(sources: Path) -> None:
+    path = event_file(sources, date_precision="month", start_date="2025-09-03", end_date="2025-09-30")
+    problem = only_problem(sources)
+    assert (problem.line, problem.field) == (line_of(path, "end_date"), "end_date")
+    assert "month" in problem.message
+
+
+def test_coordinates_out_of_range(sources: Path) -> None:
+    path = write(
+        sources,
+        "places-extra.yml",
+        """\
+        places:
+          - id: nowhere
+            name: Nowhere
+            kind: site
+            latitude: 91.5
+            longitude: 200
+            geo_precision: exact
+        """,
+    )
+    found = problems(sources)
+    assert [(p.line, p.field, p.message) for p in found] == [
+        (line_of(path, "latitude"), "latitude", "must be between -90 and 90"),
+        (line_of(path, "longitude"), "longitude", "must be between -180 and 180"),
+    ]
+
+
+def test_duplicate_id_names_the_first_definition(sources: Path) -> None:
+    path = event_file(sources, id="2025-07-strikes-on-damascus")
+    problem = only_problem(sources)
+    first = sources / "events" / "paris.yml"
+    assert (problem.path, problem.line, problem.field) == (display_path(path), 2, "id")
+    assert problem.message == (
+        f"duplicate events id '2025-07-strikes-on-damascus'; first defined at "
+        f"{display_path(first)}:{line_of(first, 'id: 2025-07-strikes-on-damascus')}"
+    )
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("place_id", "damscus", "'damscus' is not a known places id (did you mean 'damascus'?)"),
+        ("event_type", "meting", "'meting' is not a known event_types code (did you mean 'meeting'?)"),
+        ("document_id", "cradle-paris", "'cradle-paris' is not a known documents id (did you mean 'cradle-paris-confirmation'?)"),
+    ],
+)
+def test_unknown_reference(sources: Path, field: str, value: str, message: str) -> None:
+    path = event_file(sources, **{field: value})
+    problem = only_problem(sources)
+    assert (problem.line, problem.field, problem.message) == (line_of(path, f"{field}: {value}"), field, message)
+
+
+def test_unknown_actor_is_matched_by_alias(sources: Path) -> None:
+    path = event_file(sources)
+    with path.open("a") as f:
+        f.write("    actors:\n      - {actor_id: shibani, role: participant}\n")
+    problem = only_problem(sources)
+    assert problem.record == f"{DEFAULTS['id']} actors[0]"
+    assert problem.line == line_of(path, "actor_id: shibani")
+    assert problem.message == "'shibani' is not a known actors id (did you mean 'asaad-al-shaibani'?)"
+
+
+def test_event_without_a_document(sources: Path) -> None:
+    path = event_file(sources)
+    path.write_text(path.read_text().split("    documents:")[0])
+    problem = only_problem(sources)
+    assert (problem.line, problem.field) == (2, "documents")
+    assert problem.message == "every event needs at least one entry in documents"
+
+
+def test_event_cited_from_another_file_is_not_documentless(sources: Path) -> None:
+    path = event_file(sources)
+    path.write_text(path.read_text().split("    documents:")[0])
+    write(
+        sources,
+        "citations.yml",
+        f"event_documents:\n  - {{event_id: {DEFAULTS['id']}, document_id: newarab-paris-meeting}}\n",
+    )
+    assert validate(sources).counts()["event_documents"] == 4
+
+
+def test_yaml_aliases_and_tags_are_refused(sources: Path) -> None:
+    path = write(sources, "bomb.yml", "a: &a [x, x]\nb: &b [*a, *a]\nc: !!python/object:os.system x\n")
+    found = problems(sources)
+    assert {p.path for p in found} == {display_path(path)}
+    messages = " ".join(p.message for p in found)
+    assert "anchors" in messages and "aliases" in messages and "tags" in messages
+
+
+def test_duplicate_yaml_key(sources: Path) -> None:
+    path = event_file(sources)
+    path.write_text(path.read_text().replace("    summary:", "    title: Again\n    summary:"))
+    problem = only_problem(sources)
+    assert problem.line == line_of(path, "title: Again")
+    assert "duplicate key" in problem.message
+
+
+def test_control_characters_and_overlong_text(sources: Path) -> None:
+    path = event_file(sources)
+    text = path.read_text()
+    text = text.replace("title: A test meeting", 'title: "bell \\a here"')
+    text = text.replace("summary: Officials meet.", "summary: " + "x" * 20_001)
+    path.write_text(text)
+    found = {(p.field, p.message) for p in problems(sources)}
+    assert ("title", "contains the control character U+0007") in found
+    assert ("summary", "is 20,001 characters long; the limit is 20,000") in found
+
+
+def test_every_problem_is_listed_at_once(sources: Path) -> None:
+    first = event_file(sources, start_date="2025-02-30", place_id="nowhere")
+    second = write(sources, "actors-extra.yml", "actors:\n  - id: Bad Id\n    name: Someone\n    kind: wizard\n")
+    found = problems(sources)
+    assert {(p.path, p.field) for p in found} == {
+        (display_path(first), "start_date"),
+        (display_path(first), "place_id"),
+        (display_path(second), "id"),
+        (display_path(second), "kind"),
+    }
+    assert all(str(p).startswith(f"{p.path}:{p.line}: {p.record}: {p.field}: ") for p in found)
+
+
+def test_unknown_section(sources: Path) -> None:
+    path = write(sources, "typo.yml", "evnts: []\n")
+    assert only_problem(sources) == Problem(
+        display_path(path), 1, "-", "evnts", "unknown section (did you mean 'events'?)"
+    )
