@@ -158,9 +158,9 @@ CREATE TABLE event_actors (
     event_id TEXT NOT NULL REFERENCES events(id),
     actor_id TEXT NOT NULL REFERENCES actors(id),
     role TEXT NOT NULL
-        CONSTRAINT "role: must be one of participant, mediator, host, initiator, target, signatory, guarantor, observer, affected"
+        CONSTRAINT "role: must be one of participant, mediator, host, initiator, target, signatory, guarantor, supporter, observer, affected"
         CHECK (role IN ('participant', 'mediator', 'host', 'initiator', 'target', 'signatory',
-                        'guarantor', 'observer', 'affected')),
+                        'guarantor', 'supporter', 'observer', 'affected')),
     note TEXT,
     PRIMARY KEY (event_id, actor_id, role)
 ) STRICT;
