@@ -229,3 +229,227 @@ INSERT INTO actors_fts(actors_fts) VALUES ('rebuild');
 INSERT INTO places_fts(places_fts) VALUES ('rebuild');
 INSERT INTO claims_fts(claims_fts) VALUES ('rebuild');
 INSERT INTO documents_fts(documents_fts) VALUES ('rebuild');
+
+-- Views for publishing ---------------------------------------------------------
+-- Datasette shows these beside the tables. They hold the SQL that the site's
+-- pages, map, feeds and canned queries share, so each rule is written once.
+
+-- Every place with how many events happened there, and what the map and
+-- GeoJSON need.
+CREATE VIEW place_list AS
+SELECT
+    p.rowid,
+    p.id,
+    p.name,
+    p.aliases,
+    p.kind,
+    p.country_code,
+    p.parent_id,
+    coalesce(n.events, 0) AS events,
+    p.latitude,
+    p.longitude,
+    p.geo_precision,
+    p.geonames_id,
+    json_object(
+        'title', p.name,
+        'description', replace(p.kind, '_', ' ') || coalesce(' in ' || p.country_code, '')
+            || ' · ' || coalesce(n.events, 0) || CASE n.events WHEN 1 THEN ' event' ELSE ' events' END,
+        'link', '/events/places/' || p.id
+    ) AS popup,
+    CASE WHEN p.latitude IS NOT NULL THEN
+        json_object('type', 'Point', 'coordinates', json_array(p.longitude, p.latitude))
+    END AS geometry
+FROM places AS p
+LEFT JOIN (SELECT place_id, count(*) AS events FROM events GROUP BY place_id) AS n
+    ON n.place_id = p.id;
+
+-- Every event with its date said as precisely as the sources allow, its place
+-- and coordinates, the ids of its actors (for an array facet), how much
+-- evidence stands behind it, and what the map and GeoJSON need.
+CREATE VIEW event_list AS
+WITH labelled AS (
+    SELECT
+        e.rowid AS rowid,
+        e.*,
+        CASE e.date_precision
+            WHEN 'day' THEN
+                CASE WHEN e.start_date = e.end_date THEN e.start_date
+                     ELSE e.start_date || ' to ' || e.end_date END
+            WHEN 'week' THEN 'between ' || e.start_date || ' and ' || e.end_date
+            WHEN 'month' THEN
+                json_extract(m.names, '$[' || (strftime('%m', e.start_date) - 1) || ']')
+                || CASE
+                    WHEN substr(e.start_date, 1, 7) = substr(e.end_date, 1, 7)
+                        THEN ' ' || strftime('%Y', e.start_date)
+                    WHEN strftime('%Y', e.start_date) = strftime('%Y', e.end_date)
+                        THEN ' to ' || json_extract(m.names, '$[' || (strftime('%m', e.end_date) - 1) || ']')
+                             || ' ' || strftime('%Y', e.end_date)
+                    ELSE ' ' || strftime('%Y', e.start_date) || ' to '
+                         || json_extract(m.names, '$[' || (strftime('%m', e.end_date) - 1) || ']')
+                         || ' ' || strftime('%Y', e.end_date)
+                   END
+            WHEN 'year' THEN
+                CASE WHEN strftime('%Y', e.start_date) = strftime('%Y', e.end_date)
+                     THEN strftime('%Y', e.start_date)
+                     ELSE strftime('%Y', e.start_date) || ' to ' || strftime('%Y', e.end_date) END
+        END AS date_label
+    FROM events AS e,
+        (SELECT '["January","February","March","April","May","June","July",'
+                || '"August","September","October","November","December"]' AS names) AS m
+)
+SELECT
+    e.rowid,
+    e.id,
+    e.date_label,
+    e.title,
+    e.event_type,
+    e.status,
+    e.date_precision,
+    e.start_date,
+    e.end_date,
+    e.place_id,
+    p.name AS place_name,
+    p.country_code,
+    (SELECT json_group_array(actor_id)
+       FROM (SELECT DISTINCT actor_id FROM event_actors WHERE event_id = e.id ORDER BY actor_id)
+    ) AS actor_ids,
+    e.summary,
+    (SELECT count(*) FROM event_documents WHERE event_id = e.id) AS documents,
+    (SELECT count(*) FROM claims WHERE event_id = e.id) AS claims,
+    e.notes,
+    p.latitude,
+    p.longitude,
+    p.geo_precision,
+    json_object(
+        'title', e.title,
+        'description', e.date_label || coalesce(' · ' || p.name, '') || ' — ' || e.summary,
+        'link', '/events/events/' || e.id
+    ) AS popup,
+    p.geometry
+FROM labelled AS e
+LEFT JOIN place_list AS p ON p.id = e.place_id;
+
+-- Who took part in each event, in what role.
+CREATE VIEW event_participants AS
+SELECT
+    ea.event_id,
+    e.date_label,
+    e.start_date,
+    e.title,
+    ea.actor_id,
+    a.name AS actor_name,
+    a.kind AS actor_kind,
+    ea.role,
+    ea.note
+FROM event_actors AS ea
+JOIN actors AS a ON a.id = ea.actor_id
+JOIN event_list AS e ON e.id = ea.event_id;
+
+-- Every pair of actors who took part in the same event on the same side of
+-- the table (not as its target or those affected by it), with the events.
+CREATE VIEW actor_pairs AS
+SELECT
+    a.actor_id AS actor_a,
+    a.actor_name AS actor_a_name,
+    b.actor_id AS actor_b,
+    b.actor_name AS actor_b_name,
+    count(DISTINCT a.event_id) AS events,
+    min(a.start_date) AS first_date,
+    max(a.start_date) AS last_date,
+    json_group_array(DISTINCT a.event_id) AS event_ids
+FROM event_participants AS a
+JOIN event_participants AS b
+    ON b.event_id = a.event_id AND a.actor_id < b.actor_id
+WHERE a.role NOT IN ('target', 'affected') AND b.role NOT IN ('target', 'affected')
+GROUP BY a.actor_id, b.actor_id;
+
+-- The documents behind each event, and the claims made in them about it.
+CREATE VIEW event_evidence AS
+SELECT
+    ed.event_id,
+    'document' AS kind,
+    d.id AS document_id,
+    d.title AS document_title,
+    d.outlet,
+    d.published_date,
+    d.url,
+    NULL AS claim_id,
+    NULL AS claimant_id,
+    NULL AS claimant_name,
+    NULL AS stance,
+    NULL AS statement,
+    ed.note
+FROM event_documents AS ed
+JOIN documents AS d ON d.id = ed.document_id
+UNION ALL
+SELECT
+    c.event_id,
+    'claim',
+    d.id,
+    d.title,
+    d.outlet,
+    d.published_date,
+    d.url,
+    c.id,
+    c.claimant_id,
+    a.name,
+    c.stance,
+    c.statement,
+    c.notes
+FROM claims AS c
+JOIN documents AS d ON d.id = c.document_id
+LEFT JOIN actors AS a ON a.id = c.claimant_id
+WHERE c.event_id IS NOT NULL;
+
+-- Disputed events with the claims on each side set next to each other: row n
+-- of an event holds its n-th claim that asserts or confirms and its n-th claim
+-- that denies, disputes or qualifies.
+CREATE VIEW disputed_claims AS
+WITH sided AS (
+    SELECT
+        ev.*,
+        CASE WHEN ev.stance IN ('asserts', 'confirms') THEN 'for' ELSE 'against' END AS side,
+        row_number() OVER (
+            PARTITION BY ev.event_id, ev.stance IN ('asserts', 'confirms')
+            ORDER BY ev.published_date, ev.claim_id
+        ) AS n
+    FROM event_evidence AS ev
+    WHERE ev.kind = 'claim'
+),
+disputed AS (
+    SELECT id, date_label, title, status FROM event_list
+    WHERE status = 'disputed'
+       OR id IN (SELECT event_id FROM claims WHERE stance IN ('denies', 'disputes'))
+),
+slots AS (SELECT DISTINCT event_id, n FROM sided)
+SELECT
+    e.id AS event_id,
+    e.date_label,
+    e.title,
+    e.status,
+    coalesce(s.n, 1) AS n,
+    f.statement AS claim_for,
+    coalesce(f.claimant_name, f.outlet) AS claimed_by,
+    f.stance AS stance_for,
+    f.document_id AS document_for,
+    c.statement AS claim_against,
+    coalesce(c.claimant_name, c.outlet) AS contested_by,
+    c.stance AS stance_against,
+    c.document_id AS document_against
+FROM disputed AS e
+LEFT JOIN slots AS s ON s.event_id = e.id
+LEFT JOIN sided AS f ON f.event_id = e.id AND f.n = s.n AND f.side = 'for'
+LEFT JOIN sided AS c ON c.event_id = e.id AND c.n = s.n AND c.side = 'against';
+
+-- One VEVENT per event for the iCalendar feed (datasette-ics reads these
+-- column names). Events are whole days: DTEND is the day after end_date.
+CREATE VIEW event_calendar AS
+SELECT
+    id || '@event-store' AS event_uid,
+    title AS event_name,
+    start_date AS event_dtstart,
+    date(end_date, '+1 day') AS event_dtend,
+    date_label || coalesce(' · ' || place_name, '') || char(10) || char(10) || summary
+        || char(10) || char(10) || 'Status: ' || status || '. Event record: ' || id AS event_description,
+    id
+FROM event_list;

@@ -8,8 +8,11 @@ it is missing or older than anything it is made from.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
+
+import click
 
 from . import PROJECT_ROOT
 from .build import build
@@ -17,6 +20,26 @@ from .schema import SCHEMA_PATH
 from .sources import source_files
 
 METADATA_PATH = PROJECT_ROOT / "metadata.yml"
+TEMPLATES_PATH = PROJECT_ROOT / "templates"
+PLUGINS_PATH = PROJECT_ROOT / "plugins"
+# metadata.yml, the map popups' links and the timeline all name the database
+# "events", which Datasette takes from the file's name.
+DATABASE_NAME = "events"
+
+# Settings for a public, read-only site. The data changes only by a rebuild,
+# so pages may be cached for a while; limits keep one visitor's heavy query
+# from stalling the others, while still returning the whole dataset at once.
+SETTINGS = {
+    "sql_time_limit_ms": 3000,  # generous for joins over views, short enough to stop runaway SQL
+    "facet_time_limit_ms": 500,  # array and date facets over views need more than the 200 default
+    "max_returned_rows": 5000,  # every event in one JSON page; CSV streams everything anyway
+    "allow_csv_stream": True,
+    "allow_download": True,  # researchers may take the whole database away
+    "default_allow_sql": True,  # anyone may run their own read-only SQL
+    "suggest_facets": False,  # the default facets are chosen; suggestions cost time on every page
+    "default_cache_ttl": 300,
+    "truncate_cells_html": 300,  # keeps tables scannable; row pages and exports show all
+}
 
 
 def inputs(sources: Path) -> list[Path]:
@@ -32,12 +55,41 @@ def is_stale(db: Path, sources: Path) -> bool:
     return any(path.stat().st_mtime > built for path in inputs(sources))
 
 
+def inspect_path(db: Path) -> Path:
+    return db.with_name(db.name + "-inspect.json")
+
+
+def write_inspect_file(db: Path) -> Path:
+    """Count every table once, ahead of time: an immutable database never
+    changes, so Datasette need not count rows on every page."""
+    target = inspect_path(db)
+    if target.exists() and target.stat().st_mtime >= db.stat().st_mtime:
+        return target
+    partial = target.with_name(target.name + ".tmp")
+    subprocess.run(
+        [sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(partial)],
+        check=True,
+    )
+    os.replace(partial, target)
+    return target
+
+
 def datasette_command(db: Path, port: int, host: str = "127.0.0.1") -> list[str]:
-    """The Datasette command line that serves db: immutable, with the project's metadata."""
+    """The Datasette command line that serves db: immutable, with the project's
+    metadata, templates, plugins, settings and precomputed counts."""
+    settings = [
+        arg
+        for name, value in SETTINGS.items()
+        for arg in ("--setting", name, str(value).lower() if isinstance(value, bool) else str(value))
+    ]
     return [
         sys.executable, "-m", "datasette", "serve",
         "--immutable", str(db),
+        "--inspect-file", str(inspect_path(db)),
         "--metadata", str(METADATA_PATH),
+        "--template-dir", str(TEMPLATES_PATH),
+        "--plugins-dir", str(PLUGINS_PATH),
+        *settings,
         "--host", host,
         "--port", str(port),
     ]
@@ -45,7 +97,13 @@ def datasette_command(db: Path, port: int, host: str = "127.0.0.1") -> list[str]
 
 def serve(db: Path, sources: Path, port: int) -> None:
     """Build if needed, then replace this process with Datasette."""
+    if db.stem != DATABASE_NAME:
+        raise click.ClickException(
+            f"{db.name}: the database file must be named {DATABASE_NAME}.db, "
+            "because metadata.yml and the site's links refer to it by that name"
+        )
     if is_stale(db, sources):
         build(sources, db)
+    write_inspect_file(db)
     command = datasette_command(db, port)
     os.execv(command[0], command)

@@ -1,0 +1,330 @@
+"""The published site, in process: a real Datasette over a real database file
+built from the fixtures, with the project's metadata, templates, plugins and
+settings. Expected values come from SQL against the same file."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import importlib.util
+import io
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import click
+import httpx
+import pytest
+from datasette.app import Datasette
+from datasette.utils import parse_metadata
+
+from loader.serve import (
+    METADATA_PATH,
+    PLUGINS_PATH,
+    SETTINGS,
+    TEMPLATES_PATH,
+    datasette_command,
+    inspect_path,
+    serve,
+    write_inspect_file,
+)
+
+
+@pytest.fixture(scope="module")
+def ds(published_db: Path) -> Datasette:
+    inspect_data = json.loads(write_inspect_file(published_db).read_text())
+    return Datasette(
+        [],
+        immutables=[str(published_db)],
+        inspect_data=inspect_data,
+        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
+        settings=SETTINGS,
+        template_dir=str(TEMPLATES_PATH),
+        plugins_dir=str(PLUGINS_PATH),
+    )
+
+
+@pytest.fixture(scope="module")
+def sql(published_db: Path):
+    conn = sqlite3.connect(published_db)
+
+    def run(query: str, params: tuple = ()) -> list[tuple]:
+        return conn.execute(query, params).fetchall()
+
+    yield run
+    conn.close()
+
+
+def get(ds: Datasette, path: str) -> httpx.Response:
+    response = asyncio.run(ds.client.get(path))
+    assert response.status_code == 200, (path, response.status_code, response.text[:500])
+    return response
+
+
+def rows(ds: Datasette, path: str) -> list[dict]:
+    """The rows of a table, view or canned query page, all of them, as JSON objects."""
+    page, _, query = path.partition("?")
+    return get(ds, f"{page}.json?{query}&_shape=array&_size=max").json()
+
+
+def test_settings_are_in_force(ds: Datasette) -> None:
+    served = get(ds, "/-/settings.json").json()
+    assert {name: served[name] for name in SETTINGS} == SETTINGS
+
+
+def test_serve_passes_every_setting_and_directory() -> None:
+    command = datasette_command(Path("events.db"), 8001)
+    pairs = {command[i + 1]: command[i + 2] for i, arg in enumerate(command) if arg == "--setting"}
+    assert set(pairs) == set(SETTINGS)
+    for flag, path in [("--template-dir", TEMPLATES_PATH), ("--plugins-dir", PLUGINS_PATH),
+                       ("--metadata", METADATA_PATH), ("--inspect-file", inspect_path(Path("events.db")))]:
+        assert command[command.index(flag) + 1] == str(path)
+
+
+def test_serve_refuses_a_database_metadata_does_not_describe(tmp_path: Path, sources: Path) -> None:
+    with pytest.raises(click.ClickException, match="must be named events.db"):
+        serve(tmp_path / "other.db", sources, 8001)
+
+
+def test_inspect_file_counts_every_table(published_db: Path, sql) -> None:
+    counts = json.loads(inspect_path(published_db).read_text())["events"]["tables"]
+    assert counts["events"]["count"] == sql("select count(*) from events")[0][0]
+    assert counts["claims"]["count"] == sql("select count(*) from claims")[0][0]
+
+
+def test_every_table_view_and_column_is_described(ds: Datasette, sql) -> None:
+    tables = parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))["databases"]["events"]["tables"]
+    names = [name for (name,) in sql(
+        "select name from sqlite_master where type in ('table', 'view') "
+        "and name not like '%fts%' and name not like 'sqlite_%'")]
+    for name in names:
+        described = tables.get(name, {})
+        assert described.get("description"), f"{name} has no description"
+        columns = [column for (_, column, *_rest) in sql(f"pragma table_info([{name}])")]
+        missing = [c for c in columns if c not in described.get("columns", {})]
+        assert not missing, f"{name}: columns without a description: {missing}"
+
+
+def test_search_internals_are_hidden(ds: Datasette, sql) -> None:
+    listed = get(ds, "/events.json").json()["tables"]
+    hidden = {t["name"] for t in listed if t["hidden"]}
+    fts = {name for (name,) in sql("select name from sqlite_master where name like '%\\_fts%' escape '\\'")}
+    assert fts and fts <= hidden
+    visible = {t["name"] for t in listed if not t["hidden"]}
+    assert {"events", "places", "actors", "documents", "claims"} <= visible
+
+
+def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
+    data = get(ds, "/events/event_list.json").json()
+    facets = data["facet_results"]
+    assert set(facets) >= {"event_type", "status", "date_precision", "place_name", "actor_ids", "start_date"}
+    status = {item["value"]: item["count"] for item in facets["status"]["results"]}
+    assert status == dict(sql("select status, count(*) from events group by status"))
+    actors = {item["value"]: item["count"] for item in facets["actor_ids"]["results"]}
+    assert actors == dict(sql("select actor_id, count(distinct event_id) from event_actors group by actor_id"))
+    assert facets["actor_ids"]["type"] == "array"
+    assert facets["start_date"]["type"] == "date"
+
+
+def test_a_facet_filters_and_counts(ds: Datasette, sql) -> None:
+    data = get(ds, "/events/event_list.json?status=disputed&_extra=count").json()
+    expected = sql("select count(*) from events where status = 'disputed'")[0][0]
+    assert expected > 0
+    assert data["filtered_table_rows_count"] == expected
+    by_actor = rows(ds, "/events/event_list?actor_ids__arraycontains=ahmed-al-sharaa")
+    assert sorted(r["id"] for r in by_actor) == sorted(
+        e for (e,) in sql("select event_id from event_actors where actor_id = 'ahmed-al-sharaa'"))
+
+
+@pytest.mark.parametrize(
+    "path, query, expected",
+    [
+        ("/events/actors", "Shibani", "asaad-al-shaibani"),
+        ("/events/actors", "Julani", "ahmed-al-sharaa"),
+        ("/events/places", "Suwayda", "sweida"),
+        ("/events/places", "السويداء", "sweida"),
+        ("/events/place_list", "Suwayda", "sweida"),
+    ],
+)
+def test_searching_an_alias_finds_the_entity(ds: Datasette, path: str, query: str, expected: str) -> None:
+    found = rows(ds, f"{path}?_search={query}")
+    assert [r["id"] for r in found] == [expected]
+
+
+def test_searching_the_event_list_uses_the_events_index(ds: Datasette, sql) -> None:
+    found = rows(ds, "/events/event_list?_search=Dermer")
+    expected = sql("select id from events where title like '%Dermer%' or summary like '%Dermer%'")
+    assert sorted(r["id"] for r in found) == sorted(e for (e,) in expected)
+
+
+def test_timeline_query_between_two_dates(ds: Datasette, sql) -> None:
+    every = rows(ds, "/events/timeline?from_date=&to_date=")
+    assert [r["id"] for r in every] == [e for (e,) in sql("select id from events order by start_date, end_date, id")]
+    august = rows(ds, "/events/timeline?from_date=2025-08&to_date=2025-08")
+    expected = sql("select id from events where end_date >= '2025-08-01' and start_date <= '2025-08-31' "
+                   "order by start_date, end_date, id")
+    assert [r["id"] for r in august] == [e for (e,) in expected]
+    assert len(august) < len(every)
+
+
+def test_date_labels_say_how_precise_the_date_is(ds: Datasette) -> None:
+    labels = {r["date_precision"]: r["date_label"] for r in rows(ds, "/events/timeline?from_date=&to_date=")}
+    assert labels["day"] == "2025-08-19"
+    assert labels["week"] == "between 2025-07-13 and 2025-07-20"
+    assert labels["year"] == "2025"
+    assert labels["month"] in {"July 2025", "August to September 2025"}
+
+
+def test_events_at_a_place_include_places_within_it(ds: Datasette, sql) -> None:
+    found = rows(ds, "/events/events_at_place?place=Syria")
+    expected = sql("select e.id from events e join places p on p.id = e.place_id "
+                   "where p.id = 'syria-country' or p.parent_id = 'syria-country'")
+    assert expected and sorted(r["id"] for r in found) == sorted(e for (e,) in expected)
+    assert [r["place_id"] for r in rows(ds, "/events/events_at_place?place=Suwayda")] == ["sweida"]
+    assert rows(ds, "/events/events_at_place?place=") == []
+
+
+@pytest.mark.parametrize("name, actor", [("Julani", "ahmed-al-sharaa"), ("Shibani", "asaad-al-shaibani"),
+                                         ("tom-barrack", "tom-barrack")])
+def test_actor_events_by_any_name(ds: Datasette, sql, name: str, actor: str) -> None:
+    found = rows(ds, f"/events/actor_events?actor={name}")
+    expected = sql("select event_id, role from event_actors where actor_id = ?", (actor,))
+    assert sorted((r["event_id"], r["role"]) for r in found) == sorted(expected)
+    assert {r["actor_id"] for r in found} == {actor}
+
+
+def test_who_met_whom(ds: Datasette, sql) -> None:
+    pairs = rows(ds, "/events/who_met_whom?actor=")
+    shared = sql("""select count(distinct a.event_id) from event_actors a join event_actors b
+                    on a.event_id = b.event_id
+                    where a.actor_id = 'asaad-al-shaibani' and b.actor_id = 'tom-barrack'""")[0][0]
+    pair = next(p for p in pairs if (p["actor_a"], p["actor_b"]) == ("asaad-al-shaibani", "tom-barrack"))
+    assert pair["events"] == shared == len(json.loads(pair["event_ids"]))
+    assert [p["events"] for p in pairs] == sorted((p["events"] for p in pairs), reverse=True)
+    shibani = rows(ds, "/events/who_met_whom?actor=Shibani")
+    assert shibani and all("asaad-al-shaibani" in (p["actor_a"], p["actor_b"]) for p in shibani)
+    assert len(shibani) < len(pairs)
+
+
+def test_event_sources_lists_documents_and_claims(ds: Datasette, sql) -> None:
+    event = "2025-07-sweida-clashes"
+    found = rows(ds, f"/events/event_sources?event={event}")
+    documents = {d for (d,) in sql("select document_id from event_documents where event_id = ?", (event,))}
+    claims = {c for (c,) in sql("select id from claims where event_id = ?", (event,))}
+    assert {r["document_id"] for r in found if r["kind"] == "document"} == documents
+    assert {r["claim_id"] for r in found if r["kind"] == "claim"} == claims
+
+
+def test_disputed_events_set_claims_side_by_side(ds: Datasette, sql) -> None:
+    found = rows(ds, "/events/disputed_events")
+    disputed = {e for (e,) in sql("select id from events where status = 'disputed'")}
+    assert {r["event_id"] for r in found} == disputed
+    sweida = [r for r in found if r["event_id"] == "2025-07-sweida-clashes"]
+    assert [(r["stance_for"], r["stance_against"]) for r in sweida] == [("asserts", "denies")]
+    assert sweida[0]["contested_by"] == "Syria"
+
+
+def test_csv_has_labels_and_keeps_utf8(ds: Datasette, sql) -> None:
+    text = get(ds, "/events/events.csv?_labels=on&_size=max").text
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert len(table) == sql("select count(*) from events")[0][0]
+    names = dict(sql("select id, name from places"))
+    for row in table:
+        assert row["place_id_label"] == names.get(row["place_id"], "")
+    places = list(csv.DictReader(io.StringIO(get(ds, "/events/places.csv?_size=max").text)))
+    assert "السويداء" in next(p for p in places if p["id"] == "sweida")["aliases"]
+
+
+def test_csv_of_a_view_and_a_canned_query(ds: Datasette, sql) -> None:
+    view = list(csv.DictReader(io.StringIO(get(ds, "/events/event_list.csv?_size=max").text)))
+    assert len(view) == sql("select count(*) from events")[0][0]
+    assert set(view[0]) == {c for (_, c, *_r) in sql("pragma table_info(event_list)")}
+    query = list(csv.DictReader(io.StringIO(get(ds, "/events/actor_events.csv?actor=Julani").text)))
+    assert {r["actor_id"] for r in query} == {"ahmed-al-sharaa"} and query
+
+
+def test_geojson_features_carry_coordinates(ds: Datasette, sql) -> None:
+    collection = get(ds, "/events/event_list.geojson?_size=max").json()
+    assert collection["type"] == "FeatureCollection"
+    points = {f["properties"]["id"]: f["geometry"] for f in collection["features"]}
+    expected = sql("select e.id, p.longitude, p.latitude from events e left join places p on p.id = e.place_id")
+    assert len(points) == len(expected)
+    for event, longitude, latitude in expected:
+        if longitude is None:
+            assert points[event] is None
+        else:
+            assert points[event] == {"type": "Point", "coordinates": [longitude, latitude]}
+    places = get(ds, "/events/place_list.geojson?_size=max").json()["features"]
+    assert len(places) == sql("select count(*) from places")[0][0]
+
+
+def test_map_popups_link_to_the_row(ds: Datasette) -> None:
+    for row in rows(ds, "/events/event_list"):
+        popup = json.loads(row["popup"])
+        assert popup["title"] == row["title"]
+        assert popup["description"].startswith(row["date_label"])
+        get(ds, popup["link"])
+
+
+def test_ics_feed_has_every_event(ds: Datasette, sql) -> None:
+    response = get(ds, "/events/calendar.ics")
+    assert response.headers["content-type"].startswith("text/calendar")
+    text = response.text.replace("\r\n ", "")
+    assert text.count("BEGIN:VEVENT") == sql("select count(*) from events")[0][0]
+    for (title,) in sql("select title from events"):
+        assert f"SUMMARY:{title}" in text
+    assert "DTSTART:20250713T000000Z" in text and "DTEND:20250721T000000Z" in text
+
+
+def test_map_uses_the_local_basemap(ds: Datasette) -> None:
+    page = get(ds, "/events/event_list").text
+    assert 'DATASETTE_CLUSTER_MAP_TILE_LAYER = "/-/tiles/basemap/{z}/{x}/{y}.png"' in page
+    assert 'DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = "latitude"' in page
+    tile = get(ds, "/-/tiles/basemap/0/0/0.png")
+    assert tile.headers["content-type"] == "image/png" and tile.content.startswith(b"\x89PNG")
+
+
+def test_event_page_shows_actors_documents_and_claims(ds: Datasette, sql) -> None:
+    event = "2025-07-sweida-clashes"
+    page = get(ds, f"/events/events/{event}").text
+    assert sql("select title from events where id = ?", (event,))[0][0] in page
+    for (name, role) in sql("select a.name, ea.role from event_actors ea join actors a on a.id = ea.actor_id "
+                            "where ea.event_id = ?", (event,)):
+        assert f">{name}</a></td>\n    <td>{role}</td>" in page
+    for (title,) in sql("select d.title from event_documents ed join documents d on d.id = ed.document_id "
+                        "where ed.event_id = ?", (event,)):
+        assert title in page
+    for (statement,) in sql("select statement from claims where event_id = ?", (event,)):
+        assert statement in page
+    assert "between 2025-07-13 and 2025-07-20" in page
+
+
+def test_timeline_page_lists_events_in_order_with_a_chart(ds: Datasette, sql) -> None:
+    page = get(ds, "/-/timeline").text
+    titles = [t for (t,) in sql("select title from events order by start_date, end_date, id")]
+    positions = [page.index(t.replace("'", "&#39;")) for t in titles]
+    assert positions == sorted(positions)
+    bars = page.count('class="month"')
+    months = sql("select count(distinct substr(start_date, 1, 7)) from events where date_precision <> 'year'")[0][0]
+    assert bars >= months
+    drawn = sum(int(c) for c in re.findall(r'data-count="(\d+)"', page))
+    assert drawn == sql("select count(*) from events where date_precision <> 'year'")[0][0]
+    august = get(ds, "/-/timeline?from_date=2025-08-01&to_date=2025-08-31").text
+    assert "Shaibani and Dermer meet in Paris" in august and "Israeli strikes on Damascus" not in august
+
+
+def test_chart_months_keep_empty_months_and_leave_out_year_dates() -> None:
+    spec = importlib.util.spec_from_file_location("timeline_plugin", PLUGINS_PATH / "timeline.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    events = [
+        {"start_date": "2025-11-03", "date_precision": "day"},
+        {"start_date": "2025-11-20", "date_precision": "week"},
+        {"start_date": "2026-01-01", "date_precision": "month"},
+        {"start_date": "2025-01-01", "date_precision": "year"},
+    ]
+    chart = plugin.months(events)
+    assert [(m["month"], m["count"]) for m in chart] == [("2025-11", 2), ("2025-12", 0), ("2026-01", 1)]
+    assert chart[1]["last_day"] == "2025-12-31" and chart[1]["label"] == "December 2025"
+    assert plugin.months([]) == []
