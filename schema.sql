@@ -140,7 +140,7 @@ CREATE TABLE events (
         CHECK (status IN ('reported', 'confirmed', 'disputed', 'planned')),
     notes TEXT,
     CONSTRAINT "place_id: an event with no place must say why in notes"
-        CHECK (place_id IS NOT NULL OR trim(notes) <> ''),
+        CHECK (place_id IS NOT NULL OR coalesce(trim(notes), '') <> ''),
     CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
     CONSTRAINT "end_date: a week-precision span runs from two to fourteen days"
         CHECK (date_precision <> 'week'

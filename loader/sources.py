@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import click
 import sqlite_utils
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent, NodeEvent, ScalarEvent
 from ruamel.yaml.reader import ReaderError
@@ -42,6 +42,10 @@ REQUIRED_CHILDREN = {("events", "event_documents"): "documents"}
 MAX_DEPTH = 12  # records are at most four levels deep; anything deeper is a mistake
 MAX_TEXT = 20_000  # characters in one field: longer is a paste gone wrong
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# YAML reads these as line breaks, so a pasted U+0085 (often a mis-decoded
+# '…') silently becomes a space and every later line number is off by one.
+YAML_ONLY_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 INT_RANGE = (-(2**63), 2**63 - 1)
 
 
@@ -121,6 +125,18 @@ _TextTimestamps.add_constructor(
 )
 
 
+def _construct_int(constructor: RoundTripConstructor, node: Any) -> Any:
+    """Python refuses to read integers of more than 4,300 digits with a bare
+    ValueError; make that a YAML error that carries the line."""
+    try:
+        return RoundTripConstructor.construct_yaml_int(constructor, node)
+    except ValueError as e:
+        raise ConstructorError(None, None, f"cannot read this number: {e}", node.start_mark) from None
+
+
+_TextTimestamps.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _TextTimestamps
@@ -149,7 +165,9 @@ def did_you_mean(value: str, candidates: Any) -> str:
 
 def _structure_problems(yaml: YAML, text: str, path: str) -> list[Problem]:
     """Refuse what plain records never need: anchors and aliases (a way to
-    blow a small file up into a huge one), explicit tags, and deep nesting."""
+    blow a small file up into a huge one), merge keys, explicit tags, deep
+    nesting, and escapes for half a UTF-16 surrogate pair, which no database
+    or terminal can store or show."""
     problems = []
     depth = 0
     for event in yaml.parse(text):
@@ -162,6 +180,11 @@ def _structure_problems(yaml: YAML, text: str, path: str) -> list[Problem]:
             isinstance(event, ScalarEvent) and event.tag == "tag:yaml.org,2002:str"
         ):
             problems.append(Problem(path, line, "-", "-", f"YAML tags ({event.tag}) are not allowed"))
+        if isinstance(event, ScalarEvent):
+            if event.value == "<<" and event.style is None:
+                problems.append(Problem(path, line, "-", "-", "YAML merge keys (<<) are not allowed; write the fields out"))
+            if match := SURROGATE.search(event.value):
+                problems.append(Problem(path, line, "-", "-", f"U+{ord(match.group()):04X} is half of a surrogate pair, not a character; write the character itself"))
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -181,6 +204,9 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         return None, [Problem(shown, line, "-", "-", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")]
+    if match := YAML_ONLY_LINE_BREAK.search(text):
+        line = text.count("\n", 0, match.start()) + 1
+        return None, [Problem(shown, line, "-", "-", f"character U+{ord(match.group()):04X} is not allowed: YAML would read it as a line break")]
     yaml = _yaml()
     try:
         problems = _structure_problems(yaml, text, shown)
@@ -237,11 +263,12 @@ def _type_problem(column_type: str, is_json: bool, value: Any) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"expected a number, got {kind(value)}"
+    # SQLite takes no integer beyond 64 bits, not even into a REAL column.
+    if isinstance(value, int) and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        return "is too large for a 64-bit integer"
     if column_type == "INTEGER":
         if not isinstance(value, int):
             return "expected a whole number"
-        if not INT_RANGE[0] <= value <= INT_RANGE[1]:
-            return "is too large for a 64-bit integer"
     elif not math.isfinite(value):
         return "expected a finite number"
     return None
@@ -451,7 +478,8 @@ def _refusals(db: sqlite_utils.Database, table: Table, record: Record, error: sq
     row = ", ".join(
         f"? AS [{c.name}]" if c in given else f"{c.default} AS [{c.name}]" for c in table.columns.values()
     )
-    values = [record.values.get(c.name) for c in given]
+    # As sqlite-utils stores them, so lists (aliases) bind as JSON text.
+    values = [sqlite_utils.db.jsonify_if_needed(record.values.get(c.name)) for c in given]
     for check in table.checks:
         if any(re.search(rf"\b{column}\b", check.expression) for column in record.mistyped):
             continue
