@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: serve test validate build clean
+.PHONY: serve test validate build clean screenshots
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ validate: $(VENV)/.installed
 
 build: $(VENV)/.installed
 	$(PY) -m loader build
+
+# docs/map.png, docs/event.png and docs/timeline.png from the real sources/,
+# served on 127.0.0.1 and taken with Debian's Chromium (apt-get install chromium).
+screenshots: $(VENV)/.installed
+	$(PY) tests/browser/screenshots.py
 
 clean:
 	rm -rf $(VENV) events.db *.egg-info .pytest_cache

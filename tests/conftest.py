@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Hypothesis: CI replays the same examples on every run, so a red build is
+# reproducible; elsewhere each run explores new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture
@@ -29,7 +37,8 @@ def published_sources(target: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def published_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database built from published_sources, shared by one test module; tests must not change it.
+    """A database built from published_sources (which sit beside it, in
+    sources/), shared by one test module; tests must not change either.
 
     It is named events.db because metadata.yml describes the database "events"."""
     from loader.build import build

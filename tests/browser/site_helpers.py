@@ -1,0 +1,65 @@
+"""Start the real site and a real browser, for the browser tests and the screenshots.
+
+The site is `python -m loader serve` as a user runs it, on a free port of
+127.0.0.1; the browser is Debian's Chromium driven by Playwright, never a
+browser Playwright downloads, so the tests run with no internet.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
+    """Run `python -m loader serve` until the block ends; yield its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/-/versions.json"):
+                    break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"serve exited:\n{process.stdout.read().decode()}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("serve did not start in time")
+                time.sleep(0.25)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
