@@ -328,3 +328,10 @@ def test_chart_months_keep_empty_months_and_leave_out_year_dates() -> None:
     assert [(m["month"], m["count"]) for m in chart] == [("2025-11", 2), ("2025-12", 0), ("2026-01", 1)]
     assert chart[1]["last_day"] == "2025-12-31" and chart[1]["label"] == "December 2025"
     assert plugin.months([]) == []
+
+
+def test_column_descriptions_are_on_the_page_folded(ds: Datasette) -> None:
+    page = get(ds, "/events/event_list").text
+    folded = page[page.index('<details class="columns-explained">'):]
+    folded = folded[: folded.index("</details>")]
+    assert "<dt>date_label</dt>" in folded and "<dt>actor_ids</dt>" in folded

@@ -8,6 +8,7 @@ in CI proves nothing.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -54,5 +55,6 @@ def page(browser, request: pytest.FixtureRequest):
     page.on("request", lambda r: page.requests.append(r.url))
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    name = re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     context.close()
