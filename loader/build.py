@@ -60,9 +60,20 @@ def build_lock(directory: Path) -> Iterator[None]:
         os.close(fd)
 
 
+SQLITE_SIDECARS = ("-journal", "-wal", "-shm")
+
+
+def _remove_with_sidecars(temporary: Path) -> None:
+    """A killed or failed write can leave SQLite's journal of the temporary
+    database beside it; it must go too, or it piles up, and would be replayed
+    into any later temporary file that happened to get the same name."""
+    for suffix in ("", *SQLITE_SIDECARS):
+        Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+
+
 def remove_stale_temporaries(target: Path) -> list[Path]:
     """Temporary files left by a build that was killed; only call under build_lock."""
-    stale = sorted(target.parent.glob(_temporary_prefix(target) + "*.tmp"))
+    stale = sorted(target.parent.glob(_temporary_prefix(target) + "*.tmp*"))
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
@@ -106,7 +117,7 @@ def write_atomically(db: sqlite_utils.Database, target: Path) -> None:
                 os.replace(temporary, target)
                 _fsync_directory(directory)
             except BaseException:
-                temporary.unlink(missing_ok=True)
+                _remove_with_sidecars(temporary)
                 raise
     except (OSError, sqlite3.Error) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)

@@ -1,0 +1,78 @@
+"""A build killed, out of disk or facing a read-only directory never costs
+the curator the database they had.
+
+SIGKILL lands at staggered moments of a real build of generated sources:
+while it reads them, the moment its temporary file appears, and as that file
+grows to its full size. The disk and read-only cases use real file systems:
+a small tmpfs that fills up, and one remounted read-only (chmod stops
+nothing when the tests run as root).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crash import (
+    KillPoint, MountUnavailable, Scenario, check_database, digest, generate_sources, kill_build,
+    kill_points, rebuild_cleanly, refused_build, remount_read_only, scenario, temporaries, tmpfs,
+)
+from loader.build import build
+
+EVENTS = 40  # enough for a write of a few hundred kilobytes; the report kills bigger builds
+
+
+@pytest.fixture(scope="module")
+def killing(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return scenario(tmp_path_factory.mktemp("crash"), EVENTS)
+
+
+@pytest.mark.parametrize("point", kill_points(reading=1, writing=4), ids=KillPoint.describe)
+def test_a_killed_build_leaves_a_whole_database_and_the_next_build_cleans_up(killing: Scenario, point: KillPoint) -> None:
+    killing.restore_old()
+    kill = kill_build(killing.sources, killing.db, point, killing.calibration, killing.allowed)
+    if point.phase == "reading":
+        assert kill.temporary_size is None and kill.survivor == "old"
+    elif point.share < 1:
+        assert kill.temporary_size is not None, "the build finished before the kill landed"
+        assert kill.left_temporary and kill.survivor == "old"
+    assert rebuild_cleanly(killing.sources, killing.db, killing.allowed) == "new"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Path:
+    try:
+        with tmpfs(tmp_path / "disk", 1024 * 1024) as disk:
+            yield disk
+    except MountUnavailable as e:
+        pytest.skip(f"cannot mount a tmpfs to fill up or make read-only: {e}")
+
+
+def _old_and_new(tmp_path: Path, disk: Path, events: int) -> tuple[Path, Path, str]:
+    """An old database on the disk, and sources whose database is bigger."""
+    db = disk / "events.db"
+    build(generate_sources(tmp_path / "old", 2, variant=0), db)
+    return db, generate_sources(tmp_path / "new", events, variant=1), digest(db)
+
+
+def test_a_full_disk_keeps_the_old_database(tmp_path: Path, small_disk: Path) -> None:
+    db, sources, before = _old_and_new(tmp_path, small_disk, events=400)  # about 1.2 MB: more than the disk holds
+    result = refused_build(sources, db)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "could not write" in result.stderr and "previous database is untouched" in result.stderr
+    assert "full" in result.stderr
+    assert check_database(db, {"old": before}) == "old"
+    assert temporaries(db) == []
+
+
+def test_a_read_only_directory_keeps_the_old_database(tmp_path: Path, small_disk: Path) -> None:
+    db, sources, before = _old_and_new(tmp_path, small_disk, events=2)
+    remount_read_only(small_disk)
+    result = refused_build(sources, db)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Read-only file system" in result.stderr and "previous database is untouched" in result.stderr
+    assert check_database(db, {"old": before}) == "old"
+    assert temporaries(db) == []
