@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: serve test validate build clean screenshots
+.PHONY: serve test validate build clean screenshots benchmark
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ validate: $(VENV)/.installed
 
 build: $(VENV)/.installed
 	$(PY) -m loader build
+
+# Bulk import and site at 100,000 and 1,000,000 events; writes docs/performance.md.
+# Long (tens of minutes) and needs a few GB in build/benchmark.
+benchmark: $(VENV)/.installed
+	$(PY) -m benchmarks.run
 
 # docs/map.png, docs/event.png and docs/timeline.png from the real sources/,
 # served on 127.0.0.1 and taken with Debian's Chromium (apt-get install chromium).

@@ -82,6 +82,11 @@ CREATE TABLE places (
     geonames_id INTEGER
         CONSTRAINT "geonames_id: must be a positive GeoNames id" CHECK (geonames_id > 0),
     parent_id TEXT REFERENCES places(id),
+    -- The administrative divisions the place lies in, largest first, as the
+    -- origin names them (ACLED's admin1 to admin3).
+    admin1 TEXT,
+    admin2 TEXT,
+    admin3 TEXT,
     notes TEXT,
     CONSTRAINT "longitude: latitude and longitude go together: give both or neither"
         CHECK ((latitude IS NULL) = (longitude IS NULL)),
@@ -139,6 +144,25 @@ CREATE TABLE events (
         CONSTRAINT "status: must be one of reported, confirmed, disputed, planned"
         CHECK (status IN ('reported', 'confirmed', 'disputed', 'planned')),
     notes TEXT,
+    -- Where the record comes from: 'curated' for sources/, otherwise the name
+    -- of the import that brought it in (build --import), such as 'acled'.
+    origin TEXT NOT NULL DEFAULT 'curated'
+        CONSTRAINT "origin: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (origin <> '' AND origin NOT GLOB '*[^a-z0-9-]*' AND origin NOT GLOB '-*'),
+    -- How closely place_id stands for where this event happened, when the
+    -- origin says (ACLED's geo_precision); see places.geo_precision.
+    geo_precision TEXT
+        CONSTRAINT "geo_precision: must be one of exact, locality, representative, country"
+        CHECK (geo_precision IN ('exact', 'locality', 'representative', 'country')),
+    fatalities INTEGER
+        CONSTRAINT "fatalities: must be zero or more" CHECK (fatalities >= 0),
+    -- The geographic scale of the sources behind the event, as ACLED names it
+    -- ('National', 'Subnational-Regional', ...).
+    source_scale TEXT,
+    -- The origin's own tags, as it writes them (ACLED: 'crowd size=no report').
+    tags TEXT,
+    -- When the origin last changed the record, ISO 8601 in UTC (ACLED's timestamp).
+    origin_updated TEXT,
     CONSTRAINT "place_id: an event with no place must say why in notes"
         CHECK (place_id IS NOT NULL OR coalesce(trim(notes), '') <> ''),
     CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
@@ -203,6 +227,7 @@ CREATE INDEX events_place_id ON events(place_id);
 CREATE INDEX events_status ON events(status);
 CREATE INDEX events_date_precision ON events(date_precision);
 CREATE INDEX events_start_date ON events(start_date, end_date);
+CREATE INDEX events_origin ON events(origin);
 CREATE INDEX event_actors_actor_id ON event_actors(actor_id);
 CREATE INDEX event_actors_role ON event_actors(role);
 CREATE INDEX event_documents_document_id ON event_documents(document_id);
@@ -210,6 +235,19 @@ CREATE INDEX claims_event_id ON claims(event_id);
 CREATE INDEX claims_document_id ON claims(document_id);
 CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
+
+-- The files imported beside the curated sources (build --import), so that a
+-- later build or serve re-imports them rather than silently dropping them.
+-- The loader fills it; it sits below the marker because curators never write
+-- its rows.
+CREATE TABLE imports (
+    origin TEXT PRIMARY KEY NOT NULL,  -- the name its events carry in events.origin
+    path TEXT NOT NULL,  -- as given; relative paths are to the directory of the database
+    format TEXT NOT NULL,  -- 'acled', or 'events' for the store's own columns
+    sha256 TEXT NOT NULL,
+    skip_invalid INTEGER NOT NULL,  -- 1 when invalid rows were skipped rather than refused
+    events INTEGER NOT NULL,
+    skipped INTEGER NOT NULL) STRICT;
 
 -- Full-text indexes over the rows' own text. Names and aliases are indexed
 -- together, so a search for any spelling ("Shaibani", "Suwayda") finds the row.

@@ -5,6 +5,11 @@ cost anyone the database they had: the new database is written to a
 temporary file beside the target and renamed over it only once it is
 complete and checked. A build killed midway leaves only that temporary file,
 which the next build removes.
+
+Large files imported beside the curated sources (`build --import`) are
+written straight into that temporary file rather than through memory, and
+are recorded in it, so that the next build or serve imports them again
+instead of silently dropping them.
 """
 
 from __future__ import annotations
@@ -14,26 +19,38 @@ import os
 import sqlite3
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import click
 import sqlite_utils
 
 from . import PROJECT_ROOT
+from .importer import ImportReport, ImportSpec, Importer, changes_since
+from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 
 DEFAULT_DB = PROJECT_ROOT / "events.db"
 
 
-def finish(dataset: Dataset) -> None:
+@dataclass
+class Build(Dataset):
+    """The curated dataset, and what each import added to the written database."""
+
+    imports: list[ImportReport] = field(default_factory=list)
+
+
+def finish(db: sqlite_utils.Database, schema: Schema) -> None:
     """Create what schema.sql builds once the rows are in, then prove the result sound."""
-    db = dataset.db
-    db.executescript(dataset.schema.after_load_sql)
+    db.executescript(schema.after_load_sql)
     broken = db.execute("PRAGMA foreign_key_check").fetchall()
     if broken:
         raise click.ClickException(f"foreign key check failed after loading: {broken[:5]}")
-    integrity = db.execute("PRAGMA integrity_check").fetchall()
+    # quick_check reads every page, as integrity_check does, but skips
+    # matching each index against its table, which costs more than all the
+    # writing once an import brings in a million rows.
+    integrity = db.execute("PRAGMA quick_check").fetchall()
     if integrity != [("ok",)]:
         raise click.ClickException(f"integrity check failed after loading: {integrity[:5]}")
 
@@ -96,8 +113,11 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(db: sqlite_utils.Database, target: Path) -> None:
-    """Copy a finished database to target, replacing the old file in one rename."""
+@contextmanager
+def atomic_replace(target: Path) -> Iterator[Path]:
+    """Yield a temporary file beside target for the caller to write the new
+    database into; once the block ends without error, make it durable and
+    rename it over target in one step. Any failure leaves target untouched."""
     directory = target.parent
     if not directory.is_dir():
         raise click.ClickException(f"{display_path(directory)}: no such directory for the database")
@@ -109,9 +129,7 @@ def write_atomically(db: sqlite_utils.Database, target: Path) -> None:
             temporary = Path(name)
             try:
                 os.chmod(temporary, _file_mode(target))
-                # VACUUM INTO writes a compact copy whose bytes depend only on
-                # the content, so identical sources give identical files.
-                db.execute("VACUUM INTO ?", [str(temporary)])
+                yield temporary
                 with open(temporary, "rb+") as f:
                     os.fsync(f.fileno())
                 os.replace(temporary, target)
@@ -126,9 +144,85 @@ def write_atomically(db: sqlite_utils.Database, target: Path) -> None:
         ) from None
 
 
-def build(sources: Path = DEFAULT_SOURCES, target: Path = DEFAULT_DB) -> Dataset:
-    """Validate the sources and replace the database with what they hold."""
+def recorded_imports(db: Path) -> list[ImportSpec]:
+    """The imports an existing database was built with, relative paths
+    resolved against its directory; none if it has no record of any."""
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT origin, path, skip_invalid FROM imports ORDER BY rowid").fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+    return [ImportSpec(db.parent / path, origin, bool(skip)) for origin, path, skip in rows]
+
+
+def planned_imports(target: Path, given: Sequence[ImportSpec], drop_recorded: bool) -> list[ImportSpec]:
+    """What to import: the imports target was built with (unless dropped),
+    each replaced by a newly given file of the same origin, then the new ones."""
+    plan = {spec.origin: spec for spec in ([] if drop_recorded else recorded_imports(target))}
+    plan.update((spec.origin, spec) for spec in given)
+    for spec in plan.values():
+        if not spec.path.is_file():
+            hint = (
+                f"; {display_path(target)} was built with it: pass --import {spec.origin}=FILE "
+                "to import another file in its place, or --drop-imports to build without it"
+                if spec not in given else ""
+            )
+            raise click.ClickException(f"{display_path(spec.path)}: no such file to import{hint}")
+    return list(plan.values())
+
+
+def _relative_path(path: Path, directory: Path) -> str:
+    try:
+        return os.path.relpath(path.absolute(), directory.absolute())
+    except ValueError:  # another drive
+        return str(path.absolute())
+
+
+def build(
+    sources: Path = DEFAULT_SOURCES,
+    target: Path = DEFAULT_DB,
+    imports: Sequence[ImportSpec] = (),
+    drop_imports: bool = False,
+    progress: bool = False,
+) -> Build:
+    """Validate the sources and replace the database with what they hold,
+    together with the imports it was built with and any given now."""
     dataset = validate(sources)
-    finish(dataset)
-    write_atomically(dataset.db, target)
-    return dataset
+    plan = planned_imports(target, imports, drop_imports)
+    result = Build(dataset.schema, dataset.db, dataset.files)
+    with atomic_replace(target) as temporary:
+        # VACUUM INTO writes a copy whose bytes depend only on the content,
+        # so identical sources (and imports) give identical files.
+        dataset.db.execute("VACUUM INTO ?", [str(temporary)])
+        db = sqlite_utils.Database(temporary)
+        try:
+            # No journal: nothing is ever rolled back, since a failed build
+            # deletes the file, and an import resumes after a refused row.
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            db.execute("PRAGMA cache_size = -65536")
+            with db.atomic():
+                result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
+            finish(db, dataset.schema)
+            with db.atomic():
+                db["imports"].insert_all(
+                    {
+                        "origin": report.spec.origin,
+                        "path": _relative_path(report.spec.path, target.parent),
+                        "format": report.format,
+                        "sha256": report.sha256,
+                        "skip_invalid": int(report.spec.skip_invalid),
+                        "events": report.events,
+                        "skipped": report.skipped,
+                    }
+                    for report in result.imports
+                )
+            for report in result.imports:
+                report.changes = changes_since(db, target, report.spec.origin)
+        finally:
+            db.close()
+    return result

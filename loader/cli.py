@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .build import DEFAULT_DB, build as build_database
+from .importer import MAX_SHOWN, import_spec
 from .serve import serve as serve_database
 from .sources import DEFAULT_SOURCES, display_path, validate as validate_sources
 
@@ -49,14 +51,32 @@ def validate(sources: Path) -> None:
 @cli.command()
 @sources_option
 @db_option
-def build(sources: Path, db: Path) -> None:
+@click.option(
+    "--import",
+    "imports",
+    metavar="[NAME=]FILE",
+    multiple=True,
+    help="Also load a large file of events: an ACLED export, or rows in the events "
+    "table's own columns, as CSV or NDJSON. Its events carry NAME in events.origin "
+    "(default: acled for ACLED files, else the file's name). The database records "
+    "the import, so later builds and serve repeat it; a new file with the same NAME "
+    "replaces the old one. Repeatable.",
+)
+@click.option("--skip-invalid", is_flag=True, help="Leave out and count the invalid rows of the files given with --import, instead of refusing the build.")
+@click.option("--drop-imports", is_flag=True, help="Build without the imports the database was built with.")
+def build(sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool, drop_imports: bool) -> None:
     """Validate the records, then write the database.
 
     The database is replaced in one step once the new one is complete; if
     anything fails, the previous file is left exactly as it was.
     """
-    dataset = build_database(sources, db)
-    click.echo(f"Wrote {display_path(db)}: {dataset.summary()}")
+    specs = [import_spec(value, skip_invalid) for value in imports]
+    result = build_database(sources, db, specs, drop_imports, progress=sys.stderr.isatty())
+    click.echo(f"Wrote {display_path(db)}: {result.summary()}")
+    for report in result.imports:
+        click.echo(report.summary())
+        for problem in report.problems[:MAX_SHOWN]:
+            click.echo(f"skipped {problem}", err=True)
 
 
 @cli.command()

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from . import PROJECT_ROOT
-from .build import build
+from .build import build, recorded_imports
 from .schema import SCHEMA_PATH
 from .sources import source_files
 
@@ -49,10 +49,15 @@ def inputs(sources: Path) -> list[Path]:
 
 
 def is_stale(db: Path, sources: Path) -> bool:
+    """Whether a build would change db: a source, or a file it imported, is
+    newer (a missing import counts too, so the build says what to do)."""
     if not db.exists():
         return True
     built = db.stat().st_mtime
-    return any(path.stat().st_mtime > built for path in inputs(sources))
+    imported = [spec.path for spec in recorded_imports(db)]
+    return any(
+        not path.exists() or path.stat().st_mtime > built for path in [*inputs(sources), *imported]
+    )
 
 
 def inspect_path(db: Path) -> Path:

@@ -1,0 +1,1 @@
+"""Measure the bulk import and the site at scale against raw SQLite and sqlite-utils."""

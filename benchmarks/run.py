@@ -1,0 +1,455 @@
+"""Measure the bulk import against raw SQLite and sqlite-utils, and the site
+at scale, in one run on one machine, and write docs/performance.md.
+
+For each N, three ways of producing the same database from the same rows:
+
+(a) the limit: the final rows (read back from (c)'s database beforehand, so
+    they are exactly the same) already in memory, inserted with sqlite3's
+    executemany in one transaction, then schema.sql's after-load part
+    (indexes, full-text indexes), all in one child process;
+(b) the peer: what a user would do by hand, the sqlite-utils CLI inserting
+    the same rows from NDJSON files into schema.sql's tables, then the same
+    after-load part;
+(c) the project: `python -m loader build --import FILE` from the ACLED file,
+    end to end: parse, validate, map, deduplicate, write, indexes,
+    full-text indexes, foreign key and integrity checks, atomic rename.
+
+Each runs in a child process so its peak memory is its own. Wall-clock time
+is the headline; CPU time is reported beside it because other work on the
+machine (a shared two-core box) slows wall-clock time unevenly.
+
+Then the largest database is served with `python -m loader serve` and the
+pages a user opens are timed.
+
+    python -m benchmarks.run                    # N = 100,000 and 1,000,000
+    python -m benchmarks.run --rows 2000 --no-site --out /tmp/perf.md
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from benchmarks.generate import generate
+from loader import PROJECT_ROOT
+from loader.schema import read_schema
+
+FIXTURE_SOURCES = PROJECT_ROOT / "tests" / "fixtures" / "valid"
+DEFAULT_OUT = PROJECT_ROOT / "docs" / "performance.md"
+# The same settings the build uses for the file it writes.
+PRAGMAS = ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF", "PRAGMA cache_size = -65536")
+
+TARGETS = {
+    "c_over_a": 0.5,
+    "c_over_b": 3.0,
+    "rss_mb": 200,
+}
+
+
+@dataclass
+class Run:
+    """One child process: how long it took and what it used."""
+
+    wall: float
+    cpu: float
+    rss_mb: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def measured(command: list[str], cwd: Path = PROJECT_ROOT) -> tuple[Run, str]:
+    """Run a command, returning its wall time, CPU time and peak RSS (its own, from wait4)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=err)
+        stdout = process.stdout.read().decode()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.stdout.close()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            err.seek(0)
+            raise click.ClickException(f"{' '.join(command)} failed:\n{err.read().decode()[-2000:]}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), stdout
+
+
+def count_rows(db: Path) -> dict[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in read_schema().tables}
+    finally:
+        conn.close()
+
+
+def project_import(acled_file: Path, work: Path) -> tuple[Run, Path]:
+    """(c): the project's own command, end to end, into work/events.db."""
+    target = work / "events.db"
+    for stale in work.glob("events.db*"):
+        stale.unlink()
+    run, _ = measured([
+        sys.executable, "-m", "loader", "build", "--sources", str(FIXTURE_SOURCES),
+        "--db", str(target), "--import", str(acled_file),
+    ])
+    return run, target
+
+
+def limit_child(source: Path, target: Path) -> None:
+    """(a), inside its own process: load the final rows into memory (not
+    timed), then time executemany of them in one transaction and the
+    after-load SQL; print the phases as JSON."""
+    schema = read_schema()
+    conn = sqlite3.connect(source)
+    rows = {}
+    for table in schema.tables:
+        cursor = conn.execute(f"SELECT * FROM [{table}] ORDER BY rowid")
+        rows[table] = ([d[0] for d in cursor.description], cursor.fetchall())
+    conn.close()
+    target.unlink(missing_ok=True)
+    conn = sqlite3.connect(target, isolation_level=None)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    conn.executescript(schema.tables_sql)
+    wall, cpu = time.perf_counter(), time.process_time()
+    conn.execute("BEGIN")
+    for table, (columns, values) in rows.items():
+        conn.executemany(
+            f"INSERT INTO [{table}] ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values
+        )
+    conn.execute("COMMIT")
+    insert = (time.perf_counter() - wall, time.process_time() - cpu)
+    wall, cpu = time.perf_counter(), time.process_time()
+    conn.executescript(schema.after_load_sql)
+    after = (time.perf_counter() - wall, time.process_time() - cpu)
+    conn.close()
+    print(json.dumps({"insert": insert, "after_load": after}))
+
+
+def limit(source: Path, work: Path) -> Run:
+    run, stdout = measured([sys.executable, "-m", "benchmarks.run", "limit-child", str(source), str(work / "limit.db")])
+    phases = json.loads(stdout)
+    # The child's own clock, without the untimed loading of the rows into memory.
+    run.wall = phases["insert"][0] + phases["after_load"][0]
+    run.cpu = phases["insert"][1] + phases["after_load"][1]
+    run.phases = {"insert": phases["insert"][0], "after-load": phases["after_load"][0]}
+    return run
+
+
+def export_ndjson(source: Path, directory: Path) -> dict[str, Path]:
+    """The final rows as one NDJSON file a table, the form a user would load with sqlite-utils."""
+    directory.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(source)
+    files = {}
+    for table in read_schema().tables:
+        cursor = conn.execute(f"SELECT * FROM [{table}] ORDER BY rowid")
+        columns = [d[0] for d in cursor.description]
+        path = directory / f"{table}.ndjson"
+        with open(path, "w", encoding="utf-8") as f:
+            for row in cursor:
+                f.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False) + "\n")
+        files[table] = path
+    conn.close()
+    return files
+
+
+def peer(files: dict[str, Path], work: Path) -> Run:
+    """(b): the sqlite-utils CLI, one `insert --nl` a table, into schema.sql's
+    tables, then the same after-load SQL (sqlite-utils has no command to run a
+    script, so a one-line Python child runs it)."""
+    target = work / "peer.db"
+    target.unlink(missing_ok=True)
+    schema = read_schema()
+    conn = sqlite3.connect(target)
+    conn.executescript(schema.tables_sql)
+    conn.close()
+    cli = str(Path(sys.executable).with_name("sqlite-utils"))
+    total = Run(0.0, 0.0, 0.0)
+    for table, path in files.items():
+        if path.stat().st_size == 0:
+            continue
+        run, _ = measured([cli, "insert", str(target), table, str(path), "--nl"])
+        total.wall += run.wall
+        total.cpu += run.cpu
+        total.rss_mb = max(total.rss_mb, run.rss_mb)
+    total.phases["insert"] = total.wall
+    script = "import sqlite3, sys; from loader.schema import read_schema; sqlite3.connect(sys.argv[1]).executescript(read_schema().after_load_sql)"
+    run, _ = measured([sys.executable, "-c", script, str(target)])
+    total.phases["after-load"] = run.wall
+    total.wall += run.wall
+    total.cpu += run.cpu
+    total.rss_mb = max(total.rss_mb, run.rss_mb)
+    return total
+
+
+@dataclass
+class Scale:
+    rows: int
+    file_mb: float
+    counts: dict[str, int]
+    limit: Run
+    peer: Run
+    project: Run
+
+    def events_per_s(self, run: Run, clock: str = "wall") -> float:
+        return self.counts["events"] / getattr(run, clock)
+
+    def rows_per_s(self, run: Run) -> float:
+        return sum(self.counts.values()) / run.wall
+
+    def ratio(self, other: Run, clock: str = "wall") -> float:
+        return getattr(other, clock) / getattr(self.project, clock)
+
+
+def measure_scale(rows: int, work: Path) -> Scale:
+    work.mkdir(parents=True, exist_ok=True)
+    acled_file = work / f"acled-{rows}.csv"
+    if not acled_file.exists():
+        generate(acled_file, rows)
+    project, db = project_import(acled_file, work)
+    counts = count_rows(db)
+    limit_run = limit(db, work)
+    files = export_ndjson(db, work / f"ndjson-{rows}")
+    peer_run = peer(files, work)
+    shutil.rmtree(work / f"ndjson-{rows}")
+    for scratch in ("limit.db", "peer.db"):
+        (work / scratch).unlink(missing_ok=True)
+    return Scale(rows, acled_file.stat().st_size / 1e6, counts, limit_run, peer_run, project)
+
+
+# The pages a user opens, as Datasette's own URLs.
+PAGES = {
+    "events table page": "/events/events?_nofacet=1",
+    "events with the default facets": "/events/events",
+    "date facet": "/events/events?_nofacet=1&_facet_date=start_date",
+    "full-text search": "/events/events?_search=shelling+checkpoint&_nofacet=1",
+    "alias-aware search (canned query actor_events)": "/events/actor_events?actor=Islamic+State",
+    "filtered and sorted": "/events/events?_nofacet=1&event_type=acled-air-drone-strike&fatalities__gt=2&_sort_desc=start_date",
+    "one page of map JSON (event_list, as datasette-cluster-map asks)": "/events/event_list.json?_size=max&_labels=on&_shape=objects",
+    "event_list page (map, facets)": "/events/event_list",
+}
+PAGE_TARGETS_MS = {
+    "events table page": 300,
+    "events with the default facets": 300,
+    "date facet": 300,
+    "full-text search": 100,
+    "alias-aware search (canned query actor_events)": 100,
+    "filtered and sorted": 300,
+    "one page of map JSON (event_list, as datasette-cluster-map asks)": 200,
+}
+CSV_URL = "/events/events.csv?_stream=on&_size=max"
+CSV_TARGET_MB_S = 20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Site:
+    rows: int
+    pages: dict[str, tuple[float, float, int]]  # name: (p50 ms, p95 ms, status)
+    csv_mb: float
+    csv_mb_s: float
+    start_s: float
+
+
+def measure_site(db: Path, rounds: int = 15) -> Site:
+    """Serve db with `python -m loader serve` and time each page `rounds` times."""
+    import httpx
+
+    port = free_port()
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loader", "serve", "--db", str(db), "--sources", str(FIXTURE_SOURCES), "--port", str(port)],
+        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=120) as client:
+            while True:
+                try:
+                    client.get("/-/versions.json")
+                    break
+                except httpx.TransportError:
+                    if process.poll() is not None:
+                        raise click.ClickException(f"serve exited: {process.stderr.read().decode()[-2000:]}")
+                    time.sleep(0.2)
+            started = time.perf_counter() - start
+            pages = {}
+            for name, url in PAGES.items():
+                client.get(url)  # warm the OS cache and Datasette's connections
+                times, status = [], 0
+                for _ in range(rounds):
+                    t = time.perf_counter()
+                    response = client.get(url)
+                    times.append((time.perf_counter() - t) * 1000)
+                    status = response.status_code
+                times.sort()
+                pages[name] = (statistics.median(times), times[max(0, int(len(times) * 0.95 + 0.5) - 1)], status)
+            best = 0.0
+            size = 0
+            for _ in range(2):
+                t = time.perf_counter()
+                size = 0
+                with client.stream("GET", CSV_URL) as response:
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                best = max(best, size / 1e6 / (time.perf_counter() - t))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return Site(count_rows(db)["events"], pages, size / 1e6, best, started)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = cpu
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} CPUs ({model}), {memory:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def report(scales: list[Scale], site: Site | None, load: tuple[str, str], seconds: float) -> str:
+    lines = [
+        "# Performance",
+        "",
+        "Written by `make benchmark` (`python -m benchmarks.run`); every figure below comes",
+        "from one run on one machine, and nothing here is edited by hand.",
+        "",
+        f"- Machine: {machine()}",
+        f"- Load average before and after the run: {load[0]} / {load[1]} (other work on a shared",
+        "  machine slows wall-clock times; CPU times are given beside them for that reason)",
+        f"- Whole run: {seconds / 60:.1f} minutes",
+        "",
+        "## Bulk import: the same rows three ways",
+        "",
+        "(a) the limit: sqlite3 `executemany` of the final rows, already in memory, one",
+        "transaction, then schema.sql's indexes and full-text indexes. (b) the peer: the",
+        "`sqlite-utils insert --nl` CLI loading the same rows from NDJSON, one command a",
+        "table, then the same indexes. (c) this project: `python -m loader build --import",
+        "FILE` from the ACLED-format CSV, end to end (parse, validate, map, deduplicate,",
+        "write, indexes, full-text indexes, foreign key and integrity checks, atomic",
+        "rename). Rates are events a second over the whole time; rows/s counts every row",
+        "of every table.",
+        "",
+    ]
+    for s in scales:
+        counts = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in s.counts.items() if n)
+        lines += [
+            f"### N = {s.rows:,} ({s.file_mb:,.0f} MB of CSV)",
+            "",
+            f"Rows written: {counts}.",
+            "",
+            "| | wall s | CPU s | events/s | rows/s | peak RSS MB | phases (wall s) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for label, run in (("(a) limit: executemany", s.limit), ("(b) peer: sqlite-utils CLI", s.peer),
+                           ("(c) project: build --import", s.project)):
+            phases = ", ".join(f"{k} {v:.1f}" for k, v in run.phases.items()) or "-"
+            lines.append(
+                f"| {label} | {run.wall:.1f} | {run.cpu:.1f} | {s.events_per_s(run):,.0f} | "
+                f"{s.rows_per_s(run):,.0f} | {run.rss_mb:.0f} | {phases} |"
+            )
+        c_a, c_b = s.ratio(s.limit), s.ratio(s.peer)
+        c_a_cpu, c_b_cpu = s.ratio(s.limit, "cpu"), s.ratio(s.peer, "cpu")
+        lines += [
+            "",
+            f"- (c)/(a): **{c_a:.0%}** of the limit's speed (by CPU time {c_a_cpu:.0%}); target "
+            f"≥ {TARGETS['c_over_a']:.0%}: {_mark(c_a >= TARGETS['c_over_a'])}",
+            f"- (c)/(b): **{c_b:.1f}×** the peer's speed (by CPU time {c_b_cpu:.1f}×); target "
+            f"≥ {TARGETS['c_over_b']:.0f}×: {_mark(c_b >= TARGETS['c_over_b'])}",
+            f"- (c) peak memory: **{s.project.rss_mb:.0f} MB**; target < {TARGETS['rss_mb']} MB: "
+            f"{_mark(s.project.rss_mb < TARGETS['rss_mb'])}",
+            "",
+        ]
+    if len(scales) > 1:
+        small, large = scales[0], scales[-1]
+        lines += [
+            f"Memory from N = {small.rows:,} to N = {large.rows:,}: {small.project.rss_mb:.0f} MB → "
+            f"{large.project.rss_mb:.0f} MB ({large.project.rss_mb / small.project.rss_mb:.2f}×, "
+            f"for {large.rows / small.rows:.0f}× the rows).",
+            "",
+        ]
+    if site:
+        lines += [
+            f"## The site at {site.rows:,} events",
+            "",
+            f"`python -m loader serve` (Datasette, immutable, with its inspect file) was ready in "
+            f"{site.start_s:.1f} s. Each page was fetched once to warm up, then timed repeatedly "
+            "from the same machine with httpx.",
+            "",
+            "| page | URL | p50 ms | p95 ms | status | target |",
+            "| --- | --- | ---: | ---: | ---: | --- |",
+        ]
+        for name, (p50, p95, status) in site.pages.items():
+            target = PAGE_TARGETS_MS.get(name)
+            verdict = f"p50 < {target} ms: {_mark(p50 < target)}" if target else "-"
+            lines.append(f"| {name} | `{PAGES[name]}` | {p50:,.0f} | {p95:,.0f} | {status} | {verdict} |")
+        lines += [
+            "",
+            f"Full CSV stream (`{CSV_URL}`): {site.csv_mb:,.0f} MB at **{site.csv_mb_s:.1f} MB/s**; "
+            f"target > {CSV_TARGET_MB_S} MB/s: {_mark(site.csv_mb_s > CSV_TARGET_MB_S)}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def run(rows: list[int], work: Path, out: Path, site: bool, rounds: int = 15) -> str:
+    """Measure each N in turn, then the site on the largest database; write the report to out."""
+    started, load = time.perf_counter(), load_average()
+    scales = [measure_scale(n, work) for n in rows]
+    site_result = measure_site(work / "events.db", rounds) if site else None
+    text = report(scales, site_result, (load, load_average()), time.perf_counter() - started)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n", encoding="utf-8")
+    return text
+
+
+@click.group(invoke_without_command=True)
+@click.option("--rows", type=int, multiple=True, default=(100_000, 1_000_000), show_default=True)
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT / "build" / "benchmark",
+              show_default="build/benchmark", help="Where the generated files and databases go.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT, show_default="docs/performance.md")
+@click.option("--no-site", is_flag=True, help="Skip serving and timing the site.")
+@click.pass_context
+def cli(ctx: click.Context, rows: tuple[int, ...], work: Path, out: Path, no_site: bool) -> None:
+    """Run the benchmark and write its report."""
+    if ctx.invoked_subcommand is None:
+        click.echo(run(sorted(rows), work, out, not no_site))
+
+
+@cli.command("limit-child", hidden=True)
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.argument("target", type=click.Path(path_type=Path))
+def limit_child_command(source: Path, target: Path) -> None:
+    limit_child(source, target)
+
+
+if __name__ == "__main__":
+    cli()

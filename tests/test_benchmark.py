@@ -1,0 +1,33 @@
+"""The benchmark's own code, run small so that it never rots: it must produce a
+sane report from real runs of all three loaders and of the site. No timing
+is asserted here; the figures belong to docs/performance.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from benchmarks.generate import generate
+from benchmarks.run import PAGES, run
+
+
+def test_generator_is_deterministic(tmp_path: Path) -> None:
+    a, b = generate(tmp_path / "a.csv", 300), generate(tmp_path / "b.csv", 300)
+    assert a.read_bytes() == b.read_bytes()
+    assert len(a.read_text().splitlines()) == 301
+
+
+def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
+    out = tmp_path / "performance.md"
+    text = run([2000], tmp_path / "work", out, site=True, rounds=2)
+    assert out.read_text() == text + "\n"
+    # All three ways loaded the same 2,000 events (plus the fixture's two curated ones).
+    table = re.findall(r"^\| \((a|b|c)\) [^|]+\| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \|", text, re.MULTILINE)
+    assert [row[0] for row in table] == ["a", "b", "c"]
+    assert all(float(wall) > 0 and float(cpu) > 0 for _, wall, cpu, _ in table)
+    assert "2,002 events" in text
+    assert re.search(r"\(c\)/\(a\): \*\*\d+%\*\*", text) and re.search(r"\(c\)/\(b\): \*\*[\d.]+×\*\*", text)
+    # Every page answered, and the CSV stream carried every event.
+    for name in PAGES:
+        assert re.search(rf"^\| {re.escape(name)} \|.*\| 200 \|", text, re.MULTILINE), name
+    assert re.search(r"Full CSV stream .*: \d+ MB at \*\*[\d.]+ MB/s\*\*", text)
