@@ -222,7 +222,8 @@ CREATE INDEX places_country_code ON places(country_code);
 CREATE INDEX actors_parent_id ON actors(parent_id);
 CREATE INDEX actors_kind ON actors(kind);
 CREATE INDEX actors_country_code ON actors(country_code);
-CREATE INDEX events_event_type ON events(event_type);
+-- With start_date, so a type's events come out newest first without a sort.
+CREATE INDEX events_event_type ON events(event_type, start_date);
 CREATE INDEX events_place_id ON events(place_id);
 CREATE INDEX events_status ON events(status);
 CREATE INDEX events_date_precision ON events(date_precision);
