@@ -47,3 +47,19 @@ def published_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = directory / "events.db"
     build(published_sources(directory / "sources"), db)
     return db
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database of the valid fixture plus tests/fixtures/hostile: records
+    whose every free-text field is HTML or JavaScript meant to run in the page
+    that shows it. Its sources sit beside it, in sources/."""
+    from loader.build import build
+
+    directory = tmp_path_factory.mktemp("hostile")
+    sources = directory / "sources"
+    shutil.copytree(FIXTURES / "valid", sources)
+    shutil.copy(FIXTURES / "hostile" / "hostile.yml", sources)
+    db = directory / "events.db"
+    build(sources, db)
+    return db
