@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: serve test validate build clean screenshots benchmark
+.PHONY: serve test validate build clean screenshots benchmark reliability
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ benchmark: $(VENV)/.installed
 # served on 127.0.0.1 and taken with Debian's Chromium (apt-get install chromium).
 screenshots: $(VENV)/.installed
 	$(PY) tests/browser/screenshots.py
+
+# docs/reliability.md: every class of bad input many times, SIGKILL at many points
+# of a build, a full disk and a read-only directory (mounts a tmpfs: run as root),
+# the public-site tests, and 50 clients for 60 s against `serve` on 127.0.0.1.
+# About ten minutes; not part of `make test`, which runs the same checks smaller.
+reliability: $(VENV)/.installed
+	$(PY) -m benchmarks.reliability
 
 clean:
 	rm -rf $(VENV) events.db *.egg-info .pytest_cache

@@ -129,7 +129,7 @@ def check_refused(outcome: Outcome, target: Target, directory: Path, previous: s
     assert not leftovers, f"left temporary files: {leftovers}"
 
 
-def run_case(mutation: Mutation, rnd: random.Random, directory: Path, reference: Path, subprocess_: bool = False) -> Target:
+def run_case(mutation: Mutation, rnd: random.Random, directory: Path, reference: Path, subprocess_: bool = False) -> Outcome:
     """Break a fresh copy of the valid sources, build over the reference database, check the refusal."""
     sources = directory / "sources"
     shutil.copytree(VALID, sources)
@@ -137,4 +137,4 @@ def run_case(mutation: Mutation, rnd: random.Random, directory: Path, reference:
     target = mutation.apply(Tree(sources), rnd)
     outcome = (run_subprocess if subprocess_ else run_cli)(directory)
     check_refused(outcome, target, directory, digest(reference))
-    return target
+    return outcome

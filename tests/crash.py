@@ -252,6 +252,27 @@ def remount_read_only(path: Path) -> None:
     subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
 
 
-def refused_build(sources: Path, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(build_command(sources, db), cwd=PROJECT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(PROJECT)}, timeout=300)
+# What stops the write, and what the curator must be told.
+DISK_FAULTS = {"full disk": "database or disk is full", "read-only directory": "Read-only file system"}
+
+
+def refused_write(directory: Path, fault: str) -> str:
+    """Build over an old database on a 1 MB tmpfs that is too small for the
+    new one, or remounted read-only; the build must fail with a clear
+    message and keep the old database. Returns that message."""
+    with tmpfs(directory / "disk", 1024 * 1024) as disk:
+        db = disk / "events.db"
+        build(generate_sources(directory / "old", 2, variant=0), db)
+        before = digest(db)
+        sources = generate_sources(directory / "new", 400 if fault == "full disk" else 2, variant=1)
+        if fault == "read-only directory":
+            remount_read_only(disk)
+        result = subprocess.run(build_command(sources, db), cwd=PROJECT, capture_output=True, text=True,
+                                env={**os.environ, "PYTHONPATH": str(PROJECT)}, timeout=300)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        assert "could not write" in result.stderr and "previous database is untouched" in result.stderr, result.stderr
+        assert DISK_FAULTS[fault] in result.stderr, result.stderr
+        assert check_database(db, {"old": before}) == "old"
+        assert temporaries(db) == []
+        return result.stderr.strip().splitlines()[-1].replace(str(db), "events.db")

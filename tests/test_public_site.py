@@ -18,6 +18,7 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
+from benchmarks.load import MIX, run_load
 from browser.site_helpers import serving
 from loader.serve import METADATA_PATH, SETTINGS
 
@@ -187,3 +188,10 @@ def test_canned_query_parameters_are_bound_never_interpolated(
                 assert response.json()["rows"] == expected
     finally:
         conn.close()
+
+
+def test_a_short_burst_of_mixed_load_is_served_without_errors(site: str) -> None:
+    """The load test of `make reliability`, small: 10 clients for 4 seconds."""
+    result = run_load(site, clients=10, seconds=4)
+    assert result.error_count == 0, result.error_examples
+    assert all(result.latencies.get(kind) for kind in MIX)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -37,9 +38,12 @@ def free_port() -> int:
 def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
     """Run `python -m loader serve` until the block ends; yield its base URL."""
     port = free_port()
+    # A file, not a pipe: nobody reads the access log while the site runs, and
+    # once a pipe's buffer filled (a few hundred requests) the server would block.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db), "--port", str(port)],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -51,7 +55,8 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
                     break
             except OSError:
                 if process.poll() is not None:
-                    raise RuntimeError(f"serve exited:\n{process.stdout.read().decode()}")
+                    log.seek(0)
+                    raise RuntimeError(f"serve exited:\n{log.read().decode()}")
                 if time.monotonic() > deadline:
                     raise RuntimeError("serve did not start in time")
                 time.sleep(0.25)
@@ -59,6 +64,7 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()
 
 
 def launch(playwright):

@@ -1,0 +1,240 @@
+"""Run every reliability check at full size and write the figures to docs/reliability.md.
+
+The same code as the tests, with more of everything: every class of bad
+input many times over (and some as the real command, in memory-capped
+subprocesses), SIGKILL at many points of a bigger build, a full disk and a
+read-only directory, the public-site test modules, and the load test of 50
+clients for 60 seconds against `python -m loader serve`. Nothing is sent
+anywhere but 127.0.0.1, and every part stops by itself.
+
+    python -m benchmarks.reliability                  # about ten minutes
+    python -m benchmarks.reliability --per-class 3 --events 60 --seconds 5 --out /tmp/r.md
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from benchmarks.load import LoadResult, serve_and_load, table
+from loader import PROJECT_ROOT
+
+sys.path.insert(0, str(PROJECT_ROOT / "tests"))
+from bad_input import Outcome, reference_database, run_case  # noqa: E402
+from crash import DISK_FAULTS, Kill, MountUnavailable, kill_build, kill_points, rebuild_cleanly, refused_write, scenario  # noqa: E402
+from mutations import MUTATIONS  # noqa: E402
+
+SITE_TESTS = ["tests/test_public_site.py", "tests/browser/test_hostile_content.py"]
+
+
+@dataclass
+class ClassResult:
+    name: str
+    description: str
+    cases: int = 0
+    subprocess_cases: int = 0
+    failures: list[str] = field(default_factory=list)
+    slowest: float = 0.0
+    peak_rss: int = 0
+
+
+def fuzz(work: Path, per_class: int, per_class_subprocess: int) -> list[ClassResult]:
+    reference = reference_database(work)
+    results = []
+    for name, mutation in MUTATIONS.items():
+        result = ClassResult(name, mutation.description)
+        for seed in range(per_class + per_class_subprocess):
+            as_subprocess = seed >= per_class
+            directory = Path(tempfile.mkdtemp(dir=work))
+            try:
+                outcome: Outcome = run_case(mutation, random.Random(seed), directory, reference, subprocess_=as_subprocess)
+                result.slowest = max(result.slowest, outcome.seconds)
+                result.peak_rss = max(result.peak_rss, outcome.peak_rss or 0)
+            except AssertionError as e:
+                result.failures.append(f"seed {seed}: {str(e).splitlines()[0][:200]}")
+            except Exception:
+                result.failures.append(f"seed {seed}: the mutation itself failed: {traceback.format_exc(limit=1)[-200:]}")
+            finally:
+                shutil.rmtree(directory, ignore_errors=True)
+            result.subprocess_cases += as_subprocess
+            result.cases += not as_subprocess
+        click.echo(f"  {name}: {result.cases} + {result.subprocess_cases} cases, {len(result.failures)} failed", err=True)
+        results.append(result)
+    return results
+
+
+@dataclass
+class CrashResult:
+    events: int
+    database_bytes: int
+    seconds_to_write: float
+    kills: list[Kill] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    rebuilds: int = 0
+    disk_faults: dict[str, str] = field(default_factory=dict)
+
+
+def crash(work: Path, events: int, reading: int, writing: int) -> CrashResult:
+    s = scenario(work / "crash", events)
+    result = CrashResult(events, s.calibration.final_size, s.calibration.until_write)
+    for point in kill_points(reading, writing):
+        s.restore_old()
+        try:
+            result.kills.append(kill_build(s.sources, s.db, point, s.calibration, s.allowed))
+            assert rebuild_cleanly(s.sources, s.db, s.allowed) == "new"
+            result.rebuilds += 1
+        except AssertionError as e:
+            result.failures.append(f"{point.describe()}: {e}")
+    for fault in DISK_FAULTS:
+        try:
+            result.disk_faults[fault] = refused_write(work / fault.replace(" ", "-"), fault)
+        except MountUnavailable as e:
+            result.disk_faults[fault] = f"not run: cannot mount a tmpfs ({e})"
+        except AssertionError as e:
+            result.failures.append(f"{fault}: {e}")
+    return result
+
+
+def site_tests() -> tuple[str, bool]:
+    """Run the public-site test modules; their closing line, and whether they passed."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SITE_TESTS],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+    lines = [line for line in result.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
+    return (lines[-1].strip("= ") if lines else result.stdout[-500:]), result.returncode == 0
+
+
+def write_report(out: Path, fuzzed: list[ClassResult], crashed: CrashResult, site: tuple[str, bool],
+                 load: LoadResult, load_sources: str, took: float) -> None:
+    cases = sum(r.cases + r.subprocess_cases for r in fuzzed)
+    fuzz_failures = [f"{r.name}: {f}" for r in fuzzed for f in r.failures]
+    survived = len(crashed.kills)
+    mid_write = sum(1 for k in crashed.kills if k.left_temporary)
+    lines = [
+        "# Reliability",
+        "",
+        "Written by `make reliability` (`python -m benchmarks.reliability`); do not edit by hand.",
+        f"Run on a {os.cpu_count()}-core {platform.machine()} machine, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, in {took / 60:.1f} minutes.",
+        "",
+        "## Summary",
+        "",
+        f"- **Bad input:** {len(fuzzed)} classes, {cases:,} cases, {len(fuzz_failures)} failures.",
+        f"- **Crashes:** {survived} SIGKILLs survived ({mid_write} landed mid-write), "
+        f"{crashed.rebuilds} clean rebuilds, {len(crashed.failures)} failures; "
+        f"{sum(not m.startswith('not run') for m in crashed.disk_faults.values())} of {len(DISK_FAULTS)} disk faults run.",
+        f"- **Public site tests:** {site[0]}.",
+        f"- **Load:** {load.summary()}.",
+        "",
+        "## Bad input",
+        "",
+        "Each case copies the valid fixture sources, breaks them in one way, runs `build` over an existing",
+        "`events.db`, and demands: exit code 1; a `FILE:LINE` message pointing into the broken record (or, for",
+        "a file that cannot be read as YAML at all, at the broken line); no traceback; bounded time and memory;",
+        "the previous `events.db` byte-identical and no temporary file left. In-process cases go through click's",
+        "test runner; subprocess cases run `python -m loader build` with 2 GB of address space at most.",
+        "",
+        "| class | what | cases | as subprocess | failures | slowest s | peak RSS MB |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in fuzzed:
+        rss = f"{r.peak_rss / 1024**2:.0f}" if r.peak_rss else "–"
+        lines.append(f"| `{r.name}` | {r.description} | {r.cases} | {r.subprocess_cases} | {len(r.failures)} | "
+                     f"{r.slowest:.2f} | {rss} |")
+    lines += [""] + [f"- FAILED {f}" for f in fuzz_failures]
+    lines += [
+        "## Crash safety",
+        "",
+        f"A build of {crashed.events:,} generated events (a {crashed.database_bytes / 1024:,.0f} KB database; "
+        f"the write began {crashed.seconds_to_write:.1f} s in) was killed with SIGKILL at each point below, over",
+        "an existing database. After each kill the database had to open, pass `PRAGMA integrity_check` and",
+        "`foreign_key_check`, and be byte for byte the old database (or the new one, had the rename already",
+        "happened); the next build had to succeed, write the new database and leave no temporary file.",
+        "",
+        "| kill point | killed at s | temporary file when killed | left a temporary file | database afterwards |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
+    for k in crashed.kills:
+        size = "none" if k.temporary_size is None else f"{k.temporary_size / 1024:,.0f} KB"
+        lines.append(f"| {k.point.describe()} | {k.at_seconds:.2f} | {size} | {'yes' if k.left_temporary else 'no'} | "
+                     f"{k.survivor}, whole |")
+    lines += ["", "| disk fault | outcome |", "| --- | --- |"]
+    lines += [f"| {fault} | {message.replace('|', '/')} |" for fault, message in crashed.disk_faults.items()]
+    lines += [""] + [f"- FAILED {f}" for f in crashed.failures]
+    lines += [
+        "## Public site",
+        "",
+        f"`{' '.join(SITE_TESTS)}`: {site[0]}. They check, against the real `serve`, that every write method on",
+        "every kind of page is refused with 405, that writing SQL (insert, update, delete, drop, attach, vacuum",
+        "into, pragma writes, load_extension, fts3_tokenizer) is refused and nothing on disk changes, that runaway",
+        "SQL is stopped by the time limit while other clients are served, that no query can build a huge value,",
+        "that malformed requests get an error page, that every canned query's parameters are bound (the site's",
+        "answer equals SQLite's for injection payloads), and that HTML and JavaScript in every record field are",
+        "shown as text and never run in headless Chromium (tables, rows, event page, map popup, timeline, canned",
+        "query, search, SQL error pages).",
+        "",
+        "## Load",
+        "",
+        f"`python -m loader serve` over {load_sources}, on 127.0.0.1, and {load.clients} clients, each with its",
+        f"own connection, sending requests back to back for {load.seconds:.0f} s, cycling through the mix below.",
+        "Client and server share the machine's two cores.",
+        "",
+        f"**{load.requests:,} requests, {load.requests / load.seconds:,.1f} requests/s, p50 "
+        f"{load.percentile(50) * 1000:.0f} ms, p99 {load.percentile(99) * 1000:.0f} ms, {load.error_count} errors.**",
+        "",
+        table(load),
+        "",
+    ]
+    lines += [f"- ERROR {e}" for e in load.error_examples]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines).replace("\n\n\n", "\n\n"), encoding="utf-8")
+
+
+@click.command()
+@click.option("--per-class", default=30, show_default=True, help="In-process cases of each bad-input class.")
+@click.option("--subprocess-per-class", default=2, show_default=True, help="Cases of each class as a subprocess.")
+@click.option("--events", default=300, show_default=True, help="Events in the build that is killed.")
+@click.option("--kills-reading", default=4, show_default=True)
+@click.option("--kills-writing", default=12, show_default=True)
+@click.option("--clients", default=50, show_default=True)
+@click.option("--seconds", default=60.0, show_default=True)
+@click.option("--sources", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT / "sources",
+              show_default="sources/", help="What the load test serves.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=PROJECT_ROOT / "docs" / "reliability.md",
+              show_default="docs/reliability.md")
+def main(per_class: int, subprocess_per_class: int, events: int, kills_reading: int, kills_writing: int,
+         clients: int, seconds: float, sources: Path, out: Path) -> None:
+    """Run every reliability check and write the report; exit 1 if anything failed."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="reliability-") as name:
+        work = Path(name)
+        click.echo("Bad input...", err=True)
+        fuzzed = fuzz(work, per_class, subprocess_per_class)
+        click.echo("Crashes...", err=True)
+        crashed = crash(work, events, kills_reading, kills_writing)
+        click.echo("Public site tests...", err=True)
+        site = site_tests()
+        click.echo(f"Load: {clients} clients for {seconds:.0f} s...", err=True)
+        load_dir = work / "load"
+        load_dir.mkdir()
+        load = serve_and_load(sources, load_dir / "events.db", clients, seconds)
+    write_report(out, fuzzed, crashed, site, load, f"`{sources.name}/`", time.monotonic() - started)
+    click.echo(f"Wrote {out}", err=True)
+    failed = any(r.failures for r in fuzzed) or crashed.failures or not site[1] or load.error_count
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
