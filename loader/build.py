@@ -198,7 +198,8 @@ def build(
         # VACUUM INTO writes a copy whose bytes depend only on the content,
         # so identical sources (and imports) give identical files.
         dataset.db.execute("VACUUM INTO ?", [str(temporary)])
-        db = sqlite_utils.Database(temporary)
+        # An import writes on a thread of its own (see importer.py).
+        db = sqlite_utils.Database(sqlite3.connect(temporary, check_same_thread=False))
         try:
             # No journal: nothing is ever rolled back, since a failed build
             # deletes the file, and an import resumes after a refused row.

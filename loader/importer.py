@@ -17,10 +17,13 @@ import csv
 import dataclasses
 import hashlib
 import json
+import multiprocessing
 import sqlite3
 import sys
+from collections import defaultdict
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -28,10 +31,10 @@ import click
 import sqlite_utils
 
 from . import acled
-from .schema import Schema
+from .schema import Schema, read_schema
 from .sources import MAX_TEXT, CONTROL, InvalidSources, Problem, Record, _refusals, _type_problem, did_you_mean, display_path
 
-BATCH = 20_000  # events written per batch: large enough that per-batch costs vanish
+BATCH = 5_000  # rows a batch: per-batch costs vanish, and memory stays small
 MAX_KEPT = 1_000  # problems kept for the report; the rest are only counted
 MAX_SHOWN = 50  # problems printed
 # The tables written once for each row; the others hold rows that rows share.
@@ -70,12 +73,13 @@ class ImportReport:
 class InvalidImport(InvalidSources):
     """Every bad row counted, the first of them shown, and nothing written."""
 
-    def __init__(self, path: Path, problems: list[Problem], total: int):
+    def __init__(self, path: Path, problems: list[Problem], rows: int):
         super().__init__(problems)
+        self.total = rows
+        shown = f"; the first {MAX_SHOWN} problems are shown" if len(self.problems) > MAX_SHOWN else ""
         self.problems = self.problems[:MAX_SHOWN]
-        shown = f"; the first {len(self.problems)} are shown" if total > len(self.problems) else ""
         self.message = (
-            f"{total:,} problem{'s' if total != 1 else ''} in {display_path(path)}{shown}; nothing was written. "
+            f"{rows:,} invalid row{'s' if rows != 1 else ''} in {display_path(path)}{shown}; nothing was written. "
             "Fix the rows, or pass --skip-invalid to leave them out."
         )
 
@@ -211,74 +215,182 @@ def _text_problems(values: list[Any]) -> list[tuple[int, str]]:
     return [(i, error) for i, v in enumerate(values) if isinstance(v, str) and (error := _type_problem("TEXT", False, v))]
 
 
-class Importer:
-    """Writes one file's rows into an open database, in batches of BATCH
-    events, inside the build's single transaction."""
+@dataclass
+class Batch:
+    """Rows on their way to the database: each table's rows, and for each
+    row the index of the file row it came from, so a refusal can name it."""
 
-    def __init__(self, db: sqlite_utils.Database, schema: Schema, spec: ImportSpec):
-        self.db = db
-        self.schema = schema
-        self.spec = spec
-        self.shown = display_path(spec.path)
-        self.ids: dict[str, dict[Any, str | None]] = {table: {} for table in schema.tables}
+    lines: list[tuple[int, str]] = field(default_factory=list)  # line and label of each file row
+    rows: dict[str, list[tuple]] = field(default_factory=dict)
+    owners: dict[str, list[int]] = field(default_factory=dict)
+    position: int = 0  # bytes of the file read so far
+
+    def add(self, line: int, label: str, rows: list[tuple[str, tuple]]) -> None:
+        owner = len(self.lines)
+        self.lines.append((line, label))
+        tables, owners = self.rows, self.owners
+        for table, values in rows:
+            if table not in tables:
+                tables[table], owners[table] = [], []
+            tables[table].append(values)
+            owners[table].append(owner)
+
+
+def mapper_for(header: list[str], origin: str, entity: Callable[..., str | None], schema: Schema) -> Any:
+    """The mapper for a file's columns: ACLED's, or the store's own."""
+    if "event_id_cnty" in header:
+        return acled.Mapper(header, origin, entity)
+    return EventsMapper(header, origin, entity, schema)
+
+
+class Reader:
+    """Reads, checks and maps a file's rows into batches, remembering which
+    shared rows (places, actors, sources) it has already queued.
+
+    It runs in a process of its own (see `read`), so that reading and
+    mapping one batch overlaps with writing the one before: in one process
+    the two would take turns on Python's interpreter lock.
+    """
+
+    def __init__(self, path: Path, origin: str, existing: dict[str, set[str]]):
+        self.shown = display_path(path)
+        self.rows = Rows(path)
+        self.existing = existing  # ids already in the database, for references to check
+        self.ids: dict[str, dict[Any, str | None]] = defaultdict(dict)
         self.problems: list[Problem] = []
         self.bad_rows = 0
-        self.events = 0
         self.new: list[tuple[str, tuple]] = []  # shared rows first seen in the current row
-        self.pending: list[tuple[int, str]] = []  # line and label of each row in the batch
-        self.batch: dict[str, list[tuple]] = {}  # the batch's rows for each table
-        self.owners: dict[str, list[int]] = {}  # for each of those, its index in pending
         self.line = 0
-        self.label = "-"
+        try:
+            self.mapper = mapper_for(self.rows.header, origin, self.entity, read_schema())
+        except ValueError as e:
+            raise InvalidImport(path, [Problem(self.shown, 1, "-", "-", str(e))], 1) from None
+        self.rows.text = self.mapper.format == "acled"
 
     def report(self, problems: list[Problem]) -> None:
         self.bad_rows += 1
-        room = MAX_KEPT - len(self.problems)
-        self.problems.extend(problems[: max(room, 0)])
-
-    def problem(self, field: str, message: str) -> Problem:
-        return Problem(self.shown, self.line, self.label, self.mapper.source_column(field), message)
+        self.problems.extend(problems[: max(MAX_KEPT - len(self.problems), 0)])
 
     def entity(self, table: str, key: Any, make_row: Callable[[], tuple] | None) -> str | None:
-        """The id of a shared row (a place, actor or source), queueing the row
-        make_row() gives the first time its key is seen. With make_row None
-        the row must already be in the database. None if it was refused."""
+        """The id of a shared row, queueing the row make_row() gives the
+        first time its key is seen. With make_row None the row must already
+        be in the database: None if it is not."""
         known = self.ids[table]
         if key in known:
             return known[key]
         if make_row is None:
-            column = self.schema.tables[table].primary_key[0]
-            found = self.db.execute(f"SELECT [{column}] FROM [{table}] WHERE [{column}] = ?", [key]).fetchone()
-            known[key] = found[0] if found else None
+            known[key] = key if key in self.existing.get(table, ()) else None
             return known[key]
         row = make_row()
         self.new.append((table, row))
         known[key] = row[0]
         return row[0]
 
+    def batches(self) -> Iterator[Batch]:
+        header, width = self.rows.header, len(self.rows.header)
+        batch = Batch()
+        try:
+            for self.line, values in self.rows:
+                if mapped := self._row(header, width, values):
+                    batch.add(self.line, *mapped)
+                    if len(batch.lines) >= BATCH:
+                        batch.position = self.rows.position()
+                        yield batch
+                        batch = Batch()
+        except (csv.Error, UnicodeDecodeError) as e:
+            self.report([Problem(self.shown, self.line + 1, "-", "-", f"unreadable: {e}")])
+            raise InvalidImport(self.rows.path, self.problems, self.bad_rows) from None
+        yield batch
+
+    def _row(self, header: list[str], width: int, values: list[Any] | str) -> tuple[str, list[tuple[str, tuple]]] | None:
+        """Check and map one file row: its label and database rows, or None
+        once its problems are reported."""
+        line = self.line
+        if isinstance(values, str) or len(values) != width:
+            message = values if isinstance(values, str) else f"expected {width} fields as in the header, found {len(values)}"
+            self.report([Problem(self.shown, line, "-", "-", message)])
+            return None
+        label = self.mapper.label(values)
+        text_problems = _text_problems(values)
+        if text_problems:
+            self.report([Problem(self.shown, line, label, header[i], e) for i, e in text_problems])
+            return None
+        self.new = []
+        rows, problems = self.mapper.map(values)
+        if problems:
+            field_of = self.mapper.source_column
+            self.report([Problem(self.shown, line, label, field_of(f), m) for f, m in problems])
+            return None
+        return label, self.new + rows if self.new else rows
+
+
+def read(path: Path, origin: str, existing: dict[str, set[str]], connection: Connection) -> None:
+    """The reading process: send ("header", ...), then each batch, then
+    ("done", problems, bad rows), or ("invalid", problems, count)."""
+    try:
+        reader = Reader(path, origin, existing)
+        connection.send(("header", reader.rows.header))
+        for batch in reader.batches():
+            connection.send(("batch", batch))
+        connection.send(("done", reader.problems, reader.bad_rows))
+    except InvalidImport as e:
+        connection.send(("invalid", e.problems, e.total))
+    finally:
+        connection.close()
+
+
+class Importer:
+    """Writes one file's rows into an open database, batch by batch as a
+    reading process (see Reader) sends them, inside the build's single
+    transaction."""
+
+    def __init__(self, db: sqlite_utils.Database, schema: Schema, spec: ImportSpec):
+        self.db = db
+        self.schema = schema
+        self.spec = spec
+        self.shown = display_path(spec.path)
+        self.refused_ids: set[str] = set()  # shared rows the database refused
+        self.problems: list[Problem] = []
+        self.bad_rows = 0
+        self.events = 0
+
+    def report(self, problems: list[Problem], rows: int = 1) -> None:
+        self.bad_rows += rows
+        self.problems.extend(problems[: max(MAX_KEPT - len(self.problems), 0)])
+
     def statement(self, table: str) -> str:
         columns = self.mapper.columns[table]
         return f"INSERT INTO [{table}] ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
-    def flush(self) -> None:
-        """Write the pending rows table by table, parents first, leaving out
-        each row the database refuses along with every row that needs it.
+    def write(self, batch: Batch) -> None:
+        """Write a batch table by table, parents first, leaving out each row
+        the database refuses along with every row that needs it.
 
         The rows go in through executemany on sqlite-utils' connection rather
-        than its insert_all: insert_all, even given tuples, builds each batch
-        into multi-row INSERTs in Python and measured well under half the
-        rows per second (see docs/performance.md), which alone would miss
-        the target of half raw SQLite's speed. No savepoint is needed either:
-        a refused single-row INSERT changes nothing, so executemany simply
-        resumes after it, and the file needs no rollback journal at all.
+        than its insert_all: see docs/performance.md for the two measured on
+        the same rows; insert_all builds every batch into multi-row INSERTs
+        in Python, which alone would miss the target of half raw SQLite's
+        speed. No savepoint is needed either: a refused single-row INSERT
+        changes nothing, so executemany simply resumes after it, and the
+        file needs no rollback journal at all.
         """
-        refused: set[int] = set()  # indexes into self.pending
+        refused: set[int] = set()  # indexes into batch.lines
         half_written: set[int] = set()  # refused after their event was written
+
+        def refuse(owner: int, problems: list[Problem]) -> None:
+            refused.add(owner)
+            self.report(problems)
+
+        if self.refused_ids:
+            # The reading process does not hear of refusals, so later rows
+            # may still name a shared row refused in an earlier batch.
+            created = {v[0] for t, rows in batch.rows.items() if t not in EVENT_TABLES for v in rows}
+            self._refuse_users(batch, self.refused_ids - created, refused, refuse)
         for table in self.schema.tables:
-            rows = self.batch.get(table)
+            rows = batch.rows.get(table)
             if not rows:
                 continue
-            owners = self.owners[table]
+            owners = batch.owners[table]
             # A shared row goes in even if the row that first named it did
             # not: later rows may name it too.
             if refused and table in EVENT_TABLES:
@@ -286,17 +398,17 @@ class Importer:
                 rows, owners = [rows[i] for i in kept], [owners[i] for i in kept]
             for index, values, error in self._insert(table, rows):
                 owner = owners[index]
-                refused.add(owner)
-                self.line, self.label = self.pending[owner]
-                self._refused(table, values, error)
+                line, label = batch.lines[owner]
+                if owner not in refused:
+                    refuse(owner, self._refusals(table, values, error, line, label))
                 if table not in EVENT_TABLES:
-                    refused.update(self._users(values[0], refused))
+                    self.refused_ids.add(values[0])
+                    self._refuse_users(batch, {values[0]}, refused, refuse)
                 elif table != "events":
                     half_written.add(owner)
         for owner in sorted(half_written):
-            self._undo(owner)
-        self.events += len(self.pending) - len(refused)
-        self.pending, self.batch, self.owners = [], {}, {}
+            self._undo(batch, owner)
+        self.events += len(batch.lines) - len(refused)
 
     def _insert(self, table: str, rows: list[tuple]) -> Iterator[tuple[int, tuple, sqlite3.Error]]:
         """executemany, resuming after each row the database refuses; yields those."""
@@ -311,95 +423,78 @@ class Importer:
                 yield index, rows[index], error
                 start = index + 1
 
-    def _refused(self, table: str, values: tuple, error: sqlite3.Error) -> None:
-        record = Record(table, dict(zip(self.mapper.columns[table], values)), self.shown, self.line, self.label)
-        self.report([
+    def _refusals(self, table: str, values: tuple, error: sqlite3.Error, line: int, label: str) -> list[Problem]:
+        record = Record(table, dict(zip(self.mapper.columns[table], values)), self.shown, line, label)
+        return [
             dataclasses.replace(p, field=self.mapper.source_column(p.field))
             for p in _refusals(self.db, self.schema.tables[table], record, error)
-        ])
+        ]
 
-    def _users(self, refused_id: str, refused: set[int]) -> set[int]:
-        """The other pending rows that refer to a refused shared row, each
-        reported; its key is forgotten so a later row that names it tries it
-        afresh (and is told why it fails)."""
-        self.ids = {table: {k: v for k, v in ids.items() if v != refused_id} for table, ids in self.ids.items()}
-        users: set[int] = set()
+    def _refuse_users(self, batch: Batch, ids: set[str], refused: set[int], refuse: Callable[[int, list[Problem]], None]) -> None:
+        """Refuse the batch's rows that refer to any of the refused shared rows."""
+        if not ids:
+            return
         for table in EVENT_TABLES:
-            for values, owner in zip(self.batch.get(table, []), self.owners.get(table, [])):
-                if refused_id in values and owner not in users and owner not in refused:
-                    users.add(owner)
-                    self.line, self.label = self.pending[owner]
-                    self.report([self.problem("-", f"refers to '{refused_id}', which the database refused (see above)")])
-        return users
+            for values, owner in zip(batch.rows.get(table, []), batch.owners.get(table, [])):
+                if owner not in refused and (named := ids.intersection(values)):
+                    line, label = batch.lines[owner]
+                    message = f"refers to '{min(named)}', which the database refused (see above)"
+                    refuse(owner, [Problem(self.shown, line, label, "-", message)])
 
-    def _undo(self, owner: int) -> None:
+    def _undo(self, batch: Batch, owner: int) -> None:
         """Remove the event (and links) written for a row whose later link was refused."""
-        event_id = self.batch["events"][self.owners["events"].index(owner)][0]
+        event_id = batch.rows["events"][batch.owners["events"].index(owner)][0]
         for table in reversed(EVENT_TABLES):
             key = self.mapper.columns[table][0]
             self.db.conn.execute(f"DELETE FROM [{table}] WHERE [{key}] = ?", [event_id])
 
     def run(self, progress: bool) -> ImportReport:
         path = self.spec.path
-        rows = Rows(path)
-        header = rows.header
-        try:
-            if "event_id_cnty" in header:
-                self.mapper: Any = acled.Mapper(header, self.spec.origin, self.entity)
-                rows.text = True
-                self.db["event_types"].insert_all(acled.event_type_rows(), ignore=True)
-            else:
-                self.mapper = EventsMapper(header, self.spec.origin, self.entity, self.schema)
-        except ValueError as e:
-            raise InvalidImport(path, [Problem(self.shown, 1, "-", "-", str(e))], 1) from None
-        width = len(header)
+        existing = {
+            fk.table: {r[0] for r in self.db.execute(f"SELECT [{fk.target}] FROM [{fk.table}]")}
+            for fk in self.schema.tables["events"].foreign_keys
+        }
+        context = multiprocessing.get_context("spawn")
+        receiving, sending = context.Pipe(duplex=False)
+        reader = context.Process(target=read, args=(path, self.spec.origin, existing, sending), daemon=True)
+        reader.start()
+        sending.close()
         bar: Any = (
             click.progressbar(length=path.stat().st_size, label=f"Importing {self.shown}", file=sys.stderr)
             if progress else nullcontext()
         )
-        with bar:
-            try:
-                for self.line, values in rows:
-                    self._row(header, width, values)
-                    if len(self.pending) >= BATCH:
-                        self.flush()
+        try:
+            with bar:
+                while True:
+                    try:
+                        message = receiving.recv()
+                    except EOFError:
+                        raise click.ClickException(f"reading {self.shown} failed (exit code {reader.exitcode})") from None
+                    if message[0] == "invalid":
+                        raise InvalidImport(path, self.problems + message[1], self.bad_rows + message[2])
+                    if message[0] == "header":
+                        self.mapper = mapper_for(message[1], self.spec.origin, lambda *args: None, self.schema)
+                        if self.mapper.format == "acled":
+                            self.db["event_types"].insert_all(acled.event_type_rows(), ignore=True)
+                    elif message[0] == "batch":
+                        self.write(message[1])
                         if progress:
-                            bar.update(rows.position() - bar.pos)
-            except (csv.Error, UnicodeDecodeError) as e:
-                self.report([Problem(self.shown, self.line + 1, "-", "-", f"unreadable: {e}")])
-                raise InvalidImport(path, self.problems, self.bad_rows) from None
-            self.flush()
+                            bar.update(message[1].position - bar.pos)
+                    else:
+                        _, problems, bad_rows = message
+                        self.report(problems, bad_rows)
+                        break
+        finally:
+            receiving.close()
+            if reader.is_alive():  # the write failed while the reader was still sending
+                reader.terminate()
+            reader.join()
+        self.problems.sort()
         if self.bad_rows and not self.spec.skip_invalid:
             raise InvalidImport(path, self.problems, self.bad_rows)
         with open(path, "rb") as f:
             sha256 = hashlib.file_digest(f, "sha256").hexdigest()
         return ImportReport(self.spec, self.mapper.format, sha256, self.events, self.bad_rows, self.problems)
-
-    def _row(self, header: list[str], width: int, values: list[Any] | str) -> None:
-        """Check and map one row, queueing it for the next batch or reporting why not."""
-        if isinstance(values, str) or len(values) != width:
-            self.label = "-"
-            message = values if isinstance(values, str) else f"expected {width} fields as in the header, found {len(values)}"
-            self.report([Problem(self.shown, self.line, self.label, "-", message)])
-            return
-        self.label = self.mapper.label(values)
-        text_problems = _text_problems(values)
-        if text_problems:
-            self.report([Problem(self.shown, self.line, self.label, header[i], e) for i, e in text_problems])
-            return
-        self.new = []
-        rows, problems = self.mapper.map(values)
-        if problems:
-            self.report([self.problem(field, message) for field, message in problems])
-            return
-        owner = len(self.pending)
-        self.pending.append((self.line, self.label))
-        batch, owners = self.batch, self.owners
-        for table, values in self.new + rows if self.new else rows:
-            if table not in batch:
-                batch[table], owners[table] = [], []
-            batch[table].append(values)
-            owners[table].append(owner)
 
 
 def changes_since(db: sqlite_utils.Database, previous: Path, origin: str) -> tuple[int, int, int] | None:

@@ -22,8 +22,8 @@ def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
     text = run([2000], tmp_path / "work", out, site=True, rounds=2)
     assert out.read_text() == text + "\n"
     # All three ways loaded the same 2,000 events (plus the fixture's two curated ones).
-    table = re.findall(r"^\| \((a|b|c)\) [^|]+\| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \|", text, re.MULTILINE)
-    assert [row[0] for row in table] == ["a", "b", "c"]
+    table = re.findall(r"^\| \((a|a′|b|c)\) [^|]+\| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \|", text, re.MULTILINE)
+    assert [row[0] for row in table] == ["a", "a′", "b", "c"]
     assert all(float(wall) > 0 and float(cpu) > 0 for _, wall, cpu, _ in table)
     assert "2,002 events" in text
     assert re.search(r"\(c\)/\(a\): \*\*\d+%\*\*", text) and re.search(r"\(c\)/\(b\): \*\*[\d.]+×\*\*", text)

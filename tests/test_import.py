@@ -101,7 +101,7 @@ def test_every_bad_row_is_reported_with_file_and_line(sources: Path, db: Path) -
     messages = {p.line: p.message for p in raised.value.problems}
     assert "did you mean 'Air/drone strike'" in messages[5]
     assert messages[6] == "must be between -90 and 90"
-    assert "6 problems" in raised.value.message and "nothing was written" in raised.value.message
+    assert "6 invalid rows" in raised.value.message and "nothing was written" in raised.value.message
     assert not db.exists()
 
 
@@ -115,7 +115,7 @@ def test_cli_prints_problems_and_caps_them(sources: Path, db: Path, tmp_path: Pa
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if "many.csv:" in line]
     assert len(lines) == 50 and lines[0].startswith(f"{many}:2: SYR0: time_precision: ")
-    assert "80 problems" in result.output and "the first 50 are shown" in result.output
+    assert "80 invalid rows" in result.output and "the first 50 problems are shown" in result.output
     assert "Traceback" not in result.output
 
 
