@@ -15,9 +15,9 @@ CREATE TABLE event_types (
         CONSTRAINT "code: must be a slug of lowercase letters, digits and hyphens"
         CHECK (code <> '' AND code NOT GLOB '*[^a-z0-9-]*' AND code NOT GLOB '-*'),
     label TEXT NOT NULL
-        CONSTRAINT "label: must not be blank" CHECK (trim(label) <> ''),
+        CONSTRAINT "label: must not be blank" CHECK (trim(label, char(32, 9, 10, 13)) <> ''),
     description TEXT NOT NULL
-        CONSTRAINT "description: must not be blank" CHECK (trim(description) <> ''),
+        CONSTRAINT "description: must not be blank" CHECK (trim(description, char(32, 9, 10, 13)) <> ''),
     -- PLOVER's sixteen top-level event categories (as used by POLECAT).
     plover TEXT NOT NULL
         CONSTRAINT "plover: must be one of AGREE, CONSULT, SUPPORT, CONCEDE, COOPERATE, AID, RETREAT, REQUEST, ACCUSE, REJECT, THREATEN, PROTEST, SANCTION, MOBILIZE, COERCE, ASSAULT"
@@ -35,7 +35,7 @@ CREATE TABLE documents (
         CONSTRAINT "id: must be a slug of lowercase letters, digits and hyphens"
         CHECK (id <> '' AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
     title TEXT NOT NULL
-        CONSTRAINT "title: must not be blank" CHECK (trim(title) <> ''),
+        CONSTRAINT "title: must not be blank" CHECK (trim(title, char(32, 9, 10, 13)) <> ''),
     outlet TEXT,
     author TEXT,
     published_date TEXT
@@ -57,7 +57,7 @@ CREATE TABLE places (
         CONSTRAINT "id: must be a slug of lowercase letters, digits and hyphens"
         CHECK (id <> '' AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
     name TEXT NOT NULL
-        CONSTRAINT "name: must not be blank" CHECK (trim(name) <> ''),
+        CONSTRAINT "name: must not be blank" CHECK (trim(name, char(32, 9, 10, 13)) <> ''),
     -- Every other spelling, transliteration and script, as a JSON array of strings.
     aliases TEXT NOT NULL DEFAULT '[]'
         CONSTRAINT "aliases: must be a list of strings"
@@ -100,7 +100,7 @@ CREATE TABLE actors (
         CONSTRAINT "id: must be a slug of lowercase letters, digits and hyphens"
         CHECK (id <> '' AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
     name TEXT NOT NULL
-        CONSTRAINT "name: must not be blank" CHECK (trim(name) <> ''),
+        CONSTRAINT "name: must not be blank" CHECK (trim(name, char(32, 9, 10, 13)) <> ''),
     aliases TEXT NOT NULL DEFAULT '[]'
         CONSTRAINT "aliases: must be a list of strings"
         CHECK (json_valid(aliases) AND json_type(aliases) = 'array'),
@@ -125,9 +125,9 @@ CREATE TABLE events (
         CONSTRAINT "id: must be a slug of lowercase letters, digits and hyphens"
         CHECK (id <> '' AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
     title TEXT NOT NULL
-        CONSTRAINT "title: must not be blank" CHECK (trim(title) <> ''),
+        CONSTRAINT "title: must not be blank" CHECK (trim(title, char(32, 9, 10, 13)) <> ''),
     summary TEXT NOT NULL
-        CONSTRAINT "summary: must not be blank" CHECK (trim(summary) <> ''),
+        CONSTRAINT "summary: must not be blank" CHECK (trim(summary, char(32, 9, 10, 13)) <> ''),
     event_type TEXT NOT NULL REFERENCES event_types(code),
     -- Earliest and latest possible day, as UCDP records them.
     start_date TEXT NOT NULL
@@ -164,7 +164,7 @@ CREATE TABLE events (
     -- When the origin last changed the record, ISO 8601 in UTC (ACLED's timestamp).
     origin_updated TEXT,
     CONSTRAINT "place_id: an event with no place must say why in notes"
-        CHECK (place_id IS NOT NULL OR coalesce(trim(notes), '') <> ''),
+        CHECK (place_id IS NOT NULL OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
     CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
     CONSTRAINT "end_date: a week-precision span runs from two to fourteen days"
         CHECK (date_precision <> 'week'
@@ -206,7 +206,7 @@ CREATE TABLE claims (
     -- Who asserts it; NULL when the document asserts it in its own voice.
     claimant_id TEXT REFERENCES actors(id),
     statement TEXT NOT NULL
-        CONSTRAINT "statement: must not be blank" CHECK (trim(statement) <> ''),
+        CONSTRAINT "statement: must not be blank" CHECK (trim(statement, char(32, 9, 10, 13)) <> ''),
     stance TEXT NOT NULL
         CONSTRAINT "stance: must be one of asserts, denies, disputes, confirms, qualifies"
         CHECK (stance IN ('asserts', 'denies', 'disputes', 'confirms', 'qualifies')),
