@@ -229,6 +229,9 @@ CREATE INDEX events_status ON events(status);
 CREATE INDEX events_date_precision ON events(date_precision);
 CREATE INDEX events_start_date ON events(start_date, end_date);
 CREATE INDEX events_origin ON events(origin);
+-- Conflict data is filtered by type and death toll together; this counts such a filter
+-- without reading the rows.
+CREATE INDEX events_event_type_fatalities ON events(event_type, fatalities);
 CREATE INDEX event_actors_actor_id ON event_actors(actor_id);
 CREATE INDEX event_actors_role ON event_actors(role);
 CREATE INDEX event_documents_document_id ON event_documents(document_id);

@@ -47,12 +47,11 @@ import sqlite_utils
 
 from benchmarks.generate import generate
 from loader import PROJECT_ROOT
+from loader.build import WRITE_PRAGMAS
 from loader.schema import read_schema
 
 FIXTURE_SOURCES = PROJECT_ROOT / "tests" / "fixtures" / "valid"
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "performance.md"
-# The same settings the build uses for the file it writes.
-PRAGMAS = ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF", "PRAGMA cache_size = -65536")
 
 TARGETS = {
     "c_over_a": 0.5,
@@ -69,23 +68,48 @@ class Run:
     cpu: float
     rss_mb: float
     phases: dict[str, float] = field(default_factory=dict)
+    tree_rss_mb: float = 0.0  # all its processes together, at the sampled peak
     load: float = field(default_factory=lambda: os.getloadavg()[0])  # 1-minute load average when it ended
 
 
+def rss_of_tree(pid: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # it has just ended
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        pending.extend(int(child) for child in children)
+    return total / 1024
+
+
 def measured(command: list[str], cwd: Path = PROJECT_ROOT) -> tuple[Run, str]:
-    """Run a command, returning its wall time, CPU time and peak RSS (its own, from wait4)."""
-    with tempfile.TemporaryFile() as err:
+    """Run a command; return its wall time, CPU time, the peak RSS of its
+    largest process (from wait4) and the peak RSS of all its processes
+    together (sampled every 50 ms), and what it printed."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=err)
-        stdout = process.stdout.read().decode()
-        _, status, usage = os.wait4(process.pid, 0)
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        peak = 0.0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, rss_of_tree(process.pid))
+            time.sleep(0.05)
         wall = time.perf_counter() - start
-        process.stdout.close()
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             err.seek(0)
             raise click.ClickException(f"{' '.join(command)} failed:\n{err.read().decode()[-2000:]}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), stdout
+        out.seek(0)
+        stdout = out.read().decode()
+    largest = usage.ru_maxrss / 1024
+    return Run(wall, usage.ru_utime + usage.ru_stime, largest, tree_rss_mb=max(peak, largest)), stdout
 
 
 def count_rows(db: Path) -> dict[str, int]:
@@ -122,7 +146,7 @@ def limit_child(source: Path, target: Path, how: str) -> None:
     conn.close()
     target.unlink(missing_ok=True)
     conn = sqlite3.connect(target, isolation_level=None)
-    for pragma in PRAGMAS:
+    for pragma in WRITE_PRAGMAS:  # the same settings as the build's
         conn.execute(pragma)
     conn.executescript(schema.tables_sql)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -192,6 +216,7 @@ def peer(files: dict[str, Path], work: Path) -> Run:
         total.wall += run.wall
         total.cpu += run.cpu
         total.rss_mb = max(total.rss_mb, run.rss_mb)
+        total.tree_rss_mb = max(total.tree_rss_mb, run.tree_rss_mb)
     total.phases["insert"] = total.wall
     script = "import sqlite3, sys; from loader.schema import read_schema; sqlite3.connect(sys.argv[1]).executescript(read_schema().after_load_sql)"
     run, _ = measured([sys.executable, "-c", script, str(target)])
@@ -199,6 +224,7 @@ def peer(files: dict[str, Path], work: Path) -> Run:
     total.wall += run.wall
     total.cpu += run.cpu
     total.rss_mb = max(total.rss_mb, run.rss_mb)
+    total.tree_rss_mb = max(total.tree_rss_mb, run.tree_rss_mb)
     total.load = run.load
     return total
 
@@ -258,11 +284,18 @@ def pages(db: Path) -> dict[str, str]:
     return {
         "events table page": "/events/events?_nofacet=1",
         "events with the default facets": "/events/events",
-        "date facet": "/events/events?_nofacet=1&_facet_date=start_date",
+        # Datasette computes a table's default facets on every page that
+        # asks for one more, so the date facet's own cost is timed by running
+        # the SQL its DateFacet runs through the site's SQL endpoint.
+        "date facet (the SQL Datasette's date facet runs)": "/events.json?sql=" + quote_plus(
+            "select date(start_date) as value, count(*) as count from (select * from events)"
+            " where date(start_date) is not null group by date(start_date) order by count desc, value limit 31"
+        ),
         "full-text search": f"/events/events?_nofacet=1&_search={quote_plus(place)}",
         "alias-aware search (canned query actor_events)": f"/events/actor_events?actor={quote_plus(actor)}",
         "filtered and sorted": "/events/events?_nofacet=1&event_type=acled-air-drone-strike&fatalities__gt=2&_sort_desc=start_date",
         "one page of map JSON (event_list, as datasette-cluster-map asks)": "/events/event_list.json?_size=max&_labels=on&_shape=objects",
+        "the same page without facets and count": "/events/event_list.json?_size=max&_labels=on&_shape=objects&_nofacet=1&_nocount=1",
         "event_list page (map, facets)": "/events/event_list",
     }
 
@@ -270,7 +303,7 @@ def pages(db: Path) -> dict[str, str]:
 PAGE_TARGETS_MS = {
     "events table page": 300,
     "events with the default facets": 300,
-    "date facet": 300,
+    "date facet (the SQL Datasette's date facet runs)": 300,
     "full-text search": 100,
     "alias-aware search (canned query actor_events)": 100,
     "filtered and sorted": 300,
@@ -399,8 +432,8 @@ def report(scales: list[Scale], site: Site | None, load: tuple[str, str], second
             "",
             f"Rows written: {counts}.",
             "",
-            "| | wall s | CPU s | events/s | rows/s | peak RSS MB | phases (wall s) | load after |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+            "| | wall s | CPU s | events/s | rows/s | peak RSS MB, largest process | peak RSS MB, all processes | phases (wall s) | load after |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
         ]
         for label, run in (("(a) limit: executemany", s.limit),
                            ("(a′) for comparison: sqlite-utils insert_all, one transaction", s.insert_all),
@@ -408,7 +441,7 @@ def report(scales: list[Scale], site: Site | None, load: tuple[str, str], second
             phases = ", ".join(f"{k} {v:.1f}" for k, v in run.phases.items()) or "-"
             lines.append(
                 f"| {label} | {run.wall:.1f} | {run.cpu:.1f} | {s.events_per_s(run):,.0f} | "
-                f"{s.rows_per_s(run):,.0f} | {run.rss_mb:.0f} | {phases} | {run.load:.1f} |"
+                f"{s.rows_per_s(run):,.0f} | {run.rss_mb:.0f} | {run.tree_rss_mb:.0f} | {phases} | {run.load:.1f} |"
             )
         c_a, c_b = s.ratio(s.limit), s.ratio(s.peer)
         c_a_cpu, c_b_cpu = s.ratio(s.limit, "cpu"), s.ratio(s.peer, "cpu")
@@ -418,15 +451,16 @@ def report(scales: list[Scale], site: Site | None, load: tuple[str, str], second
             f"≥ {TARGETS['c_over_a']:.0%}: {_mark(c_a >= TARGETS['c_over_a'])}",
             f"- (c)/(b): **{c_b:.1f}×** the peer's speed (by CPU time {c_b_cpu:.1f}×); target "
             f"≥ {TARGETS['c_over_b']:.0f}×: {_mark(c_b >= TARGETS['c_over_b'])}",
-            f"- (c) peak memory: **{s.project.rss_mb:.0f} MB**; target < {TARGETS['rss_mb']} MB: "
-            f"{_mark(s.project.rss_mb < TARGETS['rss_mb'])}",
+            f"- (c) peak memory, all its processes together: **{s.project.tree_rss_mb:.0f} MB** (largest "
+            f"process {s.project.rss_mb:.0f} MB); target < {TARGETS['rss_mb']} MB: "
+            f"{_mark(s.project.tree_rss_mb < TARGETS['rss_mb'])}",
             "",
         ]
     if len(scales) > 1:
         small, large = scales[0], scales[-1]
         lines += [
-            f"Memory from N = {small.rows:,} to N = {large.rows:,}: {small.project.rss_mb:.0f} MB → "
-            f"{large.project.rss_mb:.0f} MB ({large.project.rss_mb / small.project.rss_mb:.2f}×, "
+            f"Memory of (c) from N = {small.rows:,} to N = {large.rows:,}: {small.project.tree_rss_mb:.0f} MB → "
+            f"{large.project.tree_rss_mb:.0f} MB ({large.project.tree_rss_mb / small.project.tree_rss_mb:.2f}×, "
             f"for {large.rows / small.rows:.0f}× the rows).",
             "",
         ]

@@ -8,10 +8,12 @@ row each, its precision codes become the store's words, and its sub-event
 type becomes one of the event types this module declares, each placed on
 PLOVER and CAMEO so imported and curated events can be compared.
 
-Everything ACLED says is kept: what has no column of its own in the store
-(which ACLED column named an actor, its tags, its timestamp) goes into a
-column or note meant for it, so an imported event can be traced back to its
-ACLED record by id.
+What ACLED says is kept: what has no column of its own in the store (which
+ACLED column named an actor, its tags, its timestamp) goes into a column or
+note meant for it, and an imported event's id is its ACLED id, so it can be
+traced back to its ACLED record. Only what follows from other columns is
+dropped: the country's name (from iso) and the top-level event type (from
+sub_event_type, which must agree with it).
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ def date_span(day: date, precision: str) -> tuple[str, str]:
     return text, text
 
 
-def country_code(iso: str) -> str | None:
+def country_code(iso: str) -> str:
     """ACLED gives countries as ISO 3166-1 numeric codes; the store uses alpha-2."""
     country = iso3166.countries_by_numeric.get(iso.strip().zfill(3))
     if country is None:

@@ -32,6 +32,11 @@ from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 
 DEFAULT_DB = PROJECT_ROOT / "events.db"
+# For the file a build writes: no journal, since nothing is ever rolled back
+# (a failed build deletes the file, and an import resumes after a refused
+# row); no syncing as it goes, since the finished file is synced once; and a
+# page cache of 32 MB, which keeps a large import's memory small.
+WRITE_PRAGMAS = ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF", "PRAGMA cache_size = -32768")
 
 
 @dataclass
@@ -198,14 +203,10 @@ def build(
         # VACUUM INTO writes a copy whose bytes depend only on the content,
         # so identical sources (and imports) give identical files.
         dataset.db.execute("VACUUM INTO ?", [str(temporary)])
-        # An import writes on a thread of its own (see importer.py).
-        db = sqlite_utils.Database(sqlite3.connect(temporary, check_same_thread=False))
+        db = sqlite_utils.Database(temporary)
         try:
-            # No journal: nothing is ever rolled back, since a failed build
-            # deletes the file, and an import resumes after a refused row.
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            db.execute("PRAGMA cache_size = -65536")
+            for pragma in WRITE_PRAGMAS:
+                db.execute(pragma)
             with db.atomic():
                 result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
             finish(db, dataset.schema)

@@ -6,9 +6,12 @@ written in batches, and only the small tables that rows share (places,
 actors, sources) are remembered. A row that breaks a rule is reported as
 FILE:LINE: RECORD: FIELD: MESSAGE like a YAML record, and the build is
 refused unless the user asked for such rows to be skipped, in which case
-they are counted. The rules themselves are schema.sql's: a batch is written
-as it is, and only when the database refuses it are its rows tried one by
-one to find and name the ones at fault.
+they are counted. The rules themselves are schema.sql's: the rows a batch
+holds are written as they are, and a row the database refuses is named with
+every rule of schema.sql it breaks, as the YAML path does.
+
+Reading and mapping run in a process of their own, one batch ahead of the
+writing, so that on two cores the two overlap instead of taking turns.
 """
 
 from __future__ import annotations
@@ -366,13 +369,14 @@ class Importer:
         """Write a batch table by table, parents first, leaving out each row
         the database refuses along with every row that needs it.
 
-        The rows go in through executemany on sqlite-utils' connection rather
-        than its insert_all: see docs/performance.md for the two measured on
-        the same rows; insert_all builds every batch into multi-row INSERTs
-        in Python, which alone would miss the target of half raw SQLite's
-        speed. No savepoint is needed either: a refused single-row INSERT
-        changes nothing, so executemany simply resumes after it, and the
-        file needs no rollback journal at all.
+        The rows go in through executemany on sqlite-utils' connection, not
+        its insert_all, because each row is then a statement of its own: a
+        row the database refuses changes nothing, and the import resumes
+        after it with no rollback journal at all. insert_all packs rows into
+        multi-row INSERTs, where one refused row aborts a whole statement
+        that only a journal could undo; and on the same rows, in one
+        transaction, it costs about the same CPU time (docs/performance.md,
+        row (a′)).
         """
         refused: set[int] = set()  # indexes into batch.lines
         half_written: set[int] = set()  # refused after their event was written

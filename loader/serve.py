@@ -34,6 +34,7 @@ SETTINGS = {
     "facet_time_limit_ms": 500,  # array and date facets over views need more than the 200 default
     "max_returned_rows": 5000,  # every event in one JSON page; CSV streams everything anyway
     "allow_csv_stream": True,
+    "max_csv_mb": 0,  # no cap: a full export of a large import is hundreds of megabytes
     "allow_download": True,  # researchers may take the whole database away
     "default_allow_sql": True,  # anyone may run their own read-only SQL
     "suggest_facets": False,  # the default facets are chosen; suggestions cost time on every page

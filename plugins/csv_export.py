@@ -2,10 +2,11 @@
 
 Datasette 0.65's own `TABLE.csv?_stream=on` sends each row to the server as
 a message of its own, which holds a full export of a million events to a few
-megabytes a second (see docs/performance.md). Here the rows are read in
-pages by rowid on Datasette's own database thread, written with Python's csv
-module, and sent a page at a time: the same rows and columns, in the order
-they were loaded, with the same permission check as the table page.
+megabytes a second (see docs/performance.md). Here SQLite itself writes
+each row as a line of CSV, pages of rows are read by rowid on Datasette's
+own database thread, and each page is sent at once: the same rows and
+columns, in the order they were loaded, with the same permission check as
+the table page.
 """
 
 from __future__ import annotations
@@ -21,16 +22,27 @@ from datasette.utils.asgi import AsgiStream, Forbidden, NotFound
 PAGE = 20_000  # rows a page: a few megabytes
 
 
-def _page(conn: sqlite3.Connection, table: str, columns: list[str], after: int) -> tuple[str, int, int]:
+def _line(columns: list[str]) -> str:
+    """SQL that writes a row as one CSV line: SQLite builds the text, which is
+    several times faster than Python's csv module doing it a cell at a time.
+    Text is always quoted (RFC 4180), numbers never, NULL is empty."""
+    cells = []
+    for column in map(escape_sqlite, columns):
+        cells.append(
+            f"CASE WHEN {column} IS NULL THEN '' WHEN typeof({column}) IN ('integer', 'real') "
+            f"THEN CAST({column} AS TEXT) ELSE '\"' || replace({column}, '\"', '\"\"') || '\"' END"
+        )
+    return " || ',' || ".join(cells)
+
+
+def _page(conn: sqlite3.Connection, table: str, line: str, after: int) -> tuple[str, int, int]:
     """One page of rows after the given rowid, as CSV text; with the last rowid and the row count."""
-    selected = ", ".join(escape_sqlite(c) for c in columns)
     rows = conn.execute(
-        f"SELECT rowid, {selected} FROM {escape_sqlite(table)} WHERE rowid > ? ORDER BY rowid LIMIT {PAGE}",
+        f"SELECT rowid, {line} FROM {escape_sqlite(table)} WHERE rowid > ? ORDER BY rowid LIMIT {PAGE}",
         [after],
     ).fetchall()
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(row[1:] for row in rows)
-    return buffer.getvalue(), (rows[-1][0] if rows else after), len(rows)
+    text = "".join(row[1] + "\r\n" for row in rows)
+    return text, (rows[-1][0] if rows else after), len(rows)
 
 
 async def export(request, datasette):
@@ -44,6 +56,7 @@ async def export(request, datasette):
     if not await datasette.permission_allowed(request.actor, "view-table", (database, table), default=True):
         raise Forbidden("you may not see this table")
     columns = await db.table_columns(table)
+    line = _line(columns)
 
     async def stream(writer) -> None:
         header = io.StringIO()
@@ -51,7 +64,7 @@ async def export(request, datasette):
         await writer.write(header.getvalue())
         after = -(2**63)
         while True:
-            text, after, count = await db.execute_fn(lambda conn: _page(conn, table, columns, after))
+            text, after, count = await db.execute_fn(lambda conn: _page(conn, table, line, after))
             if not count:
                 break
             await writer.write(text)
