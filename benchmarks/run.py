@@ -486,7 +486,52 @@ def report(scales: list[Scale], site: Site | None, load: tuple[str, str], second
                 f"**{rate:.1f} MB/s**; target > {CSV_TARGET_MB_S} MB/s: {_mark(rate > CSV_TARGET_MB_S)}"
             )
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + notes(scales, site))
+
+
+def notes(scales: list[Scale], site: Site | None) -> list[str]:
+    """Why a missed target was missed, in this run's own figures."""
+    lines = ["## Why the misses", ""]
+    for s in scales:
+        if s.ratio(s.peer) < TARGETS["c_over_b"]:
+            after_load = s.limit.phases["after-load"]
+            lines.append(
+                f"- (c)/(b) at N = {s.rows:,}: the limit itself is only {s.ratio(s.peer) / s.ratio(s.limit):.1f}× "
+                f"the peer here, because schema.sql's after-load part (indexes and full-text indexes, "
+                f"{after_load:.0f} s in (a)) is the same work for all three and {after_load / s.limit.wall:.0%} "
+                f"of the limit's time. To be {TARGETS['c_over_b']:.0f}× the peer, (c) would have to run at "
+                f"{TARGETS['c_over_b'] * s.ratio(s.limit) / s.ratio(s.peer):.0%} of the limit's speed; it runs at "
+                f"{s.ratio(s.limit):.0%}. Its CPU time is higher than its wall time because reading and mapping "
+                "run in a second process, beside the writing."
+            )
+    if site:
+        missed = {name for name, (p50, _, _) in site.pages.items() if name in PAGE_TARGETS_MS and p50 >= PAGE_TARGETS_MS[name]}
+        why = {
+            "events with the default facets": "Datasette computes every default facet (five on events, "
+            "one a date facet) on every page view, each a GROUP BY over the whole table; with a million "
+            "rows each is a scan of a million index entries, and there is no facet cache in Datasette 0.65.",
+            "date facet (the SQL Datasette's date facet runs)": "date(start_date) is computed for every "
+            "row before grouping; an index on the expression does not cover it.",
+            "full-text search": "the page does more than the match: it also counts the matches and renders "
+            "101 rows with their labels.",
+            "alias-aware search (canned query actor_events)": "the canned query reads event_participants, "
+            "which joins event_list, which joins place_list, and place_list counts the events of every "
+            "place on every query: a scan of all events for each search.",
+            "one page of map JSON (event_list, as datasette-cluster-map asks)": "the map's request does "
+            "not say _nofacet, so Datasette computes event_list's six default facets over a million-row "
+            "view (one an array facet that builds every event's actor list) and counts the view, each "
+            "stopped only by facet_time_limit_ms; the row 'the same page without facets and count' is the page without them, "
+            "still paying for place_list's count of every place's events.",
+        }
+        lines += [f"- {name}: {why[name]}" for name in PAGE_TARGETS_MS if name in missed and name in why]
+        for name, (_, rate) in site.csv.items():
+            if rate <= CSV_TARGET_MB_S and name == "Datasette's CSV stream":
+                lines.append(
+                    "- Datasette's CSV stream sends every row to the server as an ASGI message of its own "
+                    "and renders it in Python; plugins/csv_export.py has SQLite write the CSV lines and "
+                    "sends a page of 20,000 rows at a time."
+                )
+    return lines + [""] if len(lines) > 2 else []
 
 
 def load_average() -> str:
