@@ -127,6 +127,22 @@ def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
     assert facets["start_date"]["type"] == "date"
 
 
+def test_json_pages_compute_only_the_extras_asked_for(ds: Datasette, sql) -> None:
+    """datasette-cluster-map asks with Datasette 1.0's _extra; facets it does not ask for are not run."""
+    total = sql("select count(*) from events")[0][0]
+    map_page = get(ds, "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects").json()
+    assert map_page["facet_results"] == {}
+    assert map_page["filtered_table_rows_count"] == total == len(map_page["rows"])
+    assert get(ds, "/events/event_list.json?_extra=next_url").json()["filtered_table_rows_count"] is None
+    asked = get(ds, "/events/event_list.json?_extra=facet_results,count").json()
+    assert set(asked["facet_results"]) >= {"status", "actor_ids"}
+    assert asked["filtered_table_rows_count"] == total
+    one_facet = get(ds, "/events/events.json?_extra=count&_facet=origin").json()
+    assert set(one_facet["facet_results"]) >= {"origin"}
+    plain = get(ds, "/events/event_list.json").json()
+    assert plain["facet_results"] and plain["filtered_table_rows_count"] == total
+
+
 def test_a_facet_filters_and_counts(ds: Datasette, sql) -> None:
     data = get(ds, "/events/event_list.json?status=disputed&_extra=count").json()
     expected = sql("select count(*) from events where status = 'disputed'")[0][0]
