@@ -44,6 +44,15 @@ MAX_SHOWN = 50  # problems printed
 EVENT_TABLES = ("events", "event_actors", "event_documents")
 
 
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read a megabyte at a time (hashlib.file_digest is 3.11+)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class ImportSpec:
     """One file to import, and the name its events carry in events.origin."""
@@ -496,9 +505,7 @@ class Importer:
         self.problems.sort()
         if self.bad_rows and not self.spec.skip_invalid:
             raise InvalidImport(path, self.problems, self.bad_rows)
-        with open(path, "rb") as f:
-            sha256 = hashlib.file_digest(f, "sha256").hexdigest()
-        return ImportReport(self.spec, self.mapper.format, sha256, self.events, self.bad_rows, self.problems)
+        return ImportReport(self.spec, self.mapper.format, file_sha256(path), self.events, self.bad_rows, self.problems)
 
 
 def changes_since(db: sqlite_utils.Database, previous: Path, origin: str) -> tuple[int, int, int] | None:
