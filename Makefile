@@ -26,7 +26,7 @@ build: $(VENV)/.installed
 	$(PY) -m loader build
 
 # Bulk import and site at 100,000 and 1,000,000 events; writes docs/performance.md.
-# Long (tens of minutes) and needs a few GB in build/benchmark.
+# Long (ten to thirty minutes, by machine) and needs a few GB in build/benchmark.
 benchmark: $(VENV)/.installed
 	$(PY) -m benchmarks.run
 
