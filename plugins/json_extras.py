@@ -26,7 +26,8 @@ def rewrite(query: str) -> str:
     if not extras:
         return query
     keys = {key for key, _ in pairs}
-    if not extras & FACET_EXTRAS and "_facet" not in keys and "_nofacet" not in keys:
+    asks_facets = any(key.startswith("_facet") for key in keys)  # _facet, _facet_array, _facet_date
+    if not extras & FACET_EXTRAS and not asks_facets and "_nofacet" not in keys:
         pairs.append(("_nofacet", "1"))
     if "count" not in extras and "_nocount" not in keys:
         pairs.append(("_nocount", "1"))

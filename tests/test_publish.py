@@ -139,6 +139,8 @@ def test_json_pages_compute_only_the_extras_asked_for(ds: Datasette, sql) -> Non
     assert asked["filtered_table_rows_count"] == total
     one_facet = get(ds, "/events/events.json?_extra=count&_facet=origin").json()
     assert set(one_facet["facet_results"]) >= {"origin"}
+    date_facet = get(ds, "/events/event_list.json?_extra=count&_facet_date=end_date").json()
+    assert "end_date" in date_facet["facet_results"]
     plain = get(ds, "/events/event_list.json").json()
     assert plain["facet_results"] and plain["filtered_table_rows_count"] == total
 
