@@ -61,9 +61,11 @@ class LoadResult:
         return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
     def summary(self) -> str:
-        return (f"{self.clients} clients for {self.seconds:.0f} s: {self.requests:,} requests, "
-                f"{self.requests / self.seconds:,.1f} requests/s, p50 {self.percentile(50) * 1000:.0f} ms, "
-                f"p99 {self.percentile(99) * 1000:.0f} ms, errors {self.error_count}")
+        return (
+            f"{self.clients} clients for {self.seconds:.0f} s: {self.requests:,} requests, "
+            f"{self.requests / self.seconds:,.1f} requests/s, p50 {self.percentile(50) * 1000:.0f} ms, "
+            f"p99 {self.percentile(99) * 1000:.0f} ms, errors {self.error_count}"
+        )
 
 
 async def _client(base: str, number: int, deadline: float, result: LoadResult) -> None:
@@ -113,18 +115,29 @@ def table(result: LoadResult) -> str:
     lines = ["| request | count | p50 ms | p99 ms | errors |", "| --- | ---: | ---: | ---: | ---: |"]
     for kind in MIX:
         count = len(result.latencies.get(kind, []))
-        lines.append(f"| {kind} | {count:,} | {result.percentile(50, kind) * 1000:.0f} | "
-                     f"{result.percentile(99, kind) * 1000:.0f} | {result.errors[kind]} |")
+        lines.append(
+            f"| {kind} | {count:,} | {result.percentile(50, kind) * 1000:.0f} | "
+            f"{result.percentile(99, kind) * 1000:.0f} | {result.errors[kind]} |"
+        )
     return "\n".join(lines)
 
 
 @click.command()
 @click.option("--clients", default=50, show_default=True)
 @click.option("--seconds", default=60.0, show_default=True)
-@click.option("--sources", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT / "sources",
-              show_default="sources/")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT / "build" / "load",
-              show_default="build/load", help="Where the served events.db is built.")
+@click.option(
+    "--sources",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "sources",
+    show_default="sources/",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "build" / "load",
+    show_default="build/load",
+    help="Where the served events.db is built.",
+)
 def main(clients: int, seconds: float, sources: Path, workdir: Path) -> None:
     """Serve SOURCES with `python -m loader serve` and load it."""
     workdir.mkdir(parents=True, exist_ok=True)

@@ -79,18 +79,24 @@ def fuzz(work: Path, per_class: int, per_class_subprocess: int) -> list[ClassRes
             as_subprocess = seed >= per_class
             directory = Path(tempfile.mkdtemp(dir=work))
             try:
-                outcome: Outcome = run_case(mutation, random.Random(seed), directory, reference, subprocess_=as_subprocess)
+                outcome: Outcome = run_case(
+                    mutation, random.Random(seed), directory, reference, subprocess_=as_subprocess
+                )
                 result.slowest = max(result.slowest, outcome.seconds)
                 result.peak_rss = max(result.peak_rss, outcome.peak_rss or 0)
             except AssertionError as e:
                 result.failures.append(f"seed {seed}: {str(e).splitlines()[0][:200]}")
             except Exception:
-                result.failures.append(f"seed {seed}: the mutation itself failed: {traceback.format_exc(limit=1)[-200:]}")
+                result.failures.append(
+                    f"seed {seed}: the mutation itself failed: {traceback.format_exc(limit=1)[-200:]}"
+                )
             finally:
                 shutil.rmtree(directory, ignore_errors=True)
             result.subprocess_cases += as_subprocess
             result.cases += not as_subprocess
-        click.echo(f"  {name}: {result.cases} + {result.subprocess_cases} cases, {len(result.failures)} failed", err=True)
+        click.echo(
+            f"  {name}: {result.cases} + {result.subprocess_cases} cases, {len(result.failures)} failed", err=True
+        )
         results.append(result)
     return results
 
@@ -129,14 +135,26 @@ def crash(work: Path, events: int, reading: int, writing: int) -> CrashResult:
 
 def site_tests() -> tuple[str, bool]:
     """Run the public-site test modules; their closing line, and whether they passed."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SITE_TESTS],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SITE_TESTS],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     lines = [line for line in result.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
     return (lines[-1].strip("= ") if lines else result.stdout[-500:]), result.returncode == 0
 
 
-def write_report(out: Path, fuzzed: list[ClassResult], crashed: CrashResult, site: tuple[str, bool],
-                 load: LoadResult, load_sources: str, took: float) -> None:
+def write_report(
+    out: Path,
+    fuzzed: list[ClassResult],
+    crashed: CrashResult,
+    site: tuple[str, bool],
+    load: LoadResult,
+    load_sources: str,
+    took: float,
+) -> None:
     cases = sum(r.cases + r.subprocess_cases for r in fuzzed)
     fuzz_failures = [f"{r.name}: {f}" for r in fuzzed for f in r.failures]
     survived = len(crashed.kills)
@@ -170,8 +188,10 @@ def write_report(out: Path, fuzzed: list[ClassResult], crashed: CrashResult, sit
     ]
     for r in fuzzed:
         rss = f"{r.peak_rss / 1024**2:.0f}" if r.peak_rss else "–"
-        lines.append(f"| `{r.name}` | {r.description} | {r.cases} | {r.subprocess_cases} | {len(r.failures)} | "
-                     f"{r.slowest:.2f} | {rss} |")
+        lines.append(
+            f"| `{r.name}` | {r.description} | {r.cases} | {r.subprocess_cases} | {len(r.failures)} | "
+            f"{r.slowest:.2f} | {rss} |"
+        )
     lines += [""] + [f"- FAILED {f}" for f in fuzz_failures]
     lines += [
         "## Crash safety",
@@ -187,8 +207,10 @@ def write_report(out: Path, fuzzed: list[ClassResult], crashed: CrashResult, sit
     ]
     for k in crashed.kills:
         size = "none" if k.temporary_size is None else f"{k.temporary_size / 1024:,.0f} KB"
-        lines.append(f"| {k.point.describe()} | {k.at_seconds:.2f} | {size} | {'yes' if k.left_temporary else 'no'} | "
-                     f"{k.survivor}, whole |")
+        lines.append(
+            f"| {k.point.describe()} | {k.at_seconds:.2f} | {size} | {'yes' if k.left_temporary else 'no'} | "
+            f"{k.survivor}, whole |"
+        )
     lines += ["", "| disk fault | outcome |", "| --- | --- |"]
     lines += [f"| {fault} | {message.replace('|', '/')} |" for fault, message in crashed.disk_faults.items()]
     lines += [""] + [f"- FAILED {f}" for f in crashed.failures]
@@ -230,12 +252,30 @@ def write_report(out: Path, fuzzed: list[ClassResult], crashed: CrashResult, sit
 @click.option("--kills-writing", default=12, show_default=True)
 @click.option("--clients", default=50, show_default=True)
 @click.option("--seconds", default=60.0, show_default=True)
-@click.option("--sources", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT / "sources",
-              show_default="sources/", help="What the load test serves.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=PROJECT_ROOT / "docs" / "reliability.md",
-              show_default="docs/reliability.md")
-def main(per_class: int, subprocess_per_class: int, events: int, kills_reading: int, kills_writing: int,
-         clients: int, seconds: float, sources: Path, out: Path) -> None:
+@click.option(
+    "--sources",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "sources",
+    show_default="sources/",
+    help="What the load test serves.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "docs" / "reliability.md",
+    show_default="docs/reliability.md",
+)
+def main(
+    per_class: int,
+    subprocess_per_class: int,
+    events: int,
+    kills_reading: int,
+    kills_writing: int,
+    clients: int,
+    seconds: float,
+    sources: Path,
+    out: Path,
+) -> None:
     """Run every reliability check and write the report; exit 1 if anything failed."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="reliability-") as name:

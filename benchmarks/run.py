@@ -125,10 +125,20 @@ def project_import(acled_file: Path, work: Path) -> tuple[Run, Path]:
     target = work / "events.db"
     for stale in work.glob("events.db*"):
         stale.unlink()
-    run, _ = measured([
-        sys.executable, "-m", "loader", "build", "--sources", str(FIXTURE_SOURCES),
-        "--db", str(target), "--import", str(acled_file),
-    ])
+    run, _ = measured(
+        [
+            sys.executable,
+            "-m",
+            "loader",
+            "build",
+            "--sources",
+            str(FIXTURE_SOURCES),
+            "--db",
+            str(target),
+            "--import",
+            str(acled_file),
+        ]
+    )
     return run, target
 
 
@@ -171,7 +181,9 @@ def limit_child(source: Path, target: Path, how: str) -> None:
 
 
 def limit(source: Path, work: Path, how: str = "executemany") -> Run:
-    run, stdout = measured([sys.executable, "-m", "benchmarks.run", "limit-child", str(source), str(work / "limit.db"), how])
+    run, stdout = measured(
+        [sys.executable, "-m", "benchmarks.run", "limit-child", str(source), str(work / "limit.db"), how]
+    )
     phases = json.loads(stdout)
     # The child's own clock, without the untimed loading of the rows into memory.
     run.wall = phases["insert"][0] + phases["after_load"][0]
@@ -287,7 +299,8 @@ def pages(db: Path) -> dict[str, str]:
         # Datasette computes a table's default facets on every page that
         # asks for one more, so the date facet's own cost is timed by running
         # the SQL its DateFacet runs through the site's SQL endpoint.
-        "date facet (the SQL Datasette's date facet runs)": "/events.json?sql=" + quote_plus(
+        "date facet (the SQL Datasette's date facet runs)": "/events.json?sql="
+        + quote_plus(
             "select date(start_date) as value, count(*) as count from (select * from events)"
             " where date(start_date) is not null group by date(start_date) order by count desc, value limit 31"
         ),
@@ -295,8 +308,7 @@ def pages(db: Path) -> dict[str, str]:
         "alias-aware search (canned query actor_events)": f"/events/actor_events?actor={quote_plus(actor)}",
         "filtered and sorted": "/events/events?_nofacet=1&event_type=acled-air-drone-strike&fatalities__gt=2&_sort_desc=start_date",
         # Exactly what datasette-cluster-map's script asks for (its query string, verbatim).
-        "one page of map JSON (event_list, as datasette-cluster-map asks)":
-            "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects",
+        "one page of map JSON (event_list, as datasette-cluster-map asks)": "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects",
         "event_list page (map, facets)": "/events/event_list",
     }
 
@@ -340,8 +352,21 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
     port = free_port()
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "loader", "serve", "--db", str(db), "--sources", str(FIXTURE_SOURCES), "--port", str(port)],
-        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "loader",
+            "serve",
+            "--db",
+            str(db),
+            "--sources",
+            str(FIXTURE_SOURCES),
+            "--port",
+            str(port),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -436,9 +461,12 @@ def report(scales: list[Scale], site: Site | None, load: tuple[str, str], second
             "| | wall s | CPU s | events/s | rows/s | peak RSS MB, largest process | peak RSS MB, all processes | phases (wall s) | load after |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
         ]
-        for label, run in (("(a) limit: executemany", s.limit),
-                           ("(a′) for comparison: sqlite-utils insert_all, one transaction", s.insert_all),
-                           ("(b) peer: sqlite-utils CLI", s.peer), ("(c) project: build --import", s.project)):
+        for label, run in (
+            ("(a) limit: executemany", s.limit),
+            ("(a′) for comparison: sqlite-utils insert_all, one transaction", s.insert_all),
+            ("(b) peer: sqlite-utils CLI", s.peer),
+            ("(c) project: build --import", s.project),
+        ):
             phases = ", ".join(f"{k} {v:.1f}" for k, v in run.phases.items()) or "-"
             lines.append(
                 f"| {label} | {run.wall:.1f} | {run.cpu:.1f} | {s.events_per_s(run):,.0f} | "
@@ -552,9 +580,16 @@ def run(rows: list[int], work: Path, out: Path, site: bool, rounds: int = 15) ->
 
 @click.group(invoke_without_command=True)
 @click.option("--rows", type=int, multiple=True, default=(100_000, 1_000_000), show_default=True)
-@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT / "build" / "benchmark",
-              show_default="build/benchmark", help="Where the generated files and databases go.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT, show_default="docs/performance.md")
+@click.option(
+    "--work",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "build" / "benchmark",
+    show_default="build/benchmark",
+    help="Where the generated files and databases go.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT, show_default="docs/performance.md"
+)
 @click.option("--no-site", is_flag=True, help="Skip serving and timing the site.")
 @click.pass_context
 def cli(ctx: click.Context, rows: tuple[int, ...], work: Path, out: Path, no_site: bool) -> None:

@@ -22,8 +22,9 @@ import hashlib
 import operator
 import re
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import iso3166
 
@@ -31,10 +32,30 @@ from .sources import did_you_mean
 
 # ACLED's documented export columns; a file must have them all (it may have more).
 COLUMNS = (
-    "event_id_cnty", "event_date", "time_precision", "event_type", "sub_event_type",
-    "actor1", "assoc_actor_1", "actor2", "assoc_actor_2", "country", "iso",
-    "admin1", "admin2", "admin3", "location", "latitude", "longitude",
-    "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp",
+    "event_id_cnty",
+    "event_date",
+    "time_precision",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "actor2",
+    "assoc_actor_2",
+    "country",
+    "iso",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
 )
 # Read when present: the type of actor1 and actor2 (numeric codes in older
 # exports, words in newer ones).
@@ -42,12 +63,24 @@ ACTOR_TYPE_COLUMNS = ("inter1", "inter2")
 
 # The ACLED column a store field is made from, so a refusal names the column to fix.
 SOURCE_COLUMN = {
-    "id": "event_id_cnty", "title": "sub_event_type", "summary": "notes",
-    "event_type": "sub_event_type", "start_date": "event_date", "end_date": "event_date",
-    "date_precision": "time_precision", "place_id": "location", "geo_precision": "geo_precision",
-    "fatalities": "fatalities", "source_scale": "source_scale", "tags": "tags",
-    "origin_updated": "timestamp", "name": "location", "latitude": "latitude",
-    "longitude": "longitude", "country_code": "iso", "outlet": "source",
+    "id": "event_id_cnty",
+    "title": "sub_event_type",
+    "summary": "notes",
+    "event_type": "sub_event_type",
+    "start_date": "event_date",
+    "end_date": "event_date",
+    "date_precision": "time_precision",
+    "place_id": "location",
+    "geo_precision": "geo_precision",
+    "fatalities": "fatalities",
+    "source_scale": "source_scale",
+    "tags": "tags",
+    "origin_updated": "timestamp",
+    "name": "location",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "country_code": "iso",
+    "outlet": "source",
 }
 
 # 1: the day is known; 2: only the week, the date standing for its middle;
@@ -92,14 +125,22 @@ ALIASES = {"Excessive force against protestors": "Excessive force against protes
 
 # ACLED's actor types (inter1, inter2), by code and by name.
 ACTOR_TYPES = {
-    "1": "military", "state forces": "military",
-    "2": "armed_group", "rebel group": "armed_group",
-    "3": "armed_group", "political militia": "armed_group",
-    "4": "armed_group", "identity militia": "armed_group",
-    "5": "community", "rioters": "community",
-    "6": "community", "protesters": "community",
-    "7": "community", "civilians": "community",
-    "8": "organization", "external/other forces": "organization",
+    "1": "military",
+    "state forces": "military",
+    "2": "armed_group",
+    "rebel group": "armed_group",
+    "3": "armed_group",
+    "political militia": "armed_group",
+    "4": "armed_group",
+    "identity militia": "armed_group",
+    "5": "community",
+    "rioters": "community",
+    "6": "community",
+    "protesters": "community",
+    "7": "community",
+    "civilians": "community",
+    "8": "organization",
+    "external/other forces": "organization",
 }
 # What ACLED's naming conventions say of an actor whose type it does not give.
 ACTOR_NAME_KINDS = (
@@ -181,12 +222,36 @@ def country_code(iso: str) -> str:
 
 
 COLUMNS_WRITTEN = {
-    "places": ("id", "name", "kind", "country_code", "latitude", "longitude", "geo_precision",
-               "admin1", "admin2", "admin3"),
+    "places": (
+        "id",
+        "name",
+        "kind",
+        "country_code",
+        "latitude",
+        "longitude",
+        "geo_precision",
+        "admin1",
+        "admin2",
+        "admin3",
+    ),
     "actors": ("id", "name", "kind"),
     "documents": ("id", "title", "outlet"),
-    "events": ("id", "title", "summary", "event_type", "start_date", "end_date", "date_precision",
-               "place_id", "origin", "geo_precision", "fatalities", "source_scale", "tags", "origin_updated"),
+    "events": (
+        "id",
+        "title",
+        "summary",
+        "event_type",
+        "start_date",
+        "end_date",
+        "date_precision",
+        "place_id",
+        "origin",
+        "geo_precision",
+        "fatalities",
+        "source_scale",
+        "tags",
+        "origin_updated",
+    ),
     "event_actors": ("event_id", "actor_id", "role", "note"),
     "event_documents": ("event_id", "document_id"),
 }
@@ -206,9 +271,7 @@ class Mapper:
     def __init__(self, header: list[str], origin: str, entity: Callable[..., str | None]):
         missing = [c for c in COLUMNS if c not in header]
         if missing:
-            raise ValueError(
-                "missing ACLED column" + ("s " if len(missing) > 1 else " ") + ", ".join(missing)
-            )
+            raise ValueError("missing ACLED column" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
         self.origin = origin
         self.entity = entity
         self.index = [header.index(c) for c in COLUMNS]
@@ -225,10 +288,32 @@ class Mapper:
     def map(self, values: list[str]) -> tuple[list[tuple[str, tuple]], list[tuple[str, str]]]:
         """The rows to write for one ACLED row as (table, values), or the
         problems, as (ACLED column, message), that keep it out."""
-        (event_id, event_date, time_precision, event_type, sub_event_type, actor1, assoc_actor_1,
-         actor2, assoc_actor_2, _country, iso, admin1, admin2, admin3, location, latitude,
-         longitude, geo_precision, source, source_scale, notes, fatalities, tags,
-         timestamp) = self.pick(values)
+        (
+            event_id,
+            event_date,
+            time_precision,
+            event_type,
+            sub_event_type,
+            actor1,
+            assoc_actor_1,
+            actor2,
+            assoc_actor_2,
+            _country,
+            iso,
+            admin1,
+            admin2,
+            admin3,
+            location,
+            latitude,
+            longitude,
+            geo_precision,
+            source,
+            source_scale,
+            notes,
+            fatalities,
+            tags,
+            timestamp,
+        ) = self.pick(values)
         problems: list[tuple[str, str]] = []
 
         if not event_id:
@@ -244,9 +329,19 @@ class Mapper:
         known = SUB_EVENT_TYPES.get(sub_event_type)
         type_code = EVENT_TYPE_CODES.get(sub_event_type)
         if known is None:
-            problems.append(("sub_event_type", f"'{sub_event_type}' is not one of ACLED's sub-event types{did_you_mean(sub_event_type, SUB_EVENT_TYPES)}"))
+            problems.append(
+                (
+                    "sub_event_type",
+                    f"'{sub_event_type}' is not one of ACLED's sub-event types{did_you_mean(sub_event_type, SUB_EVENT_TYPES)}",
+                )
+            )
         elif known[0].lower() != event_type.lower():
-            problems.append(("event_type", f"'{event_type}' does not match sub_event_type '{sub_event_type}', which ACLED files under '{known[0]}'"))
+            problems.append(
+                (
+                    "event_type",
+                    f"'{event_type}' does not match sub_event_type '{sub_event_type}', which ACLED files under '{known[0]}'",
+                )
+            )
         where = GEO_PRECISION.get(geo_precision)
         if where is None:
             problems.append(("geo_precision", f"'{geo_precision}' is not one of ACLED's codes 1, 2, 3"))
@@ -274,10 +369,22 @@ class Mapper:
             return [], problems
 
         place_key = (location, admin1, admin2, admin3, point)
-        place_id = self.entity("places", place_key, lambda: (
-            f"{self.origin}-{slug(location)}-{digest(*place_key)}", location, "town", code,
-            point[0], point[1], "locality", admin1 or None, admin2 or None, admin3 or None,
-        ))
+        place_id = self.entity(
+            "places",
+            place_key,
+            lambda: (
+                f"{self.origin}-{slug(location)}-{digest(*place_key)}",
+                location,
+                "town",
+                code,
+                point[0],
+                point[1],
+                "locality",
+                admin1 or None,
+                admin2 or None,
+                admin3 or None,
+            ),
+        )
 
         event = f"{self.origin}-{event_id.lower()}"
         rows: list[tuple[str, tuple]] = []
@@ -291,13 +398,19 @@ class Mapper:
             if not value:
                 continue
             actor_type = values[type_index] if type_index is not None else ""
-            for name in (value.split(";") if several else (value,)):
+            for name in value.split(";") if several else (value,):
                 name = name.strip()
                 if not name:
                     continue
-                actor_id = self.entity("actors", name, lambda: (
-                    f"{self.origin}-{slug(name)}-{digest(name)}", name, actor_kind(name, actor_type),
-                ))
+                actor_id = self.entity(
+                    "actors",
+                    name,
+                    lambda: (
+                        f"{self.origin}-{slug(name)}-{digest(name)}",
+                        name,
+                        actor_kind(name, actor_type),
+                    ),
+                )
                 role = "affected" if name.startswith("Civilians") else "participant"
                 if (actor_id, role) not in linked:
                     linked.add((actor_id, role))
@@ -306,17 +419,39 @@ class Mapper:
         for outlet in dict.fromkeys(s.strip() for s in source.split(";")):
             if not outlet:
                 continue
-            document_id = self.entity("documents", outlet, lambda: (
-                f"{self.origin}-source-{slug(outlet)}-{digest(outlet)}",
-                f"Reports by {outlet}, as cited by ACLED", outlet,
-            ))
+            document_id = self.entity(
+                "documents",
+                outlet,
+                lambda: (
+                    f"{self.origin}-source-{slug(outlet)}-{digest(outlet)}",
+                    f"Reports by {outlet}, as cited by ACLED",
+                    outlet,
+                ),
+            )
             rows.append(("event_documents", (event, document_id)))
 
         start, end = date_span(day, precision)
         title = f"{sub_event_type} in {location}"
-        rows.insert(0, ("events", (
-            event, title, notes if notes.strip() else title, type_code,
-            start, end, precision, place_id, self.origin, where, deaths,
-            source_scale or None, tags or None, updated,
-        )))
+        rows.insert(
+            0,
+            (
+                "events",
+                (
+                    event,
+                    title,
+                    notes if notes.strip() else title,
+                    type_code,
+                    start,
+                    end,
+                    precision,
+                    place_id,
+                    self.origin,
+                    where,
+                    deaths,
+                    source_scale or None,
+                    tags or None,
+                    updated,
+                ),
+            ),
+        )
         return rows, []

@@ -18,16 +18,16 @@ import fcntl
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import click
 import sqlite_utils
 
 from . import PROJECT_ROOT
-from .importer import ImportReport, ImportSpec, Importer, changes_since
+from .importer import Importer, ImportReport, ImportSpec, changes_since
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 
@@ -174,7 +174,8 @@ def planned_imports(target: Path, given: Sequence[ImportSpec], drop_recorded: bo
             hint = (
                 f"; {display_path(target)} was built with it: pass --import {spec.origin}=FILE "
                 "to import another file in its place, or --drop-imports to build without it"
-                if spec not in given else ""
+                if spec not in given
+                else ""
             )
             raise click.ClickException(f"{display_path(spec.path)}: no such file to import{hint}")
     return list(plan.values())

@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .build import DEFAULT_DB, build as build_database
+from .build import DEFAULT_DB
+from .build import build as build_database
 from .importer import MAX_SHOWN, import_spec
 from .serve import serve as serve_database
-from .sources import DEFAULT_SOURCES, display_path, validate as validate_sources
+from .sources import DEFAULT_SOURCES, display_path
+from .sources import validate as validate_sources
 
 sources_option = click.option(
     "--sources",
@@ -62,7 +64,11 @@ def validate(sources: Path) -> None:
     "the import, so later builds and serve repeat it; a new file with the same NAME "
     "replaces the old one. Repeatable.",
 )
-@click.option("--skip-invalid", is_flag=True, help="Leave out and count the invalid rows of the files given with --import, instead of refusing the build.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Leave out and count the invalid rows of the files given with --import, instead of refusing the build.",
+)
 @click.option("--drop-imports", is_flag=True, help="Build without the imports the database was built with.")
 def build(sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool, drop_imports: bool) -> None:
     """Validate the records, then write the database.

@@ -24,18 +24,29 @@ import multiprocessing
 import sqlite3
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import click
 import sqlite_utils
 
 from . import acled
 from .schema import Schema, read_schema
-from .sources import MAX_TEXT, CONTROL, InvalidSources, Problem, Record, _refusals, _type_problem, did_you_mean, display_path
+from .sources import (
+    CONTROL,
+    MAX_TEXT,
+    InvalidSources,
+    Problem,
+    Record,
+    _refusals,
+    _type_problem,
+    did_you_mean,
+    display_path,
+)
 
 BATCH = 5_000  # rows a batch: per-batch costs vanish, and memory stays small
 MAX_KEPT = 1_000  # problems kept for the report; the rest are only counted
@@ -122,7 +133,9 @@ class Rows:
                 self.file.seek(0)
         except (csv.Error, json.JSONDecodeError, TypeError, UnicodeDecodeError) as e:
             self.file.close()
-            raise InvalidImport(path, [Problem(display_path(path), 1, "-", "-", f"unreadable header: {e}")], 1) from None
+            raise InvalidImport(
+                path, [Problem(display_path(path), 1, "-", "-", f"unreadable header: {e}")], 1
+            ) from None
         if not header:
             self.file.close()
             raise InvalidImport(path, [Problem(display_path(path), 1, "-", "-", "the file is empty")], 1)
@@ -207,7 +220,11 @@ class EventsMapper:
                     continue
             if error := _type_problem(column.type, column.json, value):
                 problems.append((name, error))
-            elif value is not None and name in self.references and self.entity(self.references[name], value, None) is None:
+            elif (
+                value is not None
+                and name in self.references
+                and self.entity(self.references[name], value, None) is None
+            ):
                 problems.append((name, f"'{value}' is not a known {self.references[name]} id"))
             row.append(value)
         if problems:
@@ -224,7 +241,9 @@ def _text_problems(values: list[Any]) -> list[tuple[int, str]]:
         joined = "".join(v for v in values if isinstance(v, str))
     if len(joined) <= MAX_TEXT and not CONTROL.search(joined):
         return []
-    return [(i, error) for i, v in enumerate(values) if isinstance(v, str) and (error := _type_problem("TEXT", False, v))]
+    return [
+        (i, error) for i, v in enumerate(values) if isinstance(v, str) and (error := _type_problem("TEXT", False, v))
+    ]
 
 
 @dataclass
@@ -314,12 +333,16 @@ class Reader:
             raise InvalidImport(self.rows.path, self.problems, self.bad_rows) from None
         yield batch
 
-    def _row(self, header: list[str], width: int, values: list[Any] | str) -> tuple[str, list[tuple[str, tuple]]] | None:
+    def _row(
+        self, header: list[str], width: int, values: list[Any] | str
+    ) -> tuple[str, list[tuple[str, tuple]]] | None:
         """Check and map one file row: its label and database rows, or None
         once its problems are reported."""
         line = self.line
         if isinstance(values, str) or len(values) != width:
-            message = values if isinstance(values, str) else f"expected {width} fields as in the header, found {len(values)}"
+            message = (
+                values if isinstance(values, str) else f"expected {width} fields as in the header, found {len(values)}"
+            )
             self.report([Problem(self.shown, line, "-", "-", message)])
             return None
         label = self.mapper.label(values)
@@ -443,7 +466,9 @@ class Importer:
             for p in _refusals(self.db, self.schema.tables[table], record, error)
         ]
 
-    def _refuse_users(self, batch: Batch, ids: set[str], refused: set[int], refuse: Callable[[int, list[Problem]], None]) -> None:
+    def _refuse_users(
+        self, batch: Batch, ids: set[str], refused: set[int], refuse: Callable[[int, list[Problem]], None]
+    ) -> None:
         """Refuse the batch's rows that refer to any of the refused shared rows."""
         if not ids:
             return
@@ -474,7 +499,8 @@ class Importer:
         sending.close()
         bar: Any = (
             click.progressbar(length=path.stat().st_size, label=f"Importing {self.shown}", file=sys.stderr)
-            if progress else nullcontext()
+            if progress
+            else nullcontext()
         )
         try:
             with bar:
@@ -482,7 +508,9 @@ class Importer:
                     try:
                         message = receiving.recv()
                     except EOFError:
-                        raise click.ClickException(f"reading {self.shown} failed (exit code {reader.exitcode})") from None
+                        raise click.ClickException(
+                            f"reading {self.shown} failed (exit code {reader.exitcode})"
+                        ) from None
                     if message[0] == "invalid":
                         raise InvalidImport(path, self.problems + message[1], self.bad_rows + message[2])
                     if message[0] == "header":
@@ -521,11 +549,13 @@ def changes_since(db: sqlite_utils.Database, previous: Path, origin: str) -> tup
             return None
         (added,) = db.execute(
             "SELECT count(*) FROM main.events AS e WHERE origin = :origin"
-            " AND NOT EXISTS (SELECT 1 FROM previous.events WHERE id = e.id)", {"origin": origin},
+            " AND NOT EXISTS (SELECT 1 FROM previous.events WHERE id = e.id)",
+            {"origin": origin},
         ).fetchone()
         (removed,) = db.execute(
             "SELECT count(*) FROM previous.events AS e WHERE origin = :origin"
-            " AND NOT EXISTS (SELECT 1 FROM main.events WHERE id = e.id)", {"origin": origin},
+            " AND NOT EXISTS (SELECT 1 FROM main.events WHERE id = e.id)",
+            {"origin": origin},
         ).fetchone()
         differing = " UNION ".join(
             f"SELECT {key} FROM (SELECT t.* FROM {a}.{table} AS t JOIN {a}.events AS e ON e.id = t.{key} WHERE e.origin = :origin"
@@ -556,5 +586,7 @@ def import_spec(value: str, skip_invalid: bool) -> ImportSpec:
         with open(path, "rb") as f:
             name = "acled" if b"event_id_cnty" in f.readline() else acled.slug(path.stem)
     if acled.slug(name) != name:
-        raise click.BadParameter(f"'{name}' must be a slug of lowercase letters, digits and hyphens", param_hint="--import")
+        raise click.BadParameter(
+            f"'{name}' must be a slug of lowercase letters, digits and hyphens", param_hint="--import"
+        )
     return ImportSpec(path, name, skip_invalid)

@@ -100,9 +100,7 @@ def _table(conn: sqlite3.Connection, name: str, sql: str) -> Table:
     json_columns = set(re.findall(r"json_valid\((\w+)\)", sql))
     columns: dict[str, Column] = {}
     primary_key: list[tuple[int, str]] = []
-    for _cid, column, type_, notnull, default, pk in conn.execute(
-        f"PRAGMA table_info([{name}])"
-    ):
+    for _cid, column, type_, notnull, default, pk in conn.execute(f"PRAGMA table_info([{name}])"):
         columns[column] = Column(
             name=column,
             type=type_.upper(),
@@ -133,9 +131,7 @@ def read_schema(path: Path = SCHEMA_PATH) -> Schema:
         conn.executescript(tables_sql)
         tables = {
             name: _table(conn, name, sql)
-            for name, sql in conn.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
-            )
+            for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid")
         }
     finally:
         conn.close()

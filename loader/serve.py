@@ -56,9 +56,7 @@ def is_stale(db: Path, sources: Path) -> bool:
         return True
     built = db.stat().st_mtime
     imported = [spec.path for spec in recorded_imports(db)]
-    return any(
-        not path.exists() or path.stat().st_mtime > built for path in [*inputs(sources), *imported]
-    )
+    return any(not path.exists() or path.stat().st_mtime > built for path in [*inputs(sources), *imported])
 
 
 def inspect_path(db: Path) -> Path:
@@ -89,15 +87,25 @@ def datasette_command(db: Path, port: int, host: str = "127.0.0.1") -> list[str]
         for arg in ("--setting", name, str(value).lower() if isinstance(value, bool) else str(value))
     ]
     return [
-        sys.executable, "-m", "datasette", "serve",
-        "--immutable", str(db),
-        "--inspect-file", str(inspect_path(db)),
-        "--metadata", str(METADATA_PATH),
-        "--template-dir", str(TEMPLATES_PATH),
-        "--plugins-dir", str(PLUGINS_PATH),
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        "--immutable",
+        str(db),
+        "--inspect-file",
+        str(inspect_path(db)),
+        "--metadata",
+        str(METADATA_PATH),
+        "--template-dir",
+        str(TEMPLATES_PATH),
+        "--plugins-dir",
+        str(PLUGINS_PATH),
         *settings,
-        "--host", host,
-        "--port", str(port),
+        "--host",
+        host,
+        "--port",
+        str(port),
     ]
 
 

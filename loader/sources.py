@@ -16,9 +16,10 @@ import math
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
 import sqlite_utils
@@ -120,9 +121,7 @@ class _TextTimestamps(RoundTripConstructor):
     reaches the schema's date check instead of failing inside the parser."""
 
 
-_TextTimestamps.add_constructor(
-    "tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str
-)
+_TextTimestamps.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
 
 
 def _construct_int(constructor: RoundTripConstructor, node: Any) -> Any:
@@ -153,9 +152,7 @@ def display_path(path: Path) -> str:
 
 
 def source_files(directory: Path) -> list[Path]:
-    return sorted(
-        p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()
-    )
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
 def did_you_mean(value: str, candidates: Any) -> str:
@@ -173,18 +170,34 @@ def _structure_problems(yaml: YAML, text: str, path: str) -> list[Problem]:
     for event in yaml.parse(text):
         line = event.start_mark.line + 1
         if isinstance(event, AliasEvent):
-            problems.append(Problem(path, line, "-", "-", f"YAML aliases (*{event.anchor}) are not allowed; write the value out"))
+            problems.append(
+                Problem(path, line, "-", "-", f"YAML aliases (*{event.anchor}) are not allowed; write the value out")
+            )
         elif isinstance(event, NodeEvent) and event.anchor:
-            problems.append(Problem(path, line, "-", "-", f"YAML anchors (&{event.anchor}) are not allowed; write the value out"))
-        if isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.tag and not (
-            isinstance(event, ScalarEvent) and event.tag == "tag:yaml.org,2002:str"
+            problems.append(
+                Problem(path, line, "-", "-", f"YAML anchors (&{event.anchor}) are not allowed; write the value out")
+            )
+        if (
+            isinstance(event, (ScalarEvent, CollectionStartEvent))
+            and event.tag
+            and not (isinstance(event, ScalarEvent) and event.tag == "tag:yaml.org,2002:str")
         ):
             problems.append(Problem(path, line, "-", "-", f"YAML tags ({event.tag}) are not allowed"))
         if isinstance(event, ScalarEvent):
             if event.value == "<<" and event.style is None:
-                problems.append(Problem(path, line, "-", "-", "YAML merge keys (<<) are not allowed; write the fields out"))
+                problems.append(
+                    Problem(path, line, "-", "-", "YAML merge keys (<<) are not allowed; write the fields out")
+                )
             if match := SURROGATE.search(event.value):
-                problems.append(Problem(path, line, "-", "-", f"U+{ord(match.group()):04X} is half of a surrogate pair, not a character; write the character itself"))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        "-",
+                        "-",
+                        f"U+{ord(match.group()):04X} is half of a surrogate pair, not a character; write the character itself",
+                    )
+                )
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -203,10 +216,20 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        return None, [Problem(shown, line, "-", "-", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")]
+        return None, [
+            Problem(shown, line, "-", "-", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")
+        ]
     if match := YAML_ONLY_LINE_BREAK.search(text):
         line = text.count("\n", 0, match.start()) + 1
-        return None, [Problem(shown, line, "-", "-", f"character U+{ord(match.group()):04X} is not allowed: YAML would read it as a line break")]
+        return None, [
+            Problem(
+                shown,
+                line,
+                "-",
+                "-",
+                f"character U+{ord(match.group()):04X} is not allowed: YAML would read it as a line break",
+            )
+        ]
     yaml = _yaml()
     try:
         problems = _structure_problems(yaml, text, shown)
@@ -220,7 +243,9 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
         return None, [Problem(shown, line, "-", "-", f"YAML syntax error: {message}")]
     except ReaderError as e:
         line = text[: e.position].count("\n") + 1
-        return None, [Problem(shown, line, "-", "-", f"character U+{e.character:04X} is not allowed in YAML ({e.reason})")]
+        return None, [
+            Problem(shown, line, "-", "-", f"character U+{e.character:04X} is not allowed in YAML ({e.reason})")
+        ]
     except (YAMLError, RecursionError) as e:
         return None, [Problem(shown, 1, "-", "-", f"unreadable YAML: {e}")]
     if data is None:
@@ -230,6 +255,7 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
 
 def _type_problem(column_type: str, is_json: bool, value: Any) -> str | None:
     """Why a YAML value cannot go into a column of this type, if it cannot."""
+
     def kind(v: Any) -> str:
         if isinstance(v, bool):
             return "true/false"
@@ -379,17 +405,25 @@ def read_sources(directory: Path, schema: Schema) -> tuple[list[Record], list[Pa
             continue
         shown = display_path(path)
         if not isinstance(data, dict):
-            problems.append(Problem(shown, 1, "-", "-", "expected sections such as 'events:' and 'places:' at the top of the file"))
+            problems.append(
+                Problem(shown, 1, "-", "-", "expected sections such as 'events:' and 'places:' at the top of the file")
+            )
             continue
         for section, items in data.items():
             line = data.lc.key(section)[0] + 1
             if section not in schema.tables:
-                problems.append(Problem(shown, line, "-", str(section), f"unknown section{did_you_mean(str(section), schema.tables)}"))
+                problems.append(
+                    Problem(
+                        shown, line, "-", str(section), f"unknown section{did_you_mean(str(section), schema.tables)}"
+                    )
+                )
                 continue
             if items is None:
                 continue
             if not isinstance(items, list):
-                problems.append(Problem(shown, line, "-", str(section), "expected a list of records, each starting with '- '"))
+                problems.append(
+                    Problem(shown, line, "-", str(section), "expected a list of records, each starting with '- '")
+                )
                 continue
             for index, item in enumerate(items):
                 records.extend(
@@ -420,7 +454,12 @@ def cross_check(records: list[Record], schema: Schema) -> list[Problem]:
             seen = first[(record.table, key)]
             column = table.primary_key[-1] if len(key) > 1 else table.primary_key[0]
             what = "/".join(str(k) for k in key)
-            problems.append(record.problem(column, f"duplicate {record.table} {'/'.join(table.primary_key)} '{what}'; first defined at {seen.path}:{seen.line}"))
+            problems.append(
+                record.problem(
+                    column,
+                    f"duplicate {record.table} {'/'.join(table.primary_key)} '{what}'; first defined at {seen.path}:{seen.line}",
+                )
+            )
         else:
             first[(record.table, key)] = record
 
@@ -434,7 +473,7 @@ def cross_check(records: list[Record], schema: Schema) -> list[Problem]:
         for text in [record.values.get("name"), *(record.values.get("aliases") or [])]:
             if isinstance(text, str):
                 guesses.setdefault(_slug(text), key[0])
-    for (table_name, key) in first:
+    for table_name, key in first:
         if len(key) == 1:
             known[table_name][key[0]] = key[0]
 
@@ -453,7 +492,9 @@ def cross_check(records: list[Record], schema: Schema) -> list[Problem]:
         cited = Counter(r.values.get(parent_column) for r in records if r.table == child)
         for (table_name, key), record in first.items():
             if table_name == parent and cited[key[0]] == 0:
-                problems.append(record.problem(nested_key, f"every {parent[:-1]} needs at least one entry in {nested_key}"))
+                problems.append(
+                    record.problem(nested_key, f"every {parent[:-1]} needs at least one entry in {nested_key}")
+                )
     return problems
 
 
@@ -475,9 +516,7 @@ def _refusals(db: sqlite_utils.Database, table: Table, record: Record, error: sq
         message = "is required" if match.group(1) == "NOT NULL" else "must be unique; another record has the same value"
         problems.append(record.problem(column, message))
     given = [c for c in table.columns.values() if c.name in record.values or c.default is None]
-    row = ", ".join(
-        f"? AS [{c.name}]" if c in given else f"{c.default} AS [{c.name}]" for c in table.columns.values()
-    )
+    row = ", ".join(f"? AS [{c.name}]" if c in given else f"{c.default} AS [{c.name}]" for c in table.columns.values())
     # As sqlite-utils stores them, so lists (aliases) bind as JSON text.
     values = [sqlite_utils.db.jsonify_if_needed(record.values.get(c.name)) for c in given]
     for check in table.checks:

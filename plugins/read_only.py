@@ -22,15 +22,17 @@ def asgi_wrapper(datasette):
                 await app(scope, receive, send)
                 return
             body = b"This site is read-only: it answers GET and HEAD requests only.\n"
-            await send({
-                "type": "http.response.start",
-                "status": 405,
-                "headers": [
-                    (b"allow", ", ".join(READ_METHODS).encode()),
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            })
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 405,
+                    "headers": [
+                        (b"allow", ", ".join(READ_METHODS).encode()),
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
 
         return read_only

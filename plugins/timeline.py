@@ -28,13 +28,15 @@ def months(events: list[dict]) -> list[dict]:
     year, month = int(min(counts)[:4]), int(min(counts)[5:7])
     chart = []
     while (key := f"{year:04d}-{month:02d}") <= max(counts):
-        chart.append({
-            "month": key,
-            "label": f"{calendar.month_name[month]} {year}",
-            "short": f"{calendar.month_abbr[month]} {year}",
-            "count": counts[key],
-            "last_day": f"{key}-{calendar.monthrange(year, month)[1]:02d}",
-        })
+        chart.append(
+            {
+                "month": key,
+                "label": f"{calendar.month_name[month]} {year}",
+                "short": f"{calendar.month_abbr[month]} {year}",
+                "count": counts[key],
+                "last_day": f"{key}-{calendar.monthrange(year, month)[1]:02d}",
+            }
+        )
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return chart
 

@@ -83,8 +83,12 @@ def run_subprocess(directory: Path) -> Outcome:
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "loader", *BUILD],
-            cwd=directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            env=env, preexec_fn=_limit_memory,
+            cwd=directory,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            preexec_fn=_limit_memory,
         )
         watchdog = threading.Timer(2 * TIME_LIMIT, process.kill)
         watchdog.start()
@@ -129,7 +133,9 @@ def check_refused(outcome: Outcome, target: Target, directory: Path, previous: s
     assert not leftovers, f"left temporary files: {leftovers}"
 
 
-def run_case(mutation: Mutation, rnd: random.Random, directory: Path, reference: Path, subprocess_: bool = False) -> Outcome:
+def run_case(
+    mutation: Mutation, rnd: random.Random, directory: Path, reference: Path, subprocess_: bool = False
+) -> Outcome:
     """Break a fresh copy of the valid sources, build over the reference database, check the refusal."""
     sources = directory / "sources"
     shutil.copytree(VALID, sources)

@@ -18,16 +18,18 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from loader.build import build
 
 PROJECT = Path(__file__).parent.parent
-WORDS = ("talks envoy border ceasefire delegation security withdrawal buffer zone agreement "
-         "mediation minister statement golan quneitra sweida paris damascus jerusalem").split()
+WORDS = (
+    "talks envoy border ceasefire delegation security withdrawal buffer zone agreement "
+    "mediation minister statement golan quneitra sweida paris damascus jerusalem"
+).split()
 
 
 def generate_sources(directory: Path, events: int, variant: int = 0, words: int = 120) -> Path:
@@ -48,7 +50,10 @@ def generate_sources(directory: Path, events: int, variant: int = 0, words: int 
         "  - {id: syria, name: Syria, kind: state, country_code: SY}",
         "  - {id: israel, name: Israel, kind: state, country_code: IL}",
         "documents:",
-        *(f"  - {{id: doc-{i}, title: {text(6)}, outlet: Wire {i % 7}, archive_ref: doc-{i}.txt}}" for i in range(events)),
+        *(
+            f"  - {{id: doc-{i}, title: {text(6)}, outlet: Wire {i % 7}, archive_ref: doc-{i}.txt}}"
+            for i in range(events)
+        ),
         "events:",
     ]
     for i in range(events):
@@ -102,9 +107,13 @@ def build_command(sources: Path, db: Path) -> list[str]:
 
 def _start(sources: Path, db: Path, preexec_fn=None) -> subprocess.Popen:
     return subprocess.Popen(
-        build_command(sources, db), cwd=db.parent, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(PROJECT)}, preexec_fn=preexec_fn,
+        build_command(sources, db),
+        cwd=db.parent,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        preexec_fn=preexec_fn,
     )
 
 
@@ -182,8 +191,14 @@ def kill_build(sources: Path, db: Path, point: KillPoint, calibration: Calibrati
 
 def rebuild_cleanly(sources: Path, db: Path, allowed: dict[str, str]) -> str:
     """The build after a crash succeeds, cleans up, and writes the new database."""
-    result = subprocess.run(build_command(sources, db), cwd=db.parent, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(PROJECT)}, timeout=300)
+    result = subprocess.run(
+        build_command(sources, db),
+        cwd=db.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert temporaries(db) == [], temporaries(db)
     return check_database(db, allowed)
@@ -238,8 +253,9 @@ class MountUnavailable(Exception):
 def tmpfs(path: Path, size: int) -> Iterator[Path]:
     """A small RAM file system at path: a real 'disk' that fills up or goes read-only."""
     path.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise MountUnavailable(result.stderr.strip() or f"mount exited {result.returncode}")
     try:
@@ -267,8 +283,14 @@ def refused_write(directory: Path, fault: str) -> str:
         sources = generate_sources(directory / "new", 400 if fault == "full disk" else 2, variant=1)
         if fault == "read-only directory":
             remount_read_only(disk)
-        result = subprocess.run(build_command(sources, db), cwd=PROJECT, capture_output=True, text=True,
-                                env={**os.environ, "PYTHONPATH": str(PROJECT)}, timeout=300)
+        result = subprocess.run(
+            build_command(sources, db),
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(PROJECT)},
+            timeout=300,
+        )
         assert result.returncode == 1, result.stderr
         assert "Traceback" not in result.stderr, result.stderr
         assert "could not write" in result.stderr and "previous database is untouched" in result.stderr, result.stderr

@@ -15,9 +15,10 @@ import io
 import random
 import re
 import string
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -48,14 +49,14 @@ class Target:
 class Mutation:
     name: str
     description: str
-    apply: Callable[["Tree", random.Random], Target]
+    apply: Callable[[Tree, random.Random], Target]
 
 
 MUTATIONS: dict[str, Mutation] = {}
 
 
-def mutation(description: str) -> Callable[[Callable[["Tree", random.Random], Target]], Callable]:
-    def register(apply: Callable[["Tree", random.Random], Target]) -> Callable:
+def mutation(description: str) -> Callable[[Callable[[Tree, random.Random], Target]], Callable]:
+    def register(apply: Callable[[Tree, random.Random], Target]) -> Callable:
         name = apply.__name__.replace("_", "-")
         MUTATIONS[name] = Mutation(name, description, apply)
         return apply
@@ -108,7 +109,9 @@ def _records(file: str, document: Any) -> Iterator[Rec]:
                 if isinstance(children, list):
                     for child_index, child in enumerate(children):
                         if isinstance(child, dict):
-                            yield Rec(file, (section, index, key, child_index), child_table, child, 1, f"{key}[{child_index}]")
+                            yield Rec(
+                                file, (section, index, key, child_index), child_table, child, 1, f"{key}[{child_index}]"
+                            )
 
 
 class Tree:
@@ -183,7 +186,11 @@ def _text_columns(rec: Rec) -> list[str]:
 
 
 def _replace_value(
-    tree: Tree, rnd: random.Random, fits: Callable[[Rec, str, Any], bool], literal: Callable[[str], str], named: bool = False
+    tree: Tree,
+    rnd: random.Random,
+    fits: Callable[[Rec, str, Any], bool],
+    literal: Callable[[str], str],
+    named: bool = False,
 ) -> Target:
     """Rewrite one block-style value as raw YAML text, for what a dumper would
     never write. named: the refusal names the record, not just the file's line."""
@@ -224,13 +231,15 @@ def unknown_field(tree: Tree, rnd: random.Random) -> Target:
     rec = tree.pick(rnd, lambda r: len(r.node) > 0)
     keys = list(rec.node)
     key = rnd.choice(keys)
-    typo = rnd.choice([
-        key + rnd.choice(string.ascii_lowercase),
-        key[:-1],
-        key.upper(),
-        key.replace("_", "-") if "_" in key else key + "s",
-        _slug(rnd, rnd.randint(1, 40)),
-    ])
+    typo = rnd.choice(
+        [
+            key + rnd.choice(string.ascii_lowercase),
+            key[:-1],
+            key.upper(),
+            key.replace("_", "-") if "_" in key else key + "s",
+            _slug(rnd, rnd.randint(1, 40)),
+        ]
+    )
     known = set(SCHEMA.tables[rec.table].columns) | set(NESTED.get(rec.table, {}))
     if typo in known or typo in rec.node or not typo:
         typo = "x" + _slug(rnd) + "-field"
@@ -243,7 +252,9 @@ def _wrong_value(column_type: str, is_json: bool, rnd: random.Random) -> Any:
     if is_json:
         return rnd.choice(["just text", 7, {"a": "b"}, ["text", 3], [["nested"]], [True]])
     if column_type == "TEXT":
-        return rnd.choice([rnd.randint(-10**9, 10**9), rnd.random() * 1e6, True, False, ["a", "b"], {"key": "value"}, []])
+        return rnd.choice(
+            [rnd.randint(-(10**9), 10**9), rnd.random() * 1e6, True, False, ["a", "b"], {"key": "value"}, []]
+        )
     if column_type == "INTEGER":
         return rnd.choice(["12", "twelve", 1.5, True, ["1"], {"n": 1}])
     return rnd.choice(["48.8", "north", True, [1.0], {"lat": 1}])
@@ -277,20 +288,22 @@ def unknown_reference(tree: Tree, rnd: random.Random) -> Target:
 
 def _impossible_date(rnd: random.Random) -> str:
     year = rnd.randint(1, 9999)
-    return rnd.choice([
-        f"{year:04d}-02-{rnd.randint(30, 31)}",
-        f"{rnd.choice([2023, 2025, 2100, 1900])}-02-29",
-        f"{year:04d}-{rnd.choice([4, 6, 9, 11]):02d}-31",
-        f"{year:04d}-{rnd.randint(13, 99):02d}-01",
-        f"{year:04d}-01-{rnd.randint(32, 99)}",
-        f"{year:04d}-00-00",
-        f"{year}-{rnd.randint(1, 9)}-{rnd.randint(1, 9)}",
-        f"{rnd.randint(1, 28):02d}/{rnd.randint(1, 12):02d}/{year}",
-        f"{year:04d}-08-19T10:00:00",
-        "yesterday",
-        "",
-        " 2025-08-19",
-    ])
+    return rnd.choice(
+        [
+            f"{year:04d}-02-{rnd.randint(30, 31)}",
+            f"{rnd.choice([2023, 2025, 2100, 1900])}-02-29",
+            f"{year:04d}-{rnd.choice([4, 6, 9, 11]):02d}-31",
+            f"{year:04d}-{rnd.randint(13, 99):02d}-01",
+            f"{year:04d}-01-{rnd.randint(32, 99)}",
+            f"{year:04d}-00-00",
+            f"{year}-{rnd.randint(1, 9)}-{rnd.randint(1, 9)}",
+            f"{rnd.randint(1, 28):02d}/{rnd.randint(1, 12):02d}/{year}",
+            f"{year:04d}-08-19T10:00:00",
+            "yesterday",
+            "",
+            " 2025-08-19",
+        ]
+    )
 
 
 @mutation("a date that is not a real calendar date written YYYY-MM-DD")
@@ -337,7 +350,11 @@ def duplicate_unique_value(tree: Tree, rnd: random.Random) -> Target:
     target = tree.target(second)
     if first.file == second.file:  # either of the two may be the one refused
         other = tree.target(first)
-        return Target(target.file, range(min(target.lines.start, other.lines.start), max(target.lines.stop, other.lines.stop)), target.record | other.record)
+        return Target(
+            target.file,
+            range(min(target.lines.start, other.lines.start), max(target.lines.stop, other.lines.stop)),
+            target.record | other.record,
+        )
     return target
 
 
@@ -353,9 +370,18 @@ def _broken_rules(rec: Rec, rnd: random.Random) -> list[Callable[[], None]]:
         if key in columns and key in node and columns[key].required:
             rules.append(set_(key, rnd.choice(["", " ", "\t", "   \n  "])))
     if "id" in columns and columns["id"].type == "TEXT":
-        rules.append(set_("id", rnd.choice(["Has Space", "UPPER", "-leading-hyphen", "under_score", "é-accent", "a.b", ""])))
-    vocabularies = {"kind": "mayor", "status": "rumoured", "date_precision": "decade", "role": "spectator",
-                    "stance": "believes", "geo_precision": "approximate", "plover": "CHAT"}
+        rules.append(
+            set_("id", rnd.choice(["Has Space", "UPPER", "-leading-hyphen", "under_score", "é-accent", "a.b", ""]))
+        )
+    vocabularies = {
+        "kind": "mayor",
+        "status": "rumoured",
+        "date_precision": "decade",
+        "role": "spectator",
+        "stance": "believes",
+        "geo_precision": "approximate",
+        "plover": "CHAT",
+    }
     for key, bad in vocabularies.items():
         if key in columns:
             rules.append(set_(key, rnd.choice([bad, bad.upper(), ""])))
@@ -366,7 +392,9 @@ def _broken_rules(rec: Rec, rnd: random.Random) -> list[Callable[[], None]]:
     if "language" in columns:
         rules.append(set_("language", rnd.choice(["eng", "EN", "e", "e1"])))
     if "url" in columns:
-        rules.append(set_("url", rnd.choice(["javascript:alert(1)", "ftp://example.org", "www.example.org", "https://", ""])))
+        rules.append(
+            set_("url", rnd.choice(["javascript:alert(1)", "ftp://example.org", "www.example.org", "https://", ""]))
+        )
     if "latitude" in columns:
         rules.append(set_("latitude", rnd.choice([90.0001, -91.0, 1e300, -1e300])))
         rules.append(set_("longitude", rnd.choice([180.5, -181.0, 1e300])))
@@ -379,9 +407,15 @@ def _broken_rules(rec: Rec, rnd: random.Random) -> list[Callable[[], None]]:
         rules.append(set_("parent_id", node["id"]))
     if rec.table == "events":
         start = datetime.date(2025, 1, 1) + datetime.timedelta(days=rnd.randint(0, 700))
-        for precision, days in (("week", rnd.choice([0, 14, 30])), ("month", rnd.choice([0, 5, 29])), ("year", rnd.choice([0, 100, 364]))):
+        for precision, days in (
+            ("week", rnd.choice([0, 14, 30])),
+            ("month", rnd.choice([0, 5, 29])),
+            ("year", rnd.choice([0, 100, 364])),
+        ):
             end = (start + datetime.timedelta(days=days)).isoformat()
-            rules.append(lambda p=precision, e=end: node.update(date_precision=p, start_date=start.isoformat(), end_date=e))
+            rules.append(
+                lambda p=precision, e=end: node.update(date_precision=p, start_date=start.isoformat(), end_date=e)
+            )
         rules.append(lambda: (node.pop("place_id", None), node.pop("notes", None)))
     return rules
 
@@ -463,7 +497,13 @@ def unknown_section(tree: Tree, rnd: random.Random) -> Target:
 
 @mutation("a record key that is not text: a number, true, null or a list")
 def non_text_key(tree: Tree, rnd: random.Random) -> Target:
-    return _insert_line(tree, rnd, lambda rec, key: rnd.choice(["1: one", "1.5: x", "true: yes", "null: nothing", "? [a, b]\n" + " " * rec.node.lc.key(key)[1] + ": pair"]))
+    return _insert_line(
+        tree,
+        rnd,
+        lambda rec, key: rnd.choice(
+            ["1: one", "1.5: x", "true: yes", "null: nothing", "? [a, b]\n" + " " * rec.node.lc.key(key)[1] + ": pair"]
+        ),
+    )
 
 
 # --- numbers ----------------------------------------------------------------
@@ -476,10 +516,21 @@ def huge_number(tree: Tree, rnd: random.Random) -> Target:
         return column is not None and column.type in ("INTEGER", "REAL")
 
     digits = rnd.choice([19, 20, 40, 400, 4300, 4301, 5000, 20_000])
-    literal = rnd.choice([
-        str(2**63), str(-(2**63) - 1), "9" * digits, "-" + "9" * digits,
-        "1e400", "-1e400", ".inf", "-.inf", ".nan", "1" + "0" * digits + ".5", "0x" + "f" * digits,
-    ])
+    literal = rnd.choice(
+        [
+            str(2**63),
+            str(-(2**63) - 1),
+            "9" * digits,
+            "-" + "9" * digits,
+            "1e400",
+            "-1e400",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "1" + "0" * digits + ".5",
+            "0x" + "f" * digits,
+        ]
+    )
     # Python reads no decimal integer of more than 4,300 digits, so only the file's line can be named.
     unreadable = re.fullmatch(r"-?\d{4301,}", literal) is not None
     return _replace_value(tree, rnd, numeric, lambda rest: literal, named=not unreadable)
@@ -509,7 +560,9 @@ def invalid_utf8(tree: Tree, rnd: random.Random) -> Target:
     at = rnd.randint(0, len(raw))
     while 0 < at < len(raw) and raw[at] & 0xC0 == 0x80:  # never inside a character
         at -= 1
-    bad = rnd.choice([b"\xff", b"\xfe", b"\xc3", b"\x80", b"\xe9t\xe9", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf"])
+    bad = rnd.choice(
+        [b"\xff", b"\xfe", b"\xc3", b"\x80", b"\xe9t\xe9", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf"]
+    )
     tree.write(file, raw[:at] + bad + raw[at:])
     line = raw[:at].count(b"\n") + 1
     return Target(file, range(line, line + 1), None)
@@ -517,7 +570,9 @@ def invalid_utf8(tree: Tree, rnd: random.Random) -> Target:
 
 @mutation("a raw control character or YAML-only line break (NUL, BEL, ESC, DEL, U+0085, U+2028) pasted into a value")
 def control_character_raw(tree: Tree, rnd: random.Random) -> Target:
-    char = rnd.choice(["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9b", "\u2028", "\u2029"])
+    char = rnd.choice(
+        ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9b", "\u2028", "\u2029"]
+    )
     rec, key, line, column = rnd.choice(tree.value_positions(lambda r, k, v: isinstance(v, str)))
     lines = tree.text(rec.file).split("\n")
     at = rnd.randint(column + 1, max(column + 1, len(lines[line]) - 1))
@@ -539,8 +594,22 @@ def duplicate_yaml_key(tree: Tree, rnd: random.Random) -> Target:
 
 @mutation("an explicit YAML tag: !!python/object, !!binary, !!set, a custom !tag, a numeric cast")
 def yaml_tag(tree: Tree, rnd: random.Random) -> Target:
-    tag = rnd.choice(["!!python/object/apply:os.system", "!!python/name:os.system", "!!binary", "!!set",
-                      "!!omap", "!!int", "!!float", "!!bool", "!!null", "!custom", "!<tag:example.org,2025:x>", "!!timestamp"])
+    tag = rnd.choice(
+        [
+            "!!python/object/apply:os.system",
+            "!!python/name:os.system",
+            "!!binary",
+            "!!set",
+            "!!omap",
+            "!!int",
+            "!!float",
+            "!!bool",
+            "!!null",
+            "!custom",
+            "!<tag:example.org,2025:x>",
+            "!!timestamp",
+        ]
+    )
     return _replace_value(tree, rnd, lambda r, k, v: True, lambda rest: f"{tag} {rest}")
 
 
@@ -552,7 +621,9 @@ def merge_key(tree: Tree, rnd: random.Random) -> Target:
 @mutation("a YAML anchor on one value and an alias to it in another")
 def anchor_and_alias(tree: Tree, rnd: random.Random) -> Target:
     positions = tree.value_positions(lambda r, k, v: True)
-    (rec, _, line, column), (rec2, _, line2, column2) = sorted(rnd.sample(positions, 2), key=lambda p: (p[0].file, p[2]))
+    (rec, _, line, column), (rec2, _, line2, column2) = sorted(
+        rnd.sample(positions, 2), key=lambda p: (p[0].file, p[2])
+    )
     if rec.file != rec2.file:
         rec2, line2, column2 = rec, line, column
     lines = tree.text(rec.file).split("\n")
@@ -593,7 +664,9 @@ def deep_nesting(tree: Tree, rnd: random.Random) -> Target:
 
 @mutation("an indentation written with a tab")
 def tab_indentation(tree: Tree, rnd: random.Random) -> Target:
-    rec, key, line, _ = rnd.choice(tree.value_positions(lambda r, k, v: r.node.lc.key(k)[1] > 0 and r.node.lc.key(k)[0] != r.line - 1))
+    rec, key, line, _ = rnd.choice(
+        tree.value_positions(lambda r, k, v: r.node.lc.key(k)[1] > 0 and r.node.lc.key(k)[0] != r.line - 1)
+    )
     lines = tree.text(rec.file).split("\n")
     lines[line] = rnd.choice(["\t", "\t  ", "  \t"]) + lines[line].lstrip(" ")
     tree.write(rec.file, "\n".join(lines))

@@ -41,7 +41,10 @@ def test_validate_lists_problems_and_exits_1(sources: Path) -> None:
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines[-1] == "Error: 1 problem in 1 file; nothing was written."
-    assert ": 2025-08-19-paris-shaibani-dermer: place_id: 'pariss' is not a known places id (did you mean 'paris'?)" in lines[0]
+    assert (
+        ": 2025-08-19-paris-shaibani-dermer: place_id: 'pariss' is not a known places id (did you mean 'paris'?)"
+        in lines[0]
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from crash import DISK_FAULTS, KillPoint, MountUnavailable, Scenario, kill_build, kill_points, rebuild_cleanly, refused_write, scenario
+from crash import (
+    DISK_FAULTS,
+    KillPoint,
+    MountUnavailable,
+    Scenario,
+    kill_build,
+    kill_points,
+    rebuild_cleanly,
+    refused_write,
+    scenario,
+)
 
 EVENTS = 40  # enough for a write of a few hundred kilobytes; the report kills bigger builds
 
@@ -25,7 +35,9 @@ def killing(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
 
 @pytest.mark.parametrize("point", kill_points(reading=1, writing=4), ids=KillPoint.describe)
-def test_a_killed_build_leaves_a_whole_database_and_the_next_build_cleans_up(killing: Scenario, point: KillPoint) -> None:
+def test_a_killed_build_leaves_a_whole_database_and_the_next_build_cleans_up(
+    killing: Scenario, point: KillPoint
+) -> None:
     killing.restore_old()
     kill = kill_build(killing.sources, killing.db, point, killing.calibration, killing.allowed)
     if point.phase == "reading":

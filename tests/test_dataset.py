@@ -61,8 +61,10 @@ def parse(day: str) -> date:
 
 
 def test_dataset_is_substantial(db):
-    counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("documents", "events", "actors", "places", "claims")}
+    counts = {
+        t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("documents", "events", "actors", "places", "claims")
+    }
     assert counts["documents"] >= 5
     assert counts["events"] >= 30, counts
     assert counts["actors"] >= 30, counts
@@ -74,16 +76,20 @@ def test_dataset_is_substantial(db):
 
 
 def test_every_event_cites_a_document(db):
-    uncited = rows(db, """
+    uncited = rows(
+        db,
+        """
         SELECT id FROM events
-        WHERE id NOT IN (SELECT event_id FROM event_documents)""")
+        WHERE id NOT IN (SELECT event_id FROM event_documents)""",
+    )
     assert uncited == []
 
 
 def test_every_event_without_a_place_says_why(db):
     events = rows(db, "SELECT id, notes FROM events WHERE place_id IS NULL")
-    unexplained = [e["id"] for e in events
-                   if not e["notes"] or not re.search(r"\b(place|venue|where)\b", e["notes"], re.I)]
+    unexplained = [
+        e["id"] for e in events if not e["notes"] or not re.search(r"\b(place|venue|where)\b", e["notes"], re.I)
+    ]
     assert unexplained == [], "placeless events whose notes do not say why there is no place"
 
 
@@ -123,20 +129,24 @@ def test_published_dates_are_plausible(db):
 def test_no_reported_event_starts_after_the_articles_that_report_it(db):
     """An article cannot report something that began after it was written
     (planned events excepted)."""
-    late = rows(db, """
+    late = rows(
+        db,
+        """
         SELECT e.id, e.start_date, max(d.published_date) AS latest
         FROM events e
         JOIN event_documents ed ON ed.event_id = e.id
         JOIN documents d ON d.id = ed.document_id
         WHERE e.status <> 'planned'
         GROUP BY e.id
-        HAVING count(d.published_date) > 0 AND e.start_date > max(d.published_date)""")
+        HAVING count(d.published_date) > 0 AND e.start_date > max(d.published_date)""",
+    )
     assert late == []
 
 
 def test_event_types_are_all_used_and_coded_consistently(db):
     """Each type's CAMEO code must sit under the PLOVER category that the
     CAMEO-to-PLOVER table gives its root."""
+
     def plover_for(cameo: str) -> set[str]:
         root = cameo[:2]
         if root == "08":
@@ -144,11 +154,24 @@ def test_event_types_are_all_used_and_coded_consistently(db):
         if cameo[:3] in {"191", "192"}:
             return {"COERCE"}
         return {
-            "02": {"REQUEST"}, "03": {"AGREE"}, "04": {"CONSULT"}, "05": {"SUPPORT"},
-            "06": {"COOPERATE"}, "07": {"AID"}, "09": {"ACCUSE"}, "10": {"REQUEST"},
-            "11": {"ACCUSE"}, "12": {"REJECT"}, "13": {"THREATEN"}, "14": {"PROTEST"},
-            "15": {"MOBILIZE"}, "16": {"SANCTION"}, "17": {"COERCE"}, "18": {"ASSAULT"},
-            "19": {"ASSAULT"}, "20": {"ASSAULT"},
+            "02": {"REQUEST"},
+            "03": {"AGREE"},
+            "04": {"CONSULT"},
+            "05": {"SUPPORT"},
+            "06": {"COOPERATE"},
+            "07": {"AID"},
+            "09": {"ACCUSE"},
+            "10": {"REQUEST"},
+            "11": {"ACCUSE"},
+            "12": {"REJECT"},
+            "13": {"THREATEN"},
+            "14": {"PROTEST"},
+            "15": {"MOBILIZE"},
+            "16": {"SANCTION"},
+            "17": {"COERCE"},
+            "18": {"ASSAULT"},
+            "19": {"ASSAULT"},
+            "20": {"ASSAULT"},
         }.get(root, set())
 
     types = rows(db, "SELECT code, plover, cameo FROM event_types")
@@ -179,9 +202,12 @@ def test_disputed_events_have_claims_on_both_sides(db):
 
 def test_events_with_contested_claims_are_marked_disputed(db):
     """A claim that denies or disputes an event's account makes it disputed."""
-    unmarked = rows(db, """
+    unmarked = rows(
+        db,
+        """
         SELECT DISTINCT e.id FROM events e JOIN claims c ON c.event_id = e.id
-        WHERE c.stance IN ('denies', 'disputes') AND e.status <> 'disputed'""")
+        WHERE c.stance IN ('denies', 'disputes') AND e.status <> 'disputed'""",
+    )
     assert unmarked == []
 
 
@@ -193,9 +219,12 @@ def test_there_are_disputed_events(db):
 
 
 def test_every_document_is_cited_by_an_event(db):
-    unused = rows(db, """
+    unused = rows(
+        db,
+        """
         SELECT id FROM documents
-        WHERE id NOT IN (SELECT document_id FROM event_documents)""")
+        WHERE id NOT IN (SELECT document_id FROM event_documents)""",
+    )
     assert unused == []
 
 
@@ -225,9 +254,12 @@ def test_places_lie_in_their_country(db):
 
 
 def test_places_with_a_parent_share_its_country(db):
-    mismatched = rows(db, """
+    mismatched = rows(
+        db,
+        """
         SELECT p.id FROM places p JOIN places parent ON parent.id = p.parent_id
-        WHERE p.country_code IS NOT parent.country_code""")
+        WHERE p.country_code IS NOT parent.country_code""",
+    )
     assert mismatched == []
 
 
@@ -256,15 +288,26 @@ def test_fold_treats_spelling_variants_alike():
     assert fold("Shaibani") != fold("Shibani")
 
 
-@pytest.mark.parametrize("spelling, actor", [
-    ("al-Shibani", "asaad-al-shaibani"), ("Shaibani", "asaad-al-shaibani"),
-    ("أسعد الشيباني", "asaad-al-shaibani"), ("Abu Mohammad al-Julani", "ahmad-al-sharaa"),
-    ("Jolani", "ahmad-al-sharaa"), ("Moafaq Tarif", "mowafaq-tarif"), ("Bashar Assad", "bashar-al-assad"),
-    ("Erdogan", "recep-tayyip-erdogan"), ("Tzahi Hanegbi", "tzachi-hanegbi"),
-])
+@pytest.mark.parametrize(
+    "spelling, actor",
+    [
+        ("al-Shibani", "asaad-al-shaibani"),
+        ("Shaibani", "asaad-al-shaibani"),
+        ("أسعد الشيباني", "asaad-al-shaibani"),
+        ("Abu Mohammad al-Julani", "ahmad-al-sharaa"),
+        ("Jolani", "ahmad-al-sharaa"),
+        ("Moafaq Tarif", "mowafaq-tarif"),
+        ("Bashar Assad", "bashar-al-assad"),
+        ("Erdogan", "recep-tayyip-erdogan"),
+        ("Tzahi Hanegbi", "tzachi-hanegbi"),
+    ],
+)
 def test_spellings_from_the_articles_find_their_actor(db, spelling, actor):
-    found = {r["id"] for r in rows(db, "SELECT id, name, aliases FROM actors")
-             if fold(spelling) in {fold(s) for s in [r["name"], *json.loads(r["aliases"])]}}
+    found = {
+        r["id"]
+        for r in rows(db, "SELECT id, name, aliases FROM actors")
+        if fold(spelling) in {fold(s) for s in [r["name"], *json.loads(r["aliases"])]}
+    }
     assert found == {actor}
 
 
@@ -283,27 +326,41 @@ def test_actor_parents_do_not_form_cycles(db):
 
 def test_built_database_finds_every_spelling_by_full_text_search(tmp_path):
     target = tmp_path / "events.db"
-    subprocess.run([sys.executable, "-m", "loader", "build", "--sources", str(SOURCES), "--db", str(target)],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "loader", "build", "--sources", str(SOURCES), "--db", str(target)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     con = sqlite3.connect(target)
     try:
+
         def actor_hits(term):
-            return {r[0] for r in con.execute(
-                "SELECT a.id FROM actors_fts JOIN actors a ON a.rowid = actors_fts.rowid "
-                "WHERE actors_fts MATCH ?", (f'"{term}"',))}
+            return {
+                r[0]
+                for r in con.execute(
+                    "SELECT a.id FROM actors_fts JOIN actors a ON a.rowid = actors_fts.rowid WHERE actors_fts MATCH ?",
+                    (f'"{term}"',),
+                )
+            }
 
         def place_hits(term):
-            return {r[0] for r in con.execute(
-                "SELECT p.id FROM places_fts JOIN places p ON p.rowid = places_fts.rowid "
-                "WHERE places_fts MATCH ?", (f'"{term}"',))}
+            return {
+                r[0]
+                for r in con.execute(
+                    "SELECT p.id FROM places_fts JOIN places p ON p.rowid = places_fts.rowid WHERE places_fts MATCH ?",
+                    (f'"{term}"',),
+                )
+            }
 
         assert "asaad-al-shaibani" in actor_hits("Shibani")
         assert "ahmad-al-sharaa" in actor_hits("Julani")
         assert "as-suwayda" in place_hits("Suwayda")
         assert "as-suwayda-governorate" in place_hits("Sweida province")
         # Both sides of the ceasefire dispute come back from one query.
-        stances = {r[0] for r in con.execute(
-            "SELECT stance FROM claims WHERE event_id = '2025-07-18-israel-syria-ceasefire'")}
+        stances = {
+            r[0] for r in con.execute("SELECT stance FROM claims WHERE event_id = '2025-07-18-israel-syria-ceasefire'")
+        }
         assert stances & FOR and stances & AGAINST
     finally:
         con.close()

@@ -13,7 +13,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bad_input import reference_database, run_case
 from mutations import MUTATIONS
@@ -34,8 +35,16 @@ def test_bad_input_is_refused_and_costs_nothing(
 
 
 # The classes most likely to cost time or memory, or to fail outside Python.
-SUBPROCESS_SAMPLE = ["alias-bomb", "deep-nesting", "very-long-text", "huge-number", "invalid-utf8",
-                     "control-character-raw", "truncated-yaml", "broken-rule"]
+SUBPROCESS_SAMPLE = [
+    "alias-bomb",
+    "deep-nesting",
+    "very-long-text",
+    "huge-number",
+    "invalid-utf8",
+    "control-character-raw",
+    "truncated-yaml",
+    "broken-rule",
+]
 
 
 @pytest.mark.parametrize("name", SUBPROCESS_SAMPLE)

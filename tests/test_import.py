@@ -47,30 +47,40 @@ def test_acled_rows_become_events_places_actors_and_sources(sources: Path, db: P
     # Two strikes on Kafr Sousa share one place; five rows name four places.
     assert events["acled-syr1001"] == events["acled-syr1005"]
     assert rows(db, "SELECT count(*) FROM places WHERE id LIKE 'acled-%'") == [(4,)]
-    assert rows(db, f"SELECT name, admin1, country_code, latitude FROM places WHERE id = '{events['acled-syr1002']}'") == [
-        ("Palmyra", "Homs", "SY", 34.56)
-    ]
+    assert rows(
+        db, f"SELECT name, admin1, country_code, latitude FROM places WHERE id = '{events['acled-syr1002']}'"
+    ) == [("Palmyra", "Homs", "SY", 34.56)]
     # Actors by name, once each; the protest's two associated actors split on ';'.
     assert rows(db, "SELECT count(*) FROM actors WHERE name = 'Military Forces of Israel (2022-)'") == [(1,)]
-    links = rows(db, "SELECT a.name, ea.role, ea.note FROM event_actors ea JOIN actors a ON a.id = ea.actor_id WHERE event_id = 'acled-syr1004' ORDER BY a.name")
+    links = rows(
+        db,
+        "SELECT a.name, ea.role, ea.note FROM event_actors ea JOIN actors a ON a.id = ea.actor_id WHERE event_id = 'acled-syr1004' ORDER BY a.name",
+    )
     assert links == [
         ("Protesters (Syria)", "participant", "actor1"),
         ("Students (Syria)", "participant", "assoc_actor_1"),
         ("Teachers (Syria)", "participant", "assoc_actor_1"),
     ]
-    assert ("Civilians (Syria)", "affected") in rows(db, "SELECT a.name, ea.role FROM event_actors ea JOIN actors a ON a.id = ea.actor_id WHERE event_id = 'acled-syr1003'")
+    assert ("Civilians (Syria)", "affected") in rows(
+        db,
+        "SELECT a.name, ea.role FROM event_actors ea JOIN actors a ON a.id = ea.actor_id WHERE event_id = 'acled-syr1003'",
+    )
     assert rows(db, "SELECT kind FROM actors WHERE name = 'Military Forces of Syria (2000-2024)'") == [("military",)]
     # Each outlet ACLED cites is a document the event links to.
-    assert sorted(rows(db, "SELECT d.outlet FROM event_documents ed JOIN documents d ON d.id = ed.document_id WHERE event_id = 'acled-syr1001'")) == [
-        ("SANA",), ("Syrian Observatory for Human Rights",)
-    ]
+    assert sorted(
+        rows(
+            db,
+            "SELECT d.outlet FROM event_documents ed JOIN documents d ON d.id = ed.document_id WHERE event_id = 'acled-syr1001'",
+        )
+    ) == [("SANA",), ("Syrian Observatory for Human Rights",)]
     assert rows(db, "SELECT fatalities, source_scale, tags, origin_updated FROM events WHERE id = 'acled-syr1004'") == [
         (0, "Local partner-Other", "crowd size=hundreds", "2024-03-21T05:46:40Z")
     ]
     # ACLED's sub-event types arrive as event types placed on PLOVER and CAMEO.
-    assert rows(db, "SELECT e.event_type, t.plover FROM events e JOIN event_types t ON t.code = e.event_type WHERE e.id = 'acled-syr1001'") == [
-        ("acled-air-drone-strike", "ASSAULT")
-    ]
+    assert rows(
+        db,
+        "SELECT e.event_type, t.plover FROM events e JOIN event_types t ON t.code = e.event_type WHERE e.id = 'acled-syr1001'",
+    ) == [("acled-air-drone-strike", "ASSAULT")]
     # The curated records are all still there, told apart by origin.
     assert rows(db, "SELECT count(*) FROM events WHERE origin = 'curated'") == [(2,)]
     assert rows(db, "PRAGMA foreign_key_check") == []
@@ -78,7 +88,12 @@ def test_acled_rows_become_events_places_actors_and_sources(sources: Path, db: P
 
 def test_precision_codes_become_spans_and_words(sources: Path, db: Path) -> None:
     acled_build(sources, db, GOOD)
-    got = {r[0]: r[1:] for r in rows(db, "SELECT id, start_date, end_date, date_precision, geo_precision FROM events WHERE origin = 'acled'")}
+    got = {
+        r[0]: r[1:]
+        for r in rows(
+            db, "SELECT id, start_date, end_date, date_precision, geo_precision FROM events WHERE origin = 'acled'"
+        )
+    }
     assert got["acled-syr1001"] == ("2024-03-13", "2024-03-13", "day", "locality")
     # Week: the seven days around the date ACLED gives for the middle of the week.
     assert got["acled-syr1002"] == ("2024-03-10", "2024-03-16", "week", "representative")
@@ -108,9 +123,14 @@ def test_every_bad_row_is_reported_with_file_and_line(sources: Path, db: Path) -
 def test_cli_prints_problems_and_caps_them(sources: Path, db: Path, tmp_path: Path) -> None:
     many = tmp_path / "many.csv"
     good_row = GOOD.read_text().splitlines()[1]
-    many.write_text(GOOD.read_text().splitlines()[0] + "\n" + "\n".join(
-        good_row.replace("SYR1001", f"SYR{n}").replace(",1,Explosions", ",7,Explosions", 1) for n in range(80)
-    ) + "\n")
+    many.write_text(
+        GOOD.read_text().splitlines()[0]
+        + "\n"
+        + "\n".join(
+            good_row.replace("SYR1001", f"SYR{n}").replace(",1,Explosions", ",7,Explosions", 1) for n in range(80)
+        )
+        + "\n"
+    )
     result = CliRunner().invoke(cli, ["build", "--sources", str(sources), "--db", str(db), "--import", str(many)])
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if "many.csv:" in line]
@@ -126,7 +146,10 @@ def test_skip_invalid_leaves_bad_rows_out_and_counts_them(sources: Path, db: Pat
     assert result.exit_code == 0, result.output
     assert "Imported 2 acled events" in result.output and "skipping 6 invalid rows" in result.output
     assert sum(":6: SYR2004: latitude:" in line for line in result.output.splitlines()) == 1
-    assert rows(db, "SELECT id FROM events WHERE origin = 'acled' ORDER BY id") == [("acled-syr2001",), ("acled-syr2008",)]
+    assert rows(db, "SELECT id FROM events WHERE origin = 'acled' ORDER BY id") == [
+        ("acled-syr2001",),
+        ("acled-syr2008",),
+    ]
     assert rows(db, "SELECT events, skipped, skip_invalid FROM imports") == [(2, 6, 1)]
     # The refused place was not written; the good rows' links all were.
     assert rows(db, "SELECT count(*) FROM places WHERE name = 'Nowhere'") == [(0,)]
@@ -139,7 +162,9 @@ def test_control_characters_are_refused_like_in_yaml(sources: Path, db: Path, tm
     path.write_text(GOOD.read_text().replace("Israeli aircraft", "Israeli\x07aircraft"))
     with pytest.raises(InvalidImport) as raised:
         acled_build(sources, db, path)
-    assert [(p.line, p.field, p.message) for p in raised.value.problems] == [(2, "notes", "contains the control character U+0007")]
+    assert [(p.line, p.field, p.message) for p in raised.value.problems] == [
+        (2, "notes", "contains the control character U+0007")
+    ]
 
 
 def test_reimport_updates_in_place_and_reports_changes(sources: Path, db: Path, tmp_path: Path) -> None:
@@ -199,14 +224,28 @@ def test_same_inputs_give_identical_files(sources: Path, tmp_path: Path) -> None
 
 def test_store_columns_as_ndjson(sources: Path, db: Path, tmp_path: Path) -> None:
     path = tmp_path / "extra.ndjson"
-    good = {"id": "2025-09-01-extra", "title": "An extra event", "summary": "From a file.", "event_type": "meeting",
-            "start_date": "2025-09-01", "end_date": "2025-09-01", "date_precision": "day", "place_id": "paris", "fatalities": 0}
-    path.write_text("\n".join([
-        json.dumps(good),
-        json.dumps({**good, "id": "2025-09-02-extra", "place_id": "pariss"}),
-        "not json",
-        json.dumps({**good, "id": "2025-09-03-extra", "fatalities": "many"}),
-    ]) + "\n")
+    good = {
+        "id": "2025-09-01-extra",
+        "title": "An extra event",
+        "summary": "From a file.",
+        "event_type": "meeting",
+        "start_date": "2025-09-01",
+        "end_date": "2025-09-01",
+        "date_precision": "day",
+        "place_id": "paris",
+        "fatalities": 0,
+    }
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps(good),
+                json.dumps({**good, "id": "2025-09-02-extra", "place_id": "pariss"}),
+                "not json",
+                json.dumps({**good, "id": "2025-09-03-extra", "fatalities": "many"}),
+            ]
+        )
+        + "\n"
+    )
     with pytest.raises(InvalidImport) as raised:
         build(sources, db, [import_spec(str(path), False)])
     found = {(p.line, p.field) for p in raised.value.problems}
@@ -221,7 +260,9 @@ def test_store_columns_as_csv_need_the_required_ones(sources: Path, db: Path, tm
     path.write_text("id,title,evnt_type\nx,y,meeting\n")
     with pytest.raises(InvalidImport) as raised:
         build(sources, db, [import_spec(str(path), False)])
-    assert [(p.line, p.message) for p in raised.value.problems] == [(1, "unknown column evnt_type (did you mean 'event_type'?)")]
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (1, "unknown column evnt_type (did you mean 'event_type'?)")
+    ]
 
 
 def test_an_import_newer_than_the_database_makes_it_stale(sources: Path, db: Path, tmp_path: Path) -> None:

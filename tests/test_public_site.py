@@ -11,8 +11,8 @@ import hashlib
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -24,9 +24,18 @@ from loader.serve import METADATA_PATH, SETTINGS
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 PATHS = [
-    "/", "/events", "/events/events", "/events/events/hostile-event", "/events/-/query",
-    "/events/timeline", "/-/timeline", "/events/events/-/insert", "/events/events/hostile-event/-/delete",
-    "/events/-/create", "/-/messages", "/-/permissions",
+    "/",
+    "/events",
+    "/events/events",
+    "/events/events/hostile-event",
+    "/events/-/query",
+    "/events/timeline",
+    "/-/timeline",
+    "/events/events/-/insert",
+    "/events/events/hostile-event/-/delete",
+    "/events/-/create",
+    "/-/messages",
+    "/-/permissions",
 ]
 # Statements that write, and functions that reach outside the data.
 WRITING_SQL = [
@@ -62,9 +71,23 @@ HUGE_VALUE_SQL = [
     "select randomblob(500000000)",
 ]
 INJECTIONS = [
-    "' OR '1'='1", "x' OR 1=1 --", "'; DROP TABLE events; --", '" OR ""="', '"', "'", "\\",
-    "paris' UNION SELECT name, sql FROM sqlite_master --", "*", "%", "_", "paris OR damascus",
-    "NEAR(paris damascus)", "name:paris", "2025' OR '1'='1", "0) OR (1=1", "paris\x00' OR 1=1",
+    "' OR '1'='1",
+    "x' OR 1=1 --",
+    "'; DROP TABLE events; --",
+    '" OR ""="',
+    '"',
+    "'",
+    "\\",
+    "paris' UNION SELECT name, sql FROM sqlite_master --",
+    "*",
+    "%",
+    "_",
+    "paris OR damascus",
+    "NEAR(paris damascus)",
+    "name:paris",
+    "2025' OR '1'='1",
+    "0) OR (1=1",
+    "paris\x00' OR 1=1",
 ]
 
 
@@ -126,7 +149,12 @@ def test_runaway_sql_is_stopped_while_others_are_served(client: httpx.Client, si
         thread.start()
     time.sleep(0.3)  # let both reach SQLite
     served = []
-    for path in ["/events/events", "/events/places?_facet=kind", "/events/events.json?_search=hostile", "/-/timeline"] * 2:
+    for path in [
+        "/events/events",
+        "/events/places?_facet=kind",
+        "/events/events.json?_search=hostile",
+        "/-/timeline",
+    ] * 2:
         response = client.get(path)
         assert response.status_code == 200, path
         served.append(time.monotonic())
@@ -146,15 +174,29 @@ def test_a_query_cannot_build_a_huge_value(client: httpx.Client, sql: str) -> No
     assert response.json()["error"] == "string or blob too big"
 
 
-@pytest.mark.parametrize("path", [
-    "/events/events?_search=%22", "/events/events?_search=NEAR(",
-    pytest.param("/events/events?_sort=nonexistent", marks=pytest.mark.xfail(
-        strict=True, reason="Datasette 0.65 answers an unknown _sort column with a 500 page (no traceback)")),
-    "/events/events?_size=-1", "/events/events?_size=abc", "/events/events?_facet=nonexistent",
-    "/events/events?_where=1=1)", "/events/events?start_date__gt=%00", "/events/events.json?_shape=nonsense",
-    "/events/events?_next=%27%20OR%201=1", "/events/nonexistent", "/events/events/nonexistent-id",
-    "/events.json?sql=select%20*%20from%20events%20where%20id%20=%20:id",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/events?_search=%22",
+        "/events/events?_search=NEAR(",
+        pytest.param(
+            "/events/events?_sort=nonexistent",
+            marks=pytest.mark.xfail(
+                strict=True, reason="Datasette 0.65 answers an unknown _sort column with a 500 page (no traceback)"
+            ),
+        ),
+        "/events/events?_size=-1",
+        "/events/events?_size=abc",
+        "/events/events?_facet=nonexistent",
+        "/events/events?_where=1=1)",
+        "/events/events?start_date__gt=%00",
+        "/events/events.json?_shape=nonsense",
+        "/events/events?_next=%27%20OR%201=1",
+        "/events/nonexistent",
+        "/events/events/nonexistent-id",
+        "/events.json?sql=select%20*%20from%20events%20where%20id%20=%20:id",
+    ],
+)
 def test_malformed_requests_get_a_client_error_not_a_server_error(client: httpx.Client, path: str) -> None:
     assert client.get(path).status_code < 500
 
@@ -165,7 +207,11 @@ def _canned_queries() -> list[tuple[str, str, list[str]]]:
     return [(name, q["sql"], q["params"]) for name, q in queries.items() if q.get("params")]
 
 
-@pytest.mark.parametrize("name, sql, params", _canned_queries(), ids=lambda v: v if isinstance(v, str) and "\n" not in v and " " not in v else "")
+@pytest.mark.parametrize(
+    "name, sql, params",
+    _canned_queries(),
+    ids=lambda v: v if isinstance(v, str) and "\n" not in v and " " not in v else "",
+)
 @pytest.mark.parametrize("payload", INJECTIONS, ids=range(len(INJECTIONS)))
 def test_canned_query_parameters_are_bound_never_interpolated(
     client: httpx.Client, hostile_db: Path, name: str, sql: str, params: list[str], payload: str

@@ -77,8 +77,12 @@ def test_serve_passes_every_setting_and_directory() -> None:
     command = datasette_command(Path("events.db"), 8001)
     pairs = {command[i + 1]: command[i + 2] for i, arg in enumerate(command) if arg == "--setting"}
     assert set(pairs) == set(SETTINGS)
-    for flag, path in [("--template-dir", TEMPLATES_PATH), ("--plugins-dir", PLUGINS_PATH),
-                       ("--metadata", METADATA_PATH), ("--inspect-file", inspect_path(Path("events.db")))]:
+    for flag, path in [
+        ("--template-dir", TEMPLATES_PATH),
+        ("--plugins-dir", PLUGINS_PATH),
+        ("--metadata", METADATA_PATH),
+        ("--inspect-file", inspect_path(Path("events.db"))),
+    ]:
         assert command[command.index(flag) + 1] == str(path)
 
 
@@ -95,9 +99,13 @@ def test_inspect_file_counts_every_table(published_db: Path, sql) -> None:
 
 def test_every_table_view_and_column_is_described(ds: Datasette, sql) -> None:
     tables = parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))["databases"]["events"]["tables"]
-    names = [name for (name,) in sql(
-        "select name from sqlite_master where type in ('table', 'view') "
-        "and name not like '%fts%' and name not like 'sqlite_%'")]
+    names = [
+        name
+        for (name,) in sql(
+            "select name from sqlite_master where type in ('table', 'view') "
+            "and name not like '%fts%' and name not like 'sqlite_%'"
+        )
+    ]
     for name in names:
         described = tables.get(name, {})
         assert described.get("description"), f"{name} has no description"
@@ -130,7 +138,9 @@ def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
 def test_json_pages_compute_only_the_extras_asked_for(ds: Datasette, sql) -> None:
     """datasette-cluster-map asks with Datasette 1.0's _extra; facets it does not ask for are not run."""
     total = sql("select count(*) from events")[0][0]
-    map_page = get(ds, "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects").json()
+    map_page = get(
+        ds, "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects"
+    ).json()
     assert map_page["facet_results"] == {}
     assert map_page["filtered_table_rows_count"] == total == len(map_page["rows"])
     assert get(ds, "/events/event_list.json?_extra=next_url").json()["filtered_table_rows_count"] is None
@@ -152,7 +162,8 @@ def test_a_facet_filters_and_counts(ds: Datasette, sql) -> None:
     assert data["filtered_table_rows_count"] == expected
     by_actor = rows(ds, "/events/event_list?actor_ids__arraycontains=ahmed-al-sharaa")
     assert sorted(r["id"] for r in by_actor) == sorted(
-        e for (e,) in sql("select event_id from event_actors where actor_id = 'ahmed-al-sharaa'"))
+        e for (e,) in sql("select event_id from event_actors where actor_id = 'ahmed-al-sharaa'")
+    )
 
 
 @pytest.mark.parametrize(
@@ -180,8 +191,10 @@ def test_timeline_query_between_two_dates(ds: Datasette, sql) -> None:
     every = rows(ds, "/events/timeline?from_date=&to_date=")
     assert [r["id"] for r in every] == [e for (e,) in sql("select id from events order by start_date, end_date, id")]
     august = rows(ds, "/events/timeline?from_date=2025-08&to_date=2025-08")
-    expected = sql("select id from events where end_date >= '2025-08-01' and start_date <= '2025-08-31' "
-                   "order by start_date, end_date, id")
+    expected = sql(
+        "select id from events where end_date >= '2025-08-01' and start_date <= '2025-08-31' "
+        "order by start_date, end_date, id"
+    )
     assert [r["id"] for r in august] == [e for (e,) in expected]
     assert len(august) < len(every)
 
@@ -196,15 +209,18 @@ def test_date_labels_say_how_precise_the_date_is(ds: Datasette) -> None:
 
 def test_events_at_a_place_include_places_within_it(ds: Datasette, sql) -> None:
     found = rows(ds, "/events/events_at_place?place=Syria")
-    expected = sql("select e.id from events e join places p on p.id = e.place_id "
-                   "where p.id = 'syria-country' or p.parent_id = 'syria-country'")
+    expected = sql(
+        "select e.id from events e join places p on p.id = e.place_id "
+        "where p.id = 'syria-country' or p.parent_id = 'syria-country'"
+    )
     assert expected and sorted(r["id"] for r in found) == sorted(e for (e,) in expected)
     assert [r["place_id"] for r in rows(ds, "/events/events_at_place?place=Suwayda")] == ["sweida"]
     assert rows(ds, "/events/events_at_place?place=") == []
 
 
-@pytest.mark.parametrize("name, actor", [("Julani", "ahmed-al-sharaa"), ("Shibani", "asaad-al-shaibani"),
-                                         ("tom-barrack", "tom-barrack")])
+@pytest.mark.parametrize(
+    "name, actor", [("Julani", "ahmed-al-sharaa"), ("Shibani", "asaad-al-shaibani"), ("tom-barrack", "tom-barrack")]
+)
 def test_actor_events_by_any_name(ds: Datasette, sql, name: str, actor: str) -> None:
     found = rows(ds, f"/events/actor_events?actor={name}")
     expected = sql("select event_id, role from event_actors where actor_id = ?", (actor,))
@@ -307,11 +323,15 @@ def test_event_page_shows_actors_documents_and_claims(ds: Datasette, sql) -> Non
     event = "2025-07-sweida-clashes"
     page = get(ds, f"/events/events/{event}").text
     assert sql("select title from events where id = ?", (event,))[0][0] in page
-    for (name, role) in sql("select a.name, ea.role from event_actors ea join actors a on a.id = ea.actor_id "
-                            "where ea.event_id = ?", (event,)):
+    for name, role in sql(
+        "select a.name, ea.role from event_actors ea join actors a on a.id = ea.actor_id where ea.event_id = ?",
+        (event,),
+    ):
         assert f">{name}</a></td>\n    <td>{role}</td>" in page
-    for (title,) in sql("select d.title from event_documents ed join documents d on d.id = ed.document_id "
-                        "where ed.event_id = ?", (event,)):
+    for (title,) in sql(
+        "select d.title from event_documents ed join documents d on d.id = ed.document_id where ed.event_id = ?",
+        (event,),
+    ):
         assert title in page
     for (statement,) in sql("select statement from claims where event_id = ?", (event,)):
         assert statement in page
@@ -350,6 +370,6 @@ def test_chart_months_keep_empty_months_and_leave_out_year_dates() -> None:
 
 def test_column_descriptions_are_on_the_page_folded(ds: Datasette) -> None:
     page = get(ds, "/events/event_list").text
-    folded = page[page.index('<details class="columns-explained">'):]
+    folded = page[page.index('<details class="columns-explained">') :]
     folded = folded[: folded.index("</details>")]
     assert "<dt>date_label</dt>" in folded and "<dt>actor_ids</dt>" in folded

@@ -32,7 +32,10 @@ def test_columns_types_keys_and_references() -> None:
     assert events.primary_key == ("id",)
     assert events.columns["title"].required and not events.columns["notes"].required
     assert not events.columns["status"].required  # it has a default
-    assert {(fk.column, fk.table) for fk in events.foreign_keys} == {("event_type", "event_types"), ("place_id", "places")}
+    assert {(fk.column, fk.table) for fk in events.foreign_keys} == {
+        ("event_type", "event_types"),
+        ("place_id", "places"),
+    }
     assert tables["places"].columns["aliases"].json
     assert tables["places"].columns["latitude"].type == "REAL"
     assert tables["event_actors"].primary_key == ("event_id", "actor_id", "role")

@@ -78,9 +78,7 @@ def test_valid_fixture_loads_every_table(sources: Path) -> None:
 
 def test_nested_rows_take_the_event_id(sources: Path) -> None:
     db = validate(sources).db
-    rows = db.execute(
-        "SELECT event_id, actor_id, role FROM event_actors WHERE actor_id = 'tom-barrack'"
-    ).fetchall()
+    rows = db.execute("SELECT event_id, actor_id, role FROM event_actors WHERE actor_id = 'tom-barrack'").fetchall()
     assert rows == [("2025-08-19-paris-shaibani-dermer", "tom-barrack", "mediator")]
     assert db["places"].get("damascus")["aliases"] == '["Dimashq", "دمشق"]'
 
@@ -138,7 +136,9 @@ def test_wrong_type(sources: Path) -> None:
         """,
     )
     problem = only_problem(sources)
-    assert problem == Problem(display_path(path), line_of(path, "latitude"), "golan", "latitude", "expected a number, got text")
+    assert problem == Problem(
+        display_path(path), line_of(path, "latitude"), "golan", "latitude", "expected a number, got text"
+    )
 
 
 @pytest.mark.parametrize("date", ["2025-02-30", "2025-13-01", "2025-9-1"])
@@ -207,7 +207,11 @@ def test_duplicate_id_names_the_first_definition(sources: Path) -> None:
     [
         ("place_id", "damscus", "'damscus' is not a known places id (did you mean 'damascus'?)"),
         ("event_type", "meting", "'meting' is not a known event_types code (did you mean 'meeting'?)"),
-        ("document_id", "cradle-paris", "'cradle-paris' is not a known documents id (did you mean 'cradle-paris-confirmation'?)"),
+        (
+            "document_id",
+            "cradle-paris",
+            "'cradle-paris' is not a known documents id (did you mean 'cradle-paris-confirmation'?)",
+        ),
     ],
 )
 def test_unknown_reference(sources: Path, field: str, value: str, message: str) -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from site_helpers import CHROMIUM, launch, serving
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"

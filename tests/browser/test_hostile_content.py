@@ -10,12 +10,11 @@ must show the payload as text, run none of it and carry none of it as markup.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote, urlparse
 
 import pytest
-
 from site_helpers import serving
 
 EVENT_TITLE = "<script>window.__pwned='event title'</script>Hostile event"
@@ -28,12 +27,20 @@ HOSTILE_SQL = "select '</textarea><script>window.__pwned=`sql`</script>' as x"
 PAGES = {
     "events table": ("/events/events", [EVENT_TITLE]),
     "event list with map": ("/events/event_list", [EVENT_TITLE]),
-    "event page": ("/events/events/hostile-event", [EVENT_TITLE, ACTOR_NAME, DOCUMENT_TITLE, CLAIM,
-                                                     "<script>window.__pwned='participant note'</script>"]),
+    "event page": (
+        "/events/events/hostile-event",
+        [EVENT_TITLE, ACTOR_NAME, DOCUMENT_TITLE, CLAIM, "<script>window.__pwned='participant note'</script>"],
+    ),
     "actor row": ("/events/actors/hostile-actor", [ACTOR_NAME, "' onmouseover='window.__pwned=1' data-x='"]),
     "place row": ("/events/places/hostile-place", [PLACE_NAME]),
-    "document row": ("/events/documents/hostile-document", [DOCUMENT_TITLE, "<style>body{display:none}</style>Evil Outlet",
-                                                            "https://example.org/\"><script>window.__pwned='document url'</script>"]),
+    "document row": (
+        "/events/documents/hostile-document",
+        [
+            DOCUMENT_TITLE,
+            "<style>body{display:none}</style>Evil Outlet",
+            "https://example.org/\"><script>window.__pwned='document url'</script>",
+        ],
+    ),
     "claims table": ("/events/claims", [CLAIM]),
     "places table": ("/events/places", [PLACE_NAME]),
     "search": ("/events/events?_search=hostile", [EVENT_TITLE]),
@@ -45,7 +52,8 @@ PAGES = {
 }
 RUNAWAY = "/events?sql=" + quote(
     "with recursive c(x) as (select 1 union all select x + 1 from c) "
-    "select count(*), '</textarea><script>window.__pwned=`runaway`</script>' from c")
+    "select count(*), '</textarea><script>window.__pwned=`runaway`</script>' from c"
+)
 
 # Markup that would carry a payload: script text, event handlers, javascript:
 # URLs, srcdoc, and the hostile style. Text nodes and URL-encoded links are fine.
@@ -75,7 +83,9 @@ def hostile_site(hostile_db: Path) -> Iterator[str]:
 def _open(page, site: str, path: str) -> list[str]:
     """Open a page with every request off this machine refused; return the dialogs it opened."""
     local = urlparse(site).netloc
-    page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).netloc == local else route.abort())
+    page.route(
+        "**/*", lambda route: route.continue_() if urlparse(route.request.url).netloc == local else route.abort()
+    )
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(site + path)

@@ -32,14 +32,18 @@ def test_serve_applies_the_settings(site: str) -> None:
 
 def test_map_shows_every_geolocated_event_on_local_tiles(page, site: str, sql) -> None:
     tiles = []
-    page.on("response", lambda r: "/-/tiles/" in r.url and tiles.append((r.url, r.status, r.headers.get("content-type"))))
+    page.on(
+        "response", lambda r: "/-/tiles/" in r.url and tiles.append((r.url, r.status, r.headers.get("content-type")))
+    )
     page.goto(f"{site}/events/event_list")
     page.wait_for_selector(".leaflet-marker-icon")
     page.wait_for_load_state("networkidle")
     # Markers at the same or nearby places are clustered; a cluster shows how many it holds.
     single = page.locator(".leaflet-marker-icon:not(.marker-cluster)").count()
     clustered = sum(int(n) for n in page.locator(".marker-cluster span").all_inner_texts())
-    expected = sql("select count(*) from events e join places p on p.id = e.place_id where p.latitude is not null")[0][0]
+    expected = sql("select count(*) from events e join places p on p.id = e.place_id where p.latitude is not null")[0][
+        0
+    ]
     assert single + clustered == expected
     assert tiles and all(status == 200 and kind == "image/png" for _, status, kind in tiles)
     hosts = {urlparse(url).netloc for url in page.requests}
@@ -70,11 +74,14 @@ def test_clicking_a_facet_filters_the_table(page, site: str, sql) -> None:
     assert page.locator("h3").first.inner_text().startswith(f"{expected} row")
 
 
-@pytest.mark.parametrize("path, alias, expected", [
-    ("/events/actors", "Julani", "ahmed-al-sharaa"),
-    ("/events/actors", "Shibani", "asaad-al-shaibani"),
-    ("/events/place_list", "Suwayda", "sweida"),
-])
+@pytest.mark.parametrize(
+    "path, alias, expected",
+    [
+        ("/events/actors", "Julani", "ahmed-al-sharaa"),
+        ("/events/actors", "Shibani", "asaad-al-shaibani"),
+        ("/events/place_list", "Suwayda", "sweida"),
+    ],
+)
 def test_searching_an_alias_finds_its_row(page, site: str, path: str, alias: str, expected: str) -> None:
     page.goto(f"{site}{path}")
     page.fill('input[name="_search"]', alias)
@@ -123,7 +130,9 @@ def test_event_page_shows_actors_documents_and_claims(page, site: str, sql) -> N
     event = "2025-08-19-paris-shaibani-dermer"
     page.goto(f"{site}/events/events/{event}")
     actors = page.locator("table.participants tr td:first-child").all_inner_texts()
-    expected = sql("select a.name from event_actors ea join actors a on a.id = ea.actor_id where ea.event_id = ?", (event,))
+    expected = sql(
+        "select a.name from event_actors ea join actors a on a.id = ea.actor_id where ea.event_id = ?", (event,)
+    )
     assert sorted(actors) == sorted(n for (n,) in expected)
     claims = page.locator("table.claims tr td:first-child").all_inner_texts()
     assert sorted(claims) == sorted(s for (s,) in sql("select statement from claims where event_id = ?", (event,)))
