@@ -10,6 +10,7 @@ import click
 from . import __version__
 from .build import DEFAULT_DB
 from .build import build as build_database
+from .errors import LoaderError
 from .importer import MAX_SHOWN, import_spec
 from .serve import serve as serve_database
 from .sources import DEFAULT_SOURCES, display_path
@@ -31,7 +32,17 @@ db_option = click.option(
 )
 
 
-@click.group()
+class Cli(click.Group):
+    """Turns every LoaderError into a one-line message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except LoaderError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=Cli)
 @click.version_option(__version__, prog_name="event-store")
 def cli() -> None:
     """Build and publish the event store: curated YAML records in sources/
