@@ -33,7 +33,7 @@ benchmark: $(VENV)/.installed
 # docs/map.png, docs/event.png and docs/timeline.png from the real sources/,
 # served on 127.0.0.1 and taken with Debian's Chromium (apt-get install chromium).
 screenshots: $(VENV)/.installed
-	$(PY) tests/browser/screenshots.py
+	$(PY) -m tests.browser.screenshots
 
 # docs/reliability.md: every class of bad input many times, SIGKILL at many points
 # of a build, a full disk and a read-only directory (mounts a tmpfs: run as root),

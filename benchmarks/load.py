@@ -22,9 +22,7 @@ import click
 import httpx
 
 from loader import PROJECT_ROOT
-
-sys.path.insert(0, str(PROJECT_ROOT / "tests" / "browser"))
-from site_helpers import serving  # noqa: E402  (the same `serve` the browser tests start)
+from tests.support.site_helpers import serving  # the same `serve` the browser tests start
 
 # What each kind of request asks for; every one must answer 200.
 MIX = {

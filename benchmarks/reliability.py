@@ -31,11 +31,18 @@ import click
 
 from benchmarks.load import LoadResult, serve_and_load, table
 from loader import PROJECT_ROOT
-
-sys.path.insert(0, str(PROJECT_ROOT / "tests"))
-from bad_input import Outcome, reference_database, run_case  # noqa: E402
-from crash import DISK_FAULTS, Kill, MountUnavailable, kill_build, kill_points, rebuild_cleanly, refused_write, scenario  # noqa: E402
-from mutations import MUTATIONS  # noqa: E402
+from tests.support.bad_input import Outcome, reference_database, run_case
+from tests.support.crash import (
+    DISK_FAULTS,
+    Kill,
+    MountUnavailable,
+    kill_build,
+    kill_points,
+    rebuild_cleanly,
+    refused_write,
+    scenario,
+)
+from tests.support.mutations import MUTATIONS
 
 SITE_TESTS = ["tests/test_public_site.py", "tests/browser/test_hostile_content.py"]
 # What these checks do not cover, measured by hand when this report was written.

@@ -11,3 +11,8 @@ except PackageNotFoundError:  # running from a checkout that was never installed
 # The loader works on a checkout: schema.sql, sources/ and metadata.yml sit
 # beside the package, and the database is written next to them by default.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Datasette names a database after its file, and metadata.yml, the site's
+# links and the plugins all refer to it by this name: /events/..., events.db.
+DATABASE_NAME = "events"
+DATABASE_FILE = f"{DATABASE_NAME}.db"

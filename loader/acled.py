@@ -19,16 +19,20 @@ sub_event_type, which must agree with it).
 from __future__ import annotations
 
 import hashlib
+import math
 import operator
 import re
 import time
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import iso3166
+import sqlite_utils
 
-from .sources import did_you_mean
+from . import rules
+from .problems import did_you_mean
+from .schema import Schema
 
 # ACLED's documented export columns; a file must have them all (it may have more).
 COLUMNS = (
@@ -151,11 +155,9 @@ ACTOR_NAME_KINDS = (
     (re.compile(r"Militia|Unidentified Armed Group|Islamic State|Rebel", re.IGNORECASE), "armed_group"),
 )
 
-SLUG = re.compile(r"[^a-z0-9]+")
 
-
-def slug(text: str, limit: int = 60) -> str:
-    return SLUG.sub("-", text.lower())[:limit].strip("-") or "x"
+def slug(text: str) -> str:
+    return rules.slug(text, 60) or "x"
 
 
 def digest(*parts: Any) -> str:
@@ -265,10 +267,10 @@ class Mapper:
     make_row() returns the first time the key is seen.
     """
 
-    format = "acled"
-    columns = COLUMNS_WRITTEN
+    name: ClassVar[str] = "acled"
+    text_values: ClassVar[bool] = True  # the mapping reads every value as text, as CSV gives them
 
-    def __init__(self, header: list[str], origin: str, entity: Callable[..., str | None]):
+    def __init__(self, header: list[str], origin: str, entity: Any, schema: Schema):
         missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise ValueError("missing ACLED column" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
@@ -278,12 +280,27 @@ class Mapper:
         self.pick = operator.itemgetter(*self.index)
         self.actor_types = [header.index(c) if c in header else None for c in ACTOR_TYPE_COLUMNS]
         self.countries: dict[str, str | None] = {}
+        self.columns = COLUMNS_WRITTEN
+
+    @classmethod
+    def matches(cls, header: list[str]) -> bool:
+        return "event_id_cnty" in header
+
+    @classmethod
+    def default_origin(cls, path: Path) -> str:
+        """One name for every ACLED file, so that a newer export replaces the older one."""
+        return "acled"
+
+    @classmethod
+    def prepare(cls, db: sqlite_utils.Database) -> None:
+        db["event_types"].insert_all(event_type_rows(), ignore=True)
+
+    @staticmethod
+    def source_column(field: str) -> str:
+        return SOURCE_COLUMN.get(field, field)
 
     def label(self, values: list[str]) -> str:
         return values[self.index[0]] or "-"
-
-    def source_column(self, field: str) -> str:
-        return SOURCE_COLUMN.get(field, field)
 
     def map(self, values: list[str]) -> tuple[list[tuple[str, tuple]], list[tuple[str, str]]]:
         """The rows to write for one ACLED row as (table, values), or the
@@ -349,10 +366,16 @@ class Mapper:
             point = (float(latitude), float(longitude))
         except ValueError:
             problems.append(("latitude", f"'{latitude}, {longitude}' are not two numbers"))
+        else:
+            if not all(map(math.isfinite, point)):
+                problems.append(("latitude", f"'{latitude}, {longitude}' are not two finite numbers"))
         try:
             deaths = int(fatalities) if fatalities else None
         except ValueError:
             problems.append(("fatalities", f"'{fatalities}' is not a whole number"))
+        else:
+            if error := rules.type_problem("INTEGER", False, deaths):
+                problems.append(("fatalities", f"'{fatalities}' {error}"))
         try:
             updated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(timestamp))) if timestamp else None
         except (ValueError, OverflowError, OSError):

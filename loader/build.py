@@ -23,15 +23,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
 import sqlite_utils
 
-from . import PROJECT_ROOT
-from .importer import Importer, ImportReport, ImportSpec, changes_since
+from . import DATABASE_FILE, PROJECT_ROOT
+from .errors import BuildLocked, LoaderError, ReplaceFailed
+from .importer import Importer, ImportReport, ImportSpec, Progress
+from .problems import display_path
 from .schema import Schema
-from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
+from .sources import DEFAULT_SOURCES, Dataset, validate
 
-DEFAULT_DB = PROJECT_ROOT / "events.db"
+DEFAULT_DB = PROJECT_ROOT / DATABASE_FILE
 # For the file a build writes: no journal, since nothing is ever rolled back
 # (a failed build deletes the file, and an import resumes after a refused
 # row); no syncing as it goes, since the finished file is synced once; and a
@@ -51,13 +52,13 @@ def finish(db: sqlite_utils.Database, schema: Schema) -> None:
     db.executescript(schema.after_load_sql)
     broken = db.execute("PRAGMA foreign_key_check").fetchall()
     if broken:
-        raise click.ClickException(f"foreign key check failed after loading: {broken[:5]}")
+        raise LoaderError(f"foreign key check failed after loading: {broken[:5]}")
     # The full check, which also matches every index against its table: about
     # a fifth of a million-event import's time, and the promise that nothing
     # published was written wrong.
     integrity = db.execute("PRAGMA integrity_check").fetchall()
     if integrity != [("ok",)]:
-        raise click.ClickException(f"integrity check failed after loading: {integrity[:5]}")
+        raise LoaderError(f"integrity check failed after loading: {integrity[:5]}")
 
 
 def _temporary_prefix(target: Path) -> str:
@@ -74,7 +75,7 @@ def build_lock(directory: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise click.ClickException(
+            raise BuildLocked(
                 f"another build is writing into {display_path(directory)}; try again when it has finished"
             ) from None
         yield
@@ -125,7 +126,7 @@ def atomic_replace(target: Path) -> Iterator[Path]:
     rename it over target in one step. Any failure leaves target untouched."""
     directory = target.parent
     if not directory.is_dir():
-        raise click.ClickException(f"{display_path(directory)}: no such directory for the database")
+        raise ReplaceFailed(f"{display_path(directory)}: no such directory for the database")
     try:
         with build_lock(directory):
             remove_stale_temporaries(target)
@@ -144,7 +145,7 @@ def atomic_replace(target: Path) -> Iterator[Path]:
                 raise
     except (OSError, sqlite3.Error) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise click.ClickException(
+        raise ReplaceFailed(
             f"could not write {display_path(target)}: {reason}; the previous database is untouched"
         ) from None
 
@@ -177,7 +178,7 @@ def planned_imports(target: Path, given: Sequence[ImportSpec], drop_recorded: bo
                 if spec not in given
                 else ""
             )
-            raise click.ClickException(f"{display_path(spec.path)}: no such file to import{hint}")
+            raise LoaderError(f"{display_path(spec.path)}: no such file to import{hint}")
     return list(plan.values())
 
 
@@ -193,7 +194,7 @@ def build(
     target: Path = DEFAULT_DB,
     imports: Sequence[ImportSpec] = (),
     drop_imports: bool = False,
-    progress: bool = False,
+    progress: Progress | None = None,
 ) -> Build:
     """Validate the sources and replace the database with what they hold,
     together with the imports it was built with and any given now."""
@@ -229,3 +230,42 @@ def build(
         finally:
             db.close()
     return result
+
+
+def changes_since(db: sqlite_utils.Database, previous: Path, origin: str) -> tuple[int, int, int] | None:
+    """How an origin's events differ from those in the database being
+    replaced: (added, changed, removed), compared by their stable ids; an
+    event counts as changed when any of its fields, actors or sources did.
+    None when there is nothing to compare with."""
+    if not previous.exists():
+        return None
+    db.execute("ATTACH DATABASE ? AS previous", [str(previous.absolute())])
+    try:
+        if not db.execute("SELECT 1 FROM previous.events WHERE origin = ? LIMIT 1", [origin]).fetchone():
+            return None
+        (added,) = db.execute(
+            "SELECT count(*) FROM main.events AS e WHERE origin = :origin"
+            " AND NOT EXISTS (SELECT 1 FROM previous.events WHERE id = e.id)",
+            {"origin": origin},
+        ).fetchone()
+        (removed,) = db.execute(
+            "SELECT count(*) FROM previous.events AS e WHERE origin = :origin"
+            " AND NOT EXISTS (SELECT 1 FROM main.events WHERE id = e.id)",
+            {"origin": origin},
+        ).fetchone()
+        differing = " UNION ".join(
+            f"SELECT {key} FROM (SELECT t.* FROM {a}.{table} AS t JOIN {a}.events AS e ON e.id = t.{key} WHERE e.origin = :origin"
+            f" EXCEPT SELECT t.* FROM {b}.{table} AS t JOIN {b}.events AS e ON e.id = t.{key} WHERE e.origin = :origin)"
+            for table, key in (("events", "id"), ("event_actors", "event_id"), ("event_documents", "event_id"))
+            for a, b in (("main", "previous"), ("previous", "main"))
+        )
+        (changed,) = db.execute(
+            f"SELECT count(*) FROM ({differing})"
+            " WHERE id IN (SELECT id FROM main.events) AND id IN (SELECT id FROM previous.events)",
+            {"origin": origin},
+        ).fetchone()
+        return added, changed, removed
+    except sqlite3.Error:  # the previous database has another schema
+        return None
+    finally:
+        db.execute("DETACH DATABASE previous")

@@ -1,19 +1,28 @@
-"""The command line: a thin layer over validate, build and serve."""
+"""The command line: a thin layer over validate, build and serve.
+
+The only module that knows about click: it reads the arguments, and turns
+the library's exceptions into messages and exit codes.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import DATABASE_FILE, __version__
 from .build import DEFAULT_DB
 from .build import build as build_database
-from .errors import LoaderError
-from .importer import MAX_SHOWN, import_spec
+from .errors import InvalidSources, LoaderError
+from .formats import default_origin
+from .importer import ImportSpec
+from .problems import MAX_SHOWN, display_path
+from .rules import slug
 from .serve import serve as serve_database
-from .sources import DEFAULT_SOURCES, display_path
+from .sources import DEFAULT_SOURCES
 from .sources import validate as validate_sources
 
 sources_option = click.option(
@@ -27,19 +36,47 @@ db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_DB,
-    show_default="events.db",
+    show_default=DATABASE_FILE,
     help="SQLite database to write.",
 )
 
 
 class Cli(click.Group):
-    """Turns every LoaderError into a one-line message and exit code 1."""
+    """Turns every LoaderError into a one-line message and exit code 1,
+    listing first, one a line, every problem an invalid input has."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except InvalidSources as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(str(error)) from error
         except LoaderError as error:
             raise click.ClickException(str(error)) from error
+
+
+def import_spec(value: str, skip_invalid: bool) -> ImportSpec:
+    """Read --import's [NAME=]FILE. Without a NAME, the file's format names
+    it: an ACLED file is 'acled' (so a newer export replaces the older one)
+    and any other takes its file's name."""
+    name, _, file = value.rpartition("=") if "=" in value and not Path(value).exists() else ("", "", value)
+    path = Path(file)
+    if not path.is_file():
+        raise click.BadParameter(f"{file}: no such file", param_hint="--import")
+    name = name or default_origin(path)
+    if slug(name) != name:
+        raise click.BadParameter(
+            f"'{name}' must be a slug of lowercase letters, digits and hyphens", param_hint="--import"
+        )
+    return ImportSpec(path, name, skip_invalid)
+
+
+@contextmanager
+def progress_bar(label: str, length: int) -> Iterator[Callable[[int], None]]:
+    """A bar on stderr for an import, told how many bytes have been read."""
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield lambda position: bar.update(position - bar.pos)
 
 
 @click.group(cls=Cli)
@@ -88,7 +125,7 @@ def build(sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool,
     anything fails, the previous file is left exactly as it was.
     """
     specs = [import_spec(value, skip_invalid) for value in imports]
-    result = build_database(sources, db, specs, drop_imports, progress=sys.stderr.isatty())
+    result = build_database(sources, db, specs, drop_imports, progress=progress_bar if sys.stderr.isatty() else None)
     click.echo(f"Wrote {display_path(db)}: {result.summary()}")
     for report in result.imports:
         click.echo(report.summary())

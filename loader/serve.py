@@ -12,19 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
-
-from . import PROJECT_ROOT
+from . import DATABASE_FILE, PROJECT_ROOT
 from .build import build, recorded_imports
+from .errors import LoaderError
 from .schema import SCHEMA_PATH
 from .sources import source_files
 
 METADATA_PATH = PROJECT_ROOT / "metadata.yml"
 TEMPLATES_PATH = PROJECT_ROOT / "templates"
 PLUGINS_PATH = PROJECT_ROOT / "plugins"
-# metadata.yml, the map popups' links and the timeline all name the database
-# "events", which Datasette takes from the file's name.
-DATABASE_NAME = "events"
 
 # Settings for a public, read-only site. The data changes only by a rebuild,
 # so pages may be cached for a while; limits keep one visitor's heavy query
@@ -111,9 +107,9 @@ def datasette_command(db: Path, port: int, host: str = "127.0.0.1") -> list[str]
 
 def serve(db: Path, sources: Path, port: int) -> None:
     """Build if needed, then replace this process with Datasette."""
-    if db.stem != DATABASE_NAME:
-        raise click.ClickException(
-            f"{db.name}: the database file must be named {DATABASE_NAME}.db, "
+    if db.name != DATABASE_FILE:
+        raise LoaderError(
+            f"{db.name}: the database file must be named {DATABASE_FILE}, "
             "because metadata.yml and the site's links refer to it by that name"
         )
     if is_stale(db, sources):

@@ -10,11 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 
 from loader.build import build, build_lock
-from loader.sources import DEFAULT_SOURCES, InvalidSources
+from loader.errors import BuildLocked, InvalidSources, ReplaceFailed
+from loader.sources import DEFAULT_SOURCES
 
 
 def dump(path: Path) -> list[str]:
@@ -143,7 +143,7 @@ def test_next_build_removes_what_a_killed_build_left(sources: Path, tmp_path: Pa
 def test_a_concurrent_build_is_refused(sources: Path, tmp_path: Path) -> None:
     db_path = tmp_path / "events.db"
     with build_lock(tmp_path):
-        with pytest.raises(click.ClickException, match="another build is writing"):
+        with pytest.raises(BuildLocked, match="another build is writing"):
             build(sources, db_path)
     assert not db_path.exists()
 
@@ -159,7 +159,7 @@ def test_new_database_is_readable_by_others(sources: Path, tmp_path: Path) -> No
 
 
 def test_missing_directory_is_a_clear_error(sources: Path, tmp_path: Path) -> None:
-    with pytest.raises(click.ClickException, match="no such directory"):
+    with pytest.raises(ReplaceFailed, match="no such directory"):
         build(sources, tmp_path / "missing" / "events.db")
 
 

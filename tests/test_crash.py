@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crash import (
+from tests.support.crash import (
     DISK_FAULTS,
     KillPoint,
     MountUnavailable,

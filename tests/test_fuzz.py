@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bad_input import reference_database, run_case
-from mutations import MUTATIONS
+from tests.support.bad_input import reference_database, run_case
+from tests.support.mutations import MUTATIONS
 
 
 @pytest.fixture(scope="module")

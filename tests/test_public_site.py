@@ -19,8 +19,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
-from browser.site_helpers import serving
 from loader.serve import METADATA_PATH, SETTINGS
+from tests.support.site_helpers import serving
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 PATHS = [

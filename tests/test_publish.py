@@ -13,12 +13,12 @@ import re
 import sqlite3
 from pathlib import Path
 
-import click
 import httpx
 import pytest
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
 
+from loader.errors import LoaderError
 from loader.serve import (
     METADATA_PATH,
     PLUGINS_PATH,
@@ -87,7 +87,7 @@ def test_serve_passes_every_setting_and_directory() -> None:
 
 
 def test_serve_refuses_a_database_metadata_does_not_describe(tmp_path: Path, sources: Path) -> None:
-    with pytest.raises(click.ClickException, match="must be named events.db"):
+    with pytest.raises(LoaderError, match="must be named events.db"):
         serve(tmp_path / "other.db", sources, 8001)
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from loader.sources import InvalidSources, Problem, display_path, validate
+from loader.errors import InvalidSources
+from loader.problems import Problem, display_path
+from loader.sources import validate
 
 EVENT = """\
 events:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from site_helpers import CHROMIUM, launch, serving
+
+from tests.support.site_helpers import CHROMIUM, launch, serving
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 

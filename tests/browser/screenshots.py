@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from site_helpers import launch, serving
+
+from tests.support.site_helpers import launch, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
-from site_helpers import serving
+
+from tests.support.site_helpers import serving
 
 EVENT_TITLE = "<script>window.__pwned='event title'</script>Hostile event"
 PLACE_NAME = "<script>window.__pwned = 'place name'</script>"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from loader.build import build
 
-PROJECT = Path(__file__).parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 WORDS = (
     "talks envoy border ceasefire delegation security withdrawal buffer zone agreement "
     "mediation minister statement golan quneitra sweida paris damascus jerusalem"

@@ -26,10 +26,10 @@ from click.testing import CliRunner
 
 from loader.build import build
 from loader.cli import cli
-from mutations import Mutation, Target, Tree
+from tests.support.mutations import Mutation, Target, Tree
 
-VALID = Path(__file__).parent / "fixtures" / "valid"
-PROJECT = Path(__file__).parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
+VALID = PROJECT / "tests" / "fixtures" / "valid"
 PROBLEM = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<rest>.*)$", re.MULTILINE)
 BUILD = ["build", "--sources", "sources", "--db", "events.db"]
 TIME_LIMIT = 30.0  # seconds for one refused build; the valid fixture builds in well under one

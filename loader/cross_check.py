@@ -1,0 +1,79 @@
+"""What can only be seen across records: duplicate ids, references to records
+that do not exist, and events that cite no document.
+
+These run once every file is read, since a record may refer to one defined
+in any other file; a reference that misses is pointed at the id it most
+likely means, matched against ids, names and aliases alike.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+
+from .problems import Problem
+from .rules import Record, slug
+from .schema import Schema, Table
+
+# An event must cite at least one document, whichever file cites it.
+REQUIRED_CHILDREN = {("events", "event_documents"): "documents"}
+
+
+def record_key(table: Table, record: Record) -> tuple:
+    return tuple(record.values.get(column) for column in table.primary_key)
+
+
+def cross_check(records: list[Record], schema: Schema) -> list[Problem]:
+    problems: list[Problem] = []
+    first: dict[tuple[str, tuple], Record] = {}
+    for record in records:
+        table = schema.tables[record.table]
+        key = record_key(table, record)
+        if None in key:
+            continue
+        if (record.table, key) in first:
+            seen = first[(record.table, key)]
+            column = table.primary_key[-1] if len(key) > 1 else table.primary_key[0]
+            what = "/".join(str(k) for k in key)
+            problems.append(
+                record.problem(
+                    column,
+                    f"duplicate {record.table} {'/'.join(table.primary_key)} '{what}'; first defined at {seen.path}:{seen.line}",
+                )
+            )
+        else:
+            first[(record.table, key)] = record
+
+    # Every id, and every name and alias slugged, so a reference written as
+    # a name ("tom-barack") can be pointed at the id it means.
+    known: dict[str, dict[str, str]] = {name: {} for name in schema.tables}
+    for (table_name, key), record in first.items():
+        if len(key) != 1:
+            continue
+        guesses = known[table_name]
+        for text in [record.values.get("name"), *(record.values.get("aliases") or [])]:
+            if isinstance(text, str):
+                guesses.setdefault(slug(text), key[0])
+    for table_name, key in first:
+        if len(key) == 1:
+            known[table_name][key[0]] = key[0]
+
+    for record in records:
+        for fk in schema.tables[record.table].foreign_keys:
+            value = record.values.get(fk.column)
+            if value is None or (fk.table, (value,)) in first:
+                continue
+            guesses = known[fk.table]
+            match = difflib.get_close_matches(slug(str(value)), list(guesses), n=1, cutoff=0.6)
+            hint = f" (did you mean '{guesses[match[0]]}'?)" if match else ""
+            problems.append(record.problem(fk.column, f"'{value}' is not a known {fk.table} {fk.target}{hint}"))
+
+    for (parent, child), nested_key in REQUIRED_CHILDREN.items():
+        parent_column = next(fk.column for fk in schema.tables[child].foreign_keys if fk.table == parent)
+        cited = Counter(r.values.get(parent_column) for r in records if r.table == child)
+        for (table_name, key), record in first.items():
+            if table_name == parent and cited[key[0]] == 0:
+                problems.append(
+                    record.problem(nested_key, f"every {parent[:-1]} needs at least one entry in {nested_key}")
+                )
+    return problems

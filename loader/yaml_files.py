@@ -1,0 +1,148 @@
+"""Read one YAML file of records, refusing every way it can be unreadable or hostile.
+
+Curators write sources/ by hand and paste text from articles into it, so a
+file may be mis-encoded, hold characters YAML reads differently from what
+the curator sees, or use YAML features that plain records never need. Each
+of those becomes a Problem at its line rather than an exception, and dates
+and large integers are kept such that the schema's rules, not the parser,
+judge them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent, ScalarEvent
+from ruamel.yaml.reader import ReaderError
+
+from .problems import Problem, display_path
+
+MAX_DEPTH = 12  # records are at most four levels deep; anything deeper is a mistake
+# YAML reads these as line breaks, so a pasted U+0085 (often a mis-decoded
+# '…') silently becomes a space and every later line number is off by one.
+YAML_ONLY_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TextTimestamps(RoundTripConstructor):
+    """Keep dates as the text the curator wrote, so a date such as 2025-02-30
+    reaches the schema's date check instead of failing inside the parser."""
+
+
+TextTimestamps.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
+
+
+def construct_int(constructor: RoundTripConstructor, node: Any) -> Any:
+    """Python refuses to read integers of more than 4,300 digits with a bare
+    ValueError; make that a YAML error that carries the line."""
+    try:
+        return RoundTripConstructor.construct_yaml_int(constructor, node)
+    except ValueError as e:
+        raise ConstructorError(None, None, f"cannot read this number: {e}", node.start_mark) from None
+
+
+TextTimestamps.add_constructor("tag:yaml.org,2002:int", construct_int)
+
+
+def record_yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = TextTimestamps
+    return yaml
+
+
+def structure_problems(yaml: YAML, text: str, path: str) -> list[Problem]:
+    """Refuse what plain records never need: anchors and aliases (a way to
+    blow a small file up into a huge one), merge keys, explicit tags, deep
+    nesting, and escapes for half a UTF-16 surrogate pair, which no database
+    or terminal can store or show."""
+    problems = []
+    depth = 0
+    for event in yaml.parse(text):
+        line = event.start_mark.line + 1
+        if isinstance(event, AliasEvent):
+            problems.append(
+                Problem(path, line, "-", "-", f"YAML aliases (*{event.anchor}) are not allowed; write the value out")
+            )
+        elif isinstance(event, NodeEvent) and event.anchor:
+            problems.append(
+                Problem(path, line, "-", "-", f"YAML anchors (&{event.anchor}) are not allowed; write the value out")
+            )
+        if (
+            isinstance(event, (ScalarEvent, CollectionStartEvent))
+            and event.tag
+            and not (isinstance(event, ScalarEvent) and event.tag == "tag:yaml.org,2002:str")
+        ):
+            problems.append(Problem(path, line, "-", "-", f"YAML tags ({event.tag}) are not allowed"))
+        if isinstance(event, ScalarEvent):
+            if event.value == "<<" and event.style is None:
+                problems.append(
+                    Problem(path, line, "-", "-", "YAML merge keys (<<) are not allowed; write the fields out")
+                )
+            if match := SURROGATE.search(event.value):
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        "-",
+                        "-",
+                        f"U+{ord(match.group()):04X} is half of a surrogate pair, not a character; write the character itself",
+                    )
+                )
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                problems.append(Problem(path, line, "-", "-", f"nested more than {MAX_DEPTH} levels deep"))
+                break
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return problems
+
+
+def parse_file(path: Path) -> tuple[Any, list[Problem]]:
+    """Parse one YAML file, turning every way it can be unreadable into a Problem."""
+    shown = display_path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        return None, [
+            Problem(shown, line, "-", "-", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")
+        ]
+    if match := YAML_ONLY_LINE_BREAK.search(text):
+        line = text.count("\n", 0, match.start()) + 1
+        return None, [
+            Problem(
+                shown,
+                line,
+                "-",
+                "-",
+                f"character U+{ord(match.group()):04X} is not allowed: YAML would read it as a line break",
+            )
+        ]
+    yaml = record_yaml()
+    try:
+        problems = structure_problems(yaml, text, shown)
+        if problems:
+            return None, problems
+        data = yaml.load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        message = " ".join(str(part) for part in (e.context, e.problem) if part)
+        return None, [Problem(shown, line, "-", "-", f"YAML syntax error: {message}")]
+    except ReaderError as e:
+        line = text[: e.position].count("\n") + 1
+        return None, [
+            Problem(shown, line, "-", "-", f"character U+{e.character:04X} is not allowed in YAML ({e.reason})")
+        ]
+    except (YAMLError, RecursionError) as e:
+        return None, [Problem(shown, 1, "-", "-", f"unreadable YAML: {e}")]
+    if data is None:
+        return None, [Problem(shown, 1, "-", "-", "the file is empty; give it at least one section such as events:")]
+    return data, []

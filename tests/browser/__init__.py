@@ -1,0 +1,1 @@
+"""Browser tests: the served site in headless Chromium."""
