@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from . import PROJECT_ROOT
+from .errors import LoaderError
 
 SCHEMA_PATH = PROJECT_ROOT / "schema.sql"
 
@@ -125,6 +126,8 @@ def _table(conn: sqlite3.Connection, name: str, sql: str) -> Table:
 
 @cache
 def read_schema(path: Path = SCHEMA_PATH) -> Schema:
+    if not path.is_file():
+        raise LoaderError(f"{path}: no such file; run event-store from the repository's root, where schema.sql is")
     tables_sql, after_load_sql = split_schema(path.read_text(encoding="utf-8"))
     conn = sqlite3.connect(":memory:")
     try:
