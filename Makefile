@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: serve test validate build clean screenshots benchmark reliability
+.PHONY: serve test lint docs validate build clean screenshots benchmark reliability
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,21 @@ $(VENV)/.installed: pyproject.toml
 serve: $(VENV)/.installed
 	$(PY) -m loader serve
 
-test: $(VENV)/.installed
+# The gates first (lint, format, types, generated docs up to date), then every test.
+test: lint
 	$(PY) -m pytest
+
+CHECKED := loader plugins benchmarks tests
+lint: $(VENV)/.installed
+	$(PY) -m ruff check $(CHECKED)
+	$(PY) -m ruff format --check $(CHECKED)
+	$(PY) -m mypy
+	$(PY) -m cogapp --check README.md
+
+# Regenerate the README's CLI reference and schema tables after changing
+# cli.py, schema.sql or metadata.yml's column descriptions.
+docs: $(VENV)/.installed
+	$(PY) -m cogapp -r README.md
 
 validate: $(VENV)/.installed
 	$(PY) -m loader validate

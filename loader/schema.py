@@ -56,6 +56,13 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...]
     checks: tuple[Check, ...]
 
+    def vocabulary(self, column: str) -> tuple[str, ...]:
+        """The values a CHECK of the form `column IN ('a', 'b', ...)` allows; empty if none."""
+        for check in self.checks:
+            if match := re.search(rf"\b{column}\s+IN\s*\(([^)]*)\)", check.expression):
+                return tuple(re.findall(r"'([^']*)'", match.group(1)))
+        return ()
+
 
 @dataclass(frozen=True)
 class Schema:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from loader.reference import table_metadata
 from loader.schema import SCHEMA_PATH, read_schema, split_schema
 
 
@@ -57,3 +58,29 @@ def test_every_table_is_strict() -> None:
 def test_schema_without_marker_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="@after-load"):
         split_schema("CREATE TABLE t (x TEXT);")
+
+
+def test_vocabularies_are_read_from_the_checks() -> None:
+    roles = read_schema().tables["event_actors"].vocabulary("role")
+    assert "supporter" in roles and roles[0] == "participant"
+    assert read_schema().tables["events"].vocabulary("title") == ()
+
+
+@pytest.mark.parametrize("table", list(read_schema().tables))
+def test_metadata_describes_every_column_and_no_other(table: str) -> None:
+    """metadata.yml holds what each column means; the README's reference is generated from it and schema.sql."""
+    described = table_metadata(table).get("columns") or {}
+    columns = read_schema().tables[table].columns
+    assert [c for c in columns if not str(described.get(c) or "").strip()] == [], "columns without a description"
+    assert [c for c in described if c not in columns] == [], "descriptions of columns schema.sql does not have"
+
+
+@pytest.mark.parametrize("table", list(read_schema().tables))
+def test_a_description_that_lists_values_lists_them_all(table: str) -> None:
+    described = table_metadata(table).get("columns") or {}
+    for column in read_schema().tables[table].columns:
+        values = read_schema().tables[table].vocabulary(column)
+        words = set(re.findall(r"[\w-]+", str(described.get(column, ""))))
+        named = [v for v in values if v in words]
+        if len(named) >= 2:
+            assert sorted(set(values) - words) == [], f"{table}.{column}'s description misses values"

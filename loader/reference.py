@@ -1,0 +1,61 @@
+"""The README's schema reference, generated from the two files that hold its facts.
+
+Each fact about a column is written once: its type, whether it is required,
+what it refers to and which values it allows live in schema.sql; what it
+means lives in metadata.yml, where Datasette shows it beside the column. The
+README's section is generated from both (with cog, see the README's notes
+for contributors), so none of the three can drift from another.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from . import DATABASE_NAME, PROJECT_ROOT
+from .schema import Column, Table, read_schema
+
+METADATA_PATH = PROJECT_ROOT / "metadata.yml"
+
+
+@cache
+def read_metadata(path: Path = METADATA_PATH) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return YAML(typ="safe").load(f)
+
+
+def table_metadata(table: str, path: Path = METADATA_PATH) -> dict:
+    tables = read_metadata(path)["databases"][DATABASE_NAME].get("tables") or {}
+    return tables.get(table) or {}
+
+
+def column_facts(table: Table, column: Column) -> str:
+    """What schema.sql says of a column, in words: its type, key, reference and values."""
+    facts = [column.type.lower() if not column.json else "JSON list"]
+    if column.name in table.primary_key:
+        facts.append("key")
+    elif column.required:
+        facts.append("required")
+    facts += [f"→ `{fk.table}`" for fk in table.foreign_keys if fk.column == column.name]
+    if values := table.vocabulary(column.name):
+        facts.append("one of " + ", ".join(f"`{v}`" for v in values))
+    return "; ".join(facts)
+
+
+def schema_markdown() -> str:
+    """Every table of schema.sql with its description and, for each column,
+    the facts of schema.sql and the meaning given in metadata.yml."""
+    parts = []
+    for table in read_schema().tables.values():
+        meta = table_metadata(table.name)
+        columns = meta.get("columns") or {}
+        lines = [f"**`{table.name}`** — {meta.get('description', '').strip()}", ""]
+        lines += ["| column | schema | meaning |", "| --- | --- | --- |"]
+        lines += [
+            f"| `{name}` | {column_facts(table, column)} | {columns.get(name, '')} |"
+            for name, column in table.columns.items()
+        ]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
