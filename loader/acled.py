@@ -293,7 +293,7 @@ class Mapper:
 
     @classmethod
     def prepare(cls, db: sqlite_utils.Database) -> None:
-        db["event_types"].insert_all(event_type_rows(), ignore=True)
+        db.table("event_types").insert_all(event_type_rows(), ignore=True)
 
     @staticmethod
     def source_column(field: str) -> str:
@@ -388,7 +388,7 @@ class Mapper:
                 problems.append(("iso", str(e)))
         if not location.strip():
             problems.append(("location", "is required"))
-        if problems:
+        if problems or precision is None or where is None:
             return [], problems
 
         place_key = (location, admin1, admin2, admin3, point)
@@ -428,7 +428,7 @@ class Mapper:
                 actor_id = self.entity(
                     "actors",
                     name,
-                    lambda: (
+                    lambda name=name, actor_type=actor_type: (
                         f"{self.origin}-{slug(name)}-{digest(name)}",
                         name,
                         actor_kind(name, actor_type),
@@ -445,7 +445,7 @@ class Mapper:
             document_id = self.entity(
                 "documents",
                 outlet,
-                lambda: (
+                lambda outlet=outlet: (
                     f"{self.origin}-source-{slug(outlet)}-{digest(outlet)}",
                     f"Reports by {outlet}, as cited by ACLED",
                     outlet,

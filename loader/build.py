@@ -213,7 +213,7 @@ def build(
                 result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
             finish(db, dataset.schema)
             with db.atomic():
-                db["imports"].insert_all(
+                db.table("imports").insert_all(
                     {
                         "origin": report.spec.origin,
                         "path": _relative_path(report.spec.path, target.parent),

@@ -152,7 +152,8 @@ class Reader:
         header, width = self.rows.header, len(self.rows.header)
         batch = Batch()
         try:
-            for self.line, values in self.rows:
+            for line, values in self.rows:
+                self.line = line
                 if mapped := self._row(header, width, values):
                     batch.add(self.line, *mapped)
                     if len(batch.lines) >= BATCH:

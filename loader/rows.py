@@ -8,6 +8,7 @@ FILE:LINE as a YAML record's would be.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +50,8 @@ class Rows:
         self.path = path
         self.shown = display_path(path)
         self.csv = file_format(path) == "csv"
-        self.file = open(path, newline="", encoding="utf-8-sig")
+        self.raw = open(path, "rb")
+        self.file = io.TextIOWrapper(self.raw, encoding="utf-8-sig", newline="")
         try:
             if self.csv:
                 self.reader = csv.reader(self.file)
@@ -84,7 +86,7 @@ class Rows:
 
     def position(self) -> int:
         """Bytes read so far, for the progress bar."""
-        return self.file.buffer.tell()
+        return self.raw.tell()
 
     def __iter__(self) -> Iterator[tuple[int, list[Any] | str]]:
         with self.file:

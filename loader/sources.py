@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from ruamel.yaml.comments import CommentedMap
 
 from . import PROJECT_ROOT
 from .cross_check import cross_check, record_key
@@ -89,7 +90,7 @@ def _records(
 ) -> Iterator[Record]:
     """Turn one YAML mapping into a Record (and the Records nested in it)."""
     label = _label(table, item, fallback_label)
-    if not isinstance(item, dict):
+    if not isinstance(item, CommentedMap):
         line = item.lc.line + 1 if hasattr(item, "lc") else 1
         problems.append(Problem(path, line, label, "-", f"expected a {table.name} record (a mapping of field: value)"))
         return
@@ -159,7 +160,7 @@ def read_sources(directory: Path, schema: Schema) -> tuple[list[Record], list[Pa
         if data is None:
             continue
         shown = display_path(path)
-        if not isinstance(data, dict):
+        if not isinstance(data, CommentedMap):
             problems.append(
                 Problem(shown, 1, "-", "-", "expected sections such as 'events:' and 'places:' at the top of the file")
             )
@@ -203,7 +204,7 @@ def load_records(records: list[Record], schema: Schema) -> tuple[sqlite_utils.Da
         key=lambda r: (order[r.table], tuple(str(v) for v in record_key(schema.tables[r.table], r))),
     ):
         try:
-            db[record.table].insert(record.values)
+            db.table(record.table).insert(record.values)
         except sqlite3.Error as error:
             problems.extend(refusals(db, schema.tables[record.table], record, error))
     return db, problems

@@ -82,7 +82,7 @@ def test_nested_rows_take_the_event_id(sources: Path) -> None:
     db = validate(sources).db
     rows = db.execute("SELECT event_id, actor_id, role FROM event_actors WHERE actor_id = 'tom-barrack'").fetchall()
     assert rows == [("2025-08-19-paris-shaibani-dermer", "tom-barrack", "mediator")]
-    assert db["places"].get("damascus")["aliases"] == '["Dimashq", "دمشق"]'
+    assert db.table("places").get("damascus")["aliases"] == '["Dimashq", "دمشق"]'
 
 
 def test_malformed_yaml(sources: Path) -> None:

@@ -132,7 +132,8 @@ def calibrate(sources: Path, db: Path) -> Calibration:
         if appeared is None and temporaries(db):
             appeared = time.perf_counter() - started
         time.sleep(0.0002)
-    assert process.returncode == 0, process.stderr.read().decode()
+    _, errors = process.communicate()
+    assert process.returncode == 0, errors.decode()
     return Calibration(appeared or time.perf_counter() - started, db.stat().st_size)
 
 
@@ -182,9 +183,7 @@ def kill_build(sources: Path, db: Path, point: KillPoint, calibration: Calibrati
             break
         time.sleep(0.0001)
     process.send_signal(signal.SIGKILL)
-    process.wait()
-    process.stdout.close()
-    process.stderr.close()
+    process.communicate()
     left = bool(temporaries(db))
     return Kill(point, time.perf_counter() - started, size, left, check_database(db, allowed))
 

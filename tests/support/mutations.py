@@ -143,10 +143,10 @@ class Tree:
         key = SCHEMA.tables[table].primary_key[0]
         return {r.node.get(key) for r in self.records if r.table == table}
 
-    def pick(self, rnd: random.Random, fits: Callable[[Rec], bool]) -> Rec:
+    def pick(self, rnd: random.Random, fits: Callable[[Rec], object]) -> Rec:
         return rnd.choice([r for r in self.records if fits(r)])
 
-    def target(self, rec: Rec, extra_names: set[str] = frozenset()) -> Target:
+    def target(self, rec: Rec, extra_names: frozenset[str] = frozenset()) -> Target:
         """Save the record's file, then find the lines the record spans in what was written."""
         self.save(rec.file)
         lines = self.text(rec.file).count("\n") + 2
@@ -353,7 +353,7 @@ def duplicate_unique_value(tree: Tree, rnd: random.Random) -> Target:
         return Target(
             target.file,
             range(min(target.lines.start, other.lines.start), max(target.lines.stop, other.lines.stop)),
-            target.record | other.record,
+            (target.record or frozenset()) | (other.record or frozenset()),
         )
     return target
 
@@ -413,10 +413,17 @@ def _broken_rules(rec: Rec, rnd: random.Random) -> list[Callable[[], None]]:
             ("year", rnd.choice([0, 100, 364])),
         ):
             end = (start + datetime.timedelta(days=days)).isoformat()
-            rules.append(
-                lambda p=precision, e=end: node.update(date_precision=p, start_date=start.isoformat(), end_date=e)
-            )
-        rules.append(lambda: (node.pop("place_id", None), node.pop("notes", None)))
+
+            def span(precision: str = precision, end: str = end) -> None:
+                node.update(date_precision=precision, start_date=start.isoformat(), end_date=end)
+
+            rules.append(span)
+
+        def unplaced() -> None:
+            node.pop("place_id", None)
+            node.pop("notes", None)
+
+        rules.append(unplaced)
     return rules
 
 
