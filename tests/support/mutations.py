@@ -22,10 +22,12 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import ScalarString
 
 from loader.schema import read_schema
 from loader.sources import NESTED
+from loader.yaml_files import YAML_ONLY_LINE_BREAK
 
 SCHEMA = read_schema()
 DATE_COLUMNS = ("start_date", "end_date", "published_date")
@@ -147,10 +149,23 @@ class Tree:
         return rnd.choice([r for r in self.records if fits(r)])
 
     def target(self, rec: Rec, extra_names: frozenset[str] = frozenset()) -> Target:
-        """Save the record's file, then find the lines the record spans in what was written."""
+        """Save the record's file, then find the lines the record spans in what was written.
+
+        ruamel's dumper writes some characters (C1 controls such as U+0091,
+        and U+0085) as they are, which its own reader or the loader then
+        refuses: the refusal is of the file at that character's line, naming
+        no record."""
         self.save(rec.file)
-        lines = self.text(rec.file).count("\n") + 2
-        saved = list(_records(rec.file, _yaml().load(self.text(rec.file))))
+        text = self.text(rec.file)
+        lines = text.count("\n") + 2
+        if match := YAML_ONLY_LINE_BREAK.search(text):
+            line = text.count("\n", 0, match.start()) + 1
+            return Target(rec.file, range(line, line + 1), None)
+        try:
+            saved = list(_records(rec.file, _yaml().load(text)))
+        except ReaderError as e:
+            line = text[: e.position].count("\n") + 1
+            return Target(rec.file, range(line, line + 1), None)
         index = next(i for i, r in enumerate(saved) if r.path == rec.path)
         after = [r.line for r in saved[index + 1 :] if r.depth <= rec.depth]
         end = after[0] if after else lines
