@@ -23,7 +23,10 @@ def record_key(table: Table, record: Record) -> tuple:
     return tuple(record.values.get(column) for column in table.primary_key)
 
 
-def cross_check(records: list[Record], schema: Schema) -> list[Problem]:
+def cross_check(records: list[Record], schema: Schema, references: bool = True) -> list[Problem]:
+    """Duplicates always; references, cited documents and parent chains only
+    with references set, which the caller clears when a file could not be
+    read and the records it holds are missing."""
     problems: list[Problem] = []
     first: dict[tuple[str, tuple], Record] = {}
     for record in records:
@@ -44,6 +47,8 @@ def cross_check(records: list[Record], schema: Schema) -> list[Problem]:
         else:
             first[(record.table, key)] = record
 
+    if not references:
+        return problems
     # Every id, and every name and alias slugged, so a reference written as
     # a name ("tom-barack") can be pointed at the id it means.
     known: dict[str, dict[str, str]] = {name: {} for name in schema.tables}
@@ -68,6 +73,8 @@ def cross_check(records: list[Record], schema: Schema) -> list[Problem]:
             hint = f" (did you mean '{guesses[match[0]]}'?)" if match else ""
             problems.append(record.problem(fk.column, f"'{value}' is not a known {fk.table} {fk.target}{hint}"))
 
+    problems += circles(first, schema)
+
     for (parent, child), nested_key in REQUIRED_CHILDREN.items():
         parent_column = next(fk.column for fk in schema.tables[child].foreign_keys if fk.table == parent)
         cited = Counter(r.values.get(parent_column) for r in records if r.table == child)
@@ -76,4 +83,34 @@ def cross_check(records: list[Record], schema: Schema) -> list[Problem]:
                 problems.append(
                     record.problem(nested_key, f"every {parent[:-1]} needs at least one entry in {nested_key}")
                 )
+    return problems
+
+
+def circles(first: dict[tuple[str, tuple], Record], schema: Schema) -> list[Problem]:
+    """Chains of a table's reference to itself (a place's parent_id) that come
+    back round to where they started, each named whole once, at the record
+    of the circle that sorts first. A record that is its own parent is
+    schema.sql's CHECK to refuse."""
+    problems = []
+    for table in schema.tables.values():
+        for fk in (fk for fk in table.foreign_keys if fk.table == table.name):
+            parent = {
+                key[0]: record.values.get(fk.column)
+                for (name, key), record in first.items()
+                if name == table.name and len(key) == 1
+            }
+            seen: set[str] = set()
+            for start in sorted(parent):
+                chain: list[str] = []
+                node: str | None = start
+                while node is not None and node not in seen and node not in chain:
+                    chain.append(node)
+                    node = parent.get(node)
+                if node is not None and node in chain and len(chain) - chain.index(node) > 1:
+                    circle = chain[chain.index(node) :]
+                    circle = circle[circle.index(min(circle)) :] + circle[: circle.index(min(circle))]
+                    path = " → ".join(f"'{id_}'" for id_ in [*circle, circle[0]])
+                    record = first[(table.name, (circle[0],))]
+                    problems.append(record.problem(fk.column, f"goes round in a circle: {path}"))
+                seen.update(chain)
     return problems

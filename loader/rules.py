@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .problems import Problem
+from .problems import Problem, closest, echo
 from .schema import Table
 
 MAX_TEXT = 20_000  # characters in one field: longer is a paste gone wrong
@@ -55,6 +55,14 @@ def slug(text: str, limit: int | None = None) -> str:
     return SLUG.sub("-", text.lower())[:limit].strip("-")
 
 
+class UnreadableNumber:
+    """An integer of more digits than Python reads (4,300), kept as its
+    length so the field, rather than its whole file, is refused."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+
 def kind(value: Any) -> str:
     """What a value is, in a curator's words."""
     if isinstance(value, bool):
@@ -72,6 +80,10 @@ def type_problem(column_type: str, is_json: bool, value: Any) -> str | None:
     """Why a value cannot go into a column of this type, if it cannot."""
     if value is None:
         return None
+    if isinstance(value, UnreadableNumber):
+        if is_json or column_type == "TEXT":
+            return f"expected {'a list of text values' if is_json else 'text'}, got a number of {value.digits:,} digits"
+        return f"is a number of {value.digits:,} digits, too large for a 64-bit integer"
     if is_json:
         if not isinstance(value, list):
             return f"expected a list of text values, got {kind(value)}"
@@ -83,7 +95,7 @@ def type_problem(column_type: str, is_json: bool, value: Any) -> str | None:
         return None
     if column_type == "TEXT":
         if not isinstance(value, str):
-            hint = " (put it in quotes)" if kind(value) in ("a number", "true/false") else ""
+            hint = f" ({echo(value)}: put it in quotes)" if kind(value) in ("a number", "true/false") else ""
             return f"expected text, got {kind(value)}{hint}"
         if len(value) > MAX_TEXT:
             return f"is {len(value):,} characters long; the limit is {MAX_TEXT:,}"
@@ -91,15 +103,16 @@ def type_problem(column_type: str, is_json: bool, value: Any) -> str | None:
             return f"contains the control character U+{ord(match.group()):04X}"
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"expected a number, got {kind(value)}"
+        shown = f" ({echo(value)})" if isinstance(value, (str, bool)) else ""
+        return f"expected a number, got {kind(value)}{shown}"
     # SQLite takes no integer beyond 64 bits, not even into a REAL column.
     if isinstance(value, int) and not INT_RANGE[0] <= value <= INT_RANGE[1]:
         return "is too large for a 64-bit integer"
     if column_type == "INTEGER":
         if not isinstance(value, int):
-            return "expected a whole number"
+            return f"expected a whole number, got {value}"
     elif not math.isfinite(value):
-        return "expected a finite number"
+        return f"expected a finite number, got {value}"
     return None
 
 
@@ -127,7 +140,10 @@ def refusals(db: sqlite_utils.Database, table: Table, record: Record, error: sql
         problems.append(record.problem("-", f"refused by the database: {error}"))
     elif match.group(1) != "CHECK":
         column = match.group(2).split(", ")[-1].split(".", 1)[-1]
-        message = "is required" if match.group(1) == "NOT NULL" else "must be unique; another record has the same value"
+        if match.group(1) == "NOT NULL":
+            message = "is required"
+        else:
+            message = f"must be unique; another record has the same value, {echo(record.values.get(column))}"
         problems.append(record.problem(column, message))
     given = [c for c in table.columns.values() if c.name in record.values or c.default is None]
     row = ", ".join(f"? AS [{c.name}]" if c in given else f"{c.default} AS [{c.name}]" for c in table.columns.values())
@@ -138,5 +154,15 @@ def refusals(db: sqlite_utils.Database, table: Table, record: Record, error: sql
             continue
         broken = db.execute(f"SELECT NOT ({check.expression}) FROM (SELECT {row})", values).fetchone()[0]
         if broken:
-            problems.append(record.problem(check.field, check.message))
+            problems.append(record.problem(check.field, check.message + got(table, check.field, record.values)))
     return problems
+
+
+def got(table: Table, column: str, values: dict[str, Any]) -> str:
+    """The value a broken rule is about, for its message; with the nearest
+    allowed value, when the rule is a list of them."""
+    value = values.get(column)
+    if value is None:
+        return ""
+    near = closest(value, table.vocabulary(column)) if isinstance(value, str) else None
+    return f" (got {echo(value)}" + (f", did you mean '{near}'?)" if near else ")")

@@ -53,7 +53,7 @@ class Dataset:
 
 
 def source_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+    return sorted(p for p in directory.rglob("*") if p.suffix.lower() in (".yml", ".yaml") and p.is_file())
 
 
 def _plain(value: Any) -> Any:
@@ -144,9 +144,11 @@ def _records(
             )
 
 
-def read_sources(directory: Path, schema: Schema) -> tuple[list[Record], list[Path], list[Problem]]:
+def read_sources(directory: Path, schema: Schema) -> tuple[list[Record], list[Path], list[Problem], bool]:
     """Every record in every YAML file under the directory, with every problem
-    that can be seen in one record alone."""
+    that can be seen in one record alone, and whether every file could be
+    read (if one could not, records it holds are missing, and references to
+    them would be reported as wrong when they are not)."""
     if not directory.is_dir():
         raise LoaderError(f"{display_path(directory)}: no such directory of sources")
     files = source_files(directory)
@@ -154,8 +156,18 @@ def read_sources(directory: Path, schema: Schema) -> tuple[list[Record], list[Pa
         raise LoaderError(f"{display_path(directory)}: no .yml files to read")
     records: list[Record] = []
     problems: list[Problem] = []
+    root = directory.resolve()
+    complete = True
     for path in files:
+        if not path.resolve().is_relative_to(root):
+            # Never read, so that nothing of a file elsewhere is shown in a message.
+            problems.append(
+                Problem(display_path(path), 1, "-", "-", "is a link to a file outside the sources; copy the file in")
+            )
+            complete = False
+            continue
         data, file_problems = parse_file(path)
+        complete = complete and data is not None
         problems.extend(file_problems)
         if data is None:
             continue
@@ -185,7 +197,7 @@ def read_sources(directory: Path, schema: Schema) -> tuple[list[Record], list[Pa
                 records.extend(
                     _records(schema, schema.tables[section], item, shown, f"{section}[{index}]", {}, problems)
                 )
-    return records, files, problems
+    return records, files, problems, complete
 
 
 def load_records(records: list[Record], schema: Schema) -> tuple[sqlite_utils.Database, list[Problem]]:
@@ -213,8 +225,8 @@ def load_records(records: list[Record], schema: Schema) -> tuple[sqlite_utils.Da
 def validate(directory: Path = DEFAULT_SOURCES, schema: Schema | None = None) -> Dataset:
     """Read and check every record; raise InvalidSources listing every problem."""
     schema = schema or read_schema()
-    records, files, problems = read_sources(directory, schema)
-    problems += cross_check(records, schema)
+    records, files, problems, complete = read_sources(directory, schema)
+    problems += cross_check(records, schema, references=complete)
     db, refused = load_records(records, schema)
     # A field already reported would only be reported again in other words.
     reported = {(p.path, p.record, p.field) for p in problems}

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent, ScalarEvent
 from ruamel.yaml.reader import ReaderError
 
 from .problems import Problem, display_path
+from .rules import UnreadableNumber
 
 MAX_DEPTH = 12  # records are at most four levels deep; anything deeper is a mistake
 # YAML reads these as line breaks, so a pasted U+0085 (often a mis-decoded
@@ -39,11 +40,12 @@ TextTimestamps.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstruct
 
 def construct_int(constructor: RoundTripConstructor, node: Any) -> Any:
     """Python refuses to read integers of more than 4,300 digits with a bare
-    ValueError; make that a YAML error that carries the line."""
+    ValueError. Such a number is kept as its length, so that its field is
+    refused and the rest of the file (the records other files refer to) is read."""
     try:
         return RoundTripConstructor.construct_yaml_int(constructor, node)
-    except ValueError as e:
-        raise ConstructorError(None, None, f"cannot read this number: {e}", node.start_mark) from None
+    except ValueError:
+        return UnreadableNumber(sum(c.isdigit() for c in node.value))
 
 
 TextTimestamps.add_constructor("tag:yaml.org,2002:int", construct_int)
@@ -114,6 +116,12 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
         return None, [
             Problem(shown, line, "-", "-", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")
         ]
+    if text.startswith("\ufeff"):
+        return None, [
+            Problem(
+                shown, 1, "-", "-", "begins with two byte-order marks (U+FEFF); save the file as UTF-8 without them"
+            )
+        ]
     if match := YAML_ONLY_LINE_BREAK.search(text):
         line = text.count("\n", 0, match.start()) + 1
         return None, [
@@ -131,11 +139,12 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
         if problems:
             return None, problems
         data = yaml.load(text)
+    except DuplicateKeyError as e:
+        return None, [duplicate_key(e, text, shown)]
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
-        message = " ".join(str(part) for part in (e.context, e.problem) if part)
-        return None, [Problem(shown, line, "-", "-", f"YAML syntax error: {message}")]
+        return None, [Problem(shown, line, "-", "-", f"YAML syntax error: {syntax_message(e, text)}")]
     except ReaderError as e:
         line = text[: e.position].count("\n") + 1
         return None, [
@@ -146,3 +155,36 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
     if data is None:
         return None, [Problem(shown, 1, "-", "-", "the file is empty; give it at least one section such as events:")]
     return data, []
+
+
+def syntax_message(e: MarkedYAMLError, text: str) -> str:
+    """The parser's words, and what the curator most likely has to do: the
+    two mistakes a hand-written record makes most are a colon in an
+    unquoted value and a tab where YAML needs a space."""
+    message = " ".join(str(part) for part in (e.context, e.problem) if part)
+    mark = e.problem_mark
+    if mark is None:
+        return message
+    before = text[: mark.index].rstrip("\t")
+    if "mapping values are not allowed here" in message:
+        return f"{message}: a value that holds ': ' must be put in quotes"
+    if "found character '\\t'" in message and before.endswith(":"):
+        return "a tab after the colon: YAML needs a space there"
+    return message
+
+
+def duplicate_key(e: DuplicateKeyError, text: str, shown: str) -> Problem:
+    """Name the key and both of its lines, without the values (which may be long)."""
+    mark, start = e.problem_mark, e.context_mark
+    key = re.match(r"\s*(?:-\s+)?[\"']?([^:\"']*)", text[mark.index :].split("\n", 1)[0]) if mark else None
+    name = key.group(1).strip() if key else "?"
+    line = mark.line + 1 if mark else 1
+    first = start.line + 1 if start else line
+    pattern = re.compile(rf"^\s*(?:-\s+)?[\"']?{re.escape(name)}[\"']?\s*:|[{{,]\s*{re.escape(name)}\s*:")
+    for number, content in enumerate(text.split("\n")[first - 1 : line - 1], first):
+        if pattern.search(content):
+            first = number
+            break
+    return Problem(
+        shown, line, "-", name, f"duplicate key '{name}': first at line {first}, again at line {line}; keep one"
+    )

@@ -115,7 +115,7 @@ def test_every_bad_row_is_reported_with_file_and_line(sources: Path, db: Path) -
     assert not any(line in (2, 10) for line, _, _ in found)
     messages = {p.line: p.message for p in raised.value.problems}
     assert "did you mean 'Air/drone strike'" in messages[5]
-    assert messages[6] == "must be between -90 and 90"
+    assert messages[6] == "must be between -90 and 90 (got 95.0)"
     assert "6 invalid rows" in str(raised.value) and "nothing was written" in str(raised.value)
     assert not db.exists()
 

@@ -139,7 +139,7 @@ def test_wrong_type(sources: Path) -> None:
     )
     problem = only_problem(sources)
     assert problem == Problem(
-        display_path(path), line_of(path, "latitude"), "golan", "latitude", "expected a number, got text"
+        display_path(path), line_of(path, "latitude"), "golan", "latitude", "expected a number, got text ('north')"
     )
 
 
@@ -148,14 +148,14 @@ def test_impossible_date(sources: Path, date: str) -> None:
     path = event_file(sources, start_date=date)
     problem = only_problem(sources)
     assert (problem.line, problem.record, problem.field) == (line_of(path, "start_date"), DEFAULTS["id"], "start_date")
-    assert problem.message == "must be a real calendar date written YYYY-MM-DD"
+    assert problem.message == f"must be a real calendar date written YYYY-MM-DD (got '{date}')"
 
 
 def test_end_before_start(sources: Path) -> None:
     path = event_file(sources, start_date="2025-09-03", end_date="2025-09-01")
     problem = only_problem(sources)
     assert (problem.line, problem.field) == (line_of(path, "end_date"), "end_date")
-    assert problem.message == "must not be before start_date"
+    assert problem.message == "must not be before start_date (got '2025-09-01')"
 
 
 def test_precision_outside_vocabulary(sources: Path) -> None:
@@ -163,6 +163,12 @@ def test_precision_outside_vocabulary(sources: Path) -> None:
     problem = only_problem(sources)
     assert (problem.line, problem.field) == (line_of(path, "date_precision"), "date_precision")
     assert problem.message.startswith("must be one of day, week, month, year")
+    assert problem.message.endswith("(got 'fortnight')")
+
+
+def test_a_value_outside_a_vocabulary_gets_did_you_mean(sources: Path) -> None:
+    event_file(sources, date_precision="dya")
+    assert only_problem(sources).message.endswith("(got 'dya', did you mean 'day'?)")
 
 
 def test_precision_must_agree_with_the_span(sources: Path) -> None:
@@ -188,8 +194,8 @@ def test_coordinates_out_of_range(sources: Path) -> None:
     )
     found = problems(sources)
     assert [(p.line, p.field, p.message) for p in found] == [
-        (line_of(path, "latitude"), "latitude", "must be between -90 and 90"),
-        (line_of(path, "longitude"), "longitude", "must be between -180 and 180"),
+        (line_of(path, "latitude"), "latitude", "must be between -90 and 90 (got 91.5)"),
+        (line_of(path, "longitude"), "longitude", "must be between -180 and 180 (got 200)"),
     ]
 
 
