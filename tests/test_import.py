@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sqlite3
@@ -275,3 +277,90 @@ def test_an_import_newer_than_the_database_makes_it_stale(sources: Path, db: Pat
     assert not is_stale(db, sources)
     copy.touch()
     assert is_stale(db, sources)
+
+
+# --- input classes that were accepted or misreported -------------------------
+
+
+def acled_row(**changes: str) -> str:
+    """The first row of the good ACLED sample, with some of its columns changed."""
+    header, first = GOOD.read_text().splitlines()[:2]
+    values = next(csv.reader([first]))
+    columns = header.split(",")
+    for column, value in changes.items():
+        values[columns.index(column)] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(values)
+    return header + "\n" + out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "message"),
+    [
+        (
+            {"fatalities": "99999999999999999999"},
+            "fatalities",
+            "'99999999999999999999' is too large for a 64-bit integer",
+        ),
+        ({"latitude": "nan"}, "latitude", "'nan, 36.2610' are not two finite numbers"),
+        ({"longitude": "inf"}, "latitude", "'33.4939, inf' are not two finite numbers"),
+    ],
+)
+def test_acled_values_sqlite_cannot_hold_are_refused(
+    sources: Path, db: Path, tmp_path: Path, changes: dict[str, str], column: str, message: str
+) -> None:
+    path = tmp_path / "acled.csv"
+    path.write_text(acled_row(**changes))
+    with pytest.raises(InvalidImport) as raised:
+        acled_build(sources, db, path)
+    assert [(p.line, p.field, p.message) for p in raised.value.problems] == [(2, column, message)]
+
+
+def test_deeply_nested_ndjson_is_one_bad_line(sources: Path, db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "deep.ndjson"
+    good = {"id": "2025-09-01-x", "title": "x", "summary": "x", "event_type": "meeting"}
+    good |= {"start_date": "2025-09-01", "end_date": "2025-09-01", "date_precision": "day"}
+    path.write_text(json.dumps(good) + "\n" + '{"id": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    result = CliRunner().invoke(cli, ["build", "--sources", str(sources), "--db", str(db), "--import", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{path}:2: -: -: not a record: its JSON is nested too deeply" in result.output
+
+
+def test_a_bad_byte_is_reported_at_its_line_and_skipping_is_not_advised(
+    sources: Path, db: Path, tmp_path: Path
+) -> None:
+    header, first = GOOD.read_text().splitlines()[:2]
+    path = tmp_path / "long.csv"
+    rows_ = [first.replace("SYR1001", f"SYR{n}") for n in range(10_000)]
+    rows_[9_999] = rows_[9_999].replace("Kafr Sousa", "Kafr S\udcffousa")
+    path.write_bytes((header + "\n" + "\n".join(rows_) + "\n").encode("utf-8", "surrogateescape"))
+    for extra in ([], ["--skip-invalid"]):
+        result = CliRunner().invoke(
+            cli, ["build", "--sources", str(sources), "--db", str(db), "--import", str(path), *extra]
+        )
+        assert result.exit_code == 1
+        assert f"{path}:10001: -: -: not valid UTF-8 (byte 0xff); save the file as UTF-8" in result.output
+        assert f"{path} cannot be imported; nothing was written." in result.output
+        assert "--skip-invalid" not in result.output
+    assert not db.exists()
+
+
+def test_a_missing_column_is_named_as_one(sources: Path, db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text(GOOD.read_text().replace(",fatalities,", ",deaths,", 1))
+    result = CliRunner().invoke(
+        cli, ["build", "--sources", str(sources), "--db", str(db), "--import", str(path), "--skip-invalid"]
+    )
+    assert result.exit_code == 1
+    assert f"{path}:1: -: -: missing ACLED column fatalities" in result.output
+    assert "invalid row" not in result.output and "--skip-invalid" not in result.output
+
+
+def test_an_origin_column_is_told_it_comes_from_the_import(sources: Path, db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    path.write_text("id,title,origin\nx,y,z\n")
+    with pytest.raises(InvalidImport) as raised:
+        build(sources, db, [import_spec(str(path), False)])
+    [problem] = raised.value.problems
+    assert problem.message == "column origin is set by the import, from --import NAME=FILE; remove the column"
+    assert "did you mean" not in problem.message

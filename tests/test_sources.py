@@ -302,3 +302,99 @@ def test_unknown_section(sources: Path) -> None:
     assert only_problem(sources) == Problem(
         display_path(path), 1, "-", "evnts", "unknown section (did you mean 'events'?)"
     )
+
+
+# --- input classes that were accepted or misreported -------------------------
+
+
+def test_circular_parents_are_refused_with_the_whole_circle(sources: Path) -> None:
+    write(
+        sources,
+        "circle.yml",
+        """\
+        places:
+          - {id: aa, name: A, kind: region, parent_id: bb}
+          - {id: bb, name: B, kind: region, parent_id: aa}
+        actors:
+          - {id: xa, name: X A, kind: organization, parent_id: xb}
+          - {id: xb, name: X B, kind: organization, parent_id: xc}
+          - {id: xc, name: X C, kind: organization, parent_id: xa}
+          - {id: xd, name: X D, kind: organization, parent_id: xa}
+        """,
+    )
+    found = [(p.record, p.field, p.message) for p in problems(sources)]
+    assert found == [
+        ("aa", "parent_id", "goes round in a circle: 'aa' → 'bb' → 'aa'"),
+        ("xa", "parent_id", "goes round in a circle: 'xa' → 'xb' → 'xc' → 'xa'"),
+    ]
+
+
+def test_a_link_to_a_file_outside_the_sources_is_not_read(sources: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yml"
+    secret.write_text("events:\n  - id: the-secret-content\n", encoding="utf-8")
+    (sources / "linked.yml").symlink_to(secret)
+    problem = only_problem(sources)
+    assert (problem.path, problem.line) == (display_path(sources / "linked.yml"), 1)
+    assert "outside the sources" in problem.message and "secret" not in str(problem)
+
+
+def test_upper_case_extensions_are_read(sources: Path) -> None:
+    event_file(sources)
+    (sources / "events" / "test.yml").rename(sources / "events" / "TEST.YML")
+    assert validate(sources).counts()["events"] == 3
+
+
+def test_a_doubled_byte_order_mark_is_refused(sources: Path) -> None:
+    path = write(sources, "places-extra.yml", b"\xef\xbb\xbf\xef\xbb\xbfplaces: []\n")
+    assert only_problem(sources) == Problem(
+        display_path(path), 1, "-", "-", "begins with two byte-order marks (U+FEFF); save the file as UTF-8 without them"
+    )
+
+
+def test_a_tab_after_a_colon_is_named(sources: Path) -> None:
+    path = write(sources, "events/test.yml", EVENT.format(**DEFAULTS).replace("title: A", "title:\tA"))
+    problem = only_problem(sources)
+    assert (problem.line, problem.message) == (
+        line_of(path, "title:"),
+        "YAML syntax error: a tab after the colon: YAML needs a space there",
+    )
+
+
+def test_an_unquoted_colon_says_to_quote_the_value(sources: Path) -> None:
+    path = write(sources, "events/test.yml", EVENT.format(**DEFAULTS).replace("A test meeting", "Paris: talks"))
+    problem = only_problem(sources)
+    assert problem.line == line_of(path, "Paris: talks")
+    assert problem.message.endswith("a value that holds ': ' must be put in quotes")
+
+
+def test_a_duplicate_key_names_the_key_and_both_lines(sources: Path) -> None:
+    long_value = "word " * 2000
+    text = EVENT.format(**DEFAULTS).replace("    summary: Officials meet.\n", f"    summary: {long_value}\n")
+    path = write(sources, "events/test.yml", text.replace("    event_type:", "    summary: again\n    event_type:"))
+    problem = only_problem(sources)
+    first, again = line_of(path, "summary: word"), line_of(path, "summary: again")
+    assert (problem.line, problem.field) == (again, "summary")
+    assert problem.message == f"duplicate key 'summary': first at line {first}, again at line {again}; keep one"
+
+
+def test_a_number_too_long_to_read_is_one_problem_at_its_field(sources: Path) -> None:
+    places = sources / "places.yml"
+    text = places.read_text(encoding="utf-8")
+    latitude = next(line for line in text.splitlines() if "latitude:" in line)
+    places.write_text(text.replace(latitude, latitude.split(":")[0] + ": " + "9" * 5000, 1), encoding="utf-8")
+    problem = only_problem(sources)
+    assert (problem.path, problem.field) == (display_path(places), "latitude")
+    assert problem.message == "is a number of 5,000 digits, too large for a 64-bit integer"
+
+
+def test_an_unreadable_file_causes_no_follow_on_reference_errors(sources: Path) -> None:
+    places = sources / "places.yml"
+    places.write_text(places.read_text(encoding="utf-8") + "  - {id: broken\n", encoding="utf-8")
+    found = problems(sources)
+    assert [p.path for p in found] == [display_path(places)]
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line(sources: Path) -> None:
+    write(sources, "bad\nname.yml", "events: [\n")
+    problem = only_problem(sources)
+    assert "\n" not in str(problem) and "bad\\nname.yml:" in str(problem)

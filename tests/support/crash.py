@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.generate import generate
 from loader.build import build
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -268,7 +269,11 @@ def remount_read_only(path: Path) -> None:
 
 
 # What stops the write, and what the curator must be told.
-DISK_FAULTS = {"full disk": "database or disk is full", "read-only directory": "Read-only file system"}
+DISK_FAULTS = {
+    "full disk": "database or disk is full",
+    "full disk during an import": "database or disk is full",
+    "read-only directory": "Read-only file system",
+}
 
 
 def refused_write(directory: Path, fault: str) -> str:
@@ -280,10 +285,13 @@ def refused_write(directory: Path, fault: str) -> str:
         build(generate_sources(directory / "old", 2, variant=0), db)
         before = digest(db)
         sources = generate_sources(directory / "new", 400 if fault == "full disk" else 2, variant=1)
+        command = build_command(sources, db)
+        if fault == "full disk during an import":  # the sources fit; the imported rows do not
+            command += ["--import", str(generate(directory / "acled.csv", 5_000))]
         if fault == "read-only directory":
             remount_read_only(disk)
         result = subprocess.run(
-            build_command(sources, db),
+            command,
             cwd=PROJECT,
             capture_output=True,
             text=True,
