@@ -44,6 +44,8 @@ SUBPROCESS_SAMPLE = [
     "control-character-raw",
     "truncated-yaml",
     "broken-rule",
+    "deep-ndjson",
+    "import-bad-byte",
 ]
 
 

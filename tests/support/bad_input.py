@@ -57,13 +57,13 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run_cli(directory: Path) -> Outcome:
+def run_cli(directory: Path, arguments: tuple[str, ...] = ()) -> Outcome:
     """In process, through click's test runner: fast enough for hundreds of cases."""
     started = time.perf_counter()
     previous = Path.cwd()
     os.chdir(directory)
     try:
-        result = CliRunner().invoke(cli, BUILD)
+        result = CliRunner().invoke(cli, [*BUILD, *arguments])
     finally:
         os.chdir(previous)
     caught = None if isinstance(result.exception, SystemExit) else result.exception
@@ -74,7 +74,7 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def run_subprocess(directory: Path) -> Outcome:
+def run_subprocess(directory: Path, arguments: tuple[str, ...] = ()) -> Outcome:
     """`python -m loader build` as a curator runs it, with a cap on memory and
     a watchdog on time, measuring its peak resident memory."""
     started = time.perf_counter()
@@ -82,7 +82,7 @@ def run_subprocess(directory: Path) -> Outcome:
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "loader", *BUILD],
+            [sys.executable, "-m", "loader", *BUILD, *arguments],
             cwd=directory,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -141,6 +141,6 @@ def run_case(
     shutil.copytree(VALID, sources)
     shutil.copyfile(reference, directory / "events.db")
     target = mutation.apply(Tree(sources), rnd)
-    outcome = (run_subprocess if subprocess_ else run_cli)(directory)
+    outcome = (run_subprocess if subprocess_ else run_cli)(directory, target.arguments)
     check_refused(outcome, target, directory, digest(reference))
     return outcome

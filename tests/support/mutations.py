@@ -10,6 +10,7 @@ say exactly which classes of bad input were tried.
 from __future__ import annotations
 
 import copy
+import csv
 import datetime
 import io
 import random
@@ -41,6 +42,7 @@ class Target:
     file: str  # relative to the sources directory, with forward slashes
     lines: range
     record: frozenset[str] | None = None  # any of these names will do
+    arguments: tuple[str, ...] = ()  # added to the build command, relative to the sources' parent
 
     def describe(self) -> str:
         names = "any record" if self.record is None else " or ".join(sorted(self.record))
@@ -708,3 +710,144 @@ def empty_file(tree: Tree, rnd: random.Random) -> Target:
     file = rnd.choice([*tree.files, "new.yml", "events/new.yaml"])
     tree.write(file, rnd.choice(["", "\n\n", "# nothing here yet\n", "---\n", "...\n", "~\n", "null\n", "\ufeff"]))
     return Target(file, range(1, 2), None)
+
+
+# --- files, names and links -------------------------------------------------
+
+
+@mutation("a parent_id chain of places or actors that comes back round to where it started")
+def circular_parents(tree: Tree, rnd: random.Random) -> Target:
+    table = rnd.choice(["places", "actors"])
+    records = [r for r in tree.records if r.table == table and isinstance(r.node.get("id"), str)]
+    circle = rnd.sample(records, rnd.randint(2, min(4, len(records))))
+    for rec, parent in zip(circle, circle[1:] + circle[:1], strict=True):
+        rec.node["parent_id"] = parent.node["id"]
+    for file in {rec.file for rec in circle}:
+        tree.save(file)
+    first = min(circle, key=lambda r: r.node["id"])
+    return Target(first.file, range(1, tree.text(first.file).count("\n") + 2), frozenset({first.node["id"]}))
+
+
+@mutation("a link in sources/ to a file outside it, which must not be read or shown")
+def link_outside_sources(tree: Tree, rnd: random.Random) -> Target:
+    outside = tree.root.parent / rnd.choice(["secret.yml", "notes.txt", "passwd"])
+    outside.write_text(rnd.choice(["events:\n  - id: secret\n", "root:x:0:0\n", "- just a list\n"]), encoding="utf-8")
+    file = rnd.choice(["linked.yml", "events/linked.yaml", "linked.YML"])
+    (tree.root / file).parent.mkdir(parents=True, exist_ok=True)
+    (tree.root / file).symlink_to(outside)
+    return Target(file, range(1, 2), None)
+
+
+@mutation("a bad record in a file whose extension is in capitals (.YML, .Yaml)")
+def upper_case_extension(tree: Tree, rnd: random.Random) -> Target:
+    file = rnd.choice(["EXTRA.YML", "events/extra.Yaml", "more.YAML"])
+    tree.write(file, "places:\n  - id: extra-place\n    name: Extra\n    kind: nowhere\n")
+    return Target(file, range(4, 5), frozenset({"extra-place"}))
+
+
+@mutation("a second byte-order mark at the start of a file")
+def doubled_byte_order_mark(tree: Tree, rnd: random.Random) -> Target:
+    file = rnd.choice(tree.files)
+    tree.write(file, "\ufeff\ufeff".encode() + tree.text(file).encode("utf-8"))
+    return Target(file, range(1, 2), None)
+
+
+@mutation("a tab instead of a space after a colon")
+def tab_after_colon(tree: Tree, rnd: random.Random) -> Target:
+    rec, key, line, column = rnd.choice(tree.value_positions(lambda r, k, v: True))
+    lines = tree.text(rec.file).split("\n")
+    before = lines[line][:column].rstrip()
+    lines[line] = before + rnd.choice(["\t", "\t\t", " \t"]) + lines[line][column:]
+    tree.write(rec.file, "\n".join(lines))
+    return Target(rec.file, range(line + 1, line + 2), None)
+
+
+@mutation("an unquoted value holding ': ' (a title such as Paris: talks resume)")
+def unquoted_colon(tree: Tree, rnd: random.Random) -> Target:
+    return _replace_value(
+        tree, rnd, lambda r, k, v: isinstance(v, str), lambda rest: rnd.choice(["Paris: ", "Update: ", "a: b "]) + rest
+    )
+
+
+@mutation("a file name holding a newline or another control character, with a bad record in it")
+def control_character_in_file_name(tree: Tree, rnd: random.Random) -> Target:
+    name = rnd.choice(["bad\nname.yml", "tab\tname.yml", "cr\rname.yml", "esc\x1bname.yml"])
+    tree.write(name, "places:\n  - id: extra-place\n    name: Extra\n    kind: nowhere\n")
+    shown = name.encode("unicode_escape").decode()  # as the loader prints it, on one line
+    return Target(shown, range(4, 5), frozenset({"extra-place"}))
+
+
+# --- imported files ---------------------------------------------------------
+
+ACLED_SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "acled" / "syria.csv"
+
+
+def _import_file(tree: Tree, name: str, content: str | bytes, line: int) -> Target:
+    """Write a file to import beside the sources, and expect its refusal at line."""
+    path = tree.root.parent / "imports" / name
+    path.parent.mkdir(exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return Target(f"../imports/{name}", range(line, line + 1), None, ("--import", f"imports/{name}"))
+
+
+def _acled_rows(rnd: random.Random) -> tuple[list[str], list[list[str]]]:
+    rows = list(csv.reader(ACLED_SAMPLE.read_text(encoding="utf-8").splitlines()))
+    return rows[0], [list(row) for row in rows[1:] for _ in range(rnd.randint(1, 3))]
+
+
+def _csv(header: list[str], rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    return out.getvalue()
+
+
+@mutation("an ACLED value SQLite cannot hold: a death toll beyond 64 bits, a nan or infinite coordinate")
+def acled_value_out_of_reach(tree: Tree, rnd: random.Random) -> Target:
+    header, rows = _acled_rows(rnd)
+    for n, row in enumerate(rows):
+        row[0] = f"SYR{n:05d}"
+    bad = rnd.randrange(len(rows))
+    column, value = rnd.choice(
+        [
+            ("fatalities", "9" * rnd.randint(20, 400)),
+            ("fatalities", str(2**63)),
+            ("latitude", rnd.choice(["nan", "NaN", "inf", "-inf", "1e999"])),
+            ("longitude", rnd.choice(["nan", "-Infinity"])),
+        ]
+    )
+    rows[bad][header.index(column)] = value
+    return _import_file(tree, "acled.csv", _csv(header, rows), bad + 2)
+
+
+@mutation("an NDJSON line nested thousands of levels deep")
+def deep_ndjson(tree: Tree, rnd: random.Random) -> Target:
+    depth = rnd.choice([1_000, 10_000, 100_000])
+    good = '{"id": "2025-09-01-x", "title": "x", "summary": "x", "event_type": "meeting", "start_date": "2025-09-01", "end_date": "2025-09-01", "date_precision": "day"}'
+    lines = [good] * rnd.randint(0, 3)
+    at = len(lines) + 1
+    lines.append('{"id": ' + rnd.choice(["[", '{"a": ']) * depth + "1" + rnd.choice(["]", "}"]) * depth + "}")
+    return _import_file(tree, "deep.ndjson", "\n".join(lines) + "\n", at)
+
+
+@mutation("a byte that is not UTF-8 in an imported CSV, far into the file")
+def import_bad_byte(tree: Tree, rnd: random.Random) -> Target:
+    header, rows = _acled_rows(rnd)
+    rows = [list(rows[n % len(rows)]) for n in range(rnd.choice([10, 3_000, 12_000]))]
+    for n, row in enumerate(rows):
+        row[0] = f"SYR{n:05d}"
+    bad = rnd.randrange(len(rows))
+    text = _csv(header, rows).encode("utf-8").split(b"\n")
+    text[bad + 1] = text[bad + 1].replace(b",", rnd.choice([b"\xff", b"\xe9", b"\xc3("]) + b",", 1)
+    return _import_file(tree, "acled.csv", b"\n".join(text), bad + 2)
+
+
+@mutation("an imported file without one of the columns its format needs")
+def import_missing_column(tree: Tree, rnd: random.Random) -> Target:
+    header, rows = _acled_rows(rnd)
+    drop = rnd.choice(["fatalities", "event_date", "latitude", "iso", "notes"])
+    index = header.index(drop)
+    trimmed = [[v for i, v in enumerate(row) if i != index] for row in [header, *rows]]
+    return _import_file(tree, "acled.csv", _csv(trimmed[0], trimmed[1:]), 1)
