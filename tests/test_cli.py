@@ -83,34 +83,29 @@ def test_python_dash_m_runs_without_traceback(sources: Path, tmp_path: Path) -> 
     assert not (tmp_path / "x.db").exists()
 
 
-def installed_copy(tmp_path: Path) -> dict[str, str]:
-    """The package as a non-editable install leaves it: the loader alone in a
-    site-packages directory, without schema.sql, sources/ or metadata.yml."""
+def run_installed(tmp_path: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """`validate` from the package as a non-editable install leaves it: the
+    loader alone in a site-packages directory, without schema.sql, sources/
+    or metadata.yml beside it."""
     site_packages = tmp_path / "site-packages"
     shutil.copytree(PROJECT / "loader", site_packages / "loader", ignore=shutil.ignore_patterns("__pycache__"))
-    return {**os.environ, "PYTHONPATH": str(site_packages)}
-
-
-def test_an_installed_package_works_from_the_repository_root(tmp_path: Path) -> None:
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "loader", "validate"],
-        cwd=PROJECT,
-        env=installed_copy(tmp_path),
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(site_packages)},
         capture_output=True,
         text=True,
     )
+
+
+def test_an_installed_package_works_from_the_repository_root(tmp_path: Path) -> None:
+    result = run_installed(tmp_path, PROJECT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("sources is valid: ")
 
 
 def test_an_installed_package_elsewhere_says_what_it_needs_in_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "loader", "validate"],
-        cwd=tmp_path,
-        env=installed_copy(tmp_path),
-        capture_output=True,
-        text=True,
-    )
+    result = run_installed(tmp_path, tmp_path)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "schema.sql: no such file; run event-store from the repository's root" in result.stderr
