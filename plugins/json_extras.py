@@ -8,6 +8,9 @@ JSON page, so each page of the map's markers paid for six GROUP BYs over the
 whole event list (see docs/performance.md). When a request says `_extra`, the
 facets and the count it does not ask for are switched off with 0.65's own
 `_nofacet` and `_nocount`. Requests without `_extra` are left as they are.
+
+Delete this plugin when pyproject.toml moves to Datasette 1.0, which does
+this itself.
 """
 
 from __future__ import annotations
