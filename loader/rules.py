@@ -76,6 +76,11 @@ def kind(value: Any) -> str:
     return "text"
 
 
+def scalar(value: Any) -> str:
+    """A wrong value, echoed after its kind when it is short enough to read."""
+    return f" ({echo(value)})" if isinstance(value, (str, bool, int, float)) else ""
+
+
 def type_problem(column_type: str, is_json: bool, value: Any) -> str | None:
     """Why a value cannot go into a column of this type, if it cannot."""
     if value is None:
@@ -86,7 +91,7 @@ def type_problem(column_type: str, is_json: bool, value: Any) -> str | None:
         return f"is a number of {value.digits:,} digits, too large for a 64-bit integer"
     if is_json:
         if not isinstance(value, list):
-            return f"expected a list of text values, got {kind(value)}"
+            return f"expected a list of text values, got {kind(value)}{scalar(value)}"
         for item in value:
             if not isinstance(item, str):
                 return f"expected a list of text values, but one item is {kind(item)}"
@@ -103,8 +108,7 @@ def type_problem(column_type: str, is_json: bool, value: Any) -> str | None:
             return f"contains the control character U+{ord(match.group()):04X}"
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        shown = f" ({echo(value)})" if isinstance(value, (str, bool)) else ""
-        return f"expected a number, got {kind(value)}{shown}"
+        return f"expected a number, got {kind(value)}{scalar(value)}"
     # SQLite takes no integer beyond 64 bits, not even into a REAL column.
     if isinstance(value, int) and not INT_RANGE[0] <= value <= INT_RANGE[1]:
         return "is too large for a 64-bit integer"

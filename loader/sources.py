@@ -24,7 +24,7 @@ from . import PROJECT_ROOT
 from .cross_check import cross_check, record_key
 from .errors import InvalidSources, LoaderError
 from .problems import Problem, did_you_mean, display_path
-from .rules import Record, refusals, type_problem
+from .rules import Record, kind, refusals, scalar, type_problem
 from .schema import Schema, Table, read_schema
 from .yaml_files import parse_file
 
@@ -92,7 +92,15 @@ def _records(
     label = _label(table, item, fallback_label)
     if not isinstance(item, CommentedMap):
         line = item.lc.line + 1 if hasattr(item, "lc") else 1
-        problems.append(Problem(path, line, label, "-", f"expected a {table.name} record (a mapping of field: value)"))
+        problems.append(
+            Problem(
+                path,
+                line,
+                label,
+                "-",
+                f"expected a {table.name} record (a mapping of field: value), got {kind(item)}{scalar(item)}",
+            )
+        )
         return
     record = Record(table.name, dict(implied), path, item.lc.line + 1, label)
     nested = NESTED.get(table.name, {})
