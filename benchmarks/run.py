@@ -171,7 +171,7 @@ def limit_child(source: Path, target: Path, how: str) -> None:
         db = sqlite_utils.Database(conn)
         with db.atomic():
             for table, (columns, values) in rows.items():
-                db[table].insert_all([columns, *values], batch_size=10_000)
+                db.table(table).insert_all([columns, *values], batch_size=10_000)
     insert = (time.perf_counter() - wall, time.process_time() - cpu)
     wall, cpu = time.perf_counter(), time.process_time()
     conn.executescript(schema.after_load_sql)
@@ -203,7 +203,7 @@ def export_ndjson(source: Path, directory: Path) -> dict[str, Path]:
         path = directory / f"{table}.ndjson"
         with open(path, "w", encoding="utf-8") as f:
             for row in cursor:
-                f.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False) + "\n")
+                f.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False) + "\n")
         files[table] = path
     conn.close()
     return files
@@ -377,7 +377,8 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
                     break
                 except httpx.TransportError:
                     if process.poll() is not None:
-                        raise click.ClickException(f"serve exited: {process.stderr.read().decode()[-2000:]}")
+                        errors = process.stderr.read().decode() if process.stderr else ""
+                        raise click.ClickException(f"serve exited: {errors[-2000:]}") from None
                     time.sleep(0.2)
             started = time.perf_counter() - start
             urls = pages(db)

@@ -14,10 +14,9 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from . import DATABASE_NAME, PROJECT_ROOT
+from . import DATABASE_NAME
 from .schema import Column, Table, read_schema
-
-METADATA_PATH = PROJECT_ROOT / "metadata.yml"
+from .serve import METADATA_PATH
 
 
 @cache

@@ -50,7 +50,7 @@ async def export(request, datasette):
     try:
         db = datasette.get_database(database)
     except KeyError:
-        raise NotFound(f"no database {database}")
+        raise NotFound(f"no database {database}") from None
     if table not in await db.table_names():
         raise NotFound(f"no table {table} in {database}")
     if not await datasette.permission_allowed(request.actor, "view-table", (database, table), default=True):
@@ -64,7 +64,7 @@ async def export(request, datasette):
         await writer.write(header.getvalue())
         after = -(2**63)
         while True:
-            text, after, count = await db.execute_fn(lambda conn: _page(conn, table, line, after))
+            text, after, count = await db.execute_fn(lambda conn, after=after: _page(conn, table, line, after))
             if not count:
                 break
             await writer.write(text)

@@ -13,7 +13,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-DATABASE = "events"
+from loader import DATABASE_NAME as DATABASE
 
 
 async def _rows(datasette: Any, view: str, key: str, event_id: str) -> list[dict]:

@@ -14,7 +14,8 @@ from typing import Any
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-DATABASE = "events"
+from loader import DATABASE_NAME as DATABASE
+
 QUERY = "timeline"
 
 

@@ -109,3 +109,11 @@ def test_an_installed_package_elsewhere_says_what_it_needs_in_one_line(tmp_path:
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "schema.sql: no such file; run event-store from the repository's root" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["events.sqlite", "other.db", "events.db.bak"])
+def test_serve_refuses_a_database_not_named_events_db(tmp_path: Path, sources: Path, name: str) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--sources", str(sources), "--db", str(tmp_path / name)])
+    assert result.exit_code == 1
+    assert f"{name}: the database file must be named events.db" in result.output
+    assert not (tmp_path / name).exists()

@@ -354,6 +354,7 @@ def test_timeline_page_lists_events_in_order_with_a_chart(ds: Datasette, sql) ->
 
 def test_chart_months_keep_empty_months_and_leave_out_year_dates() -> None:
     spec = importlib.util.spec_from_file_location("timeline_plugin", PLUGINS_PATH / "timeline.py")
+    assert spec is not None and spec.loader is not None
     plugin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(plugin)
     events = [

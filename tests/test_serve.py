@@ -65,7 +65,7 @@ def test_serve_builds_then_serves_on_loopback(sources: Path, tmp_path: Path) -> 
                     rows = json.load(response)
                 break
             except OSError:
-                assert process.poll() is None, process.stdout.read().decode()
+                assert process.poll() is None, process.stdout and process.stdout.read().decode()
                 assert time.monotonic() < deadline, "Datasette did not start"
                 time.sleep(0.25)
         assert db_path.exists()

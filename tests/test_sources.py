@@ -347,7 +347,11 @@ def test_upper_case_extensions_are_read(sources: Path) -> None:
 def test_a_doubled_byte_order_mark_is_refused(sources: Path) -> None:
     path = write(sources, "places-extra.yml", b"\xef\xbb\xbf\xef\xbb\xbfplaces: []\n")
     assert only_problem(sources) == Problem(
-        display_path(path), 1, "-", "-", "begins with two byte-order marks (U+FEFF); save the file as UTF-8 without them"
+        display_path(path),
+        1,
+        "-",
+        "-",
+        "begins with two byte-order marks (U+FEFF); save the file as UTF-8 without them",
     )
 
 

@@ -88,7 +88,12 @@ def _open(page, site: str, path: str) -> list[str]:
         "**/*", lambda route: route.continue_() if urlparse(route.request.url).netloc == local else route.abort()
     )
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     page.goto(site + path)
     page.wait_for_load_state("networkidle")
     return dialogs

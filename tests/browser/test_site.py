@@ -32,9 +32,12 @@ def test_serve_applies_the_settings(site: str) -> None:
 
 def test_map_shows_every_geolocated_event_on_local_tiles(page, site: str, sql) -> None:
     tiles = []
-    page.on(
-        "response", lambda r: "/-/tiles/" in r.url and tiles.append((r.url, r.status, r.headers.get("content-type")))
-    )
+
+    def record(response) -> None:
+        if "/-/tiles/" in response.url:
+            tiles.append((response.url, response.status, response.headers.get("content-type")))
+
+    page.on("response", record)
     page.goto(f"{site}/events/event_list")
     page.wait_for_selector(".leaflet-marker-icon")
     page.wait_for_load_state("networkidle")
