@@ -48,6 +48,13 @@ def event_file(sources: Path, **changes: str) -> Path:
     return write(sources, "events/test.yml", EVENT.format(**{**DEFAULTS, **changes}))
 
 
+def place_file(sources: Path, **fields: str) -> Path:
+    """A file of one place, its fields one a line, with a point of its own."""
+    items = {**fields, "geo_precision": "exact"}.items()
+    lines = [f"{'  - ' if i == 0 else '    '}{key}: {value}" for i, (key, value) in enumerate(items)]
+    return write(sources, "places-extra.yml", "places:\n" + "\n".join(lines) + "\n")
+
+
 def line_of(path: Path, needle: str) -> int:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if needle in line:
@@ -124,19 +131,7 @@ def test_missing_field(sources: Path) -> None:
 
 
 def test_wrong_type(sources: Path) -> None:
-    path = write(
-        sources,
-        "places-extra.yml",
-        """\
-        places:
-          - id: golan
-            name: Golan Heights
-            kind: region
-            latitude: north
-            longitude: 35.8
-            geo_precision: representative
-        """,
-    )
+    path = place_file(sources, id="golan", name="Golan Heights", kind="region", latitude="north", longitude="35.8")
     problem = only_problem(sources)
     assert problem == Problem(
         display_path(path), line_of(path, "latitude"), "golan", "latitude", "expected a number, got text ('north')"
@@ -179,19 +174,7 @@ def test_precision_must_agree_with_the_span(sources: Path) -> None:
 
 
 def test_coordinates_out_of_range(sources: Path) -> None:
-    path = write(
-        sources,
-        "places-extra.yml",
-        """\
-        places:
-          - id: nowhere
-            name: Nowhere
-            kind: site
-            latitude: 91.5
-            longitude: 200
-            geo_precision: exact
-        """,
-    )
+    path = place_file(sources, id="nowhere", name="Nowhere", kind="site", latitude="91.5", longitude="200")
     found = problems(sources)
     assert [(p.line, p.field, p.message) for p in found] == [
         (line_of(path, "latitude"), "latitude", "must be between -90 and 90 (got 91.5)"),
