@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import sqlite3
@@ -117,3 +118,38 @@ def test_serve_refuses_a_database_not_named_events_db(tmp_path: Path, sources: P
     assert result.exit_code == 1
     assert f"{name}: the database file must be named events.db" in result.output
     assert not (tmp_path / name).exists()
+
+
+def loader_modules() -> dict[str, ast.Module]:
+    return {path.name: ast.parse(path.read_text(encoding="utf-8")) for path in (PROJECT / "loader").glob("*.py")}
+
+
+def test_only_the_cli_knows_click() -> None:
+    """The library raises its own errors; cli.py alone turns them into messages and exit codes."""
+    importing = sorted(
+        name
+        for name, tree in loader_modules().items()
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        and any(alias.name.split(".")[0] == "click" for alias in node.names)
+        or isinstance(node, ast.ImportFrom)
+        and (node.module or "").split(".")[0] == "click"
+    )
+    assert set(importing) == {"cli.py"}
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    private = [
+        (name, alias.name)
+        for name, tree in loader_modules().items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_") and alias.name != "__version__"
+    ]
+    assert private == []
+
+
+def test_the_importer_names_no_format() -> None:
+    source = (PROJECT / "loader" / "importer.py").read_text(encoding="utf-8").lower()
+    assert "acled" not in source and "event_id_cnty" not in source
