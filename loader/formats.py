@@ -65,7 +65,7 @@ def default_origin(path: Path) -> str:
     says what is wrong with it)."""
     try:
         rows = Rows(path)
-    except InvalidImport:
+    except (InvalidImport, OSError):
         return store_columns.Mapper.default_origin(path)
     rows.close()
     return format_for(rows.header).default_origin(path)

@@ -53,7 +53,10 @@ class Dataset:
 
 
 def source_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix.lower() in (".yml", ".yaml") and p.is_file())
+    """Every file of records, and every link named as one, even a broken one, so that it is reported."""
+    return sorted(
+        p for p in directory.rglob("*") if p.suffix.lower() in (".yml", ".yaml") and (p.is_file() or p.is_symlink())
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -108,7 +108,10 @@ def structure_problems(yaml: YAML, text: str, path: str) -> list[Problem]:
 def parse_file(path: Path) -> tuple[Any, list[Problem]]:
     """Parse one YAML file, turning every way it can be unreadable into a Problem."""
     shown = display_path(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        return None, [Problem(shown, 1, "-", "-", f"cannot be read: {e.strerror or e}")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

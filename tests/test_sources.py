@@ -385,3 +385,11 @@ def test_a_file_name_with_a_newline_stays_on_one_line(sources: Path) -> None:
     write(sources, "bad\nname.yml", "events: [\n")
     problem = only_problem(sources)
     assert "\n" not in str(problem) and "bad\\nname.yml:" in str(problem)
+
+
+def test_a_file_that_cannot_be_read_is_a_problem_not_a_crash(sources: Path) -> None:
+    link = sources / "events" / "moved.yml"
+    link.symlink_to(sources / "events" / "gone.yml")  # a link left behind by a renamed file
+    assert only_problem(sources) == Problem(
+        display_path(link), 1, "-", "-", "cannot be read: No such file or directory"
+    )
