@@ -728,13 +728,14 @@ def circular_parents(tree: Tree, rnd: random.Random) -> Target:
     return Target(first.file, range(1, tree.text(first.file).count("\n") + 2), frozenset({first.node["id"]}))
 
 
-@mutation("a link in sources/ to a file outside it, which must not be read or shown")
-def link_outside_sources(tree: Tree, rnd: random.Random) -> Target:
+@mutation("a link in sources/ to a file outside it (which must not be read or shown), or to nothing")
+def bad_link(tree: Tree, rnd: random.Random) -> Target:
     outside = tree.root.parent / rnd.choice(["secret.yml", "notes.txt", "passwd"])
     outside.write_text(rnd.choice(["events:\n  - id: secret\n", "root:x:0:0\n", "- just a list\n"]), encoding="utf-8")
+    broken = tree.root / rnd.choice(["gone.yml", "events/renamed.yml"])
     file = rnd.choice(["linked.yml", "events/linked.yaml", "linked.YML"])
     (tree.root / file).parent.mkdir(parents=True, exist_ok=True)
-    (tree.root / file).symlink_to(outside)
+    (tree.root / file).symlink_to(rnd.choice([outside, broken]))
     return Target(file, range(1, 2), None)
 
 
