@@ -783,7 +783,7 @@ def control_character_in_file_name(tree: Tree, rnd: random.Random) -> Target:
 ACLED_SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "acled" / "syria.csv"
 
 
-def _import_file(tree: Tree, name: str, content: str | bytes, line: int) -> Target:
+def _import_file(tree: Tree, name: str, content: str | bytes, line: int, *flags: str) -> Target:
     """Write a file to import beside the sources, and expect its refusal at line."""
     path = tree.root.parent / "imports" / name
     path.parent.mkdir(exist_ok=True)
@@ -791,7 +791,7 @@ def _import_file(tree: Tree, name: str, content: str | bytes, line: int) -> Targ
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
-    return Target(f"../imports/{name}", range(line, line + 1), None, ("--import", f"imports/{name}"))
+    return Target(f"../imports/{name}", range(line, line + 1), None, ("--import", f"imports/{name}", *flags))
 
 
 def _acled_rows(rnd: random.Random) -> tuple[list[str], list[list[str]]]:
@@ -833,7 +833,7 @@ def deep_ndjson(tree: Tree, rnd: random.Random) -> Target:
     return _import_file(tree, "deep.ndjson", "\n".join(lines) + "\n", at)
 
 
-@mutation("a byte that is not UTF-8 in an imported CSV, far into the file")
+@mutation("a byte that is not UTF-8 in an imported CSV, far into the file, with or without --skip-invalid")
 def import_bad_byte(tree: Tree, rnd: random.Random) -> Target:
     header, rows = _acled_rows(rnd)
     rows = [list(rows[n % len(rows)]) for n in range(rnd.choice([10, 3_000, 12_000]))]
@@ -842,11 +842,13 @@ def import_bad_byte(tree: Tree, rnd: random.Random) -> Target:
     bad = rnd.randrange(len(rows))
     text = _csv(header, rows).encode("utf-8").split(b"\n")
     text[bad + 1] = text[bad + 1].replace(b",", rnd.choice([b"\xff", b"\xe9", b"\xc3("]) + b",", 1)
-    return _import_file(tree, "acled.csv", b"\n".join(text), bad + 2)
+    return _import_file(tree, "acled.csv", b"\n".join(text), bad + 2, *rnd.choice([(), ("--skip-invalid",)]))
 
 
-@mutation("an imported file without one of the columns its format needs")
+@mutation("an imported file without one of the columns its format needs, or with one the import sets (origin)")
 def import_missing_column(tree: Tree, rnd: random.Random) -> Target:
+    if rnd.random() < 0.3:
+        return _import_file(tree, "extra.csv", "id,title,origin\nx,y,z\n", 1)
     header, rows = _acled_rows(rnd)
     drop = rnd.choice(["fatalities", "event_date", "latitude", "iso", "notes"])
     index = header.index(drop)
