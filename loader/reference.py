@@ -9,6 +9,7 @@ for contributors), so none of the three can drift from another.
 
 from __future__ import annotations
 
+import sqlite3
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +29,19 @@ def read_metadata(path: Path = METADATA_PATH) -> dict:
 def table_metadata(table: str, path: Path = METADATA_PATH) -> dict:
     tables = read_metadata(path)["databases"][DATABASE_NAME].get("tables") or {}
     return tables.get(table) or {}
+
+
+def view_columns() -> dict[str, list[str]]:
+    """Each view of schema.sql and its columns, as SQLite reports them once every part has run."""
+    schema = read_schema()
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(schema.tables_sql)
+        conn.executescript(schema.after_load_sql)
+        names = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY rowid")]
+        return {name: [row[1] for row in conn.execute(f"PRAGMA table_info([{name}])")] for name in names}
+    finally:
+        conn.close()
 
 
 def column_facts(table: Table, column: Column) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loader.reference import table_metadata
+from loader.reference import table_metadata, view_columns
 from loader.schema import SCHEMA_PATH, read_schema, split_schema
 
 
@@ -84,3 +84,11 @@ def test_a_description_that_lists_values_lists_them_all(table: str) -> None:
         named = [v for v in values if v in words]
         if len(named) >= 2:
             assert sorted(set(values) - words) == [], f"{table}.{column}'s description misses values"
+
+
+@pytest.mark.parametrize(("view", "columns"), list(view_columns().items()))
+def test_metadata_describes_every_column_of_every_view(view: str, columns: list[str]) -> None:
+    """A view's page shows what its columns mean, as a table's does (a view may share a table's descriptions)."""
+    described = table_metadata(view).get("columns") or {}
+    assert table_metadata(view).get("description"), f"{view} has no description"
+    assert [c for c in columns if not str(described.get(c) or "").strip()] == [], "columns without a description"
