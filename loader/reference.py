@@ -72,3 +72,10 @@ def schema_markdown() -> str:
         ]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+def views_markdown() -> str:
+    """Every view of schema.sql, with what metadata.yml says it is for."""
+    return "\n".join(
+        f"- `{name}` — {' '.join(table_metadata(name).get('description', '').split())}" for name in view_columns()
+    )
