@@ -512,3 +512,21 @@ SELECT
         || char(10) || char(10) || 'Status: ' || status || '. Event record: ' || id AS event_description,
     id
 FROM event_list;
+
+-- Precomputed for reading at scale -------------------------------------------
+-- The database never changes once built, so what every reader's first view of
+-- a page would count again is counted once, by the build.
+
+-- The facet counts of every unfiltered table and view page, for the facets
+-- metadata.yml configures, counted by loader/facet_counts.py exactly as
+-- Datasette's column, array and date facets count them; plugins/facet_counts.py
+-- answers those facets from here. Every value is kept, so any _facet_size is served.
+CREATE TABLE facet_counts (
+    source TEXT NOT NULL,  -- the table or view
+    type TEXT NOT NULL,  -- Datasette's facet type: column, array or date
+    facet TEXT NOT NULL,  -- the column
+    value ANY NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (source, type, facet, value)) STRICT, WITHOUT ROWID;
+-- The order Datasette lists a facet's values in: most frequent first.
+CREATE INDEX facet_counts_order ON facet_counts(source, type, facet, count DESC, value);

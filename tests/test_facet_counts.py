@@ -1,0 +1,94 @@
+"""Facets counted at build time: the build stores, for every facet that
+metadata.yml configures, the counts Datasette would compute live, and the
+site serves an unfiltered page's facets from them. Expected values are
+Datasette's own live counts of the same database (a filter that every row
+passes makes Datasette count live)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from datasette.app import Datasette
+from datasette.utils import parse_metadata
+
+from benchmarks.generate import generate
+from loader.build import build
+from loader.facet_counts import configured_facets
+from loader.importer import ImportSpec
+from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
+from tests.conftest import published_sources
+
+
+@pytest.fixture(scope="module")
+def imported_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published fixture with 600 generated ACLED events imported beside it."""
+    directory = tmp_path_factory.mktemp("facets")
+    acled_file = generate(directory / "acled.csv", 600)
+    db = directory / "events.db"
+    build(published_sources(directory / "sources"), db, imports=[ImportSpec(acled_file, "acled", False)])
+    return db
+
+
+def site(db: Path) -> Datasette:
+    return Datasette(
+        [],
+        immutables=[str(db)],
+        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
+        settings={**SETTINGS, "facet_time_limit_ms": 60_000},
+        template_dir=str(TEMPLATES_PATH),
+        plugins_dir=str(PLUGINS_PATH),
+    )
+
+
+def facets(ds: Datasette, path: str) -> dict[str, list[tuple]]:
+    response = asyncio.run(ds.client.get(path))
+    assert response.status_code == 200, response.text[:500]
+    data = response.json()
+    assert not data.get("facets_timed_out")
+    return {
+        name: [(v["value"], v["label"], v["count"]) for v in facet["results"]]
+        for name, facet in data["facet_results"].items()
+    }
+
+
+SOURCES = sorted({source for source, _, _ in configured_facets(parse_metadata(METADATA_PATH.read_text()))})
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_stored_counts_are_datasettes_live_counts(imported_db: Path, source: str) -> None:
+    ds = site(imported_db)
+    stored = facets(ds, f"/events/{source}.json?_facet_size=max")
+    live = facets(ds, f"/events/{source}.json?_facet_size=max&_where=1")
+    assert stored == live
+    assert stored, f"{source} has configured facets but none was served"
+
+
+def test_every_configured_facet_is_stored(imported_db: Path) -> None:
+    conn = sqlite3.connect(imported_db)
+    stored = set(conn.execute("select distinct source, type, facet from facet_counts"))
+    conn.close()
+    configured = set(configured_facets(parse_metadata(METADATA_PATH.read_text())))
+    assert configured <= stored
+
+
+def test_unfiltered_page_is_served_from_the_stored_counts(imported_db: Path, tmp_path: Path) -> None:
+    """Change one stored count: the unfiltered page shows it, a filtered page does not."""
+    db = tmp_path / "events.db"
+    shutil.copy(imported_db, db)
+    conn = sqlite3.connect(db)
+    value, count = conn.execute(
+        "select value, count from facet_counts where source = 'events' and facet = 'event_type' order by count desc"
+    ).fetchone()
+    conn.execute(
+        "update facet_counts set count = count + 1000 where source = 'events' and facet = 'event_type' and value = ?",
+        [value],
+    )
+    conn.commit()
+    conn.close()
+    ds = site(db)
+    assert dict((v, c) for v, _, c in facets(ds, "/events/events.json")["event_type"])[value] == count + 1000
+    assert dict((v, c) for v, _, c in facets(ds, "/events/events.json?_where=1")["event_type"])[value] == count
