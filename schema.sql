@@ -224,7 +224,9 @@ CREATE INDEX actors_kind ON actors(kind);
 CREATE INDEX actors_country_code ON actors(country_code);
 -- With start_date, so a type's events come out newest first without a sort.
 CREATE INDEX events_event_type ON events(event_type, start_date);
-CREATE INDEX events_place_id ON events(place_id);
+-- With start_date, so a place's events (a facet click, the map's popups) come
+-- out newest first without a sort.
+CREATE INDEX events_place_id ON events(place_id, start_date);
 CREATE INDEX events_status ON events(status);
 CREATE INDEX events_date_precision ON events(date_precision);
 CREATE INDEX events_start_date ON events(start_date, end_date);
@@ -530,3 +532,21 @@ CREATE TABLE facet_counts (
     PRIMARY KEY (source, type, facet, value)) STRICT, WITHOUT ROWID;
 -- The order Datasette lists a facet's values in: most frequent first.
 CREATE INDEX facet_counts_order ON facet_counts(source, type, facet, count DESC, value);
+
+-- The map of the events, clustered on the server: for each H3 resolution
+-- (0, about 1,100 km across, to 5, about 17 km), every hexagonal cell that
+-- holds an event's place, with how many events and places it holds and their
+-- centre weighted by events. Filled by loader/map_cells.py; the event list's
+-- map (plugins/server_map.py) draws the cells of the resolution that suits its
+-- zoom, then at the closest zooms the places themselves, so a million events
+-- are a few hundred markers at any zoom.
+CREATE TABLE map_cells (
+    resolution INTEGER NOT NULL,
+    cell TEXT NOT NULL,  -- the H3 cell's index
+    latitude REAL NOT NULL,
+    longitude REAL NOT NULL,
+    events INTEGER NOT NULL,
+    places INTEGER NOT NULL,
+    place_id TEXT REFERENCES places(id),  -- the place, when the cell holds only one
+    PRIMARY KEY (resolution, cell)) STRICT, WITHOUT ROWID;
+CREATE INDEX map_cells_position ON map_cells(resolution, latitude, longitude);

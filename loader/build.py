@@ -29,6 +29,7 @@ import sqlite_utils
 from . import PROJECT_ROOT
 from .facet_counts import count_facets
 from .importer import Importer, ImportReport, ImportSpec, changes_since
+from .map_cells import cluster_places
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 
@@ -51,6 +52,7 @@ def finish(db: sqlite_utils.Database, schema: Schema) -> None:
     """Create what schema.sql builds once the rows are in, then prove the result sound."""
     db.executescript(schema.after_load_sql)
     count_facets(db)
+    cluster_places(db)
     broken = db.execute("PRAGMA foreign_key_check").fetchall()
     if broken:
         raise click.ClickException(f"foreign key check failed after loading: {broken[:5]}")

@@ -74,20 +74,21 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
         if source in tables | views and column in {c.name for c in db[source].columns}:
             wanted.setdefault(source, []).append((facet_type, column))
     stored = 0
-    for source, facets in wanted.items():
-        rows = f"[{source}]"
-        if source in views:
-            rows = "temp.facet_rows"
-            columns = ", ".join(dict.fromkeys(f"[{column}]" for _, column in facets))
-            db.execute(f"CREATE TEMP TABLE facet_rows AS SELECT {columns} FROM [{source}]")
-        for facet_type, column in facets:
-            sql = _counting_sql(rows, facet_type, column)
-            if sql is not None:
-                cursor = db.execute(
-                    f"INSERT OR IGNORE INTO facet_counts (source, type, facet, value, count) SELECT ?, ?, ?, * FROM ({sql})",
-                    [source, facet_type, column],
-                )
-                stored += cursor.rowcount
-        if source in views:
-            db.execute("DROP TABLE temp.facet_rows")
+    with db.atomic():
+        for source, facets in wanted.items():
+            rows = f"[{source}]"
+            if source in views:
+                rows = "temp.facet_rows"
+                columns = ", ".join(dict.fromkeys(f"[{column}]" for _, column in facets))
+                db.execute(f"CREATE TEMP TABLE facet_rows AS SELECT {columns} FROM [{source}]")
+            for facet_type, column in facets:
+                sql = _counting_sql(rows, facet_type, column)
+                if sql is not None:
+                    cursor = db.execute(
+                        f"INSERT OR IGNORE INTO facet_counts (source, type, facet, value, count) SELECT ?, ?, ?, * FROM ({sql})",
+                        [source, facet_type, column],
+                    )
+                    stored += cursor.rowcount
+            if source in views:
+                db.execute("DROP TABLE temp.facet_rows")
     return stored

@@ -19,7 +19,7 @@ from datasette import hookimpl
 from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.utils import escape_sqlite
 
-STORED = "select facet from facet_counts where source = :source and type = :type"
+STORED = "select exists (select 1 from facet_counts where source = :source and type = :type and facet = :facet)"
 LOOKUP = (
     "select value, count from facet_counts where source = :source and type = :type and facet = :facet "
     "order by count desc, value limit :limit"
@@ -61,13 +61,16 @@ class Counted:
         db = facet.ds.get_database(facet.database)
         if not await db.table_exists("facet_counts"):
             return await super().facet_results()  # type: ignore[misc]
-        key = {"source": facet.table, "type": facet.type}
-        stored = {row["facet"] for row in (await db.execute(STORED, key)).rows}
         limit = facet.get_facet_size() + 1
         plan: list[dict | None] = []
         for config in configs:
-            column = config["config"].get("column") or config["config"]["simple"]
-            plan.append({**key, "facet": column, "limit": limit} if column in stored else None)
+            key = {
+                "source": facet.table,
+                "type": facet.type,
+                "facet": config["config"].get("column") or config["config"]["simple"],
+            }
+            stored = (await db.execute(STORED, key)).first()[0]
+            plan.append({**key, "limit": limit} if stored else None)
         real = facet.ds
         facet.ds = _Answers(real, plan)
         try:
