@@ -213,6 +213,38 @@ CREATE TABLE claims (
     notes TEXT
 ) STRICT;
 
+-- Curated decisions on imports (loader/reconcile.py): the name an origin
+-- (build --import) gives a place or an actor, and the curated record it is
+-- ('same') or is not ('apart'). They override the matching by GeoNames id,
+-- name and alias, which links most imported places and actors by itself.
+CREATE TABLE place_matches (
+    origin TEXT NOT NULL
+        CONSTRAINT "origin: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (origin <> '' AND origin NOT GLOB '*[^a-z0-9-]*' AND origin NOT GLOB '-*'),
+    -- The place's name exactly as the origin writes it (ACLED's location).
+    name TEXT NOT NULL
+        CONSTRAINT "name: must not be blank" CHECK (trim(name, char(32, 9, 10, 13)) <> ''),
+    place_id TEXT NOT NULL REFERENCES places(id),
+    decision TEXT NOT NULL DEFAULT 'same'
+        CONSTRAINT "decision: must be same or apart" CHECK (decision IN ('same', 'apart')),
+    notes TEXT,
+    PRIMARY KEY (origin, name, place_id)
+) STRICT;
+
+CREATE TABLE actor_matches (
+    origin TEXT NOT NULL
+        CONSTRAINT "origin: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (origin <> '' AND origin NOT GLOB '*[^a-z0-9-]*' AND origin NOT GLOB '-*'),
+    -- The actor's name exactly as the origin writes it (ACLED's actor1, assoc_actor_1, ...).
+    name TEXT NOT NULL
+        CONSTRAINT "name: must not be blank" CHECK (trim(name, char(32, 9, 10, 13)) <> ''),
+    actor_id TEXT NOT NULL REFERENCES actors(id),
+    decision TEXT NOT NULL DEFAULT 'same'
+        CONSTRAINT "decision: must be same or apart" CHECK (decision IN ('same', 'apart')),
+    notes TEXT,
+    PRIMARY KEY (origin, name, actor_id)
+) STRICT;
+
 -- @after-load ---------------------------------------------------------------
 
 -- An index on every foreign key and every column people facet or sort by.
@@ -244,6 +276,8 @@ CREATE INDEX claims_event_id ON claims(event_id);
 CREATE INDEX claims_document_id ON claims(document_id);
 CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
+CREATE INDEX place_matches_place_id ON place_matches(place_id);
+CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
 
 -- The files imported beside the curated sources (build --import), so that a
 -- later build or serve re-imports them rather than silently dropping them.
@@ -366,6 +400,7 @@ SELECT
     e.title,
     e.event_type,
     e.status,
+    e.origin,
     e.date_precision,
     e.start_date,
     e.end_date,
@@ -550,3 +585,16 @@ CREATE TABLE map_cells (
     place_id TEXT REFERENCES places(id),  -- the place, when the cell holds only one
     PRIMARY KEY (resolution, cell)) STRICT, WITHOUT ROWID;
 CREATE INDEX map_cells_position ON map_cells(resolution, latitude, longitude);
+
+-- What loader/reconcile.py did with each imported place and actor that it
+-- joined to a curated one, or that it kept apart although a name matched:
+-- the reconciliation report.
+CREATE TABLE reconciliation (
+    kind TEXT NOT NULL,  -- place or actor
+    imported_id TEXT NOT NULL,  -- the id the import gave it (gone from places or actors once joined)
+    name TEXT NOT NULL,  -- as the origin writes it
+    curated_id TEXT NOT NULL,  -- the curated record it was joined to or kept apart from
+    how TEXT NOT NULL,  -- geonames_id, name, alias, override; or apart: too far, apart: override
+    distance_km REAL,  -- between the two points, for places that have them
+    events INTEGER NOT NULL,  -- the imported events that named it
+    PRIMARY KEY (kind, imported_id, curated_id)) STRICT;

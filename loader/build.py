@@ -30,6 +30,7 @@ from . import PROJECT_ROOT
 from .facet_counts import count_facets
 from .importer import Importer, ImportReport, ImportSpec, changes_since
 from .map_cells import cluster_places
+from .reconcile import reconcile
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 
@@ -214,6 +215,7 @@ def build(
                 db.execute(pragma)
             with db.atomic():
                 result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
+                reconciled = reconcile(db, dataset.db, dataset.schema)
             finish(db, dataset.schema)
             with db.atomic():
                 db["imports"].insert_all(
@@ -228,6 +230,7 @@ def build(
                     }
                     for report in result.imports
                 )
+                reconciled.write(db)
             for report in result.imports:
                 report.changes = changes_since(db, target, report.spec.origin)
         finally:
