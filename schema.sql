@@ -557,16 +557,25 @@ FROM event_list;
 -- The facet counts of every unfiltered table and view page, for the facets
 -- metadata.yml configures, counted by loader/facet_counts.py exactly as
 -- Datasette's column, array and date facets count them; plugins/facet_counts.py
--- answers those facets from here. Every value is kept, so any _facet_size is served.
+-- answers those facets from here. An unfiltered page keeps every value, so
+-- any _facet_size is served. For large tables and views the pages one facet
+-- click away are counted too: each facet's 30 most frequent values (those the
+-- unfiltered page lists) as the filter, with the 31 most frequent values of
+-- every facet on that page (as many as Datasette's default facet size asks).
 CREATE TABLE facet_counts (
     source TEXT NOT NULL,  -- the table or view
+    -- The facet value the page is filtered by, or '' for the unfiltered page.
+    filter_type TEXT NOT NULL DEFAULT '',
+    filter_facet TEXT NOT NULL DEFAULT '',
+    filter_value ANY NOT NULL DEFAULT '',
     type TEXT NOT NULL,  -- Datasette's facet type: column, array or date
     facet TEXT NOT NULL,  -- the column
     value ANY NOT NULL,
     count INTEGER NOT NULL,
-    PRIMARY KEY (source, type, facet, value)) STRICT, WITHOUT ROWID;
+    PRIMARY KEY (source, filter_type, filter_facet, filter_value, type, facet, value)) STRICT, WITHOUT ROWID;
 -- The order Datasette lists a facet's values in: most frequent first.
-CREATE INDEX facet_counts_order ON facet_counts(source, type, facet, count DESC, value);
+CREATE INDEX facet_counts_order
+    ON facet_counts(source, filter_type, filter_facet, filter_value, type, facet, count DESC, value);
 
 -- The map of the events, clustered on the server: for each H3 resolution
 -- (0, about 1,100 km across, to 5, about 17 km), every hexagonal cell that

@@ -8,7 +8,9 @@ immutable, so the counts of an unfiltered page are the same for every
 visitor: they are counted here, with the same SQL semantics as Datasette's
 column, array and date facets, into schema.sql's facet_counts table, for
 whatever facets metadata.yml configures, and plugins/facet_counts.py serves
-them. Filtered pages are still counted by Datasette, from the indexes.
+them. So are the largest pages one facet click away: the values an
+unfiltered page lists, each as a filter. Any other filtered page is counted
+by Datasette, over fewer rows.
 """
 
 from __future__ import annotations
@@ -41,38 +43,92 @@ def configured_facets(metadata: dict[str, Any], database: str = DATABASE) -> Ite
             yield source, facet_type, column
 
 
-def _counting_sql(rows: str, facet_type: str, column: str) -> str | None:
-    """The GROUP BY over rows whose result is Datasette's facet of that type, unlimited."""
-    col = f"[{column}]"
+CLICKED_VALUES = 30  # Datasette's default_facet_size: the values an unfiltered page lists
+CLICK_FACET_VALUES = 31  # what a page of that size asks for: one more, to know it is truncated
+
+
+def _values(facet_type: str, column: str, side: str) -> tuple[str, str] | None:
+    """A row's values for a facet, as (SQL expression, join onto temp.facet_rows AS r)."""
+    col = f"r.[{column}]"
     if facet_type == "column":
-        return f"SELECT {col}, count(*) FROM {rows} WHERE {col} IS NOT NULL GROUP BY {col}"
+        return col, ""
     if facet_type == "date":
-        return f"SELECT date({col}), count(*) FROM {rows} WHERE date({col}) IS NOT NULL GROUP BY date({col})"
+        return f"date({col})", ""
     if facet_type == "array":
-        # Rows containing each value, a value repeated within one array counted
-        # once, as Datasette's ArrayFacet counts; numbering the rows stands in
-        # for its DISTINCT over whole rows, which a view has no key for.
-        return (
-            f"SELECT value, count(*) FROM (SELECT DISTINCT n, j.value AS value FROM "
-            f"(SELECT row_number() OVER () AS n, {col} AS a FROM {rows}) AS numbered, json_each(numbered.a) AS j "
-            "WHERE j.value IS NOT NULL) GROUP BY value"
-        )
+        return f"j{side}.value", f"JOIN json_each({col}) AS j{side}"
     return None  # a facet type of another plugin: Datasette counts it live
+
+
+def _rows_sql(rows: str, selected: str, joins: str, where: str, arrays: bool) -> str:
+    """One row per row of rows and value. An array counts a row once
+    however often a value repeats in it, as Datasette's ArrayFacet counts."""
+    distinct = "DISTINCT r.rowid, " if arrays else ""
+    return f"SELECT {distinct}{selected} FROM {rows} AS r {joins} WHERE {where}"
+
+
+def _count(db: sqlite_utils.Database, source: str, rows: str, facet: tuple[str, str]) -> int:
+    expression, join = _values(*facet, "b")  # type: ignore[misc]
+    valued = _rows_sql(rows, f"{expression} AS b", join, f"{expression} IS NOT NULL", bool(join))
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO facet_counts (source, type, facet, value, count) "
+        f"SELECT ?, ?, ?, b, count(*) FROM ({valued}) GROUP BY b",
+        [source, *facet],
+    )
+    return cursor.rowcount
+
+
+def _count_clicks(
+    db: sqlite_utils.Database, source: str, rows: str, clicked: tuple[str, str], facet: tuple[str, str]
+) -> int:
+    """The facet's most frequent values on each page that one of the clicked
+    facet's listed values filters to."""
+    (a, join_a), (b, join_b) = _values(*clicked, "a"), _values(*facet, "b")  # type: ignore[misc]
+    listed = (
+        "SELECT value FROM facet_counts WHERE source = :source AND filter_type = '' AND type = :clicked_type "
+        f"AND facet = :clicked ORDER BY count DESC, value LIMIT {CLICKED_VALUES}"
+    )
+    valued = _rows_sql(
+        rows,
+        f"{a} AS a, {b} AS b",
+        f"{join_a} {join_b}",
+        f"{a} IN ({listed}) AND {b} IS NOT NULL",
+        bool(join_a or join_b),
+    )
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO facet_counts "
+        "(source, filter_type, filter_facet, filter_value, type, facet, value, count) "
+        "SELECT :source, :clicked_type, :clicked, a, :type, :facet, b, n FROM ("
+        "  SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS rank"
+        f"  FROM (SELECT a, b, count(*) AS n FROM ({valued}) GROUP BY a, b)"
+        f") WHERE rank <= {CLICK_FACET_VALUES}",
+        {"source": source, "clicked_type": clicked[0], "clicked": clicked[1], "type": facet[0], "facet": facet[1]},
+    )
+    return cursor.rowcount
 
 
 def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH) -> int:
     """Fill facet_counts for every configured facet of a table or view the
-    database has; return the number of values stored.
+    database has, and for the pages one click away in the tables and views
+    the `facet-counts` plugin setting lists under `clicks` (counting them
+    costs a GROUP BY for every pair of their facets); return the number of
+    values stored.
 
-    A view's faceted columns are computed once into a temporary table and
-    counted from there, so a view with several facets (the event list's place
-    names and actor lists need lookups for every event) is read only once."""
+    A view's faceted columns are first copied into a temporary table, so a
+    view whose facets need lookups for every row (the event list's place
+    names and actor lists) is computed only once."""
     metadata = YAML(typ="safe").load(metadata_path.read_text(encoding="utf-8")) or {}
+    clicks = set(((metadata.get("plugins") or {}).get("facet-counts") or {}).get("clicks") or [])
     tables, views = set(db.table_names()), set(db.view_names())
     wanted: dict[str, list[tuple[str, str]]] = {}
     for source, facet_type, column in configured_facets(metadata):
-        if source in tables | views and column in {c.name for c in db[source].columns}:
-            wanted.setdefault(source, []).append((facet_type, column))
+        if (
+            source in tables | views
+            and column in {c.name for c in db[source].columns}
+            and _values(facet_type, column, "")
+        ):
+            wanted.setdefault(source, [])
+            if (facet_type, column) not in wanted[source]:
+                wanted[source].append((facet_type, column))
     stored = 0
     with db.atomic():
         for source, facets in wanted.items():
@@ -81,14 +137,12 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
                 rows = "temp.facet_rows"
                 columns = ", ".join(dict.fromkeys(f"[{column}]" for _, column in facets))
                 db.execute(f"CREATE TEMP TABLE facet_rows AS SELECT {columns} FROM [{source}]")
-            for facet_type, column in facets:
-                sql = _counting_sql(rows, facet_type, column)
-                if sql is not None:
-                    cursor = db.execute(
-                        f"INSERT OR IGNORE INTO facet_counts (source, type, facet, value, count) SELECT ?, ?, ?, * FROM ({sql})",
-                        [source, facet_type, column],
-                    )
-                    stored += cursor.rowcount
+            for facet in facets:
+                stored += _count(db, source, rows, facet)
+            if source in clicks:
+                for clicked in facets:
+                    for facet in facets:
+                        stored += _count_clicks(db, source, rows, clicked, facet)
             if source in views:
                 db.execute("DROP TABLE temp.facet_rows")
     return stored
