@@ -27,33 +27,38 @@ ORDER BY p.id
 """
 
 
+def cells(places: list[tuple[str, float, float, int]], resolution: int) -> list[dict]:
+    """The H3 cells of one resolution that hold the places (id, latitude,
+    longitude, events), each with its events, places and events-weighted centre."""
+    sums: dict[str, list] = defaultdict(lambda: [0.0, 0.0, 0, []])
+    for place_id, latitude, longitude, events in places:
+        cell = sums[h3.latlng_to_cell(latitude, longitude, resolution)]
+        cell[0] += latitude * events
+        cell[1] += longitude * events
+        cell[2] += events
+        cell[3].append(place_id)
+    return [
+        {
+            "resolution": resolution,
+            "cell": index,
+            "latitude": lat_sum / events,
+            "longitude": lon_sum / events,
+            "events": events,
+            "places": len(ids),
+            "place_id": ids[0] if len(ids) == 1 else None,
+        }
+        for index, (lat_sum, lon_sum, events, ids) in sorted(sums.items())
+    ]
+
+
 def cluster_places(db: sqlite_utils.Database) -> int:
     """Fill map_cells from the events' places; return the number of cells written."""
     places = db.execute(PLACES).fetchall()
-    rows = []
-    for resolution in RESOLUTIONS:
-        cells: dict[str, list] = defaultdict(lambda: [0.0, 0.0, 0, []])
-        for place_id, latitude, longitude, events in places:
-            cell = cells[h3.latlng_to_cell(latitude, longitude, resolution)]
-            cell[0] += latitude * events
-            cell[1] += longitude * events
-            cell[2] += events
-            cell[3].append(place_id)
-        for index, (lat_sum, lon_sum, events, ids) in sorted(cells.items()):
-            rows.append(
-                (
-                    resolution,
-                    index,
-                    lat_sum / events,
-                    lon_sum / events,
-                    events,
-                    len(ids),
-                    ids[0] if len(ids) == 1 else None,
-                )
-            )
+    rows = [row for resolution in RESOLUTIONS for row in cells(places, resolution)]
     with db.atomic():
         db.conn.executemany(
-            "INSERT INTO map_cells (resolution, cell, latitude, longitude, events, places, place_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO map_cells (resolution, cell, latitude, longitude, events, places, place_id) "
+            "VALUES (:resolution, :cell, :latitude, :longitude, :events, :places, :place_id)",
             rows,
         )
     return len(rows)

@@ -1,6 +1,9 @@
 // The event list's map drawn from clusters counted on the server
 // (plugins/server_map.py): one request per view, a few hundred markers at most.
 const settings = window.SERVER_MAP;
+// The page's own filters and search, which the server applies to every answer.
+const page = location.search.slice(1);
+const ask = (params) => fetch(`${settings.url}?${page ? page + "&" : ""}${params}`).then((r) => r.json());
 
 const escapeHTML = (s) =>
   String(s)
@@ -45,10 +48,10 @@ const clusterIcon = (events) => {
 };
 
 const placePopup = async (marker, placeId) => {
-  const data = await (await fetch(`${settings.url}?place=${encodeURIComponent(placeId)}`)).json();
+  const data = await ask(`place=${encodeURIComponent(placeId)}`);
   const more =
     data.events > data.popups.length
-      ? `<p><a href="/events/event_list?place_id=${encodeURIComponent(placeId)}">All ${data.events.toLocaleString()} events here</a></p>`
+      ? `<p><a href="/events/event_list?${page ? escapeHTML(page) + "&amp;" : ""}place_id=${encodeURIComponent(placeId)}">All ${data.events.toLocaleString()} events here</a></p>`
       : "";
   const heading = data.events > 1 ? `<p>${data.events.toLocaleString()} events, newest first:</p>` : "";
   marker.setPopupContent(
@@ -72,14 +75,19 @@ const draw = async () => {
   el.parentNode.insertBefore(caption, el.nextSibling);
   const map = L.map(el, { layers: [L.tileLayer(window.DATASETTE_CLUSTER_MAP_TILE_LAYER, window.DATASETTE_CLUSTER_MAP_TILE_LAYER_OPTIONS)] });
   const markers = L.layerGroup().addTo(map);
-  const total = await (await fetch(settings.url)).json();
+  const total = await ask("");
+  if (!total.events) {
+    caption.textContent = "None of these events has a place on the map.";
+    el.dataset.firstDrawMs = Math.round(performance.now());
+    return;
+  }
   caption.textContent = `${total.events.toLocaleString()} events on the map, in clusters counted on the server; click a cluster to zoom in, a place for its events.`;
   let request = 0;
   const refresh = async () => {
     const mine = ++request;
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
-    const data = await (await fetch(`${settings.url}?zoom=${map.getZoom()}&bbox=${bbox}`)).json();
+    const data = await ask(`zoom=${map.getZoom()}&bbox=${bbox}`);
     if (mine !== request) return; // a later view has been asked for
     markers.clearLayers();
     for (const m of data.markers) {

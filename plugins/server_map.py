@@ -6,10 +6,13 @@ cannot cope with hundreds of thousands. The build clusters the events'
 places into H3 cells (loader/map_cells.py, schema.sql's map_cells); this
 plugin serves them as JSON, a resolution chosen by the map's zoom, and at
 the closest zooms the places themselves, each with its events' popups on
-click. When the unfiltered event list holds more than `min_events` events
-(plugin setting `server-map`, default 10,000), its page draws this map in
-place of datasette-cluster-map's (`?_map=server` asks for it at any size);
-filtered pages and smaller datasets keep datasette-cluster-map. Leaflet comes from datasette-leaflet and the tiles
+click. A filtered or searched event list page gets the same map of its own
+events, counted by place per request from the filter's index and clustered
+with the same H3 cells. When the event list holds more than `min_events`
+events (plugin setting `server-map`, default 10,000), its pages draw this
+map in place of datasette-cluster-map's (`?_map=server` asks for it at any
+size); smaller datasets, and pages with a `_where` clause, keep
+datasette-cluster-map. Leaflet comes from datasette-leaflet and the tiles
 from the site itself, so it works with no internet.
 """
 
@@ -20,7 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
+from datasette.filters import Filters
+from datasette.utils import escape_fts
 from datasette.utils.asgi import NotFound, Response
+
+from loader.map_cells import cells
 
 DATABASE = "events"
 TABLE = "event_list"
@@ -31,6 +38,7 @@ SCRIPT = Path(__file__).with_name("server_map.js")
 POINTS_ZOOM = 9
 MAX_RESOLUTION = 5
 POPUPS = 10  # newest events listed in a place's popup
+OWN_ARGS = {"zoom", "bbox", "place"}  # this endpoint's own; every other argument is the page's
 
 CELLS = """
 select latitude, longitude, events, places, place_id from map_cells
@@ -51,10 +59,38 @@ select (select sum(events) from map_cells where resolution = 0) as events,
        min(latitude) as south, min(longitude) as west, max(latitude) as north, max(longitude) as east
 from map_cells where resolution = {MAX_RESOLUTION}
 """
-PLACE = f"""
-select popup from event_list where place_id = :place
-order by start_date desc, id desc limit {POPUPS}
+PLACE = """
+select popup from event_list where place_id = :place and {where}
+order by start_date desc, id desc limit {limit}
 """
+PLACE_COUNT = "select count(*) from event_list where place_id = :place and {where}"
+# A filtered page's events counted by place, per request: SQLite reads only
+# the index of the filter's column (the view's lookups go unused), so this
+# stays small however many events match.
+FILTERED_PLACES = """
+select p.id as place_id, p.name, p.latitude, p.longitude, c.events
+from (select place_id, count(*) as events from event_list where {where} group by place_id) as c
+join places as p on p.id = c.place_id
+where p.latitude is not null
+"""
+
+
+def page_where(request: Any) -> tuple[str, dict]:
+    """The WHERE clause of the event list page the map is drawn for, from its
+    query string: column filters as Datasette's own Filters read them, and
+    _search over the view's full-text index."""
+    args = request.args
+    pairs = [
+        (key, value)
+        for key in args.keys()
+        if key not in OWN_ARGS and (not key.startswith("_") or "__" in key)
+        for value in args.getlist(key)
+    ]
+    clauses, params = Filters(sorted(pairs)).build_where_clauses(TABLE)
+    if args.get("_search"):
+        clauses.append("rowid in (select rowid from events_fts where events_fts match :search)")
+        params["search"] = escape_fts(args["_search"])
+    return " and ".join(clauses) or "1", params
 
 
 def resolution_for(zoom: int) -> int:
@@ -69,27 +105,59 @@ def _bbox(value: str) -> dict[str, float]:
 async def clusters(request: Any, datasette: Any) -> Response:
     """/-/map/events.json: the whole map's count and bounds; with zoom and
     bbox=west,south,east,north the markers of that view; with place=ID that
-    place's count and its newest events' popups."""
+    place's count and its newest events' popups. The event list page's own
+    filters and search, given alongside, narrow all three."""
     await datasette.ensure_permissions(request.actor, [("view-table", (DATABASE, TABLE)), "view-instance"])
     db = datasette.get_database(DATABASE)
     args = request.args
+    where, params = page_where(request)
+    filtered = where != "1"
     try:
         if "place" in args:
-            place = args["place"]
-            count = (await db.execute("select count(*) from events where place_id = :place", {"place": place})).first()
-            popups = [json.loads(row["popup"]) for row in await db.execute(PLACE, {"place": place})]
-            return Response.json({"place_id": place, "events": count[0], "popups": popups})
+            params = {**params, "place": args["place"]}
+            count = (await db.execute(PLACE_COUNT.format(where=where), params)).first()[0]
+            rows = await db.execute(PLACE.format(where=where, limit=POPUPS), params)
+            return Response.json(
+                {"place_id": args["place"], "events": count, "popups": [json.loads(r["popup"]) for r in rows]}
+            )
+        places = (
+            [dict(row) for row in await db.execute(FILTERED_PLACES.format(where=where), params)] if filtered else []
+        )
         if "zoom" not in args:
-            total = (await db.execute(TOTAL)).first()
-            return Response.json(dict(total))
+            if not filtered:
+                return Response.json(dict((await db.execute(TOTAL)).first()))
+            return Response.json(_total(places))
         zoom, box = int(args["zoom"]), _bbox(args["bbox"])
     except (KeyError, ValueError):
         raise NotFound("give zoom and bbox=west,south,east,north, or place") from None
     if zoom >= POINTS_ZOOM:
+        if filtered:
+            return Response.json({"kind": "places", "markers": [p for p in places if _inside(p, box)]})
         rows = await db.execute(PLACES, box)
         return Response.json({"kind": "places", "markers": [dict(row) for row in rows]})
-    rows = await db.execute(CELLS, {**box, "resolution": resolution_for(zoom)})
-    return Response.json({"kind": "cells", "resolution": resolution_for(zoom), "markers": [dict(row) for row in rows]})
+    resolution = resolution_for(zoom)
+    if filtered:
+        points = [(p["place_id"], p["latitude"], p["longitude"], p["events"]) for p in places]
+        markers = [c for c in cells(points, resolution) if _inside(c, box)]
+    else:
+        markers = [dict(row) for row in await db.execute(CELLS, {**box, "resolution": resolution})]
+    return Response.json({"kind": "cells", "resolution": resolution, "markers": markers})
+
+
+def _inside(marker: dict, box: dict[str, float]) -> bool:
+    return box["south"] <= marker["latitude"] <= box["north"] and box["west"] <= marker["longitude"] <= box["east"]
+
+
+def _total(places: list[dict]) -> dict:
+    if not places:
+        return {"events": 0, "south": None, "west": None, "north": None, "east": None}
+    return {
+        "events": sum(p["events"] for p in places),
+        "south": min(p["latitude"] for p in places),
+        "west": min(p["longitude"] for p in places),
+        "north": max(p["latitude"] for p in places),
+        "east": max(p["longitude"] for p in places),
+    }
 
 
 async def script(request: Any, datasette: Any) -> Response:
@@ -105,13 +173,9 @@ def register_routes() -> list:
     return [(r"^/-/map/events\.json$", clusters), (r"^/-/map/server-map\.js$", script)]
 
 
-def _filtered(request: Any) -> bool:
-    return any(not key.startswith("_") or key in ("_search", "_where") for key in request.args)
-
-
 @hookimpl
 def extra_body_script(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
-    if (view_name, database, table) != ("table", DATABASE, TABLE) or request is None or _filtered(request):
+    if (view_name, database, table) != ("table", DATABASE, TABLE) or request is None or "_where" in request.args:
         return None
 
     async def inner() -> str:

@@ -108,7 +108,32 @@ def test_bad_requests_are_refused(ds: Datasette) -> None:
 
 def test_the_event_list_switches_map_by_size(ds: Datasette) -> None:
     """400 events are fewer than the default threshold: datasette-cluster-map draws them,
-    unless ?_map=server asks for the server's clusters; a filtered page keeps datasette-cluster-map."""
+    unless ?_map=server asks for the server's clusters; a _where clause keeps datasette-cluster-map."""
     assert "server-map.js" not in asyncio.run(ds.client.get("/events/event_list")).text
     assert "server-map.js" in asyncio.run(ds.client.get("/events/event_list?_map=server")).text
-    assert "server-map.js" not in asyncio.run(ds.client.get("/events/event_list?_map=server&status=reported")).text
+    assert "server-map.js" in asyncio.run(ds.client.get("/events/event_list?_map=server&status=reported")).text
+    assert "server-map.js" not in asyncio.run(ds.client.get("/events/event_list?_map=server&_where=1")).text
+
+
+@pytest.mark.parametrize(
+    "query, where",
+    [
+        ("event_type=acled-armed-clash", "event_type = 'acled-armed-clash'"),
+        ("status=reported&date_precision=day", "status = 'reported' and date_precision = 'day'"),
+        ("_search=Kafr", "rowid in (select rowid from events_fts where events_fts match 'Kafr')"),
+    ],
+)
+def test_a_filtered_page_maps_its_own_events(ds: Datasette, mapped_db: Path, query: str, where: str) -> None:
+    on_map = scalar(mapped_db, f"select count(*) from event_list where latitude is not null and {where}")
+    assert on_map > 0
+    assert get(ds, f"/-/map/events.json?{query}")["events"] == on_map
+    for zoom in (0, 5, 8, 9):
+        markers = get(ds, f"/-/map/events.json?{query}&zoom={zoom}&bbox={WORLD}")["markers"]
+        assert sum(m["events"] for m in markers) == on_map, zoom
+    place = scalar(
+        mapped_db, f"select place_id from event_list where {where} group by place_id order by count(*) desc limit 1"
+    )
+    data = get(ds, f"/-/map/events.json?{query}&place={place}")
+    assert data["events"] == scalar(
+        mapped_db, f"select count(*) from event_list where place_id = ? and {where}", (place,)
+    )
