@@ -311,13 +311,14 @@ def pages(db: Path) -> dict[str, str]:
     click is the most common event type, the largest page a click can give."""
     conn = sqlite3.connect(db)
     try:
-        place, actor, event_type, event = (
+        place, actor, event_type, event, top_place = (
             conn.execute(sql).fetchone()[0]
             for sql in (
                 "SELECT p.name FROM places p JOIN events e ON e.place_id = p.id GROUP BY p.id ORDER BY count(*) DESC, p.id LIMIT 1 OFFSET 99",
                 "SELECT a.name FROM actors a JOIN event_actors ea ON ea.actor_id = a.id GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1 OFFSET 999",
                 "SELECT event_type FROM events GROUP BY event_type ORDER BY count(*) DESC, event_type LIMIT 1",
                 "SELECT id FROM events ORDER BY start_date DESC, id LIMIT 1 OFFSET 500",
+                "SELECT p.name FROM places p JOIN events e ON e.place_id = p.id GROUP BY p.id ORDER BY count(*) DESC, p.id LIMIT 1",
             )
         )
     finally:
@@ -338,11 +339,11 @@ def pages(db: Path) -> dict[str, str]:
         "filtered and sorted": "/events/events?_nofacet=1&event_type=acled-air-drone-strike&fatalities__gt=2&_sort_desc=start_date",
         # Exactly what datasette-cluster-map's script asks for (its query string, verbatim).
         "one page of map JSON (event_list, as datasette-cluster-map asks)": "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects",
-        **reader_pages(place, event_type, event),
+        **reader_pages(place, event_type, event, top_place),
     }
 
 
-def reader_pages(place: str, event_type: str, event: str) -> dict[str, str]:
+def reader_pages(place: str, event_type: str, event: str, top_place: str) -> dict[str, str]:
     """Every page a reader reaches from the home page, whole, as a browser asks for it."""
     return {
         "reader: home": "/",
@@ -351,6 +352,7 @@ def reader_pages(place: str, event_type: str, event: str) -> dict[str, str]:
         "reader: events table with its facets": "/events/events",
         "reader: a facet click (event list, most common type)": f"/events/event_list?event_type={quote_plus(event_type)}",
         "reader: a facet click (events table, most common type)": f"/events/events?event_type={quote_plus(event_type)}",
+        "reader: a facet click (event list, most common place)": f"/events/event_list?place_name={quote_plus(top_place)}",
         "reader: search the event list": f"/events/event_list?_search={quote_plus(place)}",
         "reader: timeline": "/-/timeline",
         "reader: an event's page": f"/events/events/{event}",
@@ -719,6 +721,11 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "for every matching event (actor_ids a list built from event_actors), so they grow with the "
             "filter's share of the events. Counting the largest clicks at build time too (each facet's top "
             "values against every other facet) would serve them as the unfiltered page is served.",
+            "reader: a facet click (event list, most common place)": "event_list's place_name is a lookup "
+            "in the view (the place's name by the event's place_id), so a filter on it cannot use an index: "
+            "the page's rows and its count read every event. Its facets are served from facet_counts. "
+            "Faceting the event list by place_id (an indexed column of events, shown with the place's name) "
+            "would make the click an index lookup.",
             "reader: search the event list": "a search's facets are counted live over its matches, with the "
             "same lookups for every match as a facet click; a search cannot be counted ahead.",
             "reader: timeline": "the page lists every event the timeline query returns and charts them per "

@@ -32,7 +32,7 @@ def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
         assert re.search(rf"^\| {re.escape(name)} \|.*\| 200 \|", text, re.MULTILINE), name
     assert len(re.findall(r"Full CSV of the events table, .*: \d+ MB at \*\*[\d.]+ MB/s\*\*", text)) == 2
     # Every page a reader reaches from the home page, judged against its target.
-    for name in (name for name in reader_pages("x", "y", "z") if name.startswith("reader: ")):
+    for name in (name for name in reader_pages("x", "y", "z", "w") if name.startswith("reader: ")):
         assert re.search(
             rf"^\| {re.escape(name)} \|.*\| (200 \|.*: (met|\*\*missed\*\*)|404 \| not on this site) \|$",
             text,
