@@ -608,7 +608,7 @@ CREATE TABLE reconciliation (
     imported_id TEXT NOT NULL,  -- the id the import gave it (gone from places or actors once joined)
     name TEXT NOT NULL,  -- as the origin writes it
     curated_id TEXT NOT NULL,  -- the curated record it was joined to or kept apart from
-    how TEXT NOT NULL,  -- geonames_id, name, alias, override; or apart: too far, apart: override
+    how TEXT NOT NULL,  -- geonames_id, name, alias, override; or apart: too far, apart: no point to compare, apart: override
     distance_km REAL,  -- between the two points, for places that have them
     events INTEGER NOT NULL,  -- the imported events that named it
     PRIMARY KEY (kind, imported_id, curated_id)) STRICT;

@@ -16,8 +16,9 @@ imported row is dropped. The rules, in order:
   al-, as-, ad- are ignored, so "As-Sweida" is "Sweida"), with the two
   points no more than MAX_DISTANCE_KM apart (a town's point differs from
   one gazetteer to another by a few kilometres; two villages of one name
-  are usually tens of kilometres apart). A name that matches farther away
-  is kept apart and reported as such;
+  are usually tens of kilometres apart). A name that matches farther away,
+  or where either place has no point to measure by, is kept apart and
+  reported as such;
 - actors: the same name or alias, folded the same way.
 
 What was joined, how, and what was kept apart although a name matched goes
@@ -121,7 +122,9 @@ def _match_place(row: dict, curated: list[dict], by_geonames: dict[int, dict]) -
     if not candidates:
         return None
     _, curated_id, how, distance = min(candidates)
-    if distance is None or distance > MAX_DISTANCE_KM:
+    if distance is None:
+        how = "apart: no point to compare"
+    elif distance > MAX_DISTANCE_KM:
         how = "apart: too far"
     return Match("place", row["id"], row["name"], curated_id, how, distance)
 
