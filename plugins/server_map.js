@@ -1,5 +1,6 @@
 // The event list's map drawn from clusters counted on the server
 // (plugins/server_map.py): one request per view, a few hundred markers at most.
+// Leaflet is loaded before this module, from the page's head.
 const settings = window.SERVER_MAP;
 // The page's own filters and search, which the server applies to every answer.
 const page = location.search.slice(1);
@@ -19,15 +20,6 @@ const popupHTML = (popup) => {
   const description = popup.description ? `<p style="color: black">${escapeHTML(popup.description)}</p>` : "";
   return popup.link ? `<a href="${escapeHTML(popup.link)}">${title}${description}</a>` : title + description;
 };
-
-const loadCSS = (href) =>
-  new Promise((resolve) => {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = href;
-    link.onload = resolve;
-    document.head.appendChild(link);
-  });
 
 const style = document.createElement("style");
 style.textContent = `
@@ -63,7 +55,6 @@ const placePopup = async (marker, placeId) => {
 };
 
 const draw = async () => {
-  await Promise.all([loadCSS(datasette.leaflet.CSS_URL), import(datasette.leaflet.JAVASCRIPT_URL)]);
   const el = document.createElement("div");
   el.id = "server-map";
   el.style.width = "100%";
@@ -75,7 +66,7 @@ const draw = async () => {
   el.parentNode.insertBefore(caption, el.nextSibling);
   const map = L.map(el, { layers: [L.tileLayer(window.DATASETTE_CLUSTER_MAP_TILE_LAYER, window.DATASETTE_CLUSTER_MAP_TILE_LAYER_OPTIONS)] });
   const markers = L.layerGroup().addTo(map);
-  const total = await ask("");
+  const total = settings.total || (await ask(""));
   if (!total.events) {
     caption.textContent = "None of these events has a place on the map.";
     el.dataset.firstDrawMs = Math.round(performance.now());

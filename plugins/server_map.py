@@ -38,6 +38,8 @@ SCRIPT = Path(__file__).with_name("server_map.js")
 POINTS_ZOOM = 9
 MAX_RESOLUTION = 5
 POPUPS = 10  # newest events listed in a place's popup
+# datasette-leaflet's files, which datasette-cluster-map loads too.
+LEAFLET_JS, LEAFLET_CSS = "leaflet-v1.7.1.js", "leaflet-v1.7.1.css"
 OWN_ARGS = {"zoom", "bbox", "place"}  # this endpoint's own; every other argument is the page's
 
 CELLS = """
@@ -173,29 +175,62 @@ def register_routes() -> list:
     return [(r"^/-/map/events\.json$", clusters), (r"^/-/map/server-map\.js$", script)]
 
 
-@hookimpl
-def extra_body_script(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
+async def drawn_here(datasette: Any, database: str, table: str, view_name: str, request: Any) -> dict | None:
+    """The whole map's count and bounds when this page draws the server's map, else None."""
     if (view_name, database, table) != ("table", DATABASE, TABLE) or request is None or "_where" in request.args:
         return None
+    db = datasette.get_database(DATABASE)
+    if not await db.table_exists("map_cells"):
+        return None
+    total = dict((await db.execute(TOTAL)).first())
+    config = datasette.plugin_config("server-map") or {}
+    if (total["events"] or 0) <= config.get("min_events", MIN_EVENTS) and request.args.get("_map") != "server":
+        return None
+    return total
 
+
+# Leaflet and the map's script load from the page's head, as modules, so they
+# are fetched while the page is still arriving and run as soon as it is parsed.
+@hookimpl
+def extra_js_urls(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
+    async def inner() -> list:
+        if await drawn_here(datasette, database, table, view_name, request) is None:
+            return []
+        return [
+            {"url": datasette.urls.static_plugins("datasette-leaflet", LEAFLET_JS), "module": True},
+            {"url": datasette.urls.path("/-/map/server-map.js"), "module": True},
+        ]
+
+    return inner
+
+
+@hookimpl
+def extra_css_urls(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
+    async def inner() -> list:
+        if await drawn_here(datasette, database, table, view_name, request) is None:
+            return []
+        return [datasette.urls.static_plugins("datasette-leaflet", LEAFLET_CSS)]
+
+    return inner
+
+
+@hookimpl
+def extra_body_script(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
     async def inner() -> str:
-        db = datasette.get_database(DATABASE)
-        if not await db.table_exists("map_cells"):
-            return ""
-        events = (await db.execute(TOTAL)).first()["events"] or 0
-        config = datasette.plugin_config("server-map") or {}
-        if events <= config.get("min_events", MIN_EVENTS) and request.args.get("_map") != "server":
+        total = await drawn_here(datasette, database, table, view_name, request)
+        if total is None:
             return ""
         settings = {
             "url": datasette.urls.path("/-/map/events.json"),
             "points_zoom": POINTS_ZOOM,
+            # The whole map's count and bounds, which an unfiltered page need not ask for.
+            "total": None if page_where(request)[0] != "1" else total,
         }
         # datasette-cluster-map looks for its latitude column when the page
         # has loaded; this listener, added first, leaves it none to find.
         return (
             f"window.SERVER_MAP = {json.dumps(settings)};\n"
-            'document.addEventListener("DOMContentLoaded", () => { window.DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = ""; });\n'
-            f"import({json.dumps(datasette.urls.path('/-/map/server-map.js'))});"
+            'document.addEventListener("DOMContentLoaded", () => { window.DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = ""; });'
         )
 
     return inner
