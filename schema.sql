@@ -564,9 +564,10 @@ FROM event_list;
 -- Datasette's column, array and date facets count them; plugins/facet_counts.py
 -- answers those facets from here. An unfiltered page keeps every value, so
 -- any _facet_size is served. For large tables and views the pages one facet
--- click away are counted too: each facet's 30 most frequent values (those the
--- unfiltered page lists) as the filter, with the 31 most frequent values of
--- every facet on that page (as many as Datasette's default facet size asks).
+-- click away are counted too, for each facet whose clicks an index answers:
+-- its 30 most frequent values (those the unfiltered page lists) as the
+-- filter, with the 31 most frequent values of every facet on that page (as
+-- many as Datasette's default facet size asks).
 CREATE TABLE facet_counts (
     source TEXT NOT NULL,  -- the table or view
     -- The facet value the page is filtered by, or '' for the unfiltered page.
