@@ -565,9 +565,10 @@ FROM event_list;
 -- answers those facets from here. An unfiltered page keeps every value, so
 -- any _facet_size is served. For large tables and views the pages one facet
 -- click away are counted too, for each facet whose clicks an index answers:
--- its 30 most frequent values (those the unfiltered page lists) as the
--- filter, with the 31 most frequent values of every facet on that page (as
--- many as Datasette's default facet size asks).
+-- those of its 30 most frequent values (the ones the unfiltered page lists)
+-- that hold at least 1% of the rows, as the filter, with the 31 most frequent
+-- values of every facet on that page (as many as Datasette's default facet
+-- size asks).
 CREATE TABLE facet_counts (
     source TEXT NOT NULL,  -- the table or view
     -- The facet value the page is filtered by, or '' for the unfiltered page.
