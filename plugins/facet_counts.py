@@ -1,4 +1,4 @@
-"""Serve the facets of unfiltered pages from the counts the build made.
+"""Serve the facets of unfiltered pages, and of facet clicks, from the counts the build made.
 
 The build counts every configured facet of every unfiltered table and view
 page into facet_counts (loader/facet_counts.py). Here Datasette's own
