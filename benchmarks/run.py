@@ -359,6 +359,7 @@ def reader_pages(place: str, event_type: str, event: str, top_place: str) -> dic
         "reader: places": "/events/place_list",
         "reader: actors": "/events/actors",
         "reader: disputes": "/events/disputed_claims",
+        "reader: the disputes page": "/-/disputes",
         "reader: overview": "/-/overview",
         "map: the whole map's clusters (server)": "/-/map/events.json",
         "map: one view's clusters (server)": "/-/map/events.json?zoom=6&bbox=33,30,45,39",

@@ -47,7 +47,7 @@ def test_zoom_from_clusters_to_a_marker_and_its_popup(page, mapped: tuple[str, P
         zoom = drawn.get_attribute("data-zoom")
         page.locator(".server-map-cluster").first.dispatch_event("click")
         page.wait_for_function(
-            "zoom => document.querySelector('#server-map').dataset.zoom !== zoom", arg=zoom, timeout=10_000
+            "zoom => document.querySelector('#server-map').dataset.zoom !== zoom", arg=zoom, timeout=30_000
         )
     assert drawn.get_attribute("data-kind") == "places"
     page.locator("#server-map .leaflet-marker-icon").first.dispatch_event("click")
