@@ -27,7 +27,7 @@ from datasette.filters import Filters
 from datasette.utils import escape_fts
 from datasette.utils.asgi import NotFound, Response
 
-from loader.map_cells import cells
+from loader.map_cells import RESOLUTIONS, cells
 
 DATABASE = "events"
 TABLE = "event_list"
@@ -36,7 +36,7 @@ SCRIPT = Path(__file__).with_name("server_map.js")
 # Zoom at and past which the map shows places rather than cells; below it a
 # cell of resolution zoom - 3 (zoom 6 shows a country in cells some 120 km across).
 POINTS_ZOOM = 9
-MAX_RESOLUTION = 5
+MAX_RESOLUTION = max(RESOLUTIONS)
 POPUPS = 10  # newest events listed in a place's popup
 # datasette-leaflet's files, which datasette-cluster-map loads too.
 LEAFLET_JS, LEAFLET_CSS = "leaflet-v1.7.1.js", "leaflet-v1.7.1.css"
