@@ -31,7 +31,6 @@ import json
 import math
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -78,10 +77,6 @@ class Reconciliation:
     """What reconcile did; written into the database once its tables exist."""
 
     matches: list[Match] = field(default_factory=list)
-    imported: Counter = field(default_factory=Counter)  # kind: imported rows looked at
-
-    def counts(self) -> Counter:
-        return Counter((m.kind, m.how) for m in self.matches)
 
     def write(self, db: sqlite_utils.Database) -> None:
         db.table("reconciliation").insert_all(vars(m) for m in self.matches)
@@ -144,18 +139,16 @@ def _origin(imported_id: str, origins: list[str]) -> str | None:
 
 def _decide(
     kind: str, table: str, key: str, db: sqlite_utils.Database, curated_db: sqlite_utils.Database, origins: list[str]
-) -> tuple[list[Match], int]:
+) -> list[Match]:
     curated_ids = {row["id"] for row in curated_db[table].rows}
     curated = [{**row, "folded": _names(row)} for row in curated_db[table].rows]
     by_geonames = {row["geonames_id"]: row for row in curated if row.get("geonames_id") is not None}
     overrides = _overrides(curated_db, f"{kind}_matches", key)
     matches: list[Match] = []
-    imported = 0
     for row in db[table].rows:
         origin = _origin(row["id"], origins)
         if row["id"] in curated_ids or origin is None:
             continue
-        imported += 1
         decided = overrides.get((origin, row["name"]), [])
         same = [curated_id for curated_id, decision in decided if decision == "same"]
         apart = {curated_id for curated_id, decision in decided if decision == "apart"}
@@ -166,7 +159,7 @@ def _decide(
         found = _match_place(row, curated, by_geonames) if kind == "place" else _match_actor(row, curated)
         if found and found.curated_id not in apart:
             matches.append(found)
-    return matches, imported
+    return matches
 
 
 def _join(db: sqlite_utils.Database, schema: Schema, table: str, joined: dict[str, str]) -> None:
@@ -198,17 +191,14 @@ def reconcile(db: sqlite_utils.Database, curated_db: sqlite_utils.Database, sche
     result = Reconciliation()
     if not origins:
         return result
-    for kind, table, key, fk_column in (
-        ("place", "places", "place_id", "place_id"),
-        ("actor", "actors", "actor_id", "actor_id"),
-    ):
-        matches, result.imported[kind] = _decide(kind, table, key, db, curated_db, origins)
+    for kind, table, key in (("place", "places", "place_id"), ("actor", "actors", "actor_id")):
+        matches = _decide(kind, table, key, db, curated_db, origins)
         counting = "events" if kind == "place" else "event_actors"
         event_column = "id" if kind == "place" else "event_id"
         uses = dict(
             db.execute(
-                f"SELECT {fk_column}, count(DISTINCT {event_column}) FROM {counting} "
-                f"WHERE {fk_column} IN (SELECT value FROM json_each(?)) GROUP BY {fk_column}",
+                f"SELECT {key}, count(DISTINCT {event_column}) FROM {counting} "
+                f"WHERE {key} IN (SELECT value FROM json_each(?)) GROUP BY {key}",
                 [json.dumps(sorted({m.imported_id for m in matches}))],
             ).fetchall()
         )
