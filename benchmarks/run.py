@@ -731,6 +731,14 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "would make the click an index lookup.",
             "reader: search the event list": "a search's facets are counted live over its matches, with the "
             "same lookups for every match as a facet click; a search cannot be counted ahead.",
+            "reader: home": "Datasette 0.65 deep-copies the whole of metadata.yml for each table's "
+            "permission check, about a hundred times a page: Python time that grows with the number of tables "
+            "and the size of metadata.yml, not with the events.",
+            "reader: database": "as the home page: Datasette's per-table permission checks copy metadata.yml "
+            "each time; the page runs no query that grows with the events.",
+            "reader: event list (map, all its facets)": "its facets and its map come from the build's counts; "
+            "what is left is Datasette rendering 100 rows of every column of the view (the popup and geometry "
+            "JSON among them) in the site's table template.",
             "reader: timeline": "the page lists every event the timeline query returns and charts them per "
             "month in Python, so it reads and renders all of them; per-month totals counted by the build "
             "and a page of events at a time would keep it flat.",
