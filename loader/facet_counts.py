@@ -142,18 +142,21 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
     database has, and for the pages one click away in the tables and views
     the `facet-counts` plugin setting lists under `clicks` (counting them
     costs a GROUP BY for every pair of their facets), for each facet whose
-    clicks an index answers; return the number of values stored.
+    clicks an index answers; return the number of values stored. Sources
+    listed under `skip` are left to Datasette.
 
     A view's faceted columns are first copied into a temporary table, so a
     view whose facets need lookups for every row (the event list's place
     names and actor lists) is computed only once."""
     metadata = YAML(typ="safe").load(metadata_path.read_text(encoding="utf-8")) or {}
-    clicks = set(((metadata.get("plugins") or {}).get("facet-counts") or {}).get("clicks") or [])
+    settings = (metadata.get("plugins") or {}).get("facet-counts") or {}
+    clicks, skipped = set(settings.get("clicks") or []), set(settings.get("skip") or [])
     tables, views = set(db.table_names()), set(db.view_names())
     wanted: dict[str, list[tuple[str, str]]] = {}
     for source, facet_type, column in configured_facets(metadata):
         if (
             source in tables | views
+            and source not in skipped
             and column in {c.name for c in db[source].columns}
             and _values(facet_type, column, "")
         ):
