@@ -149,7 +149,7 @@ def test_pages_one_click_away_are_stored_and_are_datasettes_counts(imported_db: 
         assert ("column", "place_name") not in indexed
     ds = site(imported_db)
     # The most frequent value of each clicked facet, and one of the rarest stored.
-    chosen = {}
+    chosen: dict[tuple[str, str], list[str]] = {}
     for facet_type, column, value, _ in clicked:
         chosen.setdefault((facet_type, column), []).append(value)
     for (facet_type, column), values in chosen.items():

@@ -92,7 +92,7 @@ def test_same_geonames_id_is_the_curated_place(built: tuple[Path, Path], tmp_pat
     copy = tmp_path / "events.db"
     shutil.copy(source, copy)
     db = sqlite_utils.Database(copy)
-    db["places"].insert(
+    db.table("places").insert(
         {"id": "acled-x-1", "name": "Suwaida City", "kind": "town", "latitude": 32.8, "longitude": 36.6}
         | {"geo_precision": "locality", "geonames_id": 163345}
     )

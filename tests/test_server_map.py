@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import h3
 import pytest
@@ -49,7 +50,7 @@ def get(ds: Datasette, path: str) -> dict:
     return response.json()
 
 
-def scalar(db: Path, sql: str, params: tuple = ()) -> object:
+def scalar(db: Path, sql: str, params: tuple = ()) -> Any:
     conn = sqlite3.connect(db)
     try:
         return conn.execute(sql, params).fetchone()[0]
