@@ -51,9 +51,7 @@ from loader.build import WRITE_PRAGMAS
 from loader.facet_counts import count_facets
 from loader.map_cells import cluster_places
 from loader.schema import read_schema
-
-sys.path.insert(0, str(PROJECT_ROOT / "tests" / "browser"))
-from site_helpers import CHROMIUM, launch  # noqa: E402
+from tests.support.site_helpers import CHROMIUM, launch
 
 FIXTURE_SOURCES = PROJECT_ROOT / "tests" / "fixtures" / "valid"
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "performance.md"

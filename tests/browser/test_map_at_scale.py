@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from site_helpers import serving
 
 from benchmarks.generate import generate
 from loader.build import build
 from loader.importer import ImportSpec
 from tests.conftest import published_sources
+from tests.support.site_helpers import serving
 
 
 @pytest.fixture(scope="module")
