@@ -256,6 +256,19 @@ CREATE TABLE imports (
     events INTEGER NOT NULL,
     skipped INTEGER NOT NULL) STRICT;
 
+-- Which version of the dataset this database is, and what it was built from
+-- (one row, written by every build; see loader/version.py). version is the
+-- release's date-based version, YYYY.MM.DD, or 'unreleased' for a plain build;
+-- released is the release's ISO date, NULL for a plain build; built_from is
+-- the git commit the sources were read at, NULL outside a checkout; and
+-- sources_date is the ISO date of the newest commit (or, outside a checkout,
+-- file) the build read, never the clock, so identical sources give identical files.
+CREATE TABLE dataset_release (
+    version TEXT NOT NULL,
+    released TEXT,
+    built_from TEXT,
+    sources_date TEXT NOT NULL) STRICT;
+
 -- Full-text indexes over the rows' own text. Names and aliases are indexed
 -- together, so a search for any spelling ("Shaibani", "Suwayda") finds the row.
 -- Diacritics are folded so that "Suwaydā" and "Suwayda" match alike.

@@ -30,6 +30,7 @@ from . import PROJECT_ROOT
 from .importer import Importer, ImportReport, ImportSpec, changes_since
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
+from .version import SourceVersion, record_version
 
 DEFAULT_DB = PROJECT_ROOT / "events.db"
 # For the file a build writes: no journal, since nothing is ever rolled back
@@ -44,6 +45,7 @@ class Build(Dataset):
     """The curated dataset, and what each import added to the written database."""
 
     imports: list[ImportReport] = field(default_factory=list)
+    version: SourceVersion | None = None
 
 
 def finish(db: sqlite_utils.Database, schema: Schema) -> None:
@@ -211,6 +213,7 @@ def build(
             with db.atomic():
                 result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
             finish(db, dataset.schema)
+            result.version = record_version(db, sources)
             with db.atomic():
                 db["imports"].insert_all(
                     {
