@@ -213,6 +213,28 @@ CREATE TABLE claims (
     notes TEXT
 ) STRICT;
 
+-- A record taken out after a release published its id: removed, or merged
+-- into another (replaced_by). An id once published is never silently dropped:
+-- the build refuses sources that lose one without a withdrawal here (see
+-- loader/published.py), and the site's page for the id says it was withdrawn.
+CREATE TABLE withdrawals (
+    -- The table the withdrawn record was published in.
+    table_name TEXT NOT NULL
+        CONSTRAINT "table_name: must be one of events, actors, places, documents, claims, event_types"
+        CHECK (table_name IN ('events', 'actors', 'places', 'documents', 'claims', 'event_types')),
+    id TEXT NOT NULL
+        CONSTRAINT "id: must not be blank" CHECK (trim(id, char(32, 9, 10, 13)) <> ''),
+    withdrawn TEXT NOT NULL
+        CONSTRAINT "withdrawn: must be a real calendar date written YYYY-MM-DD"
+        CHECK (withdrawn IS date(withdrawn, '+0 days')),
+    reason TEXT NOT NULL
+        CONSTRAINT "reason: must not be blank" CHECK (trim(reason, char(32, 9, 10, 13)) <> ''),
+    -- The record that now stands for it, in the same table, when it was merged.
+    replaced_by TEXT,
+    PRIMARY KEY (table_name, id),
+    CONSTRAINT "replaced_by: a record cannot replace itself" CHECK (replaced_by IS NOT id)
+) STRICT;
+
 -- @after-load ---------------------------------------------------------------
 
 -- An index on every foreign key and every column people facet or sort by.
@@ -242,6 +264,7 @@ CREATE INDEX claims_event_id ON claims(event_id);
 CREATE INDEX claims_document_id ON claims(document_id);
 CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
+CREATE INDEX withdrawals_replaced_by ON withdrawals(replaced_by);
 
 -- The files imported beside the curated sources (build --import), so that a
 -- later build or serve re-imports them rather than silently dropping them.

@@ -28,6 +28,7 @@ import sqlite_utils
 
 from . import PROJECT_ROOT
 from .importer import Importer, ImportReport, ImportSpec, changes_since
+from .published import check_published_ids
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 from .version import SourceVersion, record_version
@@ -200,6 +201,7 @@ def build(
     """Validate the sources and replace the database with what they hold,
     together with the imports it was built with and any given now."""
     dataset = validate(sources)
+    check_published_ids(sources, dataset.db.conn)
     plan = planned_imports(target, imports, drop_imports)
     result = Build(dataset.schema, dataset.db, dataset.files)
     with atomic_replace(target) as temporary:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .published import PUBLISHED_IDS, RELEASES
 from .schema import SCHEMA_PATH
 from .sources import source_files
 
@@ -74,7 +75,12 @@ def source_version(sources: Path) -> SourceVersion:
     if not head:
         return SourceVersion(None, _newest_file_date(sources))
     # schema.sql counts as a source when it is in the same repository.
-    paths = [".", str(SCHEMA_PATH)] if git(sources, "ls-files", "--error-unmatch", str(SCHEMA_PATH)) else ["."]
+    # schema.sql counts as a source when it is in the same repository; the
+    # bookkeeping that `release` appends to does not, so that releasing
+    # leaves the sources as clean as it found them.
+    paths = [".", *(f":(exclude){name}" for name in (PUBLISHED_IDS, RELEASES))]
+    if git(sources, "ls-files", "--error-unmatch", str(SCHEMA_PATH)):
+        paths.append(str(SCHEMA_PATH))
     date = git(sources, "log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%d", "--", *paths)
     dirty = git(sources, "status", "--porcelain", "--untracked-files=normal", "--", *paths)
     commit = head.strip() + ("-dirty" if dirty else "")
