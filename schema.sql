@@ -292,6 +292,20 @@ CREATE TABLE dataset_release (
     built_from TEXT,
     sources_date TEXT NOT NULL) STRICT;
 
+-- Every commit that added, changed or removed a record in sources/, from the
+-- git log (see loader/history.py); empty when the sources were not a git checkout.
+CREATE TABLE record_history (
+    table_name TEXT NOT NULL,  -- the record's table, as its section in sources/ names it
+    record_id TEXT NOT NULL,  -- its key; several columns' values joined with '/'
+    commit_hash TEXT NOT NULL,
+    committed TEXT NOT NULL,  -- the commit's date, ISO 8601 in UTC
+    subject TEXT NOT NULL,  -- the first line of the commit message
+    change TEXT NOT NULL CHECK (change IN ('added', 'changed', 'removed')),
+    -- Each field that changed, as a JSON object of field: {"old": value, "new": value}.
+    fields TEXT NOT NULL,
+    PRIMARY KEY (table_name, record_id, commit_hash)) STRICT;
+CREATE INDEX record_history_committed ON record_history(committed);
+
 -- Full-text indexes over the rows' own text. Names and aliases are indexed
 -- together, so a search for any spelling ("Shaibani", "Suwayda") finds the row.
 -- Diacritics are folded so that "Suwaydā" and "Suwayda" match alike.

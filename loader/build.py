@@ -27,6 +27,7 @@ import click
 import sqlite_utils
 
 from . import PROJECT_ROOT
+from .history import write_history
 from .importer import Importer, ImportReport, ImportSpec, changes_since
 from .published import check_published_ids
 from .schema import Schema
@@ -216,6 +217,7 @@ def build(
                 result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
             finish(db, dataset.schema)
             result.version = record_version(db, sources)
+            write_history(db, sources, dataset.schema)
             with db.atomic():
                 db["imports"].insert_all(
                     {

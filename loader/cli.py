@@ -92,6 +92,8 @@ def build(sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool,
     specs = [import_spec(value, skip_invalid) for value in imports]
     result = build_database(sources, db, specs, drop_imports, progress=sys.stderr.isatty())
     click.echo(f"Wrote {display_path(db)}: {result.summary()}")
+    if result.version and not result.version.in_checkout:
+        click.echo(f"{display_path(sources)} is not in a git checkout: built without record history", err=True)
     for report in result.imports:
         click.echo(report.summary())
         for problem in report.problems[:MAX_SHOWN]:
