@@ -29,7 +29,7 @@ import sqlite_utils
 from . import PROJECT_ROOT
 from .history import write_history
 from .importer import Importer, ImportReport, ImportSpec, changes_since
-from .published import check_published_ids
+from .published import check_published_ids, write_releases
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 from .version import SourceVersion, record_version
@@ -218,6 +218,7 @@ def build(
             finish(db, dataset.schema)
             result.version = record_version(db, sources)
             write_history(db, sources, dataset.schema)
+            write_releases(db, sources)
             with db.atomic():
                 db["imports"].insert_all(
                     {

@@ -100,7 +100,8 @@ def _read(root: Path, requests: list[str]) -> list[str | None]:
         capture_output=True,
         check=True,
     )
-    out, position, contents = done.stdout, 0, []
+    out, position = done.stdout, 0
+    contents: list[str | None] = []
     for _ in requests:
         end = out.index(b"\n", position)
         header = out[position:end].split()
@@ -165,5 +166,5 @@ def write_history(db: sqlite_utils.Database, sources: Path, schema: Schema) -> b
     if rows is None:
         return False
     with db.atomic():
-        db["record_history"].insert_all(rows)
+        db.table("record_history").insert_all(rows)
     return True

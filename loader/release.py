@@ -5,8 +5,8 @@ changes since the previous release, and checksums over it all.
 A release is written into a temporary directory beside its target and
 renamed into place only when complete, so a failed release leaves the
 previous one as it was. Everything in it depends only on the sources, the
-imports and the version, except the release date (`released`: in
-dataset_release, its CSV and Parquet, datapackage.json's `created`,
+imports and the version, except the release date (`released`: in the
+dataset_release and releases tables, their CSV and Parquet, datapackage.json's `created`,
 CITATION.cff's `date-released` and the README): two releases of the same
 commit differ in that field alone, and not at all when it is given the same
 value (`--released`, or SOURCE_DATE_EPOCH as reproducible builds set it).
@@ -32,7 +32,7 @@ from .changes import Changes, compare, to_markdown
 from .datapackage import Licence, citation_cff, data_package, release_readme, sha256, write_json
 from .errors import LoaderError
 from .exports import data_tables, describe, write_csv, write_geojson, write_parquet
-from .published import Release, record_release, releases
+from .published import Release, record_release, releases, write_releases
 from .schema import SCHEMA_PATH, read_schema
 from .serve import METADATA_PATH
 from .sources import DEFAULT_SOURCES, display_path, validate
@@ -137,9 +137,10 @@ def release(
         previous_found = previous_release(dist, version)
     dist.mkdir(parents=True, exist_ok=True)
     target = dist / f"{NAME}-{version}"
+    cut = Release(version, released, source.built_from or "", source.committed or "")
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=dist))
     try:
-        changes = _write(work, sources, db, version, released, previous_found)
+        changes = _write(work, sources, db, cut, previous_found)
         if target.exists():
             shutil.rmtree(target)
         os.replace(work, target)
@@ -147,7 +148,7 @@ def release(
         shutil.rmtree(work, ignore_errors=True)
         raise
     curated = validate(sources)
-    bookkeeping = record_release(sources, curated.db.conn, Release(version, released, source.built_from or ""))
+    bookkeeping = record_release(sources, curated.db.conn, cut)
     return ReleaseResult(target, version, released, changes, bookkeeping)
 
 
@@ -155,15 +156,20 @@ def _write(
     directory: Path,
     sources: Path,
     db: Path,
-    version: str,
-    released: str,
+    cut: Release,
     previous: tuple[str, Path] | None,
 ) -> Changes:
+    version, released = cut.version, cut.released
     database = directory / "events.db"
-    built = build(sources, database, recorded_imports(db))
-    with sqlite_utils.Database(database) as stamped:
+    plain = directory / "unreleased.db"
+    built = build(sources, plain, recorded_imports(db))
+    with sqlite_utils.Database(plain) as stamped:
         stamp_release(stamped, version, released)
-        stamped.execute("VACUUM")
+        write_releases(stamped, sources, cut)
+        # A fresh copy, as the build makes: its bytes depend on the content
+        # alone, not on how many writes led to it.
+        stamped.execute("VACUUM INTO ?", [str(database)])
+    plain.unlink()
     (directory / "csv").mkdir()
     (directory / "parquet").mkdir()
     conn = sqlite3.connect(f"{database.absolute().as_uri()}?mode=ro", uri=True)

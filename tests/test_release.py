@@ -218,6 +218,8 @@ def test_two_releases_of_the_same_sources_differ_only_in_the_release_date(source
         "events.db",
         "csv/dataset_release.csv",
         "parquet/dataset_release.parquet",
+        "csv/releases.csv",
+        "parquet/releases.parquet",
         "CITATION.cff",
         "README.md",
         "datapackage.json",
