@@ -28,6 +28,7 @@ MEDIA_TYPES = {
     ".md": "text/markdown",
     ".cff": "application/x-yaml",
     ".json": "application/json",
+    ".sql": "application/sql",
 }
 FORMATS = {
     ".csv": "csv",
@@ -37,6 +38,7 @@ FORMATS = {
     ".md": "markdown",
     ".cff": "cff",
     ".json": "json",
+    ".sql": "sql",
 }
 
 
@@ -208,12 +210,10 @@ later release's `CHANGES.md` as withdrawn, with the id that replaced it.
 - `csv/`: one CSV file per table, UTF-8 with a header row;
 - `parquet/`: one Parquet file per table, with SQLite's column types;
 - `events.geojson`, `places.geojson`: events and places with coordinates;
+- `load-duckdb.sql`: loads the Parquet files into DuckDB (`duckdb events.duckdb < load-duckdb.sql`);
 - `datapackage.json`: a Frictionless Data Package describing every file and table;
 - `CHANGES.md`, `changes.json`: what was added, changed and withdrawn since the previous release;
 - `SHA256SUMS`: check the files with `sha256sum -c SHA256SUMS`.
-
-In DuckDB: `CREATE TABLE events AS FROM 'parquet/events.parquet';`, one
-statement per table; see the project's README for the full recipe.
 
 Licence: {licence.title} ({licence.path}).
 

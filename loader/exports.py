@@ -113,3 +113,19 @@ def write_geojson(conn: sqlite3.Connection, directory: Path) -> list[str]:
         collection = _features(conn, view, properties)
         (directory / name).write_text(json.dumps(collection, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return list(GEOJSON_LAYERS)
+
+
+DUCKDB_SCRIPT = "load-duckdb.sql"
+
+
+def write_duckdb_script(tables: list[ExportedTable], directory: Path) -> Path:
+    """The recipe for moving to DuckDB, as a script beside the Parquet files it reads:
+    `duckdb events.duckdb < load-duckdb.sql`, run in the release's directory."""
+    lines = [
+        "-- Load this release into DuckDB from its Parquet files, with SQLite's column types.",
+        "-- Run in the release's directory: duckdb events.duckdb < load-duckdb.sql",
+        *(f"CREATE TABLE {t.name} AS SELECT * FROM read_parquet('parquet/{t.name}.parquet');" for t in tables),
+    ]
+    path = directory / DUCKDB_SCRIPT
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

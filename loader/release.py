@@ -31,7 +31,7 @@ from .build import DEFAULT_DB, build, recorded_imports
 from .changes import Changes, compare, to_markdown
 from .datapackage import Licence, citation_cff, data_package, release_readme, sha256, write_json
 from .errors import LoaderError
-from .exports import data_tables, describe, write_csv, write_geojson, write_parquet
+from .exports import data_tables, describe, write_csv, write_duckdb_script, write_geojson, write_parquet
 from .published import Release, record_release, releases, write_releases
 from .schema import SCHEMA_PATH, read_schema
 from .serve import METADATA_PATH
@@ -182,6 +182,7 @@ def _write(
             write_parquet(conn, table, parquet_path)
             tables.append((table, csv_path, parquet_path))
         geojson_files = [directory / name for name in write_geojson(conn, directory)]
+        duckdb_script = write_duckdb_script([table for table, _, _ in tables], directory)
         documents = conn.execute("SELECT title, url FROM documents WHERE url IS NOT NULL ORDER BY id").fetchall()
     finally:
         conn.close()
@@ -205,6 +206,7 @@ def _write(
     others = [
         database,
         *geojson_files,
+        duckdb_script,
         *(directory / n for n in ("CHANGES.md", "changes.json", "CITATION.cff", "README.md")),
     ]
     package = data_package(
