@@ -14,10 +14,13 @@ value (`--released`, or SOURCE_DATE_EPOCH as reproducible builds set it).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import tarfile
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,8 +38,8 @@ from .exports import data_tables, describe, write_csv, write_duckdb_script, writ
 from .published import Release, record_release, releases, write_releases
 from .schema import SCHEMA_PATH, read_schema
 from .serve import METADATA_PATH
-from .sources import DEFAULT_SOURCES, display_path, validate
-from .version import source_version, stamp_release
+from .sources import DEFAULT_SOURCES, InvalidSources, display_path, validate
+from .version import git, source_version, stamp_release
 
 DIST = PROJECT_ROOT / "dist"
 NAME = "event-store"
@@ -100,6 +103,41 @@ def previous_release(dist: Path, version: str) -> tuple[str, Path] | None:
     return candidate, db
 
 
+def rebuilt_release(sources: Path, version: str, known: list[Release], directory: Path) -> tuple[str, Path] | None:
+    """The newest release older than version that sources/releases.tsv lists,
+    rebuilt from its commit's sources: what a fresh clone, with no dist/,
+    compares against. None when no such release was cut from a clean commit."""
+    older = [
+        r
+        for r in known
+        if _version_key(r.version) < _version_key(version) and r.commit and not r.commit.endswith("-dirty")
+    ]
+    prefix = git(sources, "rev-parse", "--show-prefix")
+    if not older or prefix is None:
+        return None
+    last = max(older, key=lambda r: _version_key(r.version))
+    archive = subprocess.run(
+        ["git", "-C", str(sources), "archive", "--format=tar", f"{last.commit}:{prefix.strip()}"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise ReleaseError(
+            f"release {last.version}: cannot read its sources at commit {last.commit} "
+            f"({archive.stderr.decode(errors='replace').strip()}); give its database with --previous"
+        )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(directory / "sources")  # noqa: S202 - the repository's own tree
+    try:
+        build(directory / "sources", directory / "events.db")
+    except InvalidSources as error:
+        raise ReleaseError(
+            f"release {last.version}: its sources (commit {last.commit}) no longer build with this schema.sql "
+            f"({error.message}); give its database with --previous"
+        ) from None
+    return last.version, directory / "events.db"
+
+
 def _previous_version(db: Path) -> str:
     conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
     try:
@@ -131,16 +169,19 @@ def release(
     if not VERSION.match(version):
         raise ReleaseError(f"version {version}: expected YYYY.MM.DD or YYYY.MM.DD.N")
     released = release_date(released)
-    if previous is not None:
-        previous_found: tuple[str, Path] | None = (_previous_version(previous), previous)
-    else:
-        previous_found = previous_release(dist, version)
     dist.mkdir(parents=True, exist_ok=True)
     target = dist / f"{NAME}-{version}"
     cut = Release(version, released, source.built_from or "", source.committed or "")
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=dist))
     try:
-        changes = _write(work, sources, db, cut, previous_found)
+        with tempfile.TemporaryDirectory(prefix=".previous.", dir=dist) as scratch:
+            if previous is not None:
+                previous_found: tuple[str, Path] | None = (_previous_version(previous), previous)
+            else:
+                previous_found = previous_release(dist, version) or rebuilt_release(
+                    sources, version, known, Path(scratch)
+                )
+            changes = _write(work, sources, db, cut, previous_found)
         if target.exists():
             shutil.rmtree(target)
         os.replace(work, target)

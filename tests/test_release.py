@@ -183,9 +183,10 @@ def test_a_dropped_id_without_a_withdrawal_is_refused_with_its_line(sources: Pat
     )
     assert "withdrawal" in problem.message
     assert not db.exists()
-    result = CliRunner().invoke(cli, ["build", "--sources", str(sources), "--db", str(db)])
-    assert result.exit_code == 1
-    assert f"{PUBLISHED_IDS}:{line}: 2025-07-strikes-on-damascus: events:" in result.output
+    for command in (["build", "--db", str(db)], ["validate"]):
+        result = CliRunner().invoke(cli, [*command, "--sources", str(sources)])
+        assert result.exit_code == 1
+        assert f"{PUBLISHED_IDS}:{line}: 2025-07-strikes-on-damascus: events:" in result.output
 
 
 def test_a_withdrawal_must_name_a_real_replacement(sources: Path, tmp_path: Path) -> None:

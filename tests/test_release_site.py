@@ -26,9 +26,10 @@ REPLACEMENT = "2025-07-israeli-strikes-on-damascus"
 CHANGED = "2025-08-19-paris-shaibani-dermer"
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReleaseResult, ReleaseResult]:
-    directory = tmp_path_factory.mktemp("released")
+def release_twice(directory: Path, fresh_clone: bool = False) -> tuple[ReleaseResult, ReleaseResult]:
+    """Release the valid fixture, commit the bookkeeping, change the records,
+    commit, release again; with fresh_clone, the first release's directory is
+    gone by then, as in a new clone, so the second rebuilds it from git."""
     sources = directory / "sources"
     shutil.copytree(FIXTURES / "valid", sources)
     git(sources, "init", "-q")
@@ -41,8 +42,15 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReleaseResult, R
     shutil.copy(FIXTURES / "release" / "withdrawals.yml", sources / "withdrawals.yml")
     git(sources, "add", ".")
     git(sources, "commit", "-q", "-m", "Rename the July strikes; Barrack mediates", date="2026-01-06T09:00:00+00:00")
+    if fresh_clone:
+        shutil.rmtree(first.directory)
     second = release(sources, directory / "none.db", directory / "dist", released="2026-01-07")
     return first, second
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReleaseResult, ReleaseResult]:
+    return release_twice(tmp_path_factory.mktemp("released"))
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +76,14 @@ def test_versions_come_from_the_commits(released: tuple[ReleaseResult, ReleaseRe
     changes = json.loads((released[1].directory / "changes.json").read_text())
     assert changes["previous"] == "2026.01.05"
     assert changes["tables"]["events"]["added"] == [REPLACEMENT]
+
+
+def test_without_dist_the_previous_release_is_rebuilt_from_git(
+    released: tuple[ReleaseResult, ReleaseResult], tmp_path: Path
+) -> None:
+    _, second = release_twice(tmp_path, fresh_clone=True)
+    assert (second.directory / "changes.json").read_bytes() == (released[1].directory / "changes.json").read_bytes()
+    assert sorted(p.name for p in second.directory.parent.iterdir()) == ["event-store-2026.01.06"]
 
 
 def test_every_page_shows_the_version(ds: Datasette) -> None:
