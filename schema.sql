@@ -572,6 +572,18 @@ SELECT
     id
 FROM event_list;
 
+-- The dataset's own version as an Atom entry, which both changes feeds carry.
+CREATE VIEW feed_version AS
+SELECT
+    'tag:event-store,2025:version/' || version || '/' || coalesce(built_from, sources_date) AS atom_id,
+    coalesce(released, sources_date) || 'T00:00:00Z' AS atom_updated,
+    'Dataset version ' || version || coalesce(', released ' || released, '') AS atom_title,
+    'Built from the sources of ' || sources_date || coalesce(' at commit ' || built_from, '') || '.' AS atom_content,
+    '/events/dataset_release' AS atom_link,
+    version,
+    built_from
+FROM dataset_release;
+
 -- The changes feed, per commit: one Atom entry (datasette-atom reads the atom_
 -- columns; /events/event_feed.atom) for each commit that added, changed or
 -- removed an event, newest first, and one for the dataset's own version, so
@@ -594,14 +606,7 @@ SELECT * FROM (
     LEFT JOIN events AS e ON e.id = h.record_id
     WHERE h.table_name = 'events'
     UNION ALL
-    SELECT
-        'tag:event-store,2025:version/' || version || '/' || coalesce(built_from, sources_date),
-        coalesce(released, sources_date) || 'T00:00:00Z',
-        'Dataset version ' || version || coalesce(', released ' || released, ''),
-        'Built from the sources of ' || sources_date || coalesce(' at commit ' || built_from, '') || '.',
-        '/events/dataset_release',
-        NULL, NULL, built_from
-    FROM dataset_release
+    SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, NULL, built_from FROM feed_version
 )
 ORDER BY atom_updated DESC, atom_id;
 
@@ -635,13 +640,6 @@ SELECT * FROM (
     LEFT JOIN events AS e ON e.id = p.record_id
     GROUP BY r.version, p.record_id
     UNION ALL
-    SELECT
-        'tag:event-store,2025:version/' || version || '/' || coalesce(built_from, sources_date),
-        coalesce(released, sources_date) || 'T00:00:00Z',
-        'Dataset version ' || version || coalesce(', released ' || released, ''),
-        'Built from the sources of ' || sources_date || coalesce(' at commit ' || built_from, '') || '.',
-        '/events/dataset_release',
-        NULL, version
-    FROM dataset_release
+    SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, version FROM feed_version
 )
 ORDER BY atom_updated DESC, atom_id;
