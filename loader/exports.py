@@ -11,6 +11,7 @@ pyarrow, whose files every one of those engines reads; GeoJSON uses the
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -76,13 +77,21 @@ def arrow_schema(table: ExportedTable) -> pa.Schema:
     return pa.schema([pa.field(name, ARROW_TYPES.get(type_, pa.string())) for name, type_ in table.columns])
 
 
+PARQUET_BATCH = 100_000  # rows a row group: a large import is written without holding it all
+
+
 def write_parquet(conn: sqlite3.Connection, table: ExportedTable, path: Path) -> None:
-    """One Parquet file; written without pyarrow's creation metadata beyond
-    the schema, so the same rows give the same bytes."""
+    """One Parquet file, a row group per PARQUET_BATCH rows; the same rows
+    give the same bytes."""
     schema = arrow_schema(table)
-    rows = list(_ordered(conn, table))
-    columns = [pa.array([row[i] for row in rows], type=field.type) for i, field in enumerate(schema)]
-    pq.write_table(pa.Table.from_arrays(columns, schema=schema), path, compression="zstd")
+    rows = _ordered(conn, table)
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        while True:
+            batch = list(itertools.islice(rows, PARQUET_BATCH))
+            columns = [pa.array([row[i] for row in batch], type=field.type) for i, field in enumerate(schema)]
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            if len(batch) < PARQUET_BATCH:
+                break
 
 
 def _features(conn: sqlite3.Connection, view: str, properties: list[str]) -> geojson.FeatureCollection:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from loader.build import build
 from loader.cli import cli
+from loader.importer import ImportSpec
 from loader.published import PUBLISHED_IDS
 from loader.release import ReleaseResult, release
 from loader.sources import DEFAULT_SOURCES, InvalidSources
@@ -245,3 +246,21 @@ def test_release_of_the_real_sources_validates(tmp_path: Path) -> None:
         == conn.execute("SELECT count(*) FROM event_list WHERE geometry IS NOT NULL").fetchone()[0]
     )
     assert events > 0 and f"{events} records" in (directory / "CHANGES.md").read_text()
+
+
+def test_a_release_carries_the_imports_the_database_was_built_with(sources: Path, tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    build(sources, db, [ImportSpec(FIXTURES / "acled" / "syria.csv", "acled", False)])
+    result = release(sources, db, tmp_path / "dist", "2026.01.10", "2026-01-10")
+    conn = sqlite3.connect(result.directory / "events.db")
+    imported = conn.execute("SELECT count(*) FROM events WHERE origin = 'acled'").fetchone()[0]
+    assert imported > 0
+    assert conn.execute("SELECT origin, events FROM imports").fetchall() == [("acled", imported)]
+    assert (
+        pq.read_table(result.directory / "parquet" / "events.parquet").num_rows
+        == conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    )
+    # Only the curated records' ids are the release's to keep: ACLED keeps its own.
+    published = {line.split("\t")[1] for line in (sources / PUBLISHED_IDS).read_text().splitlines()[2:]}
+    acled_ids = {row[0] for row in conn.execute("SELECT id FROM events WHERE origin = 'acled'")}
+    assert "2025-08-19-paris-shaibani-dermer" in published and not acled_ids & published
