@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from ruamel.yaml import YAML
@@ -36,8 +37,8 @@ from .datapackage import Licence, citation_cff, data_package, release_readme, sh
 from .errors import LoaderError
 from .exports import data_tables, describe, write_csv, write_duckdb_script, write_geojson, write_parquet
 from .published import Release, record_release, releases, write_releases
-from .schema import SCHEMA_PATH, read_schema
-from .serve import METADATA_PATH
+from .schema import read_schema
+from .serve import DATABASE_NAME, METADATA_PATH
 from .sources import DEFAULT_SOURCES, InvalidSources, display_path, validate
 from .version import git, source_version, stamp_release
 
@@ -148,10 +149,11 @@ def _previous_version(db: Path) -> str:
         conn.close()
 
 
-def _metadata() -> tuple[str, str]:
+def _metadata() -> tuple[str, str, dict[str, Any]]:
+    """The title, description and tables (with their columns' meanings) of metadata.yml."""
     metadata = YAML(typ="safe").load(METADATA_PATH.read_text(encoding="utf-8"))
-    description = metadata["databases"]["events"].get("description", "")
-    return metadata.get("title", NAME), description
+    database = metadata["databases"][DATABASE_NAME]
+    return metadata.get("title", NAME), database.get("description", ""), database.get("tables") or {}
 
 
 def release(
@@ -231,7 +233,7 @@ def _write(
     changes = compare(previous[1] if previous else None, database, schema, previous[0] if previous else None, version)
     (directory / "CHANGES.md").write_text(to_markdown(changes), encoding="utf-8")
     (directory / "changes.json").write_text(changes.to_json(), encoding="utf-8")
-    title, description = _metadata()
+    title, description, described = _metadata()
     commit = built.version.built_from if built.version else None
     (directory / "CITATION.cff").write_text(
         citation_cff(title, version, released, LICENCE, commit, description), encoding="utf-8"
@@ -259,7 +261,7 @@ def _write(
         LICENCE,
         tables,
         others,
-        SCHEMA_PATH.read_text(encoding="utf-8"),
+        described,
         [{"title": title_, "path": url} for title_, url in documents],
     )
     write_json(directory / "datapackage.json", package)
