@@ -5,7 +5,8 @@ BigQuery) as well as by SQLite, so each table goes out in each format, with
 the same rows in the same order (by primary key) and, in Parquet, the same
 column types as SQLite's STRICT declarations. Parquet is written with
 pyarrow, whose files every one of those engines reads; GeoJSON uses the
-`geojson` package so that every feature is checked as it is made.
+`geojson` package so that every feature is checked as it is made. Each file
+is written as the rows are read, so a large import never sits in memory.
 """
 
 from __future__ import annotations
@@ -94,17 +95,22 @@ def write_parquet(conn: sqlite3.Connection, table: ExportedTable, path: Path) ->
                 break
 
 
-def _features(conn: sqlite3.Connection, view: str, properties: list[str]) -> geojson.FeatureCollection:
+def _write_features(conn: sqlite3.Connection, view: str, properties: list[str], path: Path) -> None:
+    """A FeatureCollection written a feature at a time, each checked by the
+    geojson package as it is made, so a large import never sits in memory."""
     columns = ", ".join(f"[{name}]" for name in properties)
-    features = []
-    for row in conn.execute(f"SELECT geometry, {columns} FROM [{view}] WHERE geometry IS NOT NULL ORDER BY id"):
-        feature = geojson.Feature(
-            id=row[1], geometry=geojson.loads(row[0]), properties=dict(zip(properties, row[1:], strict=True))
-        )
-        if not feature.is_valid:
-            raise ValueError(f"{view} {row[1]}: invalid GeoJSON: {feature.errors()}")
-        features.append(feature)
-    return geojson.FeatureCollection(features)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"type": "FeatureCollection", "features": [')
+        separator = "\n"
+        for row in conn.execute(f"SELECT geometry, {columns} FROM [{view}] WHERE geometry IS NOT NULL ORDER BY id"):
+            feature = geojson.Feature(
+                id=row[1], geometry=geojson.loads(row[0]), properties=dict(zip(properties, row[1:], strict=True))
+            )
+            if not feature.is_valid:
+                raise ValueError(f"{view} {row[1]}: invalid GeoJSON: {feature.errors()}")
+            f.write(separator + json.dumps(feature, ensure_ascii=False))
+            separator = ",\n"
+        f.write("\n]}\n")
 
 
 GEOJSON_LAYERS = {
@@ -119,8 +125,7 @@ GEOJSON_LAYERS = {
 def write_geojson(conn: sqlite3.Connection, directory: Path) -> list[str]:
     """Events and places that have coordinates, as GeoJSON FeatureCollections (RFC 7946)."""
     for name, (view, properties) in GEOJSON_LAYERS.items():
-        collection = _features(conn, view, properties)
-        (directory / name).write_text(json.dumps(collection, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        _write_features(conn, view, properties, directory / name)
     return list(GEOJSON_LAYERS)
 
 
