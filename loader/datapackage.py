@@ -156,7 +156,7 @@ def citation_cff(title: str, version: str, released: str, licence: Licence, comm
     return "\n".join(lines) + "\n"
 
 
-def release_readme(title: str, name: str, version: str, released: str, licence: Licence, files: list[str]) -> str:
+def release_readme(title: str, version: str, released: str, licence: Licence, files: list[str]) -> str:
     listing = "\n".join(f"- `{path}`" for path in files)
     return f"""# {title}, release {version}
 

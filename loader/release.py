@@ -244,7 +244,7 @@ def _write(
         "SHA256SUMS",
     ]
     (directory / "README.md").write_text(
-        release_readme(title, NAME, version, released, LICENCE, sorted(listing)), encoding="utf-8"
+        release_readme(title, version, released, LICENCE, sorted(listing)), encoding="utf-8"
     )
     others = [
         database,
