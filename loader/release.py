@@ -134,7 +134,7 @@ def rebuilt_release(sources: Path, version: str, known: list[Release], directory
     except InvalidSources as error:
         raise ReleaseError(
             f"release {last.version}: its sources (commit {last.commit}) no longer build with this schema.sql "
-            f"({error.message}); give its database with --previous"
+            f"({error}); give its database with --previous"
         ) from None
     return last.version, directory / "events.db"
 

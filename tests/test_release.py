@@ -155,6 +155,7 @@ def test_changes_list_exactly_what_was_added_changed_and_withdrawn(
     assert touched["withdrawals"]["added"] == ["events/2025-07-strikes-on-damascus"]
     markdown = (two_releases[1].directory / "CHANGES.md").read_text()
     assert "# Changes in 2026.02.01 since 2026.01.10" in markdown
+    assert "| events | 1 | 1 | 1 |" in markdown and "| event_documents | 1 | 0 | 1 |" in markdown
     assert "| `2025-08-19-paris-shaibani-dermer` | status | disputed | confirmed |" in markdown
     assert "replaced by `2025-07-israeli-strikes-on-damascus`" in markdown
 
