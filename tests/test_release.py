@@ -19,7 +19,7 @@ from loader.build import build
 from loader.cli import cli
 from loader.importer import ImportSpec
 from loader.published import PUBLISHED_IDS
-from loader.release import ReleaseResult, release
+from loader.release import ReleaseError, ReleaseResult, release
 from loader.serve import METADATA_PATH
 from loader.sources import DEFAULT_SOURCES, InvalidSources
 
@@ -268,3 +268,45 @@ def test_a_release_carries_the_imports_the_database_was_built_with(sources: Path
     published = {line.split("\t")[1] for line in (sources / PUBLISHED_IDS).read_text().splitlines()[2:]}
     acled_ids = {row[0] for row in conn.execute("SELECT id FROM events WHERE origin = 'acled'")}
     assert "2025-08-19-paris-shaibani-dermer" in published and not acled_ids & published
+
+
+def test_previous_names_the_release_to_compare_with(
+    two_releases: tuple[ReleaseResult, ReleaseResult], tmp_path: Path
+) -> None:
+    first, second = two_releases
+    sources = tmp_path / "sources"  # a copy: this release appends to its bookkeeping
+    shutil.copytree(second.bookkeeping[0].parent, sources)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "release",
+            "--sources",
+            str(sources),
+            "--db",
+            str(tmp_path / "none.db"),
+            "--dist",
+            str(tmp_path / "dist"),
+            "--version",
+            "2026.03.01",
+            "--released",
+            "2026-03-01",
+            "--previous",
+            str(first.directory / "events.db"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 added, 1 changed, 2 withdrawn since 2026.01.10" in result.output
+    again = json.loads((tmp_path / "dist" / "event-store-2026.03.01" / "changes.json").read_text())
+    assert again["tables"] == json.loads((second.directory / "changes.json").read_text())["tables"]
+
+
+def test_a_failed_release_leaves_the_previous_one_and_nothing_else(sources: Path, tmp_path: Path) -> None:
+    first = cut(sources, tmp_path / "dist", "2026.01.10")
+    before = {p: p.read_bytes() for p in first.directory.rglob("*") if p.is_file()}
+    (sources / "places.yml").write_text("places:\n  - id: Not A Slug\n", encoding="utf-8")
+    with pytest.raises(InvalidSources):
+        cut(sources, tmp_path / "dist", "2026.02.01")
+    assert [p.name for p in (tmp_path / "dist").iterdir()] == [first.directory.name]
+    assert {p: p.read_bytes() for p in first.directory.rglob("*") if p.is_file()} == before
+    with pytest.raises(ReleaseError, match="expected YYYY.MM.DD"):
+        cut(sources, tmp_path / "dist", "v2")
