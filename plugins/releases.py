@@ -49,12 +49,14 @@ def extra_template_vars(datasette: Any) -> dict:
 
 @hookimpl
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
-    """A 404 for /events/TABLE/ID whose id was withdrawn becomes 410 Gone,
-    with the reason and a link to the record that replaced it."""
+    """A 404 for /events/TABLE/ID (or ID.json) whose id was withdrawn becomes
+    410 Gone, with the reason and a link to the record that replaced it."""
     parts = request.path.strip("/").split("/")
     if not isinstance(exception, NotFound) or len(parts) != 3 or parts[0] != DATABASE:
         return None
     table, key = tilde_decode(parts[1]), tilde_decode(parts[2])
+    as_json = key.endswith(".json")
+    key = key.removesuffix(".json")
 
     async def withdrawn() -> Response | None:
         rows = await _rows(
@@ -64,6 +66,8 @@ def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
         )
         if not rows:
             return None
+        if as_json:
+            return Response.json({"ok": False, "error": "withdrawn", "status": 410, "withdrawal": rows[0]}, status=410)
         html = await datasette.render_template(
             "withdrawn.html", {"withdrawal": rows[0], "database": DATABASE}, request=request
         )

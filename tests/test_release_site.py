@@ -105,6 +105,14 @@ def test_a_withdrawn_id_says_so_and_links_its_replacement(ds: Datasette) -> None
     assert "was withdrawn" in page and "2025-10-02" in page and "Renamed to say whose strikes they were." in page
     assert f'href="/events/events/{REPLACEMENT}"' in page
     fetch(ds, "/events/events/never-published", status=404)
+    gone = fetch(ds, f"/events/events/{RENAMED}.json", status=410).json()
+    assert gone["withdrawal"] == {
+        "table_name": "events",
+        "id": RENAMED,
+        "withdrawn": "2025-10-02",
+        "reason": "Renamed to say whose strikes they were.",
+        "replaced_by": REPLACEMENT,
+    }
 
 
 def test_the_commit_feed_lists_the_changed_events(ds: Datasette) -> None:
