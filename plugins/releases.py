@@ -1,10 +1,9 @@
-"""The dataset's version on every page, each record's history on its page,
-and an answer for ids that were withdrawn.
+"""Each record's history on its page, and an answer for ids that were withdrawn.
 
-A reader who cites the site needs its version; one who follows a link to a
-record that was merged away needs to be told where it went rather than get a
-bare 404. Everything here reads the tables the loader builds
-(dataset_release, record_history, withdrawals; see schema.sql).
+A reader who follows a link to a record that was merged away needs to be
+told where it went rather than get a bare 404, and one who checks a record
+needs to see how it came to say what it says. Both read tables the loader
+builds (record_history, withdrawals; see schema.sql).
 """
 
 from __future__ import annotations
@@ -29,10 +28,6 @@ async def _rows(datasette: Any, sql: str, params: dict) -> list[dict]:
 
 @hookimpl
 def extra_template_vars(datasette: Any) -> dict:
-    async def dataset_release() -> dict | None:
-        rows = await _rows(datasette, "select * from dataset_release", {})
-        return rows[0] if rows else None
-
     async def record_history(table: str, key: str) -> list[dict]:
         rows = await _rows(
             datasette,
@@ -44,7 +39,7 @@ def extra_template_vars(datasette: Any) -> dict:
             row["fields"] = json.loads(row["fields"])
         return rows
 
-    return {"dataset_release": dataset_release, "record_history": record_history}
+    return {"record_history": record_history}
 
 
 @hookimpl

@@ -31,7 +31,6 @@ def test_an_event_page_shows_its_history(page, release_site: str) -> None:
     assert "Rename the July strikes; Barrack mediates" in rows.nth(1).inner_text()
     assert "status: disputed → confirmed" in rows.nth(1).inner_text()
     assert "First records" in rows.nth(2).inner_text()
-    assert "Dataset version 2026.01.06" in page.locator("footer").inner_text()
 
 
 def test_a_withdrawn_id_leads_to_its_replacement(page, release_site: str) -> None:
