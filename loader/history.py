@@ -66,13 +66,13 @@ def commits(sources: Path) -> list[Commit] | None:
     return found
 
 
-def _records(text: str, schema: Schema) -> dict[Key, dict[str, Any]]:
-    """The top-level records of one version of a file, by table and key; a
-    version that does not parse counts as holding none."""
+def _records(text: str, schema: Schema) -> dict[Key, dict[str, Any]] | None:
+    """The top-level records of one version of a file, by table and key;
+    None for a version that does not parse."""
     try:
         data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:
-        return {}
+        return None
     found: dict[Key, dict[str, Any]] = {}
     if not isinstance(data, dict):
         return found
@@ -129,7 +129,11 @@ def history_rows(sources: Path, schema: Schema) -> list[dict[str, Any]] | None:
     for commit in found:
         for path in commit.paths:
             text = next(contents)
-            files[path] = _records(text, schema) if text is not None else {}
+            parsed = _records(text, schema) if text is not None else {}
+            # A commit that left a file unreadable changed none of its records:
+            # they count as they were until a later commit makes it readable.
+            if parsed is not None:
+                files[path] = parsed
         current = {key: record for records in files.values() for key, record in records.items()}
         for key in sorted(state.keys() | current.keys()):
             old, new = state.get(key), current.get(key)
