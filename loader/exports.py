@@ -23,7 +23,8 @@ import geojson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-# SQLite's STRICT column types and the Arrow types that hold the same values.
+# SQLite's STRICT column types and the Arrow types that hold the same values;
+# ANY, the one other STRICT type, is written as text.
 ARROW_TYPES = {"INTEGER": pa.int64(), "REAL": pa.float64(), "TEXT": pa.string(), "BLOB": pa.binary()}
 
 
@@ -74,6 +75,11 @@ def write_csv(conn: sqlite3.Connection, table: ExportedTable, path: Path) -> Non
             writer.writerow(["" if value is None else value for value in row])
 
 
+def _cell(value: object, type_: str) -> object:
+    """An ANY column (a cache's mixed values) has no one Arrow type; it goes out as text, as in the CSV."""
+    return str(value) if type_ not in ARROW_TYPES and value is not None else value
+
+
 def arrow_schema(table: ExportedTable) -> pa.Schema:
     return pa.schema([pa.field(name, ARROW_TYPES.get(type_, pa.string())) for name, type_ in table.columns])
 
@@ -89,7 +95,10 @@ def write_parquet(conn: sqlite3.Connection, table: ExportedTable, path: Path) ->
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         while True:
             batch = list(itertools.islice(rows, PARQUET_BATCH))
-            columns = [pa.array([row[i] for row in batch], type=field.type) for i, field in enumerate(schema)]
+            columns = [
+                pa.array([_cell(row[i], type_) for row in batch], type=field.type)
+                for i, (field, (_, type_)) in enumerate(zip(schema, table.columns, strict=True))
+            ]
             writer.write_table(pa.Table.from_arrays(columns, schema=schema))
             if len(batch) < PARQUET_BATCH:
                 break

@@ -24,7 +24,7 @@ from loader.serve import METADATA_PATH
 from loader.sources import DEFAULT_SOURCES, InvalidSources
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ARROW_NAMES = {"INTEGER": "int64", "REAL": "double", "TEXT": "string", "BLOB": "binary"}
+ARROW_NAMES = {"INTEGER": "int64", "REAL": "double", "TEXT": "string", "BLOB": "binary", "ANY": "string"}
 
 
 def cut(sources: Path, dist: Path, version: str, released: str = "2026-02-01") -> ReleaseResult:
