@@ -223,14 +223,17 @@ CREATE TABLE withdrawals (
         CONSTRAINT "table_name: must be one of events, actors, places, documents, claims, event_types"
         CHECK (table_name IN ('events', 'actors', 'places', 'documents', 'claims', 'event_types')),
     id TEXT NOT NULL
-        CONSTRAINT "id: must not be blank" CHECK (trim(id, char(32, 9, 10, 13)) <> ''),
+        CONSTRAINT "id: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (id <> '' AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
     withdrawn TEXT NOT NULL
         CONSTRAINT "withdrawn: must be a real calendar date written YYYY-MM-DD"
         CHECK (withdrawn IS date(withdrawn, '+0 days')),
     reason TEXT NOT NULL
         CONSTRAINT "reason: must not be blank" CHECK (trim(reason, char(32, 9, 10, 13)) <> ''),
     -- The record that now stands for it, in the same table, when it was merged.
-    replaced_by TEXT,
+    replaced_by TEXT
+        CONSTRAINT "replaced_by: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (replaced_by <> '' AND replaced_by NOT GLOB '*[^a-z0-9-]*' AND replaced_by NOT GLOB '-*'),
     PRIMARY KEY (table_name, id),
     CONSTRAINT "replaced_by: a record cannot replace itself" CHECK (replaced_by IS NOT id)
 ) STRICT;
