@@ -259,8 +259,48 @@ CREATE TABLE imports (
 -- Full-text indexes over the rows' own text. Names and aliases are indexed
 -- together, so a search for any spelling ("Shaibani", "Suwayda") finds the row.
 -- Diacritics are folded so that "Suwaydā" and "Suwayda" match alike.
+-- An event is found by its own words and by every name and alias of each
+-- actor and place it involves or mentions, so that "Shibani", "Shaibani" and
+-- "الشيباني" find the same meetings, and "Sweida", "Suwayda" and "السويداء"
+-- the same events in and about Sweida whichever spelling the summary uses.
+-- The mentions are found with a throwaway index of the curated events' own
+-- words (every spelling of every actor and place, looked up as a phrase);
+-- imported events are found by the actors and places they are linked to.
+CREATE TEMP TABLE spellings AS
+    SELECT 'actor' AS kind, id, name AS spelling FROM actors
+    UNION SELECT 'actor', a.id, j.value FROM actors AS a, json_each(a.aliases) AS j
+    UNION SELECT 'place', id, name FROM places
+    UNION SELECT 'place', p.id, j.value FROM places AS p, json_each(p.aliases) AS j;
+CREATE VIRTUAL TABLE temp.event_words USING fts5(
+    words, content='', tokenize="unicode61 remove_diacritics 2");
+INSERT INTO temp.event_words(rowid, words)
+    SELECT rowid, title || ' ' || summary FROM events WHERE origin = 'curated';
+CREATE TEMP TABLE event_entities AS
+    SELECT w.rowid AS event_rowid, s.kind, s.id
+    FROM spellings AS s
+    JOIN temp.event_words AS w ON w.event_words MATCH '"' || replace(s.spelling, '"', '""') || '"'
+    UNION SELECT e.rowid, 'actor', ea.actor_id FROM events AS e JOIN event_actors AS ea ON ea.event_id = e.id
+    UNION SELECT rowid, 'place', place_id FROM events WHERE place_id IS NOT NULL;
+-- Contentless: the text lives in events, actors and places; the index only
+-- answers which rows match, which is all Datasette's search asks of it.
 CREATE VIRTUAL TABLE events_fts USING fts5(
-    title, summary, content="events", tokenize="unicode61 remove_diacritics 2");
+    title, summary, names, content='', tokenize="unicode61 remove_diacritics 2");
+INSERT INTO events_fts(rowid, title, summary, names)
+    SELECT e.rowid, e.title, e.summary,
+           coalesce((SELECT group_concat(n.name || ' ' || n.aliases, ' ')
+                     FROM (SELECT name, aliases FROM actors
+                           WHERE id IN (SELECT id FROM temp.event_entities
+                                        WHERE event_rowid = e.rowid AND kind = 'actor')
+                           UNION ALL
+                           SELECT name, aliases FROM places
+                           WHERE id IN (SELECT id FROM temp.event_entities
+                                        WHERE event_rowid = e.rowid AND kind = 'place')
+                           ORDER BY 1) AS n), '')
+    FROM events AS e
+    ORDER BY e.rowid;
+DROP TABLE temp.event_entities;
+DROP TABLE temp.event_words;
+DROP TABLE temp.spellings;
 CREATE VIRTUAL TABLE actors_fts USING fts5(
     name, aliases, description, content="actors", tokenize="unicode61 remove_diacritics 2");
 CREATE VIRTUAL TABLE places_fts USING fts5(
@@ -269,7 +309,6 @@ CREATE VIRTUAL TABLE claims_fts USING fts5(
     statement, content="claims", tokenize="unicode61 remove_diacritics 2");
 CREATE VIRTUAL TABLE documents_fts USING fts5(
     title, outlet, author, content="documents", tokenize="unicode61 remove_diacritics 2");
-INSERT INTO events_fts(events_fts) VALUES ('rebuild');
 INSERT INTO actors_fts(actors_fts) VALUES ('rebuild');
 INSERT INTO places_fts(places_fts) VALUES ('rebuild');
 INSERT INTO claims_fts(claims_fts) VALUES ('rebuild');
@@ -323,15 +362,34 @@ WITH months(names) AS (
     SELECT '["January","February","March","April","May","June","July",'
         || '"August","September","October","November","December"]'
 ),
-labelled AS (
+parts AS (
+    -- Each end of the span in words; the start leaves out the month and year it shares with the end.
     SELECT
         e.rowid AS rowid,
         e.*,
+        CASE
+            WHEN substr(e.start_date, 1, 7) = substr(e.end_date, 1, 7)
+                THEN CAST(strftime('%d', e.start_date) AS INTEGER)
+            WHEN substr(e.start_date, 1, 4) = substr(e.end_date, 1, 4)
+                THEN CAST(strftime('%d', e.start_date) AS INTEGER) || ' '
+                     || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
+            ELSE CAST(strftime('%d', e.start_date) AS INTEGER) || ' '
+                 || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
+                 || ' ' || strftime('%Y', e.start_date)
+        END AS start_words,
+        CAST(strftime('%d', e.end_date) AS INTEGER) || ' '
+            || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.end_date) - 1) || ']')
+            || ' ' || strftime('%Y', e.end_date) AS end_words
+    FROM events AS e
+),
+labelled AS (
+    SELECT
+        e.*,
         CASE e.date_precision
             WHEN 'day' THEN
-                CASE WHEN e.start_date = e.end_date THEN e.start_date
-                     ELSE e.start_date || ' to ' || e.end_date END
-            WHEN 'week' THEN 'between ' || e.start_date || ' and ' || e.end_date
+                CASE WHEN e.start_date = e.end_date THEN e.end_words
+                     ELSE e.start_words || ' to ' || e.end_words END
+            WHEN 'week' THEN 'between ' || e.start_words || ' and ' || e.end_words
             WHEN 'month' THEN
                 json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
                 || CASE
@@ -355,7 +413,7 @@ labelled AS (
         (SELECT longitude FROM places WHERE id = e.place_id) AS longitude,
         (SELECT geo_precision FROM places WHERE id = e.place_id) AS place_precision,
         (SELECT geometry FROM place_list WHERE id = e.place_id) AS geometry
-    FROM events AS e
+    FROM parts AS e
 )
 SELECT
     e.rowid,
@@ -363,16 +421,22 @@ SELECT
     e.date_label,
     e.title,
     e.event_type,
+    (SELECT label FROM event_types WHERE code = e.event_type) AS type,
     e.status,
     e.date_precision,
     e.start_date,
     e.end_date,
+    substr(e.start_date, 1, 4) AS year,
     e.place_id,
     e.place_name,
     e.country_code,
     (SELECT json_group_array(actor_id)
        FROM (SELECT DISTINCT actor_id FROM event_actors WHERE event_id = e.id ORDER BY actor_id)
     ) AS actor_ids,
+    -- The same actors' names, in the same order, for the facet and the page.
+    (SELECT json_group_array((SELECT name FROM actors WHERE id = ea.actor_id))
+       FROM (SELECT DISTINCT actor_id FROM event_actors WHERE event_id = e.id ORDER BY actor_id) AS ea
+    ) AS actor_names,
     e.summary,
     (SELECT count(*) FROM event_documents WHERE event_id = e.id) AS documents,
     (SELECT count(*) FROM claims WHERE event_id = e.id) AS claims,
@@ -380,6 +444,7 @@ SELECT
     e.latitude,
     e.longitude,
     e.place_precision AS geo_precision,
+    '/events/events/' || e.id AS url,
     json_object(
         'title', e.title,
         'description', e.date_label || coalesce(' · ' || e.place_name, '') || ' — ' || e.summary,

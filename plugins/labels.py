@@ -1,0 +1,123 @@
+"""Names, not ids or JSON, in every cell and heading a reader sees.
+
+The views keep ids and JSON because exports, the map and SQL need them; the
+HTML pages should not show them. Datasette labels a table's foreign keys by
+itself (label_column), but a view has no foreign keys and an array of ids is
+no foreign key at all, so this plugin renders those cells: a name that links
+to its row, a list of names for a JSON array, the link of a map popup.
+Which columns a table page shows, and under which heading, is read from
+metadata.yml (plugins: event-store-pages: columns), so the page of a wide
+view fits a laptop screen while its CSV and JSON keep every column.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+DATABASE = "events"
+CONFIG = "event-store-pages"
+
+# A name column and the id column beside it in the same row, with the table its row is in.
+NAME_LINKS = {
+    "place_name": ("place_id", "places"),
+    "actor_name": ("actor_id", "actors"),
+    "actor_a_name": ("actor_a", "actors"),
+    "actor_b_name": ("actor_b", "actors"),
+    "claimant_name": ("claimant_id", "actors"),
+    "document_title": ("document_id", "documents"),
+}
+
+
+def _link(datasette: Any, table: str, key: str, text: str) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(datasette.urls.row(DATABASE, table, key), text)
+
+
+def _json_list(value: Any) -> list | None:
+    if not isinstance(value, str) or not value.startswith("["):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, list) else None
+
+
+def _event_key(row: Any, table: str | None) -> str | None:
+    """The event a row's title names: its event_id, or its id in a list of events."""
+    keys = row.keys()
+    if "event_id" in keys:
+        return row["event_id"]
+    if "id" in keys and "date_label" in keys and table != "events":
+        return row["id"]
+    return None
+
+
+async def _event_titles(datasette: Any, ids: list) -> dict[str, str]:
+    placeholders = ", ".join("?" for _ in ids)
+    result = await datasette.get_database(DATABASE).execute(
+        f"select id, title from events where id in ({placeholders})", [str(i) for i in ids]
+    )
+    return {row["id"]: row["title"] for row in result.rows}
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    if database != DATABASE or value is None:
+        return None
+    keys = row.keys()
+    if column == "title" and (key := _event_key(row, table)):
+        return _link(datasette, "events", key, value)
+    if column in NAME_LINKS:
+        id_column, target = NAME_LINKS[column]
+        if id_column in keys and row[id_column]:
+            return _link(datasette, target, row[id_column], value)
+        return None
+    if column == "popup" and isinstance(value, str):
+        try:
+            popup = json.loads(value)
+        except ValueError:
+            return None
+        return Markup('<a href="{}">{}</a>').format(popup.get("link", ""), popup.get("title", ""))
+    if column == "geometry" and isinstance(value, str):
+        point = json.loads(value)
+        longitude, latitude = point["coordinates"]
+        return f"{latitude:.4f}, {longitude:.4f}"
+    items = _json_list(value)
+    if items is None:
+        return None
+    if column == "actor_names" and "actor_ids" in keys:
+        ids = _json_list(row["actor_ids"]) or []
+        return Markup(", ").join(_link(datasette, "actors", i, name) for i, name in zip(ids, items))
+    if column == "event_ids":
+
+        async def titled() -> Markup:
+            titles = await _event_titles(datasette, items)
+            return Markup("; ").join(_link(datasette, "events", i, titles.get(i, i)) for i in items)
+
+        return titled
+    return Markup(", ").join(escape(str(item)) for item in items)
+
+
+@hookimpl
+def extra_template_vars(datasette: Any, database: str | None, table: str | None, view_name: str) -> dict:
+    """The columns a table page shows and their headings; every column when none are configured."""
+    config = (datasette.plugin_config(CONFIG, database=database, table=table) or {}) if table else {}
+    headings: dict[str, str] = config.get("columns") or {}
+
+    def heading(column: str) -> str:
+        return headings.get(column, column.replace("_", " ").capitalize())
+
+    titled = bool(table and (datasette.table_metadata(database, table) or {}).get("title"))
+    extra: dict[str, Any] = {
+        "shown_columns": list(headings),
+        "column_heading": heading,
+        "site_title": datasette.metadata("title") or "Datasette",
+    }
+    if titled:
+        # A view with a title in words is a page for readers; "(view)" is an internal.
+        extra["is_view"] = False
+    return extra
