@@ -335,6 +335,7 @@ SELECT
     p.kind,
     p.country_code,
     p.parent_id,
+    (SELECT name FROM places WHERE id = p.parent_id) AS parent_name,
     p.events,
     p.latitude,
     p.longitude,

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from datasette import hookimpl
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 DATABASE = "events"
 CONFIG = "event-store-pages"
@@ -29,7 +29,11 @@ NAME_LINKS = {
     "actor_b_name": ("actor_b", "actors"),
     "claimant_name": ("claimant_id", "actors"),
     "document_title": ("document_id", "documents"),
+    "parent_name": ("parent_id", "places"),
 }
+
+# Lists whose name column names the row's own record.
+OWN_NAMES = {"place_list": "places", "actors": "actors"}
 
 
 def _link(datasette: Any, table: str, key: str, text: str) -> Markup:
@@ -71,6 +75,10 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     keys = row.keys()
     if column == "title" and (key := _event_key(row, table)):
         return _link(datasette, "events", key, value)
+    if column == "name" and table in OWN_NAMES and "id" in keys:
+        return _link(datasette, OWN_NAMES[table], row["id"], value)
+    if column == "event_id" and table != "claims":
+        return _link(datasette, "events", value, value)
     if column in NAME_LINKS:
         id_column, target = NAME_LINKS[column]
         if id_column in keys and row[id_column]:
@@ -91,7 +99,7 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         return None
     if column == "actor_names" and "actor_ids" in keys:
         ids = _json_list(row["actor_ids"]) or []
-        return Markup(", ").join(_link(datasette, "actors", i, name) for i, name in zip(ids, items))
+        return Markup(", ").join(_link(datasette, "actors", i, name) for i, name in zip(ids, items, strict=True))
     if column == "event_ids":
 
         async def titled() -> Markup:
@@ -99,7 +107,8 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
             return Markup("; ").join(_link(datasette, "events", i, titles.get(i, i)) for i in items)
 
         return titled
-    return Markup(", ").join(escape(str(item)) for item in items)
+    # Each name is isolated, so an Arabic or Hebrew spelling does not reorder its neighbours.
+    return Markup(", ").join(Markup("<bdi>{}</bdi>").format(str(item)) for item in items)
 
 
 @hookimpl
