@@ -213,6 +213,28 @@ CREATE TABLE claims (
     notes TEXT
 ) STRICT;
 
+-- A record taken out after a release published its id: removed, or merged
+-- into another (replaced_by). An id once published is never silently dropped:
+-- the build refuses sources that lose one without a withdrawal here (see
+-- loader/published.py), and the site's page for the id says it was withdrawn.
+CREATE TABLE withdrawals (
+    -- The table the withdrawn record was published in.
+    table_name TEXT NOT NULL
+        CONSTRAINT "table_name: must be one of events, actors, places, documents, claims, event_types"
+        CHECK (table_name IN ('events', 'actors', 'places', 'documents', 'claims', 'event_types')),
+    id TEXT NOT NULL
+        CONSTRAINT "id: must not be blank" CHECK (trim(id, char(32, 9, 10, 13)) <> ''),
+    withdrawn TEXT NOT NULL
+        CONSTRAINT "withdrawn: must be a real calendar date written YYYY-MM-DD"
+        CHECK (withdrawn IS date(withdrawn, '+0 days')),
+    reason TEXT NOT NULL
+        CONSTRAINT "reason: must not be blank" CHECK (trim(reason, char(32, 9, 10, 13)) <> ''),
+    -- The record that now stands for it, in the same table, when it was merged.
+    replaced_by TEXT,
+    PRIMARY KEY (table_name, id),
+    CONSTRAINT "replaced_by: a record cannot replace itself" CHECK (replaced_by IS NOT id)
+) STRICT;
+
 -- @after-load ---------------------------------------------------------------
 
 -- An index on every foreign key and every column people facet or sort by.
@@ -242,6 +264,7 @@ CREATE INDEX claims_event_id ON claims(event_id);
 CREATE INDEX claims_document_id ON claims(document_id);
 CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
+CREATE INDEX withdrawals_replaced_by ON withdrawals(replaced_by);
 
 -- The files imported beside the curated sources (build --import), so that a
 -- later build or serve re-imports them rather than silently dropping them.
@@ -255,6 +278,33 @@ CREATE TABLE imports (
     skip_invalid INTEGER NOT NULL,  -- 1 when invalid rows were skipped rather than refused
     events INTEGER NOT NULL,
     skipped INTEGER NOT NULL) STRICT;
+
+-- Which version of the dataset this database is, and what it was built from
+-- (one row, written by every build; see loader/version.py). version is the
+-- release's date-based version, YYYY.MM.DD, or 'unreleased' for a plain build;
+-- released is the release's ISO date, NULL for a plain build; built_from is
+-- the git commit the sources were read at, NULL outside a checkout; and
+-- sources_date is the ISO date of the newest commit (or, outside a checkout,
+-- file) the build read, never the clock, so identical sources give identical files.
+CREATE TABLE dataset_release (
+    version TEXT NOT NULL,
+    released TEXT,
+    built_from TEXT,
+    sources_date TEXT NOT NULL) STRICT;
+
+-- Every commit that added, changed or removed a record in sources/, from the
+-- git log (see loader/history.py); empty when the sources were not a git checkout.
+CREATE TABLE record_history (
+    table_name TEXT NOT NULL,  -- the record's table, as its section in sources/ names it
+    record_id TEXT NOT NULL,  -- its key; several columns' values joined with '/'
+    commit_hash TEXT NOT NULL,
+    committed TEXT NOT NULL,  -- the commit's date, ISO 8601 in UTC
+    subject TEXT NOT NULL,  -- the first line of the commit message
+    change TEXT NOT NULL CHECK (change IN ('added', 'changed', 'removed')),
+    -- Each field that changed, as a JSON object of field: {"old": value, "new": value}.
+    fields TEXT NOT NULL,
+    PRIMARY KEY (table_name, record_id, commit_hash)) STRICT;
+CREATE INDEX record_history_committed ON record_history(committed);
 
 -- Full-text indexes over the rows' own text. Names and aliases are indexed
 -- together, so a search for any spelling ("Shaibani", "Suwayda") finds the row.
