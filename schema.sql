@@ -616,8 +616,9 @@ LEFT JOIN slots AS s ON s.event_id = e.id
 LEFT JOIN sided AS f ON f.event_id = e.id AND f.n = s.n AND f.side = 'for'
 LEFT JOIN sided AS c ON c.event_id = e.id AND c.n = s.n AND c.side = 'against';
 
--- One VEVENT per event for the iCalendar feed (datasette-ics reads these
--- column names). Events are whole days: DTEND is the day after end_date.
+-- One VEVENT per event for the iCalendar feed (plugins/calendar_feed.py reads
+-- these column names). Events are whole days: DTEND is the day after end_date,
+-- so an event known only to a month or a year spans all of it.
 CREATE VIEW event_calendar AS
 SELECT
     id || '@event-store' AS event_uid,
@@ -626,5 +627,9 @@ SELECT
     date(end_date, '+1 day') AS event_dtend,
     date_label || coalesce(' · ' || place_name, '') || char(10) || char(10) || summary
         || char(10) || char(10) || 'Status: ' || status || '. Event record: ' || id AS event_description,
+    url AS event_url,
+    place_name AS event_location,
+    latitude AS event_latitude,
+    longitude AS event_longitude,
     id
 FROM event_list;

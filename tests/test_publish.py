@@ -5,7 +5,9 @@ settings. Expected values come from SQL against the same file."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
+import datetime
 import importlib.util
 import io
 import json
@@ -14,7 +16,9 @@ import sqlite3
 from pathlib import Path
 
 import click
+import geojson
 import httpx
+import icalendar
 import pytest
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
@@ -325,14 +329,62 @@ def test_map_popups_link_to_the_row(ds: Datasette) -> None:
         get(ds, popup["link"])
 
 
-def test_ics_feed_has_every_event(ds: Datasette, sql) -> None:
+def test_ics_feed_is_valid_icalendar_with_whole_days(ds: Datasette, sql) -> None:
     response = get(ds, "/events/calendar.ics")
     assert response.headers["content-type"].startswith("text/calendar")
-    text = response.text.replace("\r\n ", "")
-    assert text.count("BEGIN:VEVENT") == sql("select count(*) from events")[0][0]
-    for (title,) in sql("select title from events"):
-        assert f"SUMMARY:{title}" in text
-    assert "DTSTART:20250713T000000Z" in text and "DTEND:20250721T000000Z" in text
+    feed = icalendar.Calendar.from_ical(response.content)
+    assert feed["VERSION"] == "2.0" and feed["PRODID"]
+    entries = {str(e["UID"]).removesuffix("@event-store"): e for e in feed.walk("VEVENT")}
+    events = sql(
+        "select e.id, e.title, e.start_date, e.end_date, p.name, p.latitude, p.longitude "
+        "from events e left join places p on p.id = e.place_id"
+    )
+    assert set(entries) == {e[0] for e in events}
+    (sources_date,) = sql("select sources_date from dataset_release")[0]
+    for event_id, title, start, end, place, latitude, longitude in events:
+        entry = entries[event_id]
+        assert str(entry["SUMMARY"]) == title
+        assert entry["DTSTAMP"].dt == datetime.datetime.fromisoformat(sources_date + "T00:00:00+00:00")
+        # Whole days: dates, not date-times; DTEND is the day after the last possible day.
+        assert entry["DTSTART"].params["VALUE"] == "DATE" and entry["DTEND"].params["VALUE"] == "DATE"
+        assert entry["DTSTART"].dt == datetime.date.fromisoformat(start)
+        assert entry["DTEND"].dt == datetime.date.fromisoformat(end) + datetime.timedelta(days=1)
+        assert str(entry["URL"]).endswith(f"/events/events/{event_id}")
+        if place:
+            assert str(entry["LOCATION"]) == place
+        if latitude is not None:
+            assert (entry["GEO"].latitude, entry["GEO"].longitude) == (latitude, longitude)
+    (year_event,) = sql("select id from events where date_precision = 'year' limit 1")[0]
+    assert entries[year_event]["DTSTART"].dt.strftime("%m-%d") == "01-01"
+    assert entries[year_event]["DTEND"].dt.strftime("%m-%d") == "01-01"
+    times = [line for line in response.text.splitlines() if re.match(r"DT(START|END).*\d{8}T\d{6}", line)]
+    assert times == []
+
+
+def test_csv_byte_order_mark_is_an_option(ds: Datasette, sql) -> None:
+    plain = get(ds, "/events/places.csv?_size=max").content
+    marked = get(ds, "/events/places.csv?_size=max&_bom=on").content
+    assert not plain.startswith(codecs.BOM_UTF8)
+    assert marked == codecs.BOM_UTF8 + plain
+    rows = list(csv.DictReader(io.StringIO(marked.decode("utf-8-sig"))))
+    assert "السويداء" in next(r for r in rows if r["id"] == "sweida")["aliases"]
+    page = get(ds, "/events/event_list").text
+    assert "_bom=on" in page
+
+
+def test_geojson_is_rfc_7946_with_name_dates_type_and_url(ds: Datasette, sql) -> None:
+    text = get(ds, "/events/event_list.geojson?_size=max").text
+    collection = geojson.loads(text)
+    assert collection.is_valid, collection.errors()
+    features = {f["properties"]["id"]: f for f in collection["features"]}
+    for event_id, title, start, end, label in sql(
+        "select e.id, e.title, e.start_date, e.end_date, t.label from events e "
+        "join event_types t on t.code = e.event_type"
+    ):
+        properties = features[event_id]["properties"]
+        assert (properties["title"], properties["start_date"], properties["end_date"]) == (title, start, end)
+        assert properties["type"] == label
+        assert properties["url"] == f"/events/events/{event_id}"
 
 
 def test_map_uses_the_local_basemap(ds: Datasette) -> None:
