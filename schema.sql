@@ -633,3 +633,40 @@ SELECT
     longitude AS event_longitude,
     id
 FROM event_list;
+
+-- Events per month by type, by actor and by place, for the overview page.
+-- An event counts in the month of the first day it can have happened; events
+-- dated only to a year belong to no month and are left out, as on the timeline.
+CREATE VIEW monthly_counts AS
+SELECT 'type' AS dimension, substr(e.start_date, 1, 7) AS month,
+       t.label AS name, count(*) AS events
+FROM events AS e JOIN event_types AS t ON t.code = e.event_type
+WHERE e.date_precision <> 'year'
+GROUP BY 2, 3
+UNION ALL
+SELECT 'actor', substr(e.start_date, 1, 7), a.name, count(DISTINCT e.id)
+FROM events AS e
+JOIN event_actors AS ea ON ea.event_id = e.id
+JOIN actors AS a ON a.id = ea.actor_id
+WHERE e.date_precision <> 'year'
+GROUP BY 2, a.id
+UNION ALL
+SELECT 'place', substr(e.start_date, 1, 7), p.name, count(*)
+FROM events AS e JOIN places AS p ON p.id = e.place_id
+WHERE e.date_precision <> 'year'
+GROUP BY 2, p.id;
+
+-- Every month from the first to the last that monthly_counts has, empty ones
+-- included, so that gaps in the record show as gaps.
+CREATE VIEW overview_months AS
+WITH RECURSIVE span(month) AS (
+    SELECT min(month) FROM monthly_counts
+    UNION ALL
+    SELECT strftime('%Y-%m', month || '-01', '+1 month') FROM span
+    WHERE month < (SELECT max(month) FROM monthly_counts)
+)
+SELECT month,
+       (SELECT count(*) FROM events
+        WHERE date_precision <> 'year' AND substr(start_date, 1, 7) = span.month) AS events
+FROM span
+WHERE month IS NOT NULL;

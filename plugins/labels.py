@@ -79,6 +79,8 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         return _link(datasette, OWN_NAMES[table], row["id"], value)
     if column == "event_id" and table != "claims":
         return _link(datasette, "events", value, value)
+    if column == "name" and "url" in keys and "kind" in keys and str(row["url"]).startswith("/"):
+        return Markup('<a href="{}">{}</a>').format(row["url"], value)
     if column in NAME_LINKS:
         id_column, target = NAME_LINKS[column]
         if id_column in keys and row[id_column]:

@@ -1,0 +1,100 @@
+"""An overview a reader can take in at a glance: events per month by type, by actor and by place.
+
+Each chart is a grid of months by names, a darker square for more events,
+drawn as SVG on the server from the monthly_counts and overview_months
+views: no JavaScript, no chart library and no CDN, so the page works with
+no internet and reads in any browser. Every square links to the events it
+counts on the event list.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from typing import Any
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+DATABASE = "events"
+ROWS = 12  # the busiest names of each kind; the rest are summed in one row
+CHARTS = [
+    ("type", "By type", "type"),
+    ("actor", "By actor", "actor_names__arraycontains"),
+    ("place", "By place", "place_name"),
+]
+
+
+def grid(counts: list[dict], months: list[str], limit: int = ROWS) -> list[dict]:
+    """Rows of a chart, busiest first: each name's events per month, with the
+    names past the limit summed into one row of "all others"."""
+    by_name: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in counts:
+        by_name[row["name"]][row["month"]] = row["events"]
+    ranked = sorted(by_name, key=lambda name: (-sum(by_name[name].values()), name))
+    if len(ranked) == limit + 1:
+        limit += 1  # a row of one "other" would only hide its name
+    rows = [
+        {
+            "name": name,
+            "filter": True,
+            "total": sum(by_name[name].values()),
+            "cells": [by_name[name].get(m, 0) for m in months],
+        }
+        for name in ranked[:limit]
+    ]
+    rest = ranked[limit:]
+    if rest:
+        cells = [sum(by_name[name].get(m, 0) for name in rest) for m in months]
+        rows.append({"name": f"{len(rest)} others", "filter": False, "total": sum(cells), "cells": cells})
+    return rows
+
+
+def month_label(month: str) -> str:
+    return f"{calendar.month_abbr[int(month[5:7])]} {month[:4]}"
+
+
+async def overview(datasette: Any, request: Any) -> Response:
+    await datasette.ensure_permissions(
+        request.actor, [("view-table", (DATABASE, "monthly_counts")), ("view-database", DATABASE), "view-instance"]
+    )
+    db = datasette.get_database(DATABASE)
+    months = [dict(row) for row in (await db.execute("select month, events from overview_months order by month")).rows]
+    keys = [m["month"] for m in months]
+    counts = [dict(row) for row in (await db.execute("select dimension, month, name, events from monthly_counts")).rows]
+    year_only = (await db.execute("select count(*) from events where date_precision = 'year'")).single_value()
+    charts = [
+        {
+            "key": key,
+            "title": title,
+            "filter": column,
+            "rows": grid([c for c in counts if c["dimension"] == key], keys),
+        }
+        for key, title, column in CHARTS
+    ]
+    for chart in charts:
+        # Shade by the busiest named square; the row of all others is darkest at that count too.
+        chart["peak"] = max([cell for row in chart["rows"] if row["filter"] for cell in row["cells"]] or [1])
+    return Response.html(
+        await datasette.render_template(
+            "overview.html",
+            {
+                "months": [{**m, "label": month_label(m["month"])} for m in months],
+                "charts": charts,
+                "total_peak": max([m["events"] for m in months] or [0]),
+                "year_only": year_only,
+                "database": DATABASE,
+            },
+            request=request,
+        )
+    )
+
+
+@hookimpl
+def register_routes() -> list:
+    return [(r"^/-/overview$", overview)]
+
+
+@hookimpl
+def menu_links(datasette: Any) -> list[dict]:
+    return [{"href": datasette.urls.path("/-/overview"), "label": "Overview"}]
