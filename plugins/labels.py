@@ -99,6 +99,8 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     items = _json_list(value)
     if items is None:
         return None
+    if not items:
+        return Markup("—")  # Datasette shows the raw value for an empty rendering
     if column == "actor_names" and "actor_ids" in keys:
         ids = _json_list(row["actor_ids"]) or []
         return Markup(", ").join(_link(datasette, "actors", i, name) for i, name in zip(ids, items, strict=True))
