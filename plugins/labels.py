@@ -125,7 +125,12 @@ def extra_template_vars(datasette: Any, database: str | None, table: str | None,
         return headings.get(column, column.replace("_", " ").capitalize())
 
     titled = bool(table and (datasette.table_metadata(database, table) or {}).get("title"))
+
+    def described(database: str, name: str) -> dict:
+        return datasette.table_metadata(database, name) or {}
+
     extra: dict[str, Any] = {
+        "described": described,
         "shown_columns": list(headings),
         "column_heading": heading,
         "site_title": datasette.metadata("title") or "Datasette",

@@ -63,7 +63,7 @@ async def overview(datasette: Any, request: Any) -> Response:
     keys = [m["month"] for m in months]
     counts = [dict(row) for row in (await db.execute("select dimension, month, name, events from monthly_counts")).rows]
     year_only = (await db.execute("select count(*) from events where date_precision = 'year'")).single_value()
-    charts = [
+    charts: list[dict[str, Any]] = [
         {
             "key": key,
             "title": title,

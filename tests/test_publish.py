@@ -8,12 +8,14 @@ import asyncio
 import codecs
 import csv
 import datetime
+import html
 import importlib.util
 import io
 import json
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import click
 import geojson
@@ -334,7 +336,8 @@ def test_ics_feed_is_valid_icalendar_with_whole_days(ds: Datasette, sql) -> None
     assert response.headers["content-type"].startswith("text/calendar")
     feed = icalendar.Calendar.from_ical(response.content)
     assert feed["VERSION"] == "2.0" and feed["PRODID"]
-    entries = {str(e["UID"]).removesuffix("@event-store"): e for e in feed.walk("VEVENT")}
+    # Any: icalendar types each property as the union of every value type.
+    entries: dict[str, Any] = {str(e["UID"]).removesuffix("@event-store"): e for e in feed.walk("VEVENT")}
     events = sql(
         "select e.id, e.title, e.start_date, e.end_date, p.name, p.latitude, p.longitude "
         "from events e left join places p on p.id = e.place_id"
@@ -430,6 +433,7 @@ def test_timeline_page_lists_events_in_order_with_a_chart(ds: Datasette, sql) ->
 
 def test_chart_months_keep_empty_months_and_leave_out_year_dates() -> None:
     spec = importlib.util.spec_from_file_location("timeline_plugin", PLUGINS_PATH / "timeline.py")
+    assert spec and spec.loader
     plugin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(plugin)
     events = [
@@ -449,3 +453,63 @@ def test_column_descriptions_are_on_the_page_folded(ds: Datasette) -> None:
     folded = page[page.index('<details class="columns-explained">') :]
     folded = folded[: folded.index("</details>")]
     assert "<dt>date_label</dt>" in folded and "<dt>actor_names</dt>" in folded
+
+
+def test_home_page_lists_reader_pages_not_internals(ds: Datasette) -> None:
+    page = get(ds, "/").text
+    for path in ("/events/event_list", "/-/timeline", "/-/overview", "/events/search", "/events/place_list"):
+        assert f'href="{path}"' in page, path
+    assert "basemap" not in page and "hidden table" not in page
+
+
+def test_database_page_describes_every_view_in_words(ds: Datasette, sql) -> None:
+    page = html.unescape(get(ds, "/events").text)
+    tables = parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))["databases"]["events"]["tables"]
+    for (view,) in sql("select name from sqlite_master where type = 'view'"):
+        assert tables[view]["title"] in page, view
+        assert tables[view]["description"].strip() in page, view
+
+
+def test_search_everything_finds_every_kind_by_any_spelling(ds: Datasette, sql) -> None:
+    found = {spelling: rows(ds, f"/events/search?q={spelling}") for spelling in ("Shibani", "Shaibani", "الشيباني")}
+    assert found["Shibani"] == found["Shaibani"] == found["الشيباني"]
+    kinds = {r["kind"] for r in found["Shibani"]}
+    assert {"event", "actor"} <= kinds
+    actor = next(r for r in found["Shibani"] if r["kind"] == "actor")
+    assert actor["url"] == "/events/actors/asaad-al-shaibani"
+    places = rows(ds, "/events/search?q=Suwayda")
+    assert "/events/places/sweida" in {r["url"] for r in places}
+    documents = rows(ds, "/events/search?q=" + sql("select outlet from documents limit 1")[0][0])
+    assert any(r["kind"] == "document" for r in documents)
+    assert rows(ds, "/events/search?q=") == []
+
+
+def test_every_page_footer_shows_the_dataset_version(ds: Datasette, sql) -> None:
+    version, sources_date = sql("select version, sources_date from dataset_release")[0]
+    for path in ("/", "/events", "/events/event_list", "/events/events/2025-07-sweida-clashes", "/-/overview"):
+        footer = get(ds, path).text.split('<footer class="ft">', 1)[1]
+        assert f"Dataset version <strong>{version}</strong>" in footer and sources_date in footer, path
+
+
+def test_overview_counts_each_month_by_type_actor_and_place(ds: Datasette, sql) -> None:
+    page = get(ds, "/-/overview").text
+    squares = re.findall(r'class="cell" data-name="([^"]*)" data-month="([^"]*)" data-count="(\d+)"', page)
+    drawn = {(html.unescape(name), month): int(count) for name, month, count in squares}
+    for name, month, count in sql(
+        "select p.name, substr(e.start_date, 1, 7), count(*) from events e join places p on p.id = e.place_id "
+        "where e.date_precision <> 'year' group by 1, 2"
+    ):
+        assert drawn[(name, month)] == count
+    bars = dict(re.findall(r'class="bar" data-month="([^"]*)" data-count="(\d+)"', page))
+    assert sum(int(c) for c in bars.values()) == sql("select count(*) from events where date_precision <> 'year'")[0][0]
+    assert "<svg" in page and "<script src=" not in page  # drawn on the server, no chart library
+
+
+def test_reader_cells_are_names_that_link(ds: Datasette, sql) -> None:
+    page = get(ds, "/events/event_list").text
+    for event_id, title in sql("select id, title from events"):
+        assert f'<a href="/events/events/{event_id}">{html.escape(title)}</a>' in page
+    for actor_id, name in sql("select distinct a.id, a.name from actors a join event_actors ea on ea.actor_id = a.id"):
+        assert f'<a href="/events/actors/{actor_id}">{html.escape(name)}</a>' in page
+    places = get(ds, "/events/place_list").text
+    assert "<bdi>السويداء</bdi>" in places and '["' not in places.split("<tbody>")[1].split("</tbody>")[0]

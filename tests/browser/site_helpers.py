@@ -58,9 +58,9 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
             except OSError:
                 if process.poll() is not None:
                     log.seek(0)
-                    raise RuntimeError(f"serve exited:\n{log.read().decode()}")
+                    raise RuntimeError(f"serve exited:\n{log.read().decode()}") from None
                 if time.monotonic() > deadline:
-                    raise RuntimeError("serve did not start in time")
+                    raise RuntimeError("serve did not start in time") from None
                 time.sleep(0.25)
         yield base
     finally:

@@ -10,6 +10,7 @@ import json
 import sqlite3
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -32,9 +33,12 @@ def test_serve_applies_the_settings(site: str) -> None:
 
 def test_map_shows_every_geolocated_event_on_local_tiles(page, site: str, sql) -> None:
     tiles = []
-    page.on(
-        "response", lambda r: "/-/tiles/" in r.url and tiles.append((r.url, r.status, r.headers.get("content-type")))
-    )
+
+    def record(response) -> None:
+        if "/-/tiles/" in response.url:
+            tiles.append((response.url, response.status, response.headers.get("content-type")))
+
+    page.on("response", record)
     page.goto(f"{site}/events/event_list")
     page.wait_for_selector(".leaflet-marker-icon")
     page.wait_for_load_state("networkidle")
@@ -276,7 +280,7 @@ def test_calendar_feed_from_the_served_site_parses_as_icalendar(site: str, sql) 
     with urllib.request.urlopen(f"{site}/events/calendar.ics") as response:
         assert response.headers["content-type"].startswith("text/calendar")
         feed = icalendar.Calendar.from_ical(response.read())
-    entries = list(feed.walk("VEVENT"))
+    entries: list[Any] = list(feed.walk("VEVENT"))  # Any: each property is typed as a union of value types
     assert len(entries) == sql("select count(*) from events")[0][0]
     for entry in entries:
         assert entry["DTSTAMP"] and entry["DTSTART"].params["VALUE"] == "DATE"
