@@ -226,10 +226,13 @@ def test_no_cell_of_a_reader_page_renders_json(page, site: str, path: str) -> No
 
 
 @pytest.mark.parametrize("width", [1366, 390])
-def test_event_list_has_no_horizontal_scroll(browser, site: str, width: int) -> None:
+@pytest.mark.parametrize(
+    "path", ["/events/event_list", "/events/place_list", "/events/events/2025-08-19-paris-shaibani-dermer", "/-/overview"]
+)
+def test_reader_pages_have_no_horizontal_scroll(browser, site: str, path: str, width: int) -> None:
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
-    page.goto(f"{site}/events/event_list")
+    page.goto(f"{site}{path}")
     page.wait_for_load_state("networkidle")
     scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     context.close()
