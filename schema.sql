@@ -253,6 +253,8 @@ CREATE INDEX events_start_date ON events(start_date, end_date);
 -- Datasette's date facet groups by date(start_date); with this index it reads
 -- the index instead of computing the expression for every row.
 CREATE INDEX events_start_day ON events(date(start_date));
+-- The event list's year facet and filter (event_list.year) read this index.
+CREATE INDEX events_start_year ON events(substr(start_date, 1, 4));
 CREATE INDEX events_origin ON events(origin);
 -- Conflict data is filtered by type and death toll together; this counts such a filter
 -- without reading the rows.

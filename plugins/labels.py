@@ -6,8 +6,11 @@ itself (label_column), but a view has no foreign keys and an array of ids is
 no foreign key at all, so this plugin renders those cells: a name that links
 to its row, a list of names for a JSON array, the link of a map popup.
 Which columns a table page shows, and under which heading, is read from
-metadata.yml (plugins: event-store-pages: columns), so the page of a wide
-view fits a laptop screen while its CSV and JSON keep every column.
+metadata.yml (plugins: event-store-pages: columns, and headings for columns
+only faceted on), so the page of a wide view fits a laptop screen while its
+CSV and JSON keep every column. A view's facets on a key column (event_type,
+place_id) are labelled by name here too, so they can filter by the indexed
+key while readers see names.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ NAME_LINKS = {
     "claimant_name": ("claimant_id", "actors"),
     "document_title": ("document_id", "documents"),
     "parent_name": ("parent_id", "places"),
+}
+
+# Key columns of views whose facet values are shown by the name they stand for.
+FACET_LABELS = {
+    "event_type": ("event_types", "code", "label"),
+    "place_id": ("places", "id", "name"),
 }
 
 # Lists whose name column names the row's own record.
@@ -119,10 +128,22 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 def extra_template_vars(datasette: Any, database: str | None, table: str | None, view_name: str) -> dict:
     """The columns a table page shows and their headings; every column when none are configured."""
     config = (datasette.plugin_config(CONFIG, database=database, table=table) or {}) if table else {}
-    headings: dict[str, str] = config.get("columns") or {}
+    shown: dict[str, str] = config.get("columns") or {}
+    headings = {**(config.get("headings") or {}), **shown}
 
     def heading(column: str) -> str:
         return headings.get(column, column.replace("_", " ").capitalize())
+
+    async def facet_labels(column: str, values: list) -> dict:
+        """The names that a facet's key values stand for; none for other columns."""
+        if column not in FACET_LABELS or database != DATABASE or not values:
+            return {}
+        target, key, name = FACET_LABELS[column]
+        placeholders = ", ".join("?" for _ in values)
+        result = await datasette.get_database(DATABASE).execute(
+            f"select [{key}], [{name}] from [{target}] where [{key}] in ({placeholders})", [str(v) for v in values]
+        )
+        return {row[0]: row[1] for row in result.rows}
 
     titled = bool(table and (datasette.table_metadata(database, table) or {}).get("title"))
 
@@ -131,7 +152,8 @@ def extra_template_vars(datasette: Any, database: str | None, table: str | None,
 
     extra: dict[str, Any] = {
         "described": described,
-        "shown_columns": list(headings),
+        "shown_columns": list(shown),
+        "facet_labels": facet_labels,
         "column_heading": heading,
         "site_title": datasette.metadata("title") or "Datasette",
     }

@@ -132,7 +132,7 @@ def test_search_internals_are_hidden(ds: Datasette, sql) -> None:
 def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
     data = get(ds, "/events/event_list.json?_facet_size=max").json()
     facets = data["facet_results"]
-    assert set(facets) == {"type", "status", "date_precision", "place_name", "actor_names", "year"}
+    assert set(facets) == {"event_type", "status", "date_precision", "place_id", "actor_names", "year"}
     status = {item["value"]: item["count"] for item in facets["status"]["results"]}
     assert status == dict(sql("select status, count(*) from events group by status"))
     actors = {item["value"]: item["count"] for item in facets["actor_names"]["results"]}
@@ -143,10 +143,10 @@ def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
         )
     )
     assert facets["actor_names"]["type"] == "array"
-    types = {item["value"]: item["count"] for item in facets["type"]["results"]}
-    assert types == dict(
-        sql("select t.label, count(*) from events e join event_types t on t.code = e.event_type group by t.code")
-    )
+    types = {item["value"]: item["count"] for item in facets["event_type"]["results"]}
+    assert types == dict(sql("select event_type, count(*) from events group by event_type"))
+    places = {item["value"]: item["count"] for item in facets["place_id"]["results"]}
+    assert places == dict(sql("select place_id, count(*) from events where place_id is not null group by place_id"))
     years = {item["value"]: item["count"] for item in facets["year"]["results"]}
     assert years == dict(sql("select substr(start_date, 1, 4), count(*) from events group by 1"))
 
@@ -513,3 +513,17 @@ def test_reader_cells_are_names_that_link(ds: Datasette, sql) -> None:
         assert f'<a href="/events/actors/{actor_id}">{html.escape(name)}</a>' in page
     places = get(ds, "/events/place_list").text
     assert "<bdi>السويداء</bdi>" in places and '["' not in places.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_facets_on_keys_show_names(ds: Datasette, sql) -> None:
+    page = get(ds, "/events/event_list?_facet_size=max").text
+    for code, label in sql("select distinct t.code, t.label from events e join event_types t on t.code = e.event_type"):
+        assert (
+            f'<a href="http://localhost/events/event_list?_facet_size=max&amp;event_type={code}">{html.escape(label)}</a>'
+            in page
+        )
+    for place_id, name in sql("select distinct p.id, p.name from events e join places p on p.id = e.place_id"):
+        assert (
+            f'<a href="http://localhost/events/event_list?_facet_size=max&amp;place_id={place_id}">{html.escape(name)}</a>'
+            in page
+        )

@@ -179,7 +179,7 @@ def test_facet_labels_and_cells_are_names(page, site: str, sql) -> None:
     actors = page.locator('.facet-info[data-column="actor_names"] li a').all_inner_texts()
     names = {n for (n,) in sql("select distinct a.name from actors a join event_actors ea on ea.actor_id = a.id")}
     assert set(actors) == names
-    types = page.locator('.facet-info[data-column="type"] li a').all_inner_texts()
+    types = page.locator('.facet-info[data-column="event_type"] li a').all_inner_texts()
     assert set(types) == {
         t for (t,) in sql("select distinct t.label from events e join event_types t on t.code = e.event_type")
     }
@@ -227,7 +227,8 @@ def test_no_cell_of_a_reader_page_renders_json(page, site: str, path: str) -> No
 
 @pytest.mark.parametrize("width", [1366, 390])
 @pytest.mark.parametrize(
-    "path", ["/events/event_list", "/events/place_list", "/events/events/2025-08-19-paris-shaibani-dermer", "/-/overview"]
+    "path",
+    ["/events/event_list", "/events/place_list", "/events/events/2025-08-19-paris-shaibani-dermer", "/-/overview"],
 )
 def test_reader_pages_have_no_horizontal_scroll(browser, site: str, path: str, width: int) -> None:
     context = browser.new_context(viewport={"width": width, "height": 900})
