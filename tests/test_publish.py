@@ -527,3 +527,21 @@ def test_facets_on_keys_show_names(ds: Datasette, sql) -> None:
             f'<a href="http://localhost/events/event_list?_facet_size=max&amp;place_id={place_id}">{html.escape(name)}</a>'
             in page
         )
+
+
+@pytest.mark.parametrize(
+    "path, title",
+    [
+        ("/", "Israel–Syria talks event store"),
+        ("/events/event_list", "Events: "),
+        ("/events/place_list", "Places: "),
+        ("/events/timeline?from_date=&to_date=", "Timeline · "),
+        ("/events/events/2025-07-sweida-clashes", "Clashes and strikes in Sweida · "),
+        ("/events/actors/asaad-al-shaibani", "Asaad al-Shaibani · "),
+        ("/-/overview", "Overview · "),
+    ],
+)
+def test_page_titles_are_words(ds: Datasette, path: str, title: str) -> None:
+    found = html.unescape(re.search(r"<title>(.*?)</title>", get(ds, path).text, re.S)[1]).strip()
+    assert found.startswith(title), found
+    assert "_" not in found and "select" not in found.lower()
