@@ -327,30 +327,33 @@ CREATE VIRTUAL TABLE temp.event_words USING fts5(
     words, content='', tokenize="unicode61 remove_diacritics 2");
 INSERT INTO temp.event_words(rowid, words)
     SELECT rowid, title || ' ' || summary FROM events WHERE origin = 'curated';
-CREATE TEMP TABLE event_entities AS
-    SELECT w.rowid AS event_rowid, s.kind, s.id
+CREATE TEMP TABLE event_mentions AS
+    SELECT DISTINCT w.rowid AS event_rowid, s.kind, s.id
     FROM spellings AS s
-    JOIN temp.event_words AS w ON w.event_words MATCH '"' || replace(s.spelling, '"', '""') || '"'
-    UNION SELECT e.rowid, 'actor', ea.actor_id FROM events AS e JOIN event_actors AS ea ON ea.event_id = e.id
-    UNION SELECT rowid, 'place', place_id FROM events WHERE place_id IS NOT NULL;
+    JOIN temp.event_words AS w ON w.event_words MATCH '"' || replace(s.spelling, '"', '""') || '"';
+CREATE INDEX temp.event_mentions_event ON event_mentions(event_rowid, kind, id);
+-- Each event's names are gathered first and indexed after: computing them
+-- while the index is being written takes twice as long.
+CREATE TEMP TABLE event_text AS
+    SELECT e.rowid AS event_rowid, e.title, e.summary,
+           coalesce((SELECT group_concat(a.name || ' ' || a.aliases, ' ')
+                     FROM event_actors AS ea JOIN actors AS a ON a.id = ea.actor_id
+                     WHERE ea.event_id = e.id), '')
+           || ' ' || coalesce((SELECT name || ' ' || aliases FROM places WHERE id = e.place_id), '')
+           || ' ' || coalesce((SELECT group_concat(coalesce(a.name || ' ' || a.aliases, p.name || ' ' || p.aliases), ' ')
+                               FROM temp.event_mentions AS m
+                               LEFT JOIN actors AS a ON m.kind = 'actor' AND a.id = m.id
+                               LEFT JOIN places AS p ON m.kind = 'place' AND p.id = m.id
+                               WHERE m.event_rowid = e.rowid), '') AS names
+    FROM events AS e;
 -- Contentless: the text lives in events, actors and places; the index only
 -- answers which rows match, which is all Datasette's search asks of it.
 CREATE VIRTUAL TABLE events_fts USING fts5(
     title, summary, names, content='', tokenize="unicode61 remove_diacritics 2");
 INSERT INTO events_fts(rowid, title, summary, names)
-    SELECT e.rowid, e.title, e.summary,
-           coalesce((SELECT group_concat(n.name || ' ' || n.aliases, ' ')
-                     FROM (SELECT name, aliases FROM actors
-                           WHERE id IN (SELECT id FROM temp.event_entities
-                                        WHERE event_rowid = e.rowid AND kind = 'actor')
-                           UNION ALL
-                           SELECT name, aliases FROM places
-                           WHERE id IN (SELECT id FROM temp.event_entities
-                                        WHERE event_rowid = e.rowid AND kind = 'place')
-                           ORDER BY 1) AS n), '')
-    FROM events AS e
-    ORDER BY e.rowid;
-DROP TABLE temp.event_entities;
+    SELECT event_rowid, title, summary, names FROM temp.event_text ORDER BY event_rowid;
+DROP TABLE temp.event_text;
+DROP TABLE temp.event_mentions;
 DROP TABLE temp.event_words;
 DROP TABLE temp.spellings;
 CREATE VIRTUAL TABLE actors_fts USING fts5(
