@@ -6,8 +6,9 @@ itself (label_column), but a view has no foreign keys and an array of ids is
 no foreign key at all, so this plugin renders those cells: a name that links
 to its row, a list of names for a JSON array, the link of a map popup.
 Which columns a table page shows, and under which heading, is read from
-metadata.yml (plugins: event-store-pages: columns, and headings for columns
-only faceted on), so the page of a wide view fits a laptop screen while its
+metadata.yml (plugins: event-store-pages: columns; headings for columns
+only faceted on; sort_as for a column in words sorted by its source), so the
+page of a wide view fits a laptop screen while its
 CSV and JSON keep every column. A view's facets on a key column (event_type,
 place_id) are labelled by name here too, so they can filter by the indexed
 key while readers see names.
@@ -153,6 +154,7 @@ def extra_template_vars(datasette: Any, database: str | None, table: str | None,
     extra: dict[str, Any] = {
         "described": described,
         "shown_columns": list(shown),
+        "sort_as": config.get("sort_as") or {},
         "facet_labels": facet_labels,
         "column_heading": heading,
         "site_title": datasette.metadata("title") or "Datasette",
