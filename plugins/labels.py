@@ -42,6 +42,9 @@ FACET_LABELS = {
     "place_id": ("places", "id", "name"),
 }
 
+# Tables whose event_id is a foreign key, which Datasette labels with the event's title itself.
+EVENT_KEYED_TABLES = {"claims", "event_actors", "event_documents", "disputes"}
+
 # Lists whose name column names the row's own record.
 OWN_NAMES = {"place_list": "places", "actors": "actors"}
 
@@ -87,7 +90,7 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         return _link(datasette, "events", key, value)
     if column == "name" and table in OWN_NAMES and "id" in keys:
         return _link(datasette, OWN_NAMES[table], row["id"], value)
-    if column == "event_id" and table != "claims":
+    if column == "event_id" and table not in EVENT_KEYED_TABLES:
         return _link(datasette, "events", value, value)
     if column == "name" and "url" in keys and "kind" in keys and str(row["url"]).startswith("/"):
         return Markup('<a href="{}">{}</a>').format(row["url"], value)

@@ -511,6 +511,12 @@ def test_reader_cells_are_names_that_link(ds: Datasette, sql) -> None:
         assert f'<a href="/events/events/{event_id}">{html.escape(title)}</a>' in page
     for actor_id, name in sql("select distinct a.id, a.name from actors a join event_actors ea on ea.actor_id = a.id"):
         assert f'<a href="/events/actors/{actor_id}">{html.escape(name)}</a>' in page
+    # A table's foreign keys keep Datasette's own label: the event's title, not its id.
+    linked = get(ds, "/events/event_actors?_size=max").text
+    for event_id, title in sql(
+        "select distinct e.id, e.title from events e join event_actors ea on ea.event_id = e.id"
+    ):
+        assert f'<a href="/events/events/{event_id}">{html.escape(title)}</a>' in linked
     places = get(ds, "/events/place_list").text
     assert "<bdi>السويداء</bdi>" in places and '["' not in places.split("<tbody>")[1].split("</tbody>")[0]
 
