@@ -551,3 +551,16 @@ def test_page_titles_are_words(ds: Datasette, path: str, title: str) -> None:
     found = html.unescape(re.search(r"<title>(.*?)</title>", get(ds, path).text, re.S)[1]).strip()
     assert found.startswith(title), found
     assert "_" not in found and "select" not in found.lower()
+
+
+def test_event_page_offers_its_own_calendar_entry(ds: Datasette, sql) -> None:
+    event = "2025-07-sweida-clashes"
+    page = get(ds, f"/events/events/{event}").text
+    link = re.search(r'href="(/events/event_calendar\.ics\?id=[^"]+)"', page)
+    assert link, "no calendar link"
+    feed = icalendar.Calendar.from_ical(get(ds, html.unescape(link[1])).content)
+    (entry,) = feed.walk("VEVENT")
+    start, end = sql("select start_date, end_date from events where id = ?", (event,))[0]
+    assert str(entry["UID"]) == f"{event}@event-store"
+    assert entry.decoded("DTSTART") == datetime.date.fromisoformat(start)
+    assert entry.decoded("DTEND") == datetime.date.fromisoformat(end) + datetime.timedelta(days=1)
