@@ -548,7 +548,9 @@ def test_facets_on_keys_show_names(ds: Datasette, sql) -> None:
     ],
 )
 def test_page_titles_are_words(ds: Datasette, path: str, title: str) -> None:
-    found = html.unescape(re.search(r"<title>(.*?)</title>", get(ds, path).text, re.S)[1]).strip()
+    match = re.search(r"<title>(.*?)</title>", get(ds, path).text, re.S)
+    assert match
+    found = html.unescape(match[1]).strip()
     assert found.startswith(title), found
     assert "_" not in found and "select" not in found.lower()
 
