@@ -90,6 +90,8 @@ async def render(
     )
 
 
-@hookimpl
+# Last, so that this renderer wins over datasette-ics's where an older
+# environment still has that plugin installed: the last renderer of an extension is kept.
+@hookimpl(trylast=True)
 def register_output_renderer() -> dict:
     return {"extension": "ics", "render": render, "can_render": can_render}
