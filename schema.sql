@@ -639,27 +639,36 @@ SELECT
     id
 FROM event_list;
 
--- Events per month by type, by actor and by place, for the overview page.
--- An event counts in the month of the first day it can have happened; events
--- dated only to a year belong to no month and are left out, as on the timeline.
-CREATE VIEW monthly_counts AS
-SELECT 'type' AS dimension, substr(e.start_date, 1, 7) AS month,
-       t.label AS name, count(*) AS events
+-- Events per month by type, by actor and by place, for the overview page,
+-- counted once at build time (the database never changes after it), so the
+-- page reads a few hundred rows however many events there are. An event
+-- counts in the month of the first day it can have happened; events dated
+-- only to a year belong to no month and are left out, as on the timeline.
+CREATE TABLE monthly_counts (
+    dimension TEXT NOT NULL,  -- 'type', 'actor' or 'place'
+    month TEXT NOT NULL,  -- YYYY-MM
+    key TEXT NOT NULL,  -- the event type's code, the actor's or the place's id
+    name TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    PRIMARY KEY (dimension, month, key)) STRICT;
+INSERT INTO monthly_counts
+SELECT 'type', substr(e.start_date, 1, 7), t.code, t.label, count(*)
 FROM events AS e JOIN event_types AS t ON t.code = e.event_type
 WHERE e.date_precision <> 'year'
-GROUP BY 2, 3
+GROUP BY 2, t.code
 UNION ALL
-SELECT 'actor', substr(e.start_date, 1, 7), a.name, count(DISTINCT e.id)
+SELECT 'actor', substr(e.start_date, 1, 7), a.id, a.name, count(DISTINCT e.id)
 FROM events AS e
 JOIN event_actors AS ea ON ea.event_id = e.id
 JOIN actors AS a ON a.id = ea.actor_id
 WHERE e.date_precision <> 'year'
 GROUP BY 2, a.id
 UNION ALL
-SELECT 'place', substr(e.start_date, 1, 7), p.name, count(*)
+SELECT 'place', substr(e.start_date, 1, 7), p.id, p.name, count(*)
 FROM events AS e JOIN places AS p ON p.id = e.place_id
 WHERE e.date_precision <> 'year'
-GROUP BY 2, p.id;
+GROUP BY 2, p.id
+ORDER BY 1, 2, 3;
 
 -- Every month from the first to the last that monthly_counts has, empty ones
 -- included, so that gaps in the record show as gaps.
@@ -671,7 +680,7 @@ WITH RECURSIVE span(month) AS (
     WHERE month < (SELECT max(month) FROM monthly_counts)
 )
 SELECT month,
-       (SELECT count(*) FROM events
-        WHERE date_precision <> 'year' AND substr(start_date, 1, 7) = span.month) AS events
+       (SELECT coalesce(sum(events), 0) FROM monthly_counts
+        WHERE dimension = 'type' AND month = span.month) AS events
 FROM span
 WHERE month IS NOT NULL;

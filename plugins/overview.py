@@ -18,35 +18,38 @@ from datasette.utils.asgi import Response
 
 DATABASE = "events"
 ROWS = 12  # the busiest names of each kind; the rest are summed in one row
+# Each chart, and the event list's filter for one of its rows (by indexed key).
 CHARTS = [
-    ("type", "By type", "type"),
-    ("actor", "By actor", "actor_names__arraycontains"),
-    ("place", "By place", "place_name"),
+    ("type", "By type", "event_type"),
+    ("actor", "By actor", "actor_ids__arraycontains"),
+    ("place", "By place", "place_id"),
 ]
 
 
 def grid(counts: list[dict], months: list[str], limit: int = ROWS) -> list[dict]:
-    """Rows of a chart, busiest first: each name's events per month, with the
-    names past the limit summed into one row of "all others"."""
-    by_name: dict[str, dict[str, int]] = defaultdict(dict)
+    """Rows of a chart, busiest first: each type's, actor's or place's events per
+    month, with those past the limit summed into one row of "all others"."""
+    by_key: dict[str, dict[str, int]] = defaultdict(dict)
+    names = {}
     for row in counts:
-        by_name[row["name"]][row["month"]] = row["events"]
-    ranked = sorted(by_name, key=lambda name: (-sum(by_name[name].values()), name))
+        by_key[row["key"]][row["month"]] = row["events"]
+        names[row["key"]] = row["name"]
+    ranked = sorted(by_key, key=lambda key: (-sum(by_key[key].values()), names[key], key))
     if len(ranked) == limit + 1:
         limit += 1  # a row of one "other" would only hide its name
     rows = [
         {
-            "name": name,
-            "filter": True,
-            "total": sum(by_name[name].values()),
-            "cells": [by_name[name].get(m, 0) for m in months],
+            "name": names[key],
+            "key": key,
+            "total": sum(by_key[key].values()),
+            "cells": [by_key[key].get(m, 0) for m in months],
         }
-        for name in ranked[:limit]
+        for key in ranked[:limit]
     ]
     rest = ranked[limit:]
     if rest:
-        cells = [sum(by_name[name].get(m, 0) for name in rest) for m in months]
-        rows.append({"name": f"{len(rest)} others", "filter": False, "total": sum(cells), "cells": cells})
+        cells = [sum(by_key[key].get(m, 0) for key in rest) for m in months]
+        rows.append({"name": f"{len(rest)} others", "key": None, "total": sum(cells), "cells": cells})
     return rows
 
 
@@ -61,7 +64,9 @@ async def overview(datasette: Any, request: Any) -> Response:
     db = datasette.get_database(DATABASE)
     months = [dict(row) for row in (await db.execute("select month, events from overview_months order by month")).rows]
     keys = [m["month"] for m in months]
-    counts = [dict(row) for row in (await db.execute("select dimension, month, name, events from monthly_counts")).rows]
+    counts = [
+        dict(row) for row in (await db.execute("select dimension, month, key, name, events from monthly_counts")).rows
+    ]
     year_only = (await db.execute("select count(*) from events where date_precision = 'year'")).single_value()
     charts: list[dict[str, Any]] = [
         {
@@ -74,7 +79,7 @@ async def overview(datasette: Any, request: Any) -> Response:
     ]
     for chart in charts:
         # Shade by the busiest named square; the row of all others is darkest at that count too.
-        chart["peak"] = max([cell for row in chart["rows"] if row["filter"] for cell in row["cells"]] or [1])
+        chart["peak"] = max([cell for row in chart["rows"] if row["key"] for cell in row["cells"]] or [1])
     return Response.html(
         await datasette.render_template(
             "overview.html",
