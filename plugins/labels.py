@@ -92,7 +92,7 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         return _link(datasette, OWN_NAMES[table], row["id"], value)
     if column == "event_id" and table not in EVENT_KEYED_TABLES:
         return _link(datasette, "events", value, value)
-    if column == "name" and "url" in keys and "kind" in keys and str(row["url"]).startswith("/"):
+    if column == "name" and "url" in keys and "kind" in keys and str(row["url"]).startswith("/events/"):
         return Markup('<a href="{}">{}</a>').format(row["url"], value)
     if column in NAME_LINKS:
         id_column, target = NAME_LINKS[column]
@@ -104,18 +104,21 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
             popup = json.loads(value)
         except ValueError:
             return None
-        return Markup('<a href="{}">{}</a>').format(popup.get("link", ""), popup.get("title", ""))
+        if not isinstance(popup, dict) or not str(popup.get("link", "")).startswith("/events/"):
+            return None
+        return Markup('<a href="{}">{}</a>').format(popup["link"], popup.get("title", ""))
     if column == "geometry" and isinstance(value, str):
-        point = json.loads(value)
-        longitude, latitude = point["coordinates"]
-        return f"{latitude:.4f}, {longitude:.4f}"
+        try:
+            longitude, latitude = json.loads(value)["coordinates"]
+            return f"{float(latitude):.4f}, {float(longitude):.4f}"
+        except (ValueError, TypeError, KeyError):
+            return None  # not a GeoJSON point (a query of one's own may name any column so)
     items = _json_list(value)
     if items is None:
         return None
     if not items:
         return Markup("—")  # Datasette shows the raw value for an empty rendering
-    if column == "actor_names" and "actor_ids" in keys:
-        ids = _json_list(row["actor_ids"]) or []
+    if column == "actor_names" and "actor_ids" in keys and len(ids := _json_list(row["actor_ids"]) or []) == len(items):
         return Markup(", ").join(_link(datasette, "actors", i, name) for i, name in zip(ids, items, strict=True))
     if column == "event_ids":
 
