@@ -27,9 +27,12 @@ import click
 import sqlite_utils
 
 from . import PROJECT_ROOT
+from .facet_counts import count_facets
 from .history import write_history
 from .importer import Importer, ImportReport, ImportSpec, changes_since
+from .map_cells import cluster_places
 from .published import check_published_ids
+from .reconcile import reconcile
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 from .version import SourceVersion, record_version
@@ -53,6 +56,8 @@ class Build(Dataset):
 def finish(db: sqlite_utils.Database, schema: Schema) -> None:
     """Create what schema.sql builds once the rows are in, then prove the result sound."""
     db.executescript(schema.after_load_sql)
+    count_facets(db)
+    cluster_places(db)
     broken = db.execute("PRAGMA foreign_key_check").fetchall()
     if broken:
         raise click.ClickException(f"foreign key check failed after loading: {broken[:5]}")
@@ -215,6 +220,7 @@ def build(
                 db.execute(pragma)
             with db.atomic():
                 result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
+                reconciled = reconcile(db, dataset.db, dataset.schema)
             finish(db, dataset.schema)
             result.version = record_version(db, sources)
             write_history(db, sources, dataset.schema)
@@ -231,6 +237,7 @@ def build(
                     }
                     for report in result.imports
                 )
+                reconciled.write(db)
             for report in result.imports:
                 report.changes = changes_since(db, target, report.spec.origin)
         finally:

@@ -133,7 +133,7 @@ def test_search_internals_are_hidden(ds: Datasette, sql) -> None:
 def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
     data = get(ds, "/events/event_list.json?_facet_size=max").json()
     facets = data["facet_results"]
-    assert set(facets) == {"event_type", "status", "date_precision", "place_id", "actor_names", "year"}
+    assert set(facets) == {"event_type", "status", "origin", "date_precision", "place_id", "actor_names", "year"}
     status = {item["value"]: item["count"] for item in facets["status"]["results"]}
     assert status == dict(sql("select status, count(*) from events group by status"))
     actors = {item["value"]: item["count"] for item in facets["actor_names"]["results"]}
