@@ -31,7 +31,7 @@ from .facet_counts import count_facets
 from .history import write_history
 from .importer import Importer, ImportReport, ImportSpec, changes_since
 from .map_cells import cluster_places
-from .published import check_published_ids
+from .published import check_published_ids, write_releases
 from .reconcile import reconcile
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
@@ -224,6 +224,7 @@ def build(
             finish(db, dataset.schema)
             result.version = record_version(db, sources)
             write_history(db, sources, dataset.schema)
+            write_releases(db, sources)
             with db.atomic():
                 db["imports"].insert_all(
                     {

@@ -126,6 +126,14 @@ def to_markdown(changes: Changes) -> str:
     lines = [f"# Changes in {changes.version} {since}", ""]
     if not any(changes.tables.values()):
         lines += ["No record was added, changed or withdrawn.", ""]
+    else:
+        lines += ["| table | added | changed | withdrawn |", "| --- | ---: | ---: | ---: |"]
+        lines += [
+            f"| {table} | {len(found.added)} | {len(found.changed)} | {len(found.withdrawn)} |"
+            for table, found in changes.tables.items()
+            if found
+        ]
+        lines.append("")
     for table, found in changes.tables.items():
         if not found:
             continue

@@ -12,6 +12,7 @@ from .build import DEFAULT_DB
 from .build import build as build_database
 from .errors import LoaderError
 from .importer import MAX_SHOWN, import_spec
+from .published import check_published_ids
 from .release import DIST
 from .release import release as release_dataset
 from .serve import serve as serve_database
@@ -60,6 +61,7 @@ def validate(sources: Path) -> None:
     or prints a one-line summary and exits 0.
     """
     dataset = validate_sources(sources)
+    check_published_ids(sources, dataset.db.conn)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
 
 

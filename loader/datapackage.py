@@ -2,16 +2,15 @@
 Data Package, a CITATION.cff and a README.
 
 The package describes every file with its size and SHA-256, and every CSV
-with a table schema (types, primary and foreign keys) whose descriptions are
-the comments in schema.sql, the one place the columns are documented, so a
-reader of the CSV files alone knows what each column means.
+with a table schema (types, primary and foreign keys, from the database
+itself) whose descriptions are metadata.yml's, the one place that says what
+each table and column means, so a reader of the CSV files alone knows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ MEDIA_TYPES = {
     ".md": "text/markdown",
     ".cff": "application/x-yaml",
     ".json": "application/json",
+    ".sql": "application/sql",
 }
 FORMATS = {
     ".csv": "csv",
@@ -37,6 +37,7 @@ FORMATS = {
     ".md": "markdown",
     ".cff": "cff",
     ".json": "json",
+    ".sql": "sql",
 }
 
 
@@ -45,37 +46,6 @@ class Licence:
     name: str  # an SPDX id, as Frictionless asks
     title: str
     path: str
-
-
-CREATE_TABLE = re.compile(r"^CREATE TABLE (\w+) \(")
-COLUMN = re.compile(r"^\s+(\w+) (INTEGER|REAL|TEXT|BLOB|ANY)\b[^-]*(?:--\s*(.*))?$")
-
-
-def column_docs(schema_sql: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """The comments of schema.sql: those just above a CREATE TABLE describe
-    the table, those just above a column (or after it on its line) the column."""
-    tables: dict[str, str] = {}
-    columns: dict[str, dict[str, str]] = {}
-    pending: list[str] = []
-    table: str | None = None
-    for line in schema_sql.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("--"):
-            pending.append(stripped.lstrip("-").strip())
-            continue
-        if match := CREATE_TABLE.match(line):
-            table = match.group(1)
-            columns[table] = {}
-            if pending:
-                tables[table] = " ".join(pending)
-        elif table and (match := COLUMN.match(line)) and match.group(1) not in ("CONSTRAINT", "PRIMARY"):
-            text = " ".join([*pending, *([match.group(3)] if match.group(3) else [])]).strip()
-            if text:
-                columns[table][match.group(1)] = text
-        elif stripped.endswith(";"):
-            table = None
-        pending = []
-    return tables, columns
 
 
 def sha256(path: Path) -> str:
@@ -127,20 +97,21 @@ def data_package(
     licence: Licence,
     tables: list[tuple[ExportedTable, Path, Path]],
     other_files: list[Path],
-    schema_sql: str,
+    described: dict[str, Any],
     sources: list[dict[str, str]],
 ) -> dict[str, Any]:
-    """datapackage.json: tables is each table with its CSV and Parquet files."""
-    table_docs, docs = column_docs(schema_sql)
+    """datapackage.json: tables is each table with its CSV and Parquet files;
+    described is metadata.yml's tables (description, columns)."""
     resources = []
     for table, csv_path, parquet_path in tables:
         resource = _file_resource(directory, csv_path, table.name)
         resource.update(
             {"type": "table", "profile": "tabular-data-resource", "encoding": "utf-8"},
         )
-        if table.name in table_docs:
-            resource["description"] = table_docs[table.name]
-        resource["schema"] = table_schema(table, docs.get(table.name, {}))
+        meta = described.get(table.name) or {}
+        if meta.get("description"):
+            resource["description"] = " ".join(str(meta["description"]).split())
+        resource["schema"] = table_schema(table, meta.get("columns") or {})
         resources.append(resource)
         parquet = _file_resource(directory, parquet_path, f"{table.name}-parquet")
         parquet["description"] = f"The {table.name} table as Parquet, with the same columns and types as the CSV."
@@ -185,7 +156,7 @@ def citation_cff(title: str, version: str, released: str, licence: Licence, comm
     return "\n".join(lines) + "\n"
 
 
-def release_readme(title: str, name: str, version: str, released: str, licence: Licence, files: list[str]) -> str:
+def release_readme(title: str, version: str, released: str, licence: Licence, files: list[str]) -> str:
     listing = "\n".join(f"- `{path}`" for path in files)
     return f"""# {title}, release {version}
 
@@ -208,12 +179,10 @@ later release's `CHANGES.md` as withdrawn, with the id that replaced it.
 - `csv/`: one CSV file per table, UTF-8 with a header row;
 - `parquet/`: one Parquet file per table, with SQLite's column types;
 - `events.geojson`, `places.geojson`: events and places with coordinates;
+- `load-duckdb.sql`: loads the Parquet files into DuckDB (`duckdb events.duckdb < load-duckdb.sql`);
 - `datapackage.json`: a Frictionless Data Package describing every file and table;
 - `CHANGES.md`, `changes.json`: what was added, changed and withdrawn since the previous release;
 - `SHA256SUMS`: check the files with `sha256sum -c SHA256SUMS`.
-
-In DuckDB: `CREATE TABLE events AS FROM 'parquet/events.parquet';`, one
-statement per table; see the project's README for the full recipe.
 
 Licence: {licence.title} ({licence.path}).
 

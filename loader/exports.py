@@ -5,12 +5,14 @@ BigQuery) as well as by SQLite, so each table goes out in each format, with
 the same rows in the same order (by primary key) and, in Parquet, the same
 column types as SQLite's STRICT declarations. Parquet is written with
 pyarrow, whose files every one of those engines reads; GeoJSON uses the
-`geojson` package so that every feature is checked as it is made.
+`geojson` package so that every feature is checked as it is made. Each file
+is written as the rows are read, so a large import never sits in memory.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -21,7 +23,8 @@ import geojson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-# SQLite's STRICT column types and the Arrow types that hold the same values.
+# SQLite's STRICT column types and the Arrow types that hold the same values;
+# ANY, the one other STRICT type, is written as text.
 ARROW_TYPES = {"INTEGER": pa.int64(), "REAL": pa.float64(), "TEXT": pa.string(), "BLOB": pa.binary()}
 
 
@@ -72,30 +75,51 @@ def write_csv(conn: sqlite3.Connection, table: ExportedTable, path: Path) -> Non
             writer.writerow(["" if value is None else value for value in row])
 
 
+def _cell(value: object, type_: str) -> object:
+    """An ANY column (a cache's mixed values) has no one Arrow type; it goes out as text, as in the CSV."""
+    return str(value) if type_ not in ARROW_TYPES and value is not None else value
+
+
 def arrow_schema(table: ExportedTable) -> pa.Schema:
     return pa.schema([pa.field(name, ARROW_TYPES.get(type_, pa.string())) for name, type_ in table.columns])
 
 
+PARQUET_BATCH = 100_000  # rows a row group: a large import is written without holding it all
+
+
 def write_parquet(conn: sqlite3.Connection, table: ExportedTable, path: Path) -> None:
-    """One Parquet file; written without pyarrow's creation metadata beyond
-    the schema, so the same rows give the same bytes."""
+    """One Parquet file, a row group per PARQUET_BATCH rows; the same rows
+    give the same bytes."""
     schema = arrow_schema(table)
-    rows = list(_ordered(conn, table))
-    columns = [pa.array([row[i] for row in rows], type=field.type) for i, field in enumerate(schema)]
-    pq.write_table(pa.Table.from_arrays(columns, schema=schema), path, compression="zstd")
+    rows = _ordered(conn, table)
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        while True:
+            batch = list(itertools.islice(rows, PARQUET_BATCH))
+            columns = [
+                pa.array([_cell(row[i], type_) for row in batch], type=field.type)
+                for i, (field, (_, type_)) in enumerate(zip(schema, table.columns, strict=True))
+            ]
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            if len(batch) < PARQUET_BATCH:
+                break
 
 
-def _features(conn: sqlite3.Connection, view: str, properties: list[str]) -> geojson.FeatureCollection:
+def _write_features(conn: sqlite3.Connection, view: str, properties: list[str], path: Path) -> None:
+    """A FeatureCollection written a feature at a time, each checked by the
+    geojson package as it is made, so a large import never sits in memory."""
     columns = ", ".join(f"[{name}]" for name in properties)
-    features = []
-    for row in conn.execute(f"SELECT geometry, {columns} FROM [{view}] WHERE geometry IS NOT NULL ORDER BY id"):
-        feature = geojson.Feature(
-            id=row[1], geometry=geojson.loads(row[0]), properties=dict(zip(properties, row[1:], strict=True))
-        )
-        if not feature.is_valid:
-            raise ValueError(f"{view} {row[1]}: invalid GeoJSON: {feature.errors()}")
-        features.append(feature)
-    return geojson.FeatureCollection(features)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"type": "FeatureCollection", "features": [')
+        separator = "\n"
+        for row in conn.execute(f"SELECT geometry, {columns} FROM [{view}] WHERE geometry IS NOT NULL ORDER BY id"):
+            feature = geojson.Feature(
+                id=row[1], geometry=geojson.loads(row[0]), properties=dict(zip(properties, row[1:], strict=True))
+            )
+            if not feature.is_valid:
+                raise ValueError(f"{view} {row[1]}: invalid GeoJSON: {feature.errors()}")
+            f.write(separator + json.dumps(feature, ensure_ascii=False))
+            separator = ",\n"
+        f.write("\n]}\n")
 
 
 GEOJSON_LAYERS = {
@@ -110,6 +134,21 @@ GEOJSON_LAYERS = {
 def write_geojson(conn: sqlite3.Connection, directory: Path) -> list[str]:
     """Events and places that have coordinates, as GeoJSON FeatureCollections (RFC 7946)."""
     for name, (view, properties) in GEOJSON_LAYERS.items():
-        collection = _features(conn, view, properties)
-        (directory / name).write_text(json.dumps(collection, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        _write_features(conn, view, properties, directory / name)
     return list(GEOJSON_LAYERS)
+
+
+DUCKDB_SCRIPT = "load-duckdb.sql"
+
+
+def write_duckdb_script(tables: list[ExportedTable], directory: Path) -> Path:
+    """The recipe for moving to DuckDB, as a script beside the Parquet files it reads:
+    `duckdb events.duckdb < load-duckdb.sql`, run in the release's directory."""
+    lines = [
+        "-- Load this release into DuckDB from its Parquet files, with SQLite's column types.",
+        "-- Run in the release's directory: duckdb events.duckdb < load-duckdb.sql",
+        *(f"CREATE TABLE {t.name} AS SELECT * FROM read_parquet('parquet/{t.name}.parquet');" for t in tables),
+    ]
+    path = directory / DUCKDB_SCRIPT
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

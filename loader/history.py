@@ -66,13 +66,13 @@ def commits(sources: Path) -> list[Commit] | None:
     return found
 
 
-def _records(text: str, schema: Schema) -> dict[Key, dict[str, Any]]:
-    """The top-level records of one version of a file, by table and key; a
-    version that does not parse counts as holding none."""
+def _records(text: str, schema: Schema) -> dict[Key, dict[str, Any]] | None:
+    """The top-level records of one version of a file, by table and key;
+    None for a version that does not parse."""
     try:
         data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:
-        return {}
+        return None
     found: dict[Key, dict[str, Any]] = {}
     if not isinstance(data, dict):
         return found
@@ -100,7 +100,8 @@ def _read(root: Path, requests: list[str]) -> list[str | None]:
         capture_output=True,
         check=True,
     )
-    out, position, contents = done.stdout, 0, []
+    out, position = done.stdout, 0
+    contents: list[str | None] = []
     for _ in requests:
         end = out.index(b"\n", position)
         header = out[position:end].split()
@@ -128,7 +129,11 @@ def history_rows(sources: Path, schema: Schema) -> list[dict[str, Any]] | None:
     for commit in found:
         for path in commit.paths:
             text = next(contents)
-            files[path] = _records(text, schema) if text is not None else {}
+            parsed = _records(text, schema) if text is not None else {}
+            # A commit that left a file unreadable changed none of its records:
+            # they count as they were until a later commit makes it readable.
+            if parsed is not None:
+                files[path] = parsed
         current = {key: record for records in files.values() for key, record in records.items()}
         for key in sorted(state.keys() | current.keys()):
             old, new = state.get(key), current.get(key)
@@ -165,5 +170,5 @@ def write_history(db: sqlite_utils.Database, sources: Path, schema: Schema) -> b
     if rows is None:
         return False
     with db.atomic():
-        db["record_history"].insert_all(rows)
+        db.table("record_history").insert_all(rows)
     return True

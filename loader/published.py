@@ -21,6 +21,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlite_utils
+
 from .schema import read_schema
 from .sources import InvalidSources, Problem, display_path, read_sources
 
@@ -29,6 +31,7 @@ RELEASES = "releases.tsv"
 # The tables whose ids have pages of their own and can be cited, and their keys.
 TRACKED = {"event_types": "code", "documents": "id", "places": "id", "actors": "id", "events": "id", "claims": "id"}
 HEADER = "# Every id a release of this dataset has published. Written by `release`; never remove a line:\n"
+RELEASES_HEADER = "# Every release of this dataset, oldest first: version, date, commit, commit date (UTC).\n"
 HEADER_WITHDRAW = "# to take a record out, add a withdrawal to the withdrawals section instead.\n"
 
 
@@ -44,7 +47,8 @@ class PublishedId:
 class Release:
     version: str
     released: str
-    commit: str
+    commit: str  # empty outside a git checkout
+    committed: str  # the commit's date, ISO 8601 in UTC; empty outside a checkout
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -79,7 +83,20 @@ def published_ids(sources: Path) -> list[PublishedId]:
 
 
 def releases(sources: Path) -> list[Release]:
-    return [Release(*row[:3]) for _, row in _rows(sources / RELEASES) if len(row) >= 3]
+    return [Release(*row[:4]) for _, row in _rows(sources / RELEASES) if len(row) == 4]
+
+
+def write_releases(db: sqlite_utils.Database, sources: Path, *cut: Release) -> None:
+    """Load sources/releases.tsv, and any release being cut now, into the releases table."""
+    merged = {r.version: r for r in [*releases(sources), *cut]}
+    with db.atomic():
+        # Emptied and filled afresh, so the rows (and their rowids) depend
+        # only on the releases, not on whether this one was cut before.
+        db.execute("DELETE FROM releases")
+        db.conn.executemany(
+            "INSERT INTO releases (version, released, commit_hash, committed) VALUES (?, ?, ?, ?)",
+            [(r.version, r.released, r.commit or None, r.committed or None) for r in merged.values()],
+        )
 
 
 def current_ids(conn: sqlite3.Connection) -> set[tuple[str, str]]:
@@ -140,11 +157,8 @@ def record_release(sources: Path, conn: sqlite3.Connection, release: Release) ->
     with open(ids_path, "a", encoding="utf-8", newline="") as f:
         for table, id_ in new:
             f.write(f"{table}\t{id_}\t{release.version}\n")
-    if release not in releases(sources):
-        if not releases_path.exists():
-            releases_path.write_text(
-                "# version\treleased\tcommit: every release of this dataset, oldest first.\n", encoding="utf-8"
-            )
-        with open(releases_path, "a", encoding="utf-8", newline="") as f:
-            f.write(f"{release.version}\t{release.released}\t{release.commit}\n")
+    # A release cut again under the same version replaces its line.
+    kept = [r for r in releases(sources) if r.version != release.version]
+    lines = [f"{r.version}\t{r.released}\t{r.commit}\t{r.committed}\n" for r in [*kept, release]]
+    releases_path.write_text(RELEASES_HEADER + "".join(lines), encoding="utf-8")
     return [ids_path, releases_path]

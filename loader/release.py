@@ -5,8 +5,8 @@ changes since the previous release, and checksums over it all.
 A release is written into a temporary directory beside its target and
 renamed into place only when complete, so a failed release leaves the
 previous one as it was. Everything in it depends only on the sources, the
-imports and the version, except the release date (`released`: in
-dataset_release, its CSV and Parquet, datapackage.json's `created`,
+imports and the version, except the release date (`released`: in the
+dataset_release and releases tables, their CSV and Parquet, datapackage.json's `created`,
 CITATION.cff's `date-released` and the README): two releases of the same
 commit differ in that field alone, and not at all when it is given the same
 value (`--released`, or SOURCE_DATE_EPOCH as reproducible builds set it).
@@ -14,14 +14,18 @@ value (`--released`, or SOURCE_DATE_EPOCH as reproducible builds set it).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import tarfile
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from ruamel.yaml import YAML
@@ -31,12 +35,12 @@ from .build import DEFAULT_DB, build, recorded_imports
 from .changes import Changes, compare, to_markdown
 from .datapackage import Licence, citation_cff, data_package, release_readme, sha256, write_json
 from .errors import LoaderError
-from .exports import data_tables, describe, write_csv, write_geojson, write_parquet
-from .published import Release, record_release, releases
-from .schema import SCHEMA_PATH, read_schema
-from .serve import METADATA_PATH
-from .sources import DEFAULT_SOURCES, display_path, validate
-from .version import source_version, stamp_release
+from .exports import data_tables, describe, write_csv, write_duckdb_script, write_geojson, write_parquet
+from .published import Release, record_release, releases, write_releases
+from .schema import read_schema
+from .serve import DATABASE_NAME, METADATA_PATH
+from .sources import DEFAULT_SOURCES, InvalidSources, display_path, validate
+from .version import git, source_version, stamp_release
 
 DIST = PROJECT_ROOT / "dist"
 NAME = "event-store"
@@ -100,6 +104,41 @@ def previous_release(dist: Path, version: str) -> tuple[str, Path] | None:
     return candidate, db
 
 
+def rebuilt_release(sources: Path, version: str, known: list[Release], directory: Path) -> tuple[str, Path] | None:
+    """The newest release older than version that sources/releases.tsv lists,
+    rebuilt from its commit's sources: what a fresh clone, with no dist/,
+    compares against. None when no such release was cut from a clean commit."""
+    older = [
+        r
+        for r in known
+        if _version_key(r.version) < _version_key(version) and r.commit and not r.commit.endswith("-dirty")
+    ]
+    prefix = git(sources, "rev-parse", "--show-prefix")
+    if not older or prefix is None:
+        return None
+    last = max(older, key=lambda r: _version_key(r.version))
+    archive = subprocess.run(
+        ["git", "-C", str(sources), "archive", "--format=tar", f"{last.commit}:{prefix.strip()}"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise ReleaseError(
+            f"release {last.version}: cannot read its sources at commit {last.commit} "
+            f"({archive.stderr.decode(errors='replace').strip()}); give its database with --previous"
+        )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(directory / "sources")  # noqa: S202 - the repository's own tree
+    try:
+        build(directory / "sources", directory / "events.db")
+    except InvalidSources as error:
+        raise ReleaseError(
+            f"release {last.version}: its sources (commit {last.commit}) no longer build with this schema.sql "
+            f"({error}); give its database with --previous"
+        ) from None
+    return last.version, directory / "events.db"
+
+
 def _previous_version(db: Path) -> str:
     conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
     try:
@@ -110,10 +149,11 @@ def _previous_version(db: Path) -> str:
         conn.close()
 
 
-def _metadata() -> tuple[str, str]:
+def _metadata() -> tuple[str, str, dict[str, Any]]:
+    """The title, description and tables (with their columns' meanings) of metadata.yml."""
     metadata = YAML(typ="safe").load(METADATA_PATH.read_text(encoding="utf-8"))
-    description = metadata["databases"]["events"].get("description", "")
-    return metadata.get("title", NAME), description
+    database = metadata["databases"][DATABASE_NAME]
+    return metadata.get("title", NAME), database.get("description", ""), database.get("tables") or {}
 
 
 def release(
@@ -131,15 +171,19 @@ def release(
     if not VERSION.match(version):
         raise ReleaseError(f"version {version}: expected YYYY.MM.DD or YYYY.MM.DD.N")
     released = release_date(released)
-    if previous is not None:
-        previous_found: tuple[str, Path] | None = (_previous_version(previous), previous)
-    else:
-        previous_found = previous_release(dist, version)
     dist.mkdir(parents=True, exist_ok=True)
     target = dist / f"{NAME}-{version}"
+    cut = Release(version, released, source.built_from or "", source.committed or "")
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=dist))
     try:
-        changes = _write(work, sources, db, version, released, previous_found)
+        with tempfile.TemporaryDirectory(prefix=".previous.", dir=dist) as scratch:
+            if previous is not None:
+                previous_found: tuple[str, Path] | None = (_previous_version(previous), previous)
+            else:
+                previous_found = previous_release(dist, version) or rebuilt_release(
+                    sources, version, known, Path(scratch)
+                )
+            changes = _write(work, sources, db, cut, previous_found)
         if target.exists():
             shutil.rmtree(target)
         os.replace(work, target)
@@ -147,7 +191,7 @@ def release(
         shutil.rmtree(work, ignore_errors=True)
         raise
     curated = validate(sources)
-    bookkeeping = record_release(sources, curated.db.conn, Release(version, released, source.built_from or ""))
+    bookkeeping = record_release(sources, curated.db.conn, cut)
     return ReleaseResult(target, version, released, changes, bookkeeping)
 
 
@@ -155,15 +199,20 @@ def _write(
     directory: Path,
     sources: Path,
     db: Path,
-    version: str,
-    released: str,
+    cut: Release,
     previous: tuple[str, Path] | None,
 ) -> Changes:
+    version, released = cut.version, cut.released
     database = directory / "events.db"
-    built = build(sources, database, recorded_imports(db))
-    with sqlite_utils.Database(database) as stamped:
+    plain = directory / "unreleased.db"
+    built = build(sources, plain, recorded_imports(db))
+    with sqlite_utils.Database(plain) as stamped:
         stamp_release(stamped, version, released)
-        stamped.execute("VACUUM")
+        write_releases(stamped, sources, cut)
+        # A fresh copy, as the build makes: its bytes depend on the content
+        # alone, not on how many writes led to it.
+        stamped.execute("VACUUM INTO ?", [str(database)])
+    plain.unlink()
     (directory / "csv").mkdir()
     (directory / "parquet").mkdir()
     conn = sqlite3.connect(f"{database.absolute().as_uri()}?mode=ro", uri=True)
@@ -176,6 +225,7 @@ def _write(
             write_parquet(conn, table, parquet_path)
             tables.append((table, csv_path, parquet_path))
         geojson_files = [directory / name for name in write_geojson(conn, directory)]
+        duckdb_script = write_duckdb_script([table for table, _, _ in tables], directory)
         documents = conn.execute("SELECT title, url FROM documents WHERE url IS NOT NULL ORDER BY id").fetchall()
     finally:
         conn.close()
@@ -183,7 +233,7 @@ def _write(
     changes = compare(previous[1] if previous else None, database, schema, previous[0] if previous else None, version)
     (directory / "CHANGES.md").write_text(to_markdown(changes), encoding="utf-8")
     (directory / "changes.json").write_text(changes.to_json(), encoding="utf-8")
-    title, description = _metadata()
+    title, description, described = _metadata()
     commit = built.version.built_from if built.version else None
     (directory / "CITATION.cff").write_text(
         citation_cff(title, version, released, LICENCE, commit, description), encoding="utf-8"
@@ -194,11 +244,12 @@ def _write(
         "SHA256SUMS",
     ]
     (directory / "README.md").write_text(
-        release_readme(title, NAME, version, released, LICENCE, sorted(listing)), encoding="utf-8"
+        release_readme(title, version, released, LICENCE, sorted(listing)), encoding="utf-8"
     )
     others = [
         database,
         *geojson_files,
+        duckdb_script,
         *(directory / n for n in ("CHANGES.md", "changes.json", "CITATION.cff", "README.md")),
     ]
     package = data_package(
@@ -210,7 +261,7 @@ def _write(
         LICENCE,
         tables,
         others,
-        SCHEMA_PATH.read_text(encoding="utf-8"),
+        described,
         [{"title": title_, "path": url} for title_, url in documents],
     )
     write_json(directory / "datapackage.json", package)

@@ -36,6 +36,7 @@ class SourceVersion:
 
     built_from: str | None
     sources_date: str
+    committed: str | None = None  # the date and time of HEAD, ISO 8601 in UTC
 
     @property
     def in_checkout(self) -> bool:
@@ -71,9 +72,10 @@ def source_version(sources: Path) -> SourceVersion:
     """The commit the sources are read at and the date of the newest commit
     touching them; a checkout with uncommitted changes to the sources is
     marked '-dirty' after the commit, as `git describe --dirty` does."""
-    head = git(sources, "rev-parse", "--verify", "-q", "HEAD")
+    head = git(sources, "log", "-1", "--format=%H %cd", "--date=format-local:%Y-%m-%dT%H:%M:%SZ", "HEAD")
     if not head:
         return SourceVersion(None, _newest_file_date(sources))
+    head, committed = head.split()
     # schema.sql counts as a source when it is in the same repository.
     # schema.sql counts as a source when it is in the same repository; the
     # bookkeeping that `release` appends to does not, so that releasing
@@ -83,8 +85,8 @@ def source_version(sources: Path) -> SourceVersion:
         paths.append(str(SCHEMA_PATH))
     date = git(sources, "log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%d", "--", *paths)
     dirty = git(sources, "status", "--porcelain", "--untracked-files=normal", "--", *paths)
-    commit = head.strip() + ("-dirty" if dirty else "")
-    return SourceVersion(commit, (date or "").strip() or _newest_file_date(sources))
+    commit = head + ("-dirty" if dirty else "")
+    return SourceVersion(commit, (date or "").strip() or _newest_file_date(sources), committed)
 
 
 def record_version(db: sqlite_utils.Database, sources: Path) -> SourceVersion:

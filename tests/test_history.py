@@ -42,6 +42,12 @@ def test_history_follows_each_record_through_the_commits(sources: Path, tmp_path
     git(sources, "add", ".")
     git(sources, "commit", "-q", "-m", "Move the places", date="2026-01-07T10:00:00+00:00")
 
+    # A commit that breaks a file's YAML, and the one that mends it, change none of its records.
+    (sources / "more-places.yml").write_text(places + "  - id: [unclosed\n")
+    git(sources, "commit", "-q", "-am", "Break the places", date="2026-01-08T10:00:00+00:00")
+    (sources / "more-places.yml").write_text(places)
+    git(sources, "commit", "-q", "-am", "Mend the places", date="2026-01-09T10:00:00+00:00")
+
     db = tmp_path / "events.db"
     build(sources, db)
     changed = history(db, "2025-08-19-paris-shaibani-dermer")

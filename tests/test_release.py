@@ -13,15 +13,18 @@ import geojson
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from datasette.utils import parse_metadata
 
 from loader.build import build
 from loader.cli import cli
+from loader.importer import ImportSpec
 from loader.published import PUBLISHED_IDS
-from loader.release import ReleaseResult, release
+from loader.release import ReleaseError, ReleaseResult, release
+from loader.serve import METADATA_PATH
 from loader.sources import DEFAULT_SOURCES, InvalidSources
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ARROW_NAMES = {"INTEGER": "int64", "REAL": "double", "TEXT": "string", "BLOB": "binary"}
+ARROW_NAMES = {"INTEGER": "int64", "REAL": "double", "TEXT": "string", "BLOB": "binary", "ANY": "string"}
 
 
 def cut(sources: Path, dist: Path, version: str, released: str = "2026-02-01") -> ReleaseResult:
@@ -79,7 +82,8 @@ def test_the_package_validates_with_frictionless(two_releases: tuple[ReleaseResu
         "foreignKeys"
     ]
     described = {f["name"]: f.get("description", "") for f in events["schema"]["fields"]}
-    assert "never reused" in described["id"]  # the comment above the column in schema.sql
+    meanings = parse_metadata(METADATA_PATH.read_text())["databases"]["events"]["tables"]["events"]["columns"]
+    assert described == meanings  # every column described, as metadata.yml says
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
 
 
@@ -154,6 +158,7 @@ def test_changes_list_exactly_what_was_added_changed_and_withdrawn(
     assert touched["withdrawals"]["added"] == ["events/2025-07-strikes-on-damascus"]
     markdown = (two_releases[1].directory / "CHANGES.md").read_text()
     assert "# Changes in 2026.02.01 since 2026.01.10" in markdown
+    assert "| events | 1 | 1 | 1 |" in markdown and "| event_documents | 1 | 0 | 1 |" in markdown
     assert "| `2025-08-19-paris-shaibani-dermer` | status | disputed | confirmed |" in markdown
     assert "replaced by `2025-07-israeli-strikes-on-damascus`" in markdown
 
@@ -186,9 +191,10 @@ def test_a_dropped_id_without_a_withdrawal_is_refused_with_its_line(sources: Pat
     )
     assert "withdrawal" in problem.message
     assert not db.exists()
-    result = CliRunner().invoke(cli, ["build", "--sources", str(sources), "--db", str(db)])
-    assert result.exit_code == 1
-    assert f"{PUBLISHED_IDS}:{line}: 2025-07-strikes-on-damascus: events:" in result.output
+    for command in (["build", "--db", str(db)], ["validate"]):
+        result = CliRunner().invoke(cli, [*command, "--sources", str(sources)])
+        assert result.exit_code == 1
+        assert f"{PUBLISHED_IDS}:{line}: 2025-07-strikes-on-damascus: events:" in result.output
 
 
 def test_a_withdrawal_must_name_a_real_replacement(sources: Path, tmp_path: Path) -> None:
@@ -221,6 +227,8 @@ def test_two_releases_of_the_same_sources_differ_only_in_the_release_date(source
         "events.db",
         "csv/dataset_release.csv",
         "parquet/dataset_release.parquet",
+        "csv/releases.csv",
+        "parquet/releases.parquet",
         "CITATION.cff",
         "README.md",
         "datapackage.json",
@@ -245,3 +253,63 @@ def test_release_of_the_real_sources_validates(tmp_path: Path) -> None:
         == conn.execute("SELECT count(*) FROM event_list WHERE geometry IS NOT NULL").fetchone()[0]
     )
     assert events > 0 and f"{events} records" in (directory / "CHANGES.md").read_text()
+
+
+def test_a_release_carries_the_imports_the_database_was_built_with(sources: Path, tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    build(sources, db, [ImportSpec(FIXTURES / "acled" / "syria.csv", "acled", False)])
+    result = release(sources, db, tmp_path / "dist", "2026.01.10", "2026-01-10")
+    conn = sqlite3.connect(result.directory / "events.db")
+    imported = conn.execute("SELECT count(*) FROM events WHERE origin = 'acled'").fetchone()[0]
+    assert imported > 0
+    assert conn.execute("SELECT origin, events FROM imports").fetchall() == [("acled", imported)]
+    assert (
+        pq.read_table(result.directory / "parquet" / "events.parquet").num_rows
+        == conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    )
+    # Only the curated records' ids are the release's to keep: ACLED keeps its own.
+    published = {line.split("\t")[1] for line in (sources / PUBLISHED_IDS).read_text().splitlines()[2:]}
+    acled_ids = {row[0] for row in conn.execute("SELECT id FROM events WHERE origin = 'acled'")}
+    assert "2025-08-19-paris-shaibani-dermer" in published and not acled_ids & published
+
+
+def test_previous_names_the_release_to_compare_with(
+    two_releases: tuple[ReleaseResult, ReleaseResult], tmp_path: Path
+) -> None:
+    first, second = two_releases
+    sources = tmp_path / "sources"  # a copy: this release appends to its bookkeeping
+    shutil.copytree(second.bookkeeping[0].parent, sources)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "release",
+            "--sources",
+            str(sources),
+            "--db",
+            str(tmp_path / "none.db"),
+            "--dist",
+            str(tmp_path / "dist"),
+            "--version",
+            "2026.03.01",
+            "--released",
+            "2026-03-01",
+            "--previous",
+            str(first.directory / "events.db"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 added, 1 changed, 2 withdrawn since 2026.01.10" in result.output
+    again = json.loads((tmp_path / "dist" / "event-store-2026.03.01" / "changes.json").read_text())
+    assert again["tables"] == json.loads((second.directory / "changes.json").read_text())["tables"]
+
+
+def test_a_failed_release_leaves_the_previous_one_and_nothing_else(sources: Path, tmp_path: Path) -> None:
+    first = cut(sources, tmp_path / "dist", "2026.01.10")
+    before = {p: p.read_bytes() for p in first.directory.rglob("*") if p.is_file()}
+    (sources / "places.yml").write_text("places:\n  - id: Not A Slug\n", encoding="utf-8")
+    with pytest.raises(InvalidSources):
+        cut(sources, tmp_path / "dist", "2026.02.01")
+    assert [p.name for p in (tmp_path / "dist").iterdir()] == [first.directory.name]
+    assert {p: p.read_bytes() for p in first.directory.rglob("*") if p.is_file()} == before
+    with pytest.raises(ReleaseError, match="expected YYYY.MM.DD"):
+        cut(sources, tmp_path / "dist", "v2")
