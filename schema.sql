@@ -295,6 +295,8 @@ CREATE INDEX events_start_date ON events(start_date, end_date);
 -- Datasette's date facet groups by date(start_date); with this index it reads
 -- the index instead of computing the expression for every row.
 CREATE INDEX events_start_day ON events(date(start_date));
+-- The event list's year facet and filter (event_list.year) read this index.
+CREATE INDEX events_start_year ON events(substr(start_date, 1, 4));
 CREATE INDEX events_origin ON events(origin, start_date, place_id);
 -- Conflict data is filtered by type and death toll together; this counts such a filter
 -- without reading the rows.
@@ -362,8 +364,51 @@ CREATE TABLE releases (
 -- Full-text indexes over the rows' own text. Names and aliases are indexed
 -- together, so a search for any spelling ("Shaibani", "Suwayda") finds the row.
 -- Diacritics are folded so that "Suwaydā" and "Suwayda" match alike.
+-- An event is found by its own words and by every name and alias of each
+-- actor and place it involves or mentions, so that "Shibani", "Shaibani" and
+-- "الشيباني" find the same meetings, and "Sweida", "Suwayda" and "السويداء"
+-- the same events in and about Sweida whichever spelling the summary uses.
+-- The mentions are found with a throwaway index of the curated events' own
+-- words (every spelling of every actor and place, looked up as a phrase);
+-- imported events are found by the actors and places they are linked to.
+CREATE TEMP TABLE spellings AS
+    SELECT 'actor' AS kind, id, name AS spelling FROM actors
+    UNION SELECT 'actor', a.id, j.value FROM actors AS a, json_each(a.aliases) AS j
+    UNION SELECT 'place', id, name FROM places
+    UNION SELECT 'place', p.id, j.value FROM places AS p, json_each(p.aliases) AS j;
+CREATE VIRTUAL TABLE temp.event_words USING fts5(
+    words, content='', tokenize="unicode61 remove_diacritics 2");
+INSERT INTO temp.event_words(rowid, words)
+    SELECT rowid, title || ' ' || summary FROM events WHERE origin = 'curated';
+CREATE TEMP TABLE event_mentions AS
+    SELECT DISTINCT w.rowid AS event_rowid, s.kind, s.id
+    FROM spellings AS s
+    JOIN temp.event_words AS w ON w.event_words MATCH '"' || replace(s.spelling, '"', '""') || '"';
+CREATE INDEX temp.event_mentions_event ON event_mentions(event_rowid, kind, id);
+-- Each event's names are gathered first and indexed after: computing them
+-- while the index is being written takes twice as long.
+CREATE TEMP TABLE event_text AS
+    SELECT e.rowid AS event_rowid, e.title, e.summary,
+           coalesce((SELECT group_concat(a.name || ' ' || a.aliases, ' ')
+                     FROM event_actors AS ea JOIN actors AS a ON a.id = ea.actor_id
+                     WHERE ea.event_id = e.id), '')
+           || ' ' || coalesce((SELECT name || ' ' || aliases FROM places WHERE id = e.place_id), '')
+           || ' ' || coalesce((SELECT group_concat(coalesce(a.name || ' ' || a.aliases, p.name || ' ' || p.aliases), ' ')
+                               FROM temp.event_mentions AS m
+                               LEFT JOIN actors AS a ON m.kind = 'actor' AND a.id = m.id
+                               LEFT JOIN places AS p ON m.kind = 'place' AND p.id = m.id
+                               WHERE m.event_rowid = e.rowid), '') AS names
+    FROM events AS e;
+-- Contentless: the text lives in events, actors and places; the index only
+-- answers which rows match, which is all Datasette's search asks of it.
 CREATE VIRTUAL TABLE events_fts USING fts5(
-    title, summary, content="events", tokenize="unicode61 remove_diacritics 2");
+    title, summary, names, content='', tokenize="unicode61 remove_diacritics 2");
+INSERT INTO events_fts(rowid, title, summary, names)
+    SELECT event_rowid, title, summary, names FROM temp.event_text ORDER BY event_rowid;
+DROP TABLE temp.event_text;
+DROP TABLE temp.event_mentions;
+DROP TABLE temp.event_words;
+DROP TABLE temp.spellings;
 CREATE VIRTUAL TABLE actors_fts USING fts5(
     name, aliases, description, content="actors", tokenize="unicode61 remove_diacritics 2");
 CREATE VIRTUAL TABLE places_fts USING fts5(
@@ -372,7 +417,6 @@ CREATE VIRTUAL TABLE claims_fts USING fts5(
     statement, content="claims", tokenize="unicode61 remove_diacritics 2");
 CREATE VIRTUAL TABLE documents_fts USING fts5(
     title, outlet, author, content="documents", tokenize="unicode61 remove_diacritics 2");
-INSERT INTO events_fts(events_fts) VALUES ('rebuild');
 INSERT INTO actors_fts(actors_fts) VALUES ('rebuild');
 INSERT INTO places_fts(places_fts) VALUES ('rebuild');
 INSERT INTO claims_fts(claims_fts) VALUES ('rebuild');
@@ -399,6 +443,7 @@ SELECT
     p.kind,
     p.country_code,
     p.parent_id,
+    (SELECT name FROM places WHERE id = p.parent_id) AS parent_name,
     p.events,
     p.latitude,
     p.longitude,
@@ -426,15 +471,34 @@ WITH months(names) AS (
     SELECT '["January","February","March","April","May","June","July",'
         || '"August","September","October","November","December"]'
 ),
-labelled AS (
+parts AS (
+    -- Each end of the span in words; the start leaves out the month and year it shares with the end.
     SELECT
         e.rowid AS rowid,
         e.*,
+        CASE
+            WHEN substr(e.start_date, 1, 7) = substr(e.end_date, 1, 7)
+                THEN CAST(strftime('%d', e.start_date) AS INTEGER)
+            WHEN substr(e.start_date, 1, 4) = substr(e.end_date, 1, 4)
+                THEN CAST(strftime('%d', e.start_date) AS INTEGER) || ' '
+                     || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
+            ELSE CAST(strftime('%d', e.start_date) AS INTEGER) || ' '
+                 || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
+                 || ' ' || strftime('%Y', e.start_date)
+        END AS start_words,
+        CAST(strftime('%d', e.end_date) AS INTEGER) || ' '
+            || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.end_date) - 1) || ']')
+            || ' ' || strftime('%Y', e.end_date) AS end_words
+    FROM events AS e
+),
+labelled AS (
+    SELECT
+        e.*,
         CASE e.date_precision
             WHEN 'day' THEN
-                CASE WHEN e.start_date = e.end_date THEN e.start_date
-                     ELSE e.start_date || ' to ' || e.end_date END
-            WHEN 'week' THEN 'between ' || e.start_date || ' and ' || e.end_date
+                CASE WHEN e.start_date = e.end_date THEN e.end_words
+                     ELSE e.start_words || ' to ' || e.end_words END
+            WHEN 'week' THEN 'between ' || e.start_words || ' and ' || e.end_words
             WHEN 'month' THEN
                 json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
                 || CASE
@@ -458,7 +522,7 @@ labelled AS (
         (SELECT longitude FROM places WHERE id = e.place_id) AS longitude,
         (SELECT geo_precision FROM places WHERE id = e.place_id) AS place_precision,
         (SELECT geometry FROM place_list WHERE id = e.place_id) AS geometry
-    FROM events AS e
+    FROM parts AS e
 )
 SELECT
     e.rowid,
@@ -466,17 +530,23 @@ SELECT
     e.date_label,
     e.title,
     e.event_type,
+    (SELECT label FROM event_types WHERE code = e.event_type) AS type,
     e.status,
     e.origin,
     e.date_precision,
     e.start_date,
     e.end_date,
+    substr(e.start_date, 1, 4) AS year,
     e.place_id,
     e.place_name,
     e.country_code,
     (SELECT json_group_array(actor_id)
        FROM (SELECT DISTINCT actor_id FROM event_actors WHERE event_id = e.id ORDER BY actor_id)
     ) AS actor_ids,
+    -- The same actors' names, in the same order, for the facet and the page.
+    (SELECT json_group_array((SELECT name FROM actors WHERE id = ea.actor_id))
+       FROM (SELECT DISTINCT actor_id FROM event_actors WHERE event_id = e.id ORDER BY actor_id) AS ea
+    ) AS actor_names,
     e.summary,
     (SELECT count(*) FROM event_documents WHERE event_id = e.id) AS documents,
     (SELECT count(*) FROM claims WHERE event_id = e.id) AS claims,
@@ -484,6 +554,7 @@ SELECT
     e.latitude,
     e.longitude,
     e.place_precision AS geo_precision,
+    '/events/events/' || e.id AS url,
     json_object(
         'title', e.title,
         'description', e.date_label || coalesce(' · ' || e.place_name, '') || ' — ' || e.summary,
@@ -604,8 +675,9 @@ LEFT JOIN slots AS s ON s.event_id = e.id
 LEFT JOIN sided AS f ON f.event_id = e.id AND f.n = s.n AND f.side = 'for'
 LEFT JOIN sided AS c ON c.event_id = e.id AND c.n = s.n AND c.side = 'against';
 
--- One VEVENT per event for the iCalendar feed (datasette-ics reads these
--- column names). Events are whole days: DTEND is the day after end_date.
+-- One VEVENT per event for the iCalendar feed (plugins/calendar_feed.py reads
+-- these column names). Events are whole days: DTEND is the day after end_date,
+-- so an event known only to a month or a year spans all of it.
 CREATE VIEW event_calendar AS
 SELECT
     id || '@event-store' AS event_uid,
@@ -614,8 +686,58 @@ SELECT
     date(end_date, '+1 day') AS event_dtend,
     date_label || coalesce(' · ' || place_name, '') || char(10) || char(10) || summary
         || char(10) || char(10) || 'Status: ' || status || '. Event record: ' || id AS event_description,
+    url AS event_url,
+    place_name AS event_location,
+    latitude AS event_latitude,
+    longitude AS event_longitude,
     id
 FROM event_list;
+
+-- Events per month by type, by actor and by place, for the overview page,
+-- counted once at build time (the database never changes after it), so the
+-- page reads a few hundred rows however many events there are. An event
+-- counts in the month of the first day it can have happened; events dated
+-- only to a year belong to no month and are left out, as on the timeline.
+CREATE TABLE monthly_counts (
+    dimension TEXT NOT NULL,  -- 'type', 'actor' or 'place'
+    month TEXT NOT NULL,  -- YYYY-MM
+    key TEXT NOT NULL,  -- the event type's code, the actor's or the place's id
+    name TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    PRIMARY KEY (dimension, month, key)) STRICT;
+INSERT INTO monthly_counts
+SELECT 'type', substr(e.start_date, 1, 7), t.code, t.label, count(*)
+FROM events AS e JOIN event_types AS t ON t.code = e.event_type
+WHERE e.date_precision <> 'year'
+GROUP BY 2, t.code
+UNION ALL
+SELECT 'actor', substr(e.start_date, 1, 7), a.id, a.name, count(DISTINCT e.id)
+FROM events AS e
+JOIN event_actors AS ea ON ea.event_id = e.id
+JOIN actors AS a ON a.id = ea.actor_id
+WHERE e.date_precision <> 'year'
+GROUP BY 2, a.id
+UNION ALL
+SELECT 'place', substr(e.start_date, 1, 7), p.id, p.name, count(*)
+FROM events AS e JOIN places AS p ON p.id = e.place_id
+WHERE e.date_precision <> 'year'
+GROUP BY 2, p.id
+ORDER BY 1, 2, 3;
+
+-- Every month from the first to the last that monthly_counts has, empty ones
+-- included, so that gaps in the record show as gaps.
+CREATE VIEW overview_months AS
+WITH RECURSIVE span(month) AS (
+    SELECT min(month) FROM monthly_counts
+    UNION ALL
+    SELECT strftime('%Y-%m', month || '-01', '+1 month') FROM span
+    WHERE month < (SELECT max(month) FROM monthly_counts)
+)
+SELECT month,
+       (SELECT coalesce(sum(events), 0) FROM monthly_counts
+        WHERE dimension = 'type' AND month = span.month) AS events
+FROM span
+WHERE month IS NOT NULL;
 
 -- The dataset's own version as an Atom entry, which both changes feeds carry.
 CREATE VIEW feed_version AS

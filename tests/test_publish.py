@@ -5,15 +5,22 @@ settings. Expected values come from SQL against the same file."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
+import datetime
+import html
 import importlib.util
 import io
 import json
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
+import geojson
 import httpx
+import icalendar
 import pytest
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
@@ -124,15 +131,25 @@ def test_search_internals_are_hidden(ds: Datasette, sql) -> None:
 
 
 def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
-    data = get(ds, "/events/event_list.json").json()
+    data = get(ds, "/events/event_list.json?_facet_size=max").json()
     facets = data["facet_results"]
-    assert set(facets) >= {"event_type", "status", "date_precision", "place_name", "actor_ids", "start_date"}
+    assert set(facets) == {"event_type", "status", "origin", "date_precision", "place_id", "actor_names", "year"}
     status = {item["value"]: item["count"] for item in facets["status"]["results"]}
     assert status == dict(sql("select status, count(*) from events group by status"))
-    actors = {item["value"]: item["count"] for item in facets["actor_ids"]["results"]}
-    assert actors == dict(sql("select actor_id, count(distinct event_id) from event_actors group by actor_id"))
-    assert facets["actor_ids"]["type"] == "array"
-    assert facets["start_date"]["type"] == "date"
+    actors = {item["value"]: item["count"] for item in facets["actor_names"]["results"]}
+    assert actors == dict(
+        sql(
+            "select a.name, count(distinct ea.event_id) from event_actors ea "
+            "join actors a on a.id = ea.actor_id group by a.id"
+        )
+    )
+    assert facets["actor_names"]["type"] == "array"
+    types = {item["value"]: item["count"] for item in facets["event_type"]["results"]}
+    assert types == dict(sql("select event_type, count(*) from events group by event_type"))
+    places = {item["value"]: item["count"] for item in facets["place_id"]["results"]}
+    assert places == dict(sql("select place_id, count(*) from events where place_id is not null group by place_id"))
+    years = {item["value"]: item["count"] for item in facets["year"]["results"]}
+    assert years == dict(sql("select substr(start_date, 1, 4), count(*) from events group by 1"))
 
 
 def test_json_pages_compute_only_the_extras_asked_for(ds: Datasette, sql) -> None:
@@ -145,7 +162,7 @@ def test_json_pages_compute_only_the_extras_asked_for(ds: Datasette, sql) -> Non
     assert map_page["filtered_table_rows_count"] == total == len(map_page["rows"])
     assert get(ds, "/events/event_list.json?_extra=next_url").json()["filtered_table_rows_count"] is None
     asked = get(ds, "/events/event_list.json?_extra=facet_results,count").json()
-    assert set(asked["facet_results"]) >= {"status", "actor_ids"}
+    assert set(asked["facet_results"]) >= {"status", "actor_names"}
     assert asked["filtered_table_rows_count"] == total
     one_facet = get(ds, "/events/events.json?_extra=count&_facet=origin").json()
     assert set(one_facet["facet_results"]) >= {"origin"}
@@ -181,10 +198,24 @@ def test_searching_an_alias_finds_the_entity(ds: Datasette, path: str, query: st
     assert [r["id"] for r in found] == [expected]
 
 
-def test_searching_the_event_list_uses_the_events_index(ds: Datasette, sql) -> None:
-    found = rows(ds, "/events/event_list?_search=Dermer")
-    expected = sql("select id from events where title like '%Dermer%' or summary like '%Dermer%'")
-    assert sorted(r["id"] for r in found) == sorted(e for (e,) in expected)
+def test_searching_the_event_list_finds_titles_summaries_and_every_spelling(ds: Datasette, sql) -> None:
+    """An event is found by its words and by any spelling of an actor or place it involves or names."""
+    found = rows(ds, "/events/event_list?_search=strikes")
+    expected = sql("select id from events where title like '%strikes%' or summary like '%strikes%'")
+    assert expected and sorted(r["id"] for r in found) == sorted(e for (e,) in expected)
+    involving = {
+        e
+        for (e,) in sql(
+            "select event_id from event_actors where actor_id = 'asaad-al-shaibani' "
+            "union select id from events where title || summary like '%Shaibani%'"
+        )
+    }
+    for spelling in ("Shibani", "Shaibani", "الشيباني"):
+        assert {r["id"] for r in rows(ds, f"/events/event_list?_search={spelling}")} == involving, spelling
+        assert {r["id"] for r in rows(ds, f"/events/events?_search={spelling}")} == involving, spelling
+    at_sweida = {e for (e,) in sql("select id from events where place_id = 'sweida'")}
+    for spelling in ("Sweida", "Suwayda", "السويداء"):
+        assert at_sweida <= {r["id"] for r in rows(ds, f"/events/event_list?_search={spelling}")}, spelling
 
 
 def test_timeline_query_between_two_dates(ds: Datasette, sql) -> None:
@@ -201,8 +232,8 @@ def test_timeline_query_between_two_dates(ds: Datasette, sql) -> None:
 
 def test_date_labels_say_how_precise_the_date_is(ds: Datasette) -> None:
     labels = {r["date_precision"]: r["date_label"] for r in rows(ds, "/events/timeline?from_date=&to_date=")}
-    assert labels["day"] == "2025-08-19"
-    assert labels["week"] == "between 2025-07-13 and 2025-07-20"
+    assert labels["day"] == "19 August 2025"
+    assert labels["week"] == "between 13 and 20 July 2025"
     assert labels["year"] == "2025"
     assert labels["month"] in {"July 2025", "August to September 2025"}
 
@@ -301,14 +332,63 @@ def test_map_popups_link_to_the_row(ds: Datasette) -> None:
         get(ds, popup["link"])
 
 
-def test_ics_feed_has_every_event(ds: Datasette, sql) -> None:
+def test_ics_feed_is_valid_icalendar_with_whole_days(ds: Datasette, sql) -> None:
     response = get(ds, "/events/calendar.ics")
     assert response.headers["content-type"].startswith("text/calendar")
-    text = response.text.replace("\r\n ", "")
-    assert text.count("BEGIN:VEVENT") == sql("select count(*) from events")[0][0]
-    for (title,) in sql("select title from events"):
-        assert f"SUMMARY:{title}" in text
-    assert "DTSTART:20250713T000000Z" in text and "DTEND:20250721T000000Z" in text
+    feed = icalendar.Calendar.from_ical(response.content)
+    assert feed["VERSION"] == "2.0" and feed["PRODID"]
+    # Any: icalendar types each property as the union of every value type.
+    entries: dict[str, Any] = {str(e["UID"]).removesuffix("@event-store"): e for e in feed.walk("VEVENT")}
+    events = sql(
+        "select e.id, e.title, e.start_date, e.end_date, p.name, p.latitude, p.longitude "
+        "from events e left join places p on p.id = e.place_id"
+    )
+    assert set(entries) == {e[0] for e in events}
+    (sources_date,) = sql("select sources_date from dataset_release")[0]
+    for event_id, title, start, end, place, latitude, longitude in events:
+        entry = entries[event_id]
+        assert str(entry["SUMMARY"]) == title
+        assert entry["DTSTAMP"].dt == datetime.datetime.fromisoformat(sources_date + "T00:00:00+00:00")
+        # Whole days: dates, not date-times; DTEND is the day after the last possible day.
+        assert entry["DTSTART"].params["VALUE"] == "DATE" and entry["DTEND"].params["VALUE"] == "DATE"
+        assert entry["DTSTART"].dt == datetime.date.fromisoformat(start)
+        assert entry["DTEND"].dt == datetime.date.fromisoformat(end) + datetime.timedelta(days=1)
+        assert str(entry["URL"]).endswith(f"/events/events/{event_id}")
+        if place:
+            assert str(entry["LOCATION"]) == place
+        if latitude is not None:
+            assert (entry["GEO"].latitude, entry["GEO"].longitude) == (latitude, longitude)
+    (year_event,) = sql("select id from events where date_precision = 'year' limit 1")[0]
+    assert entries[year_event]["DTSTART"].dt.strftime("%m-%d") == "01-01"
+    assert entries[year_event]["DTEND"].dt.strftime("%m-%d") == "01-01"
+    times = [line for line in response.text.splitlines() if re.match(r"DT(START|END).*\d{8}T\d{6}", line)]
+    assert times == []
+
+
+def test_csv_byte_order_mark_is_an_option(ds: Datasette, sql) -> None:
+    plain = get(ds, "/events/places.csv?_size=max").content
+    marked = get(ds, "/events/places.csv?_size=max&_bom=on").content
+    assert not plain.startswith(codecs.BOM_UTF8)
+    assert marked == codecs.BOM_UTF8 + plain
+    rows = list(csv.DictReader(io.StringIO(marked.decode("utf-8-sig"))))
+    assert "السويداء" in next(r for r in rows if r["id"] == "sweida")["aliases"]
+    page = get(ds, "/events/event_list").text
+    assert "_bom=on" in page
+
+
+def test_geojson_is_rfc_7946_with_name_dates_type_and_url(ds: Datasette, sql) -> None:
+    text = get(ds, "/events/event_list.geojson?_size=max").text
+    collection = geojson.loads(text)
+    assert collection.is_valid, collection.errors()
+    features = {f["properties"]["id"]: f for f in collection["features"]}
+    for event_id, title, start, end, label in sql(
+        "select e.id, e.title, e.start_date, e.end_date, t.label from events e "
+        "join event_types t on t.code = e.event_type"
+    ):
+        properties = features[event_id]["properties"]
+        assert (properties["title"], properties["start_date"], properties["end_date"]) == (title, start, end)
+        assert properties["type"] == label
+        assert properties["url"] == f"/events/events/{event_id}"
 
 
 def test_map_uses_the_local_basemap(ds: Datasette) -> None:
@@ -335,7 +415,7 @@ def test_event_page_shows_actors_documents_and_claims(ds: Datasette, sql) -> Non
         assert title in page
     for (statement,) in sql("select statement from claims where event_id = ?", (event,)):
         assert statement in page
-    assert "between 2025-07-13 and 2025-07-20" in page
+    assert "between 13 and 20 July 2025" in page
 
 
 def test_timeline_page_lists_events_in_order_with_a_chart(ds: Datasette, sql) -> None:
@@ -373,4 +453,133 @@ def test_column_descriptions_are_on_the_page_folded(ds: Datasette) -> None:
     page = get(ds, "/events/event_list").text
     folded = page[page.index('<details class="columns-explained">') :]
     folded = folded[: folded.index("</details>")]
-    assert "<dt>date_label</dt>" in folded and "<dt>actor_ids</dt>" in folded
+    assert "<dt>date_label</dt>" in folded and "<dt>actor_names</dt>" in folded
+
+
+def test_home_page_lists_reader_pages_not_internals(ds: Datasette) -> None:
+    page = get(ds, "/").text
+    for path in ("/events/event_list", "/-/timeline", "/-/overview", "/events/search", "/events/place_list"):
+        assert f'href="{path}"' in page, path
+    assert "basemap" not in page and "hidden table" not in page
+
+
+def test_database_page_describes_every_view_in_words(ds: Datasette, sql) -> None:
+    page = html.unescape(get(ds, "/events").text)
+    tables = parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))["databases"]["events"]["tables"]
+    for (view,) in sql("select name from sqlite_master where type = 'view'"):
+        assert tables[view]["title"] in page, view
+        assert tables[view]["description"].strip() in page, view
+
+
+def test_search_everything_finds_every_kind_by_any_spelling(ds: Datasette, sql) -> None:
+    found = {spelling: rows(ds, f"/events/search?q={spelling}") for spelling in ("Shibani", "Shaibani", "الشيباني")}
+    assert found["Shibani"] == found["Shaibani"] == found["الشيباني"]
+    kinds = {r["kind"] for r in found["Shibani"]}
+    assert {"event", "actor"} <= kinds
+    actor = next(r for r in found["Shibani"] if r["kind"] == "actor")
+    assert actor["url"] == "/events/actors/asaad-al-shaibani"
+    places = rows(ds, "/events/search?q=Suwayda")
+    assert "/events/places/sweida" in {r["url"] for r in places}
+    documents = rows(ds, "/events/search?q=" + sql("select outlet from documents limit 1")[0][0])
+    assert any(r["kind"] == "document" for r in documents)
+    assert rows(ds, "/events/search?q=") == []
+
+
+def test_every_page_footer_shows_the_dataset_version(ds: Datasette, sql) -> None:
+    version, sources_date = sql("select version, sources_date from dataset_release")[0]
+    for path in ("/", "/events", "/events/event_list", "/events/events/2025-07-sweida-clashes", "/-/overview"):
+        footer = get(ds, path).text.split('<footer class="ft">', 1)[1]
+        assert f"Dataset version <strong>{version}</strong>" in footer and sources_date in footer, path
+
+
+def test_overview_counts_each_month_by_type_actor_and_place(ds: Datasette, sql) -> None:
+    page = get(ds, "/-/overview").text
+    squares = re.findall(r'class="cell" data-name="([^"]*)" data-month="([^"]*)" data-count="(\d+)"', page)
+    drawn = {(html.unescape(name), month): int(count) for name, month, count in squares}
+    for name, month, count in sql(
+        "select p.name, substr(e.start_date, 1, 7), count(*) from events e join places p on p.id = e.place_id "
+        "where e.date_precision <> 'year' group by 1, 2"
+    ):
+        assert drawn[(name, month)] == count
+    bars = dict(re.findall(r'class="bar" data-month="([^"]*)" data-count="(\d+)"', page))
+    assert sum(int(c) for c in bars.values()) == sql("select count(*) from events where date_precision <> 'year'")[0][0]
+    assert "<svg" in page and "<script src=" not in page  # drawn on the server, no chart library
+
+
+def test_reader_cells_are_names_that_link(ds: Datasette, sql) -> None:
+    page = get(ds, "/events/event_list").text
+    for event_id, title in sql("select id, title from events"):
+        assert f'<a href="/events/events/{event_id}">{html.escape(title)}</a>' in page
+    for actor_id, name in sql("select distinct a.id, a.name from actors a join event_actors ea on ea.actor_id = a.id"):
+        assert f'<a href="/events/actors/{actor_id}">{html.escape(name)}</a>' in page
+    # A table's foreign keys keep Datasette's own label: the event's title, not its id.
+    linked = get(ds, "/events/event_actors?_size=max").text
+    for event_id, title in sql(
+        "select distinct e.id, e.title from events e join event_actors ea on ea.event_id = e.id"
+    ):
+        assert f'<a href="/events/events/{event_id}">{html.escape(title)}</a>' in linked
+    places = get(ds, "/events/place_list").text
+    assert "<bdi>السويداء</bdi>" in places and '["' not in places.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_facets_on_keys_show_names(ds: Datasette, sql) -> None:
+    page = get(ds, "/events/event_list?_facet_size=max").text
+    for code, label in sql("select distinct t.code, t.label from events e join event_types t on t.code = e.event_type"):
+        assert (
+            f'<a href="http://localhost/events/event_list?_facet_size=max&amp;event_type={code}">{html.escape(label)}</a>'
+            in page
+        )
+    for place_id, name in sql("select distinct p.id, p.name from events e join places p on p.id = e.place_id"):
+        assert (
+            f'<a href="http://localhost/events/event_list?_facet_size=max&amp;place_id={place_id}">{html.escape(name)}</a>'
+            in page
+        )
+
+
+@pytest.mark.parametrize(
+    "path, title",
+    [
+        ("/", "Israel–Syria talks event store"),
+        ("/events/event_list", "Events: "),
+        ("/events/place_list", "Places: "),
+        ("/events/timeline?from_date=&to_date=", "Timeline · "),
+        ("/events/events/2025-07-sweida-clashes", "Clashes and strikes in Sweida · "),
+        ("/events/actors/asaad-al-shaibani", "Asaad al-Shaibani · "),
+        ("/-/overview", "Overview · "),
+    ],
+)
+def test_page_titles_are_words(ds: Datasette, path: str, title: str) -> None:
+    match = re.search(r"<title>(.*?)</title>", get(ds, path).text, re.S)
+    assert match
+    found = html.unescape(match[1]).strip()
+    assert found.startswith(title), found
+    assert "_" not in found and "select" not in found.lower()
+
+
+def test_event_page_offers_its_own_calendar_entry(ds: Datasette, sql) -> None:
+    event = "2025-07-sweida-clashes"
+    page = get(ds, f"/events/events/{event}").text
+    link = re.search(r'href="(/events/event_calendar\.ics\?id=[^"]+)"', page)
+    assert link, "no calendar link"
+    feed = icalendar.Calendar.from_ical(get(ds, html.unescape(link[1])).content)
+    (entry,) = feed.walk("VEVENT")
+    start, end = sql("select start_date, end_date from events where id = ?", (event,))[0]
+    assert str(entry["UID"]) == f"{event}@event-store"
+    assert entry.decoded("DTSTART") == datetime.date.fromisoformat(start)
+    assert entry.decoded("DTEND") == datetime.date.fromisoformat(end) + datetime.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        "select 'x' as geometry",
+        """select '["a"]' as actor_names, '[]' as actor_ids""",
+        """select '{"link": "javascript:alert(1)", "title": "x"}' as popup""",
+        "select '[1, 2]' as event_ids",
+        "select 'actor' as kind, 'x' as name, '//example.org' as url",
+    ],
+)
+def test_cells_of_ones_own_query_render_whatever_they_hold(ds: Datasette, select: str) -> None:
+    """Any SQL may name a column like a view's; the labels never fail or link away."""
+    page = get(ds, "/events?" + urlencode({"sql": select})).text
+    assert 'href="javascript:' not in page and 'href="//example.org' not in page

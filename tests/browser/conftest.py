@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.site_helpers import CHROMIUM, launch, serving
+from tests.support.site_helpers import AXE, CHROMIUM, launch, serving
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
@@ -58,3 +58,11 @@ def page(browser, request: pytest.FixtureRequest):
     name = re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture(scope="session")
+def axe() -> Path:
+    """axe-core's script, which the accessibility tests inject into each page."""
+    if not AXE.exists():
+        _unavailable(f"{AXE} is missing (npm install --prefix .axe axe-core@4)")
+    return AXE

@@ -10,6 +10,7 @@ import json
 import sqlite3
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -90,8 +91,8 @@ def test_searching_an_alias_finds_its_row(page, site: str, path: str, alias: str
     page.fill('input[name="_search"]', alias)
     page.locator('input[name="_search"]').press("Enter")
     page.wait_for_url(f"**_search={alias}**")
-    cells = page.locator("table.rows-and-columns tbody td.col-id").all_inner_texts()
-    assert [c.strip() for c in cells] == [expected]
+    links = page.locator("table.rows-and-columns tbody td.col-name a")
+    assert [href.rstrip("/").rsplit("/", 1)[-1] for href in links.evaluate_all("a => a.map(x => x.href)")] == [expected]
 
 
 def test_a_canned_query_runs_with_a_parameter(page, site: str, sql) -> None:
@@ -140,3 +141,182 @@ def test_event_page_shows_actors_documents_and_claims(page, site: str, sql) -> N
     claims = page.locator("table.claims tr td:first-child").all_inner_texts()
     assert sorted(claims) == sorted(s for (s,) in sql("select statement from claims where event_id = ?", (event,)))
     assert page.locator("table.documents tr td").count() > 0
+
+
+def search_events(page, site: str, words: str) -> set[str]:
+    """Type into the events page's search box as a reader does; the events listed."""
+    page.goto(f"{site}/events/event_list")
+    page.fill('input[name="_search"]', words)
+    page.locator('input[name="_search"]').press("Enter")
+    page.wait_for_load_state("domcontentloaded")
+    links = page.locator("table.rows-and-columns tbody td.col-title a")
+    return {href.rsplit("/", 1)[-1] for href in links.evaluate_all("a => a.map(x => x.getAttribute('href'))")}
+
+
+def test_every_spelling_of_an_actor_finds_the_same_events(page, site: str, sql) -> None:
+    found = {spelling: search_events(page, site, spelling) for spelling in ("Shibani", "Shaibani", "الشيباني")}
+    involving = {e for (e,) in sql("select event_id from event_actors where actor_id = 'asaad-al-shaibani'")}
+    assert involving and found["Shibani"] == found["Shaibani"] == found["الشيباني"]
+    assert involving <= found["Shibani"]
+    assert search_events(page, site, "Julani") == {
+        e for (e,) in sql("select event_id from event_actors where actor_id = 'ahmed-al-sharaa'")
+    } | {e for (e,) in sql("select id from events where title || summary like '%Sharaa%'")}
+
+
+def test_a_title_click_opens_the_event_page(page, site: str, sql) -> None:
+    page.goto(f"{site}/events/event_list")
+    first = page.locator("table.rows-and-columns tbody tr").first
+    title = first.locator("td.col-title").inner_text()
+    first.locator("td.col-title a").click()
+    page.wait_for_url("**/events/events/*")
+    event = page.url.rsplit("/", 1)[-1]
+    assert sql("select title from events where id = ?", (event,)) == [(title,)]
+    assert page.locator("h1").inner_text() == title
+
+
+def test_facet_labels_and_cells_are_names(page, site: str, sql) -> None:
+    page.goto(f"{site}/events/event_list?_facet_size=max")
+    actors = page.locator('.facet-info[data-column="actor_names"] li a').all_inner_texts()
+    names = {n for (n,) in sql("select distinct a.name from actors a join event_actors ea on ea.actor_id = a.id")}
+    assert set(actors) == names
+    types = page.locator('.facet-info[data-column="event_type"] li a').all_inner_texts()
+    assert set(types) == {
+        t for (t,) in sql("select distinct t.label from events e join event_types t on t.code = e.event_type")
+    }
+    page.locator('.facet-info[data-column="actor_names"] li a', has_text="Asaad al-Shaibani").click()
+    page.wait_for_url("**actor_names__arraycontains=**")
+    cells = page.locator("table.rows-and-columns tbody td.col-actor_names")
+    expected = sql("select count(*) from event_actors where actor_id = 'asaad-al-shaibani'")[0][0]
+    assert cells.count() == expected
+    for text in cells.all_inner_texts():
+        assert "Asaad al-Shaibani" in text and "asaad-al-shaibani" not in text
+    places = page.locator("table.rows-and-columns tbody td.col-place_name a").all_inner_texts()
+    assert set(places) <= {n for (n,) in sql("select name from places")}
+
+
+READER_PAGES = [
+    "/events/event_list",
+    "/events/place_list",
+    "/events/actors",
+    "/events/documents",
+    "/events/claims",
+    "/events/events",
+    "/events/event_participants",
+    "/events/actor_pairs",
+    "/events/event_evidence",
+    "/events/disputed_claims",
+    "/events/timeline?from_date=&to_date=",
+    "/events/who_met_whom?actor=",
+    "/events/events_at_place?place=Syria",
+    "/events/search?q=Sweida",
+]
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_no_cell_of_a_reader_page_renders_json(page, site: str, path: str) -> None:
+    page.goto(f"{site}{path}")
+    cells = page.locator("table.rows-and-columns tbody td").all_inner_texts()
+    assert cells
+    for text in cells:
+        text = text.strip()
+        if text[:1] in ("[", "{"):
+            with pytest.raises(ValueError):
+                json.loads(text)
+                pytest.fail(f"{path}: a cell shows JSON: {text[:80]}")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize(
+    "path",
+    ["/events/event_list", "/events/place_list", "/events/events/2025-08-19-paris-shaibani-dermer", "/-/overview"],
+)
+def test_reader_pages_have_no_horizontal_scroll(browser, site: str, path: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{site}{path}")
+    page.wait_for_load_state("networkidle")
+    scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    context.close()
+    assert scroll <= client, f"{scroll} px wide in a {client} px window"
+
+
+def test_every_page_shows_the_version_and_the_event_page_a_citation(page, site: str, sql) -> None:
+    (version, sources_date) = sql("select version, sources_date from dataset_release")[0]
+    for path in ("/", "/events/event_list", "/-/timeline", "/-/overview"):
+        page.goto(f"{site}{path}")
+        footer = page.locator("footer .dataset-version").inner_text()
+        assert version in footer and sources_date in footer, path
+    event = "2025-08-19-paris-shaibani-dermer"
+    page.goto(f"{site}/events/events/{event}")
+    url = f"{site}/events/events/{event}"
+    for kind in ("text", "bibtex"):
+        citation = page.locator(f"pre.citation-{kind}").inner_text()
+        assert version in citation and url in citation, kind
+    bibtex = page.locator("pre.citation-bibtex").inner_text()
+    assert bibtex.startswith("@misc{") and bibtex.count("{") == bibtex.count("}")
+
+
+def test_overview_charts_count_what_sql_counts_and_link_to_the_events(page, site: str, sql) -> None:
+    page.goto(f"{site}/-/overview")
+    bars = page.locator("svg.total rect.bar").evaluate_all("r => r.map(x => [x.dataset.month, +x.dataset.count])")
+    expected = dict(
+        sql("select substr(start_date, 1, 7), count(*) from events where date_precision <> 'year' group by 1")
+    )
+    assert {m: c for m, c in bars if c} == expected
+    for chart in ("type", "actor", "place"):
+        assert page.locator(f"svg.grid-{chart} rect.cell:not(.empty)").count() > 0
+    square = page.locator('svg.grid-place rect.cell[data-name="Paris"]').first
+    month, count = square.get_attribute("data-month"), int(square.get_attribute("data-count"))
+    page.locator('svg.grid-place a:has(rect[data-name="Paris"])').first.click()
+    page.wait_for_url("**/events/event_list?**")
+    assert page.locator("table.rows-and-columns tbody tr").count() == count
+    assert (
+        count
+        == sql("select count(*) from events where place_id = 'paris' and substr(start_date, 1, 7) = ?", (month,))[0][0]
+    )
+    hosts = {urlparse(url).netloc for url in page.requests}
+    assert hosts == {urlparse(site).netloc}, hosts
+
+
+def test_calendar_feed_from_the_served_site_parses_as_icalendar(site: str, sql) -> None:
+    import icalendar
+
+    with urllib.request.urlopen(f"{site}/events/calendar.ics") as response:
+        assert response.headers["content-type"].startswith("text/calendar")
+        feed = icalendar.Calendar.from_ical(response.read())
+    entries: list[Any] = list(feed.walk("VEVENT"))  # Any: each property is typed as a union of value types
+    assert len(entries) == sql("select count(*) from events")[0][0]
+    for entry in entries:
+        assert entry["DTSTAMP"] and entry["DTSTART"].params["VALUE"] == "DATE"
+        assert str(entry["URL"]).startswith(f"{site}/events/events/")
+
+
+def test_geojson_from_the_served_site_is_valid(site: str, sql) -> None:
+    import geojson
+
+    with urllib.request.urlopen(f"{site}/events/event_list.geojson?_size=max") as response:
+        collection = geojson.loads(response.read().decode("utf-8"))
+    assert collection.is_valid
+    assert len(collection["features"]) == sql("select count(*) from events")[0][0]
+    assert all(
+        {"title", "start_date", "end_date", "type", "url"} <= set(f["properties"]) for f in collection["features"]
+    )
+
+
+ACCESSIBLE_PAGES = [
+    "/",
+    "/events/event_list",
+    "/events/events/2025-08-19-paris-shaibani-dermer",
+    "/-/timeline",
+    "/events/disputed_events",
+    "/-/overview",
+]
+
+
+@pytest.mark.parametrize("path", ACCESSIBLE_PAGES)
+def test_no_serious_or_critical_accessibility_violations(page, site: str, axe, path: str) -> None:
+    from tests.support.site_helpers import axe_violations
+
+    page.goto(f"{site}{path}")
+    page.wait_for_load_state("networkidle")
+    assert axe_violations(page) == []

@@ -1,0 +1,171 @@
+"""Names, not ids or JSON, in every cell and heading a reader sees.
+
+The views keep ids and JSON because exports, the map and SQL need them; the
+HTML pages should not show them. Datasette labels a table's foreign keys by
+itself (label_column), but a view has no foreign keys and an array of ids is
+no foreign key at all, so this plugin renders those cells: a name that links
+to its row, a list of names for a JSON array, the link of a map popup.
+Which columns a table page shows, and under which heading, is read from
+metadata.yml (plugins: event-store-pages: columns; headings for columns
+only faceted on; sort_as for a column in words sorted by its source), so the
+page of a wide view fits a laptop screen while its
+CSV and JSON keep every column. A view's facets on a key column (event_type,
+place_id) are labelled by name here too, so they can filter by the indexed
+key while readers see names.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from datasette import hookimpl
+from markupsafe import Markup
+
+DATABASE = "events"
+CONFIG = "event-store-pages"
+
+# A name column and the id column beside it in the same row, with the table its row is in.
+NAME_LINKS = {
+    "place_name": ("place_id", "places"),
+    "actor_name": ("actor_id", "actors"),
+    "actor_a_name": ("actor_a", "actors"),
+    "actor_b_name": ("actor_b", "actors"),
+    "claimant_name": ("claimant_id", "actors"),
+    "document_title": ("document_id", "documents"),
+    "parent_name": ("parent_id", "places"),
+}
+
+# Key columns of views whose facet values are shown by the name they stand for.
+FACET_LABELS = {
+    "event_type": ("event_types", "code", "label"),
+    "place_id": ("places", "id", "name"),
+}
+
+# Tables whose event_id is a foreign key, which Datasette labels with the event's title itself.
+EVENT_KEYED_TABLES = {"claims", "event_actors", "event_documents", "disputes"}
+
+# Lists whose name column names the row's own record.
+OWN_NAMES = {"place_list": "places", "actors": "actors"}
+
+
+def _link(datasette: Any, table: str, key: str, text: str) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(datasette.urls.row(DATABASE, table, key), text)
+
+
+def _json_list(value: Any) -> list | None:
+    if not isinstance(value, str) or not value.startswith("["):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, list) else None
+
+
+def _event_key(row: Any, table: str | None) -> str | None:
+    """The event a row's title names: its event_id, or its id in a list of events."""
+    keys = row.keys()
+    if "event_id" in keys:
+        return row["event_id"]
+    if "id" in keys and "date_label" in keys and table != "events":
+        return row["id"]
+    return None
+
+
+async def _event_titles(datasette: Any, ids: list) -> dict[str, str]:
+    placeholders = ", ".join("?" for _ in ids)
+    result = await datasette.get_database(DATABASE).execute(
+        f"select id, title from events where id in ({placeholders})", [str(i) for i in ids]
+    )
+    return {row["id"]: row["title"] for row in result.rows}
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    if database != DATABASE or value is None:
+        return None
+    keys = row.keys()
+    if column == "title" and (key := _event_key(row, table)):
+        return _link(datasette, "events", key, value)
+    if column == "name" and table in OWN_NAMES and "id" in keys:
+        return _link(datasette, OWN_NAMES[table], row["id"], value)
+    if column == "event_id" and table not in EVENT_KEYED_TABLES:
+        return _link(datasette, "events", value, value)
+    if column == "name" and "url" in keys and "kind" in keys and str(row["url"]).startswith("/events/"):
+        return Markup('<a href="{}">{}</a>').format(row["url"], value)
+    if column in NAME_LINKS:
+        id_column, target = NAME_LINKS[column]
+        if id_column in keys and row[id_column]:
+            return _link(datasette, target, row[id_column], value)
+        return None
+    if column == "popup" and isinstance(value, str):
+        try:
+            popup = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(popup, dict) or not str(popup.get("link", "")).startswith("/events/"):
+            return None
+        return Markup('<a href="{}">{}</a>').format(popup["link"], popup.get("title", ""))
+    if column == "geometry" and isinstance(value, str):
+        try:
+            longitude, latitude = json.loads(value)["coordinates"]
+            return f"{float(latitude):.4f}, {float(longitude):.4f}"
+        except (ValueError, TypeError, KeyError):
+            return None  # not a GeoJSON point (a query of one's own may name any column so)
+    items = _json_list(value)
+    if items is None:
+        return None
+    if not items:
+        return Markup("—")  # Datasette shows the raw value for an empty rendering
+    if column == "actor_names" and "actor_ids" in keys and len(ids := _json_list(row["actor_ids"]) or []) == len(items):
+        return Markup(", ").join(_link(datasette, "actors", i, name) for i, name in zip(ids, items, strict=True))
+    if column == "event_ids":
+
+        async def titled() -> Markup:
+            titles = await _event_titles(datasette, items)
+            return Markup("; ").join(_link(datasette, "events", i, titles.get(i, i)) for i in items)
+
+        return titled
+    # Each name is isolated, so an Arabic or Hebrew spelling does not reorder its neighbours.
+    return Markup(", ").join(Markup("<bdi>{}</bdi>").format(str(item)) for item in items)
+
+
+@hookimpl
+def extra_template_vars(datasette: Any, database: str | None, table: str | None, view_name: str) -> dict:
+    """The columns a table page shows and their headings; every column when none are configured."""
+    config = (datasette.plugin_config(CONFIG, database=database, table=table) or {}) if table else {}
+    shown: dict[str, str] = config.get("columns") or {}
+    headings = {**(config.get("headings") or {}), **shown}
+
+    def heading(column: str) -> str:
+        return headings.get(column, column.replace("_", " ").capitalize())
+
+    async def facet_labels(column: str, values: list) -> dict:
+        """The names that a facet's key values stand for; none for other columns."""
+        if column not in FACET_LABELS or database != DATABASE or not values:
+            return {}
+        target, key, name = FACET_LABELS[column]
+        placeholders = ", ".join("?" for _ in values)
+        result = await datasette.get_database(DATABASE).execute(
+            f"select [{key}], [{name}] from [{target}] where [{key}] in ({placeholders})", [str(v) for v in values]
+        )
+        return {row[0]: row[1] for row in result.rows}
+
+    titled = bool(table and (datasette.table_metadata(database, table) or {}).get("title"))
+
+    def described(database: str, name: str) -> dict:
+        return datasette.table_metadata(database, name) or {}
+
+    extra: dict[str, Any] = {
+        "described": described,
+        "shown_columns": list(shown),
+        "sort_as": config.get("sort_as") or {},
+        "facet_labels": facet_labels,
+        "column_heading": heading,
+        "site_title": datasette.metadata("title") or "Datasette",
+    }
+    if titled:
+        # A view with a title in words is a page for readers; "(view)" is an internal.
+        extra["is_view"] = False
+    return extra
