@@ -59,6 +59,8 @@ def validate(sources: Path) -> None:
     """
     dataset = validate_sources(sources)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
+    for warning in dataset.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()

@@ -29,14 +29,16 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent, NodeEvent, ScalarEvent
 from ruamel.yaml.reader import ReaderError
 
-from . import PROJECT_ROOT
+from . import PROJECT_ROOT, provenance
 from .schema import Schema, Table, read_schema
 
 DEFAULT_SOURCES = PROJECT_ROOT / "sources"
 
 # Lists written inside an event stand for rows of another table whose
 # event_id is the enclosing event's id.
-NESTED = {"events": {"actors": "event_actors", "documents": "event_documents", "claims": "claims"}}
+NESTED = {
+    "events": {"actors": "event_actors", "documents": "event_documents", "claims": "claims", "disputes": "disputes"}
+}
 # An event must cite at least one document, whichever file cites it.
 REQUIRED_CHILDREN = {("events", "event_documents"): "documents"}
 
@@ -106,6 +108,8 @@ class Dataset:
     schema: Schema
     db: sqlite_utils.Database
     files: list[Path]
+    # Likely mistakes that do not stop a build, such as two records of one event.
+    warnings: list[Problem] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {name: self.db[name].count for name in self.schema.tables}
@@ -555,10 +559,11 @@ def validate(directory: Path = DEFAULT_SOURCES, schema: Schema | None = None) ->
     schema = schema or read_schema()
     records, files, problems = read_sources(directory, schema)
     problems += cross_check(records, schema)
+    problems += provenance.check(records)
     db, refused = load_records(records, schema)
     # A field already reported would only be reported again in other words.
     reported = {(p.path, p.record, p.field) for p in problems}
     problems += [p for p in refused if (p.path, p.record, p.field) not in reported]
     if problems:
         raise InvalidSources(problems)
-    return Dataset(schema=schema, db=db, files=files)
+    return Dataset(schema=schema, db=db, files=files, warnings=provenance.likely_duplicates(records))
