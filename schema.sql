@@ -557,45 +557,108 @@ JOIN documents AS d ON d.id = c.document_id
 LEFT JOIN actors AS a ON a.id = c.claimant_id
 WHERE c.event_id IS NOT NULL;
 
--- Disputed events with the claims on each side set next to each other: row n
--- of an event holds its n-th claim that asserts or confirms and its n-th claim
--- that denies, disputes or qualifies.
-CREATE VIEW disputed_claims AS
-WITH sided AS (
-    SELECT
-        ev.*,
-        CASE WHEN ev.stance IN ('asserts', 'confirms') THEN 'for' ELSE 'against' END AS side,
-        row_number() OVER (
-            PARTITION BY ev.event_id, ev.stance IN ('asserts', 'confirms')
-            ORDER BY ev.published_date, ev.claim_id
-        ) AS n
-    FROM event_evidence AS ev
-    WHERE ev.kind = 'claim'
-),
-disputed AS (
-    SELECT id, date_label, title, status FROM event_list
-    WHERE status = 'disputed'
-       OR id IN (SELECT event_id FROM claims WHERE stance IN ('denies', 'disputes'))
-),
-slots AS (SELECT DISTINCT event_id, n FROM sided)
+-- Each document's publication date as a reader should take it: the printed
+-- day, or the window it was inferred to, saying so.
+CREATE VIEW document_dates AS
 SELECT
-    e.id AS event_id,
-    e.date_label,
-    e.title,
-    e.status,
-    coalesce(s.n, 1) AS n,
-    f.statement AS claim_for,
-    coalesce(f.claimant_name, f.outlet) AS claimed_by,
-    f.stance AS stance_for,
-    f.document_id AS document_for,
-    c.statement AS claim_against,
-    coalesce(c.claimant_name, c.outlet) AS contested_by,
-    c.stance AS stance_against,
-    c.document_id AS document_against
-FROM disputed AS e
-LEFT JOIN slots AS s ON s.event_id = e.id
-LEFT JOIN sided AS f ON f.event_id = e.id AND f.n = s.n AND f.side = 'for'
-LEFT JOIN sided AS c ON c.event_id = e.id AND c.n = s.n AND c.side = 'against';
+    id AS document_id,
+    title,
+    outlet,
+    coalesce(outlet, title) AS shown_as,
+    date_basis,
+    published_date,
+    published_earliest,
+    published_latest,
+    CASE
+        WHEN date_basis = 'printed' THEN coalesce(published_date, 'undated')
+        WHEN published_earliest IS published_latest THEN published_earliest || ' (inferred)'
+        WHEN published_latest IS NULL THEN 'on or after ' || published_earliest || ' (inferred; no later bound)'
+        ELSE 'between ' || published_earliest || ' and ' || published_latest || ' (inferred)'
+    END AS published_label,
+    date_inference
+FROM documents;
+
+-- Which document supports which of an event's fields: a row per field a
+-- cited document supports, and a row per actor role with the document that
+-- names that actor in that role. basis 'preview' marks what a document said
+-- ahead of the event rather than after it.
+CREATE VIEW event_provenance AS
+SELECT
+    ed.event_id,
+    f.value AS field,
+    NULL AS actor_id,
+    NULL AS actor_name,
+    NULL AS role,
+    ed.document_id,
+    dd.shown_as AS document,
+    dd.published_label,
+    ed.basis,
+    ed.note
+FROM event_documents AS ed
+JOIN json_each(ed.supports) AS f
+JOIN document_dates AS dd ON dd.document_id = ed.document_id
+UNION ALL
+SELECT
+    ea.event_id,
+    'actors',
+    ea.actor_id,
+    a.name,
+    ea.role,
+    ea.document_id,
+    dd.shown_as,
+    dd.published_label,
+    ea.basis,
+    ea.note
+FROM event_actors AS ea
+JOIN actors AS a ON a.id = ea.actor_id
+JOIN document_dates AS dd ON dd.document_id = ea.document_id;
+
+-- Every claim that answers a dispute, with its question, its position, who
+-- says it (the claimant, or else the document by outlet or title) and where.
+CREATE VIEW disputed_claims AS
+SELECT
+    d.id AS dispute_id,
+    d.question,
+    d.status AS dispute_status,
+    d.event_id,
+    (SELECT date_label FROM event_list WHERE id = d.event_id) AS date_label,
+    (SELECT title FROM events WHERE id = d.event_id) AS event_title,
+    c.position,
+    c.id AS claim_id,
+    c.statement,
+    c.stance,
+    coalesce(a.name, dd.shown_as) AS said_by,
+    c.claimant_id,
+    c.document_id,
+    dd.title AS document_title,
+    dd.outlet,
+    dd.published_label,
+    c.notes
+FROM disputes AS d
+JOIN claims AS c ON c.dispute_id = d.id
+JOIN document_dates AS dd ON dd.document_id = c.document_id
+LEFT JOIN actors AS a ON a.id = c.claimant_id;
+
+-- The disputes page: one row per answer to each question, grouped by
+-- question, with the claims that give it and who gives them. Only claims
+-- that answer the question appear.
+CREATE VIEW dispute_positions AS
+SELECT
+    dispute_id,
+    question,
+    dispute_status,
+    event_id,
+    date_label,
+    event_title,
+    position,
+    count(*) AS claims,
+    group_concat(said_by, '; ') AS said_by,
+    group_concat(statement, ' | ') AS statements,
+    group_concat(stance, ', ') AS stances,
+    group_concat(document_id, ', ') AS documents,
+    json_group_array(claim_id) AS claim_ids
+FROM (SELECT * FROM disputed_claims ORDER BY dispute_id, position, published_label, claim_id)
+GROUP BY dispute_id, position;
 
 -- One VEVENT per event for the iCalendar feed (datasette-ics reads these
 -- column names). Events are whole days: DTEND is the day after end_date.

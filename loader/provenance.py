@@ -54,8 +54,42 @@ def voice(claim: dict[str, Any], documents: dict[str, dict[str, Any]]) -> str:
     return f"document:{claim.get('document_id')}"
 
 
-def _event_problems(tables: dict[str, list[Record]]) -> list[Problem]:
-    events = _curated_events(tables)
+def _fill_sole_citation(tables: dict[str, list[Record]]) -> None:
+    """An event's only document supports whatever the event records, unless its
+    citation says otherwise: nothing else can. Writing that out would only
+    repeat it, so the citation's supports and its actors' document_id are
+    filled in, and the database shows them like any others."""
+    citations: dict[str, list[Record]] = defaultdict(list)
+    for citation in tables["event_documents"]:
+        citations[citation.values.get("event_id")].append(citation)
+    actors: dict[str, list[Record]] = defaultdict(list)
+    for row in tables["event_actors"]:
+        actors[row.values.get("event_id")].append(row)
+    for event_id, event in _curated_events(tables).items():
+        if len(citations[event_id]) != 1 or "supports" in citations[event_id][0].lines:
+            continue
+        citation = citations[event_id][0]
+        fields = ["occurrence", "date"]
+        if event.values.get("place_id") is not None:
+            fields.append("place")
+        if actors[event_id]:
+            fields.append("actors")
+        citation.values["supports"] = fields
+        for row in actors[event_id]:
+            if "document_id" not in row.lines:
+                row.values["document_id"] = citation.values.get("document_id")
+
+
+def _event_problems(tables: dict[str, list[Record]], reported: set[tuple[str, str]]) -> list[Problem]:
+    # An event already reported (a duplicate id, a bad date, no documents)
+    # would only be reported again here, in other words.
+    ids = [e.values.get("id") for e in tables["events"]]
+    cited = {c.values.get("event_id") for c in tables["event_documents"]}
+    events = {
+        event_id: event
+        for event_id, event in _curated_events(tables).items()
+        if ids.count(event_id) == 1 and event_id in cited and (event.path, event.label) not in reported
+    }
     supports: dict[tuple[str, str], set[str]] = {}
     for citation in tables["event_documents"]:
         event_id, document_id = citation.values.get("event_id"), citation.values.get("document_id")
@@ -63,7 +97,7 @@ def _event_problems(tables: dict[str, list[Record]]) -> list[Problem]:
         supports[(event_id, document_id)] = fields
     problems = []
     for citation in tables["event_documents"]:
-        if not citation.values.get("supports"):
+        if citation.values.get("event_id") in events and not citation.values.get("supports"):
             problems.append(
                 citation.problem(
                     "supports",
@@ -87,13 +121,15 @@ def _event_problems(tables: dict[str, list[Record]]) -> list[Problem]:
     for row in tables["event_actors"]:
         event_id, document_id = row.values.get("event_id"), row.values.get("document_id")
         who = f"{row.values.get('actor_id')} as {row.values.get('role')}"
+        if event_id not in events:
+            continue
         if document_id is None:
             problems.append(row.problem("document_id", f"name the document that names {who}"))
-        elif event_id in events and (event_id, document_id) not in supports:
+        elif (event_id, document_id) not in supports:
             problems.append(
                 row.problem("document_id", f"'{document_id}' is not among this event's documents; cite it there")
             )
-        elif event_id in events and "actors" not in supports[(event_id, document_id)]:
+        elif "actors" not in supports[(event_id, document_id)]:
             problems.append(
                 row.problem(
                     "document_id",
@@ -156,10 +192,14 @@ def _claim_problems(tables: dict[str, list[Record]]) -> list[Problem]:
     return problems
 
 
-def check(records: Iterable[Record]) -> list[Problem]:
-    """Every fact without a document behind it, and every dispute that is not one."""
+def check(records: Iterable[Record], already: Iterable[Problem] = ()) -> list[Problem]:
+    """Every fact without a document behind it, and every dispute that is not
+    one. Fills in what an event's sole citation implies, so call it before the
+    records are loaded. Events with a problem already found are left alone."""
     tables = _by_table(records)
-    return _event_problems(tables) + _claim_problems(tables)
+    _fill_sole_citation(tables)
+    reported = {(p.path, p.record) for p in already}
+    return _event_problems(tables, reported) + _claim_problems(tables)
 
 
 def likely_duplicates(records: Iterable[Record]) -> list[Problem]:

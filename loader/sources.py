@@ -559,7 +559,7 @@ def validate(directory: Path = DEFAULT_SOURCES, schema: Schema | None = None) ->
     schema = schema or read_schema()
     records, files, problems = read_sources(directory, schema)
     problems += cross_check(records, schema)
-    problems += provenance.check(records)
+    problems += provenance.check(records, problems)
     db, refused = load_records(records, schema)
     # A field already reported would only be reported again in other words.
     reported = {(p.path, p.record, p.field) for p in problems}
