@@ -46,7 +46,7 @@ def _fold(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
-def voice(claim: dict[str, Any], documents: dict[str, dict[str, Any]]) -> str:
+def voice(claim: dict[str, Any]) -> str:
     """Who a reader should take to be saying a claim: its claimant, or else its
     document (as the views show it: by outlet, or by title)."""
     if claim.get("claimant_id"):
@@ -59,10 +59,10 @@ def _fill_sole_citation(tables: dict[str, list[Record]]) -> None:
     citation says otherwise: nothing else can. Writing that out would only
     repeat it, so the citation's supports and its actors' document_id are
     filled in, and the database shows them like any others."""
-    citations: dict[str, list[Record]] = defaultdict(list)
+    citations: dict[Any, list[Record]] = defaultdict(list)
     for citation in tables["event_documents"]:
         citations[citation.values.get("event_id")].append(citation)
-    actors: dict[str, list[Record]] = defaultdict(list)
+    actors: dict[Any, list[Record]] = defaultdict(list)
     for row in tables["event_actors"]:
         actors[row.values.get("event_id")].append(row)
     for event_id, event in _curated_events(tables).items():
@@ -90,7 +90,7 @@ def _event_problems(tables: dict[str, list[Record]], reported: set[tuple[str, st
         for event_id, event in _curated_events(tables).items()
         if ids.count(event_id) == 1 and event_id in cited and (event.path, event.label) not in reported
     }
-    supports: dict[tuple[str, str], set[str]] = {}
+    supports: dict[tuple[Any, Any], set[str]] = {}
     for citation in tables["event_documents"]:
         event_id, document_id = citation.values.get("event_id"), citation.values.get("document_id")
         fields = set(citation.values.get("supports") or [])
@@ -159,15 +159,14 @@ def _claim_problems(tables: dict[str, list[Record]]) -> list[Problem]:
         else:
             seen[key] = claim
 
-    documents = {d.values.get("id"): d.values for d in tables["documents"]}
-    answers: dict[str, list[Record]] = defaultdict(list)
+    answers: dict[Any, list[Record]] = defaultdict(list)
     for claim in tables["claims"]:
         if claim.values.get("dispute_id"):
             answers[claim.values["dispute_id"]].append(claim)
     for dispute in tables["disputes"]:
         claims = answers.get(dispute.values.get("id"), [])
         positions = {c.values.get("position") for c in claims}
-        voices = {voice(c.values, documents) for c in claims}
+        voices = {voice(c.values) for c in claims}
         if len(positions) < 2:
             problems.append(
                 dispute.problem(
@@ -207,7 +206,7 @@ def likely_duplicates(records: Iterable[Record]) -> list[Problem]:
     shared actors, unless either names the other in distinct_from."""
     tables = _by_table(records)
     events = _curated_events(tables)
-    actors: dict[str, set[str]] = defaultdict(set)
+    actors: dict[Any, set[Any]] = defaultdict(set)
     for row in tables["event_actors"]:
         actors[row.values.get("event_id")].add(row.values.get("actor_id"))
     by_place: dict[str, list[Record]] = defaultdict(list)

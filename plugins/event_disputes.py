@@ -45,7 +45,12 @@ def extra_template_vars(datasette: Any, database: str, table: str, view_name: st
         for row in map(dict, claims.rows):
             dispute = disputes.setdefault(
                 row["dispute_id"],
-                {"id": row["dispute_id"], "question": row["question"], "status": row["dispute_status"], "positions": {}},
+                {
+                    "id": row["dispute_id"],
+                    "question": row["question"],
+                    "status": row["dispute_status"],
+                    "positions": {},
+                },
             )
             dispute["positions"].setdefault(row["position"], []).append(row)
         return {

@@ -39,7 +39,7 @@ def db():
 def rows(db, sql, params=()):
     cursor = db.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def fold(text: str) -> str:

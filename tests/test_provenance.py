@@ -162,7 +162,7 @@ def test_a_dispute_needs_two_voices(tmp_path):
 
 def test_a_position_goes_with_a_dispute(tmp_path):
     text = DISPUTED.replace("{yes}", '"Yes"').replace("{no_document}", "newarab-paris-meeting")
-    text = text.replace("        dispute_id: test-question\n        position: \"No\"\n", "        position: \"No\"\n")
+    text = text.replace('        dispute_id: test-question\n        position: "No"\n', '        position: "No"\n')
     found = refusals(sources(tmp_path, text))
     assert ("test-no", "position") in [(f[2], f[3]) for f in found]
 
@@ -204,7 +204,8 @@ def test_a_likely_duplicate_event_is_a_warning_not_an_error(tmp_path):
 
 def test_distinct_from_and_different_places_stop_the_warning(tmp_path):
     text = meeting(place="paris").replace(
-        "    notes: A test record.\n", "    notes: A test record.\n    distinct_from: [2025-08-19-paris-shaibani-dermer]\n"
+        "    notes: A test record.\n",
+        "    notes: A test record.\n    distinct_from: [2025-08-19-paris-shaibani-dermer]\n",
     )
     assert "warning" not in run_validate(sources(tmp_path, text)).stderr
     assert "warning" not in run_validate(sources(tmp_path / "elsewhere", meeting(place="damascus"))).stderr

@@ -69,7 +69,9 @@ def test_event_page_sets_each_disputes_answers_side_by_side(page, site: str, sql
             assert card.locator(".stance").inner_text() == stance
             assert card.locator("a.document").inner_text() == title
     # Only claims that answer a question sit in the disputes.
-    answering = sql("select count(*) from claims c join disputes d on d.id = c.dispute_id where d.event_id = ?", (AUGUST,))
+    answering = sql(
+        "select count(*) from claims c join disputes d on d.id = c.dispute_id where d.event_id = ?", (AUGUST,)
+    )
     assert page.locator(".dispute-claim").count() == answering[0][0]
 
 
@@ -127,7 +129,7 @@ def test_disputes_page_lists_every_answer_grouped_by_question(page, site: str, s
     assert cells.count() == len(expected)
     shown = []
     for i in range(cells.count()):
-        values = dict(zip(header, cells.nth(i).locator("td").all_inner_texts()))
+        values = dict(zip(header, cells.nth(i).locator("td").all_inner_texts(), strict=True))
         shown.append((values["question"], values["position"]))
     assert shown == expected
     # Grouped: each question's rows are next to each other.
