@@ -55,7 +55,8 @@ def validate(sources: Path) -> None:
     """Check every record without writing anything.
 
     Lists every problem as FILE:LINE: RECORD: FIELD: MESSAGE and exits 1,
-    or prints a one-line summary and exits 0.
+    or prints a one-line summary and exits 0, then any warnings (events that
+    may be recorded twice), which do not fail.
     """
     dataset = validate_sources(sources)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
