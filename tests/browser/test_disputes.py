@@ -118,8 +118,31 @@ def test_what_a_preview_said_ahead_of_the_event_is_marked(page, site: str, sql) 
     assert "inferred" in page.locator(".provenance-date").inner_text()
 
 
+def test_disputes_page_sets_every_question_with_its_answers(page, site: str, sql) -> None:
+    page.goto(f"{site}/events/disputes")
+    questions = sql("select id, question, event_id from disputes order by question, id")
+    shown = page.locator(".dispute")
+    assert shown.count() == len(questions) >= 5
+    for i, (dispute_id, question, event_id) in enumerate(questions):
+        block = shown.nth(i)
+        assert block.get_attribute("id") == f"dispute-{dispute_id}"
+        assert question in block.locator(".dispute-question").inner_text()
+        positions = sql(
+            "select position, count(*) from claims where dispute_id = ? group by position order by position",
+            (dispute_id,),
+        )
+        assert block.locator(".position").all_inner_texts() == [p for p, _ in positions]
+        assert block.locator(".dispute-claim").count() == sum(n for _, n in positions)
+        if event_id:
+            assert block.locator(".dispute-event a").get_attribute("href").endswith(f"/events/events/{event_id}")
+    # From a question to its event.
+    shown.first.locator(".dispute-event a").click()
+    page.wait_for_url(f"**/events/events/{questions[0][2]}")
+
+
 def test_disputes_page_lists_every_answer_grouped_by_question(page, site: str, sql) -> None:
     page.goto(f"{site}/events/disputes")
+    page.locator("#as-a-table summary").click()
     header = [h.strip() for h in page.locator("table.rows-and-columns th").all_inner_texts()]
     cells = page.locator("table.rows-and-columns tbody tr")
     expected = sql(
