@@ -233,8 +233,9 @@ CREATE TABLE event_actors (
         CHECK (role IN ('participant', 'mediator', 'host', 'initiator', 'target', 'signatory',
                         'guarantor', 'supporter', 'observer', 'affected')),
     note TEXT,
-    -- The document that names this actor in this role. Curated events must
-    -- give it (the loader checks that the event cites it); imports may not.
+    -- The document that names this actor in this role, one the event cites.
+    -- Curated events give it (or the loader fills in an event's sole
+    -- citation); imports may not.
     document_id TEXT REFERENCES documents(id),
     -- 'preview' when the document names the actor ahead of the event (who was
     -- expected to attend) rather than reporting what happened.
