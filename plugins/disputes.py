@@ -5,7 +5,7 @@ A reader checking an event wants to know which article gives its date, its
 place and each actor's role, and, where the sources disagree, each answer
 next to the others with who gives it. The event page includes
 templates/_event_disputes.html and the disputes page
-(templates/query-events-disputes.html) renders every question the same way;
+(templates/query-events-disputes_by_question.html) renders every question the same way;
 both ask for their rows here, from the event_provenance and disputed_claims
 views of schema.sql.
 """

@@ -60,9 +60,9 @@ def test_disputes_json_and_csv_have_one_row_per_answer_and_only_answering_claims
         """select d.id, c.position, count(*) from disputes d join claims c on c.dispute_id = d.id
            group by d.id, c.position order by d.question, d.id, c.position"""
     )
-    found = get(ds, "/events/disputes.json?_shape=array&_size=max").json()
+    found = get(ds, "/events/disputes_by_question.json?_shape=array&_size=max").json()
     assert [(r["dispute_id"], r["position"], r["claims"]) for r in found] == expected
-    table = list(csv.DictReader(io.StringIO(get(ds, "/events/disputes.csv?_size=max").text)))
+    table = list(csv.DictReader(io.StringIO(get(ds, "/events/disputes_by_question.csv?_size=max").text)))
     assert [(r["dispute_id"], r["position"], int(r["claims"])) for r in table] == expected
 
 
@@ -80,7 +80,7 @@ def test_disputed_events_lists_the_answers_of_every_disputed_event(ds, sql) -> N
 
 
 def test_the_disputes_page_shows_every_question_and_answer(ds, sql) -> None:
-    page = html.unescape(get(ds, "/events/disputes").text)
+    page = html.unescape(get(ds, "/events/disputes_by_question").text)
     for question, position, statement in sql(
         "select d.question, c.position, c.statement from disputes d join claims c on c.dispute_id = d.id"
     ):

@@ -119,7 +119,7 @@ def test_what_a_preview_said_ahead_of_the_event_is_marked(page, site: str, sql) 
 
 
 def test_disputes_page_sets_every_question_with_its_answers(page, site: str, sql) -> None:
-    page.goto(f"{site}/events/disputes")
+    page.goto(f"{site}/events/disputes_by_question")
     questions = sql("select id, question, event_id from disputes order by question, id")
     shown = page.locator(".dispute")
     assert shown.count() == len(questions) >= 5
@@ -141,7 +141,7 @@ def test_disputes_page_sets_every_question_with_its_answers(page, site: str, sql
 
 
 def test_disputes_page_lists_every_answer_grouped_by_question(page, site: str, sql) -> None:
-    page.goto(f"{site}/events/disputes")
+    page.goto(f"{site}/events/disputes_by_question")
     page.locator("#as-a-table summary").click()
     header = [h.strip() for h in page.locator("table.rows-and-columns th").all_inner_texts()]
     cells = page.locator("table.rows-and-columns tbody tr")
@@ -159,9 +159,9 @@ def test_disputes_page_lists_every_answer_grouped_by_question(page, site: str, s
     questions = [q for q, _ in shown]
     assert questions == sorted(questions, key=questions.index)
     # The same page as CSV and JSON, with only the claims that answer each question.
-    with urllib.request.urlopen(f"{site}/events/disputes.csv?_size=max") as response:
+    with urllib.request.urlopen(f"{site}/events/disputes_by_question.csv?_size=max") as response:
         table = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"))))
     assert [(r["question"], r["position"]) for r in table] == expected
     assert sum(int(r["claims"]) for r in table) == sql("select count(*) from claims where dispute_id is not null")[0][0]
-    with urllib.request.urlopen(f"{site}/events/disputes.json?_shape=array&_size=max") as response:
+    with urllib.request.urlopen(f"{site}/events/disputes_by_question.json?_shape=array&_size=max") as response:
         assert [(r["question"], r["position"]) for r in json.load(response)] == expected
