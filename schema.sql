@@ -38,9 +38,26 @@ CREATE TABLE documents (
         CONSTRAINT "title: must not be blank" CHECK (trim(title, char(32, 9, 10, 13)) <> ''),
     outlet TEXT,
     author TEXT,
+    -- As printed; when the article prints no date, the single most likely day
+    -- of the window below, which date_basis marks as inferred.
     published_date TEXT
         CONSTRAINT "published_date: must be a real calendar date written YYYY-MM-DD"
         CHECK (published_date IS date(published_date, '+0 days')),
+    -- Earliest and latest day the article can have appeared, from its own
+    -- text. A printed date is its own window; an empty published_latest means
+    -- the text sets no later bound.
+    published_earliest TEXT
+        CONSTRAINT "published_earliest: must be a real calendar date written YYYY-MM-DD"
+        CHECK (published_earliest IS date(published_earliest, '+0 days')),
+    published_latest TEXT
+        CONSTRAINT "published_latest: must be a real calendar date written YYYY-MM-DD"
+        CHECK (published_latest IS date(published_latest, '+0 days')),
+    -- 'printed' (the article shows its date) or 'inferred' (worked out from
+    -- its text, as date_inference explains).
+    date_basis TEXT NOT NULL DEFAULT 'printed'
+        CONSTRAINT "date_basis: must be one of printed, inferred"
+        CHECK (date_basis IN ('printed', 'inferred')),
+    date_inference TEXT,
     dateline TEXT,
     url TEXT
         CONSTRAINT "url: must start with http:// or https://"
@@ -49,7 +66,26 @@ CREATE TABLE documents (
     language TEXT NOT NULL DEFAULT 'en'
         CONSTRAINT "language: must be an ISO 639-1 code such as en, ar or he"
         CHECK (length(language) = 2 AND language NOT GLOB '*[^a-z]*'),
-    notes TEXT
+    notes TEXT,
+    CONSTRAINT "date_inference: an inferred date must say how it was inferred from the article's own text"
+        CHECK (date_basis <> 'inferred' OR coalesce(trim(date_inference, char(32, 9, 10, 13)), '') <> ''),
+    CONSTRAINT "date_inference: only an inferred date has an inference"
+        CHECK (date_basis = 'inferred' OR date_inference IS NULL),
+    CONSTRAINT "published_earliest: an inferred date needs the earliest day of its window"
+        CHECK (date_basis <> 'inferred' OR published_earliest IS NOT NULL),
+    CONSTRAINT "published_earliest: a printed date is its own window: leave the window out or make it the printed day"
+        CHECK (date_basis <> 'printed'
+               OR ((published_earliest IS NULL OR published_earliest IS published_date)
+                   AND (published_latest IS NULL OR published_latest IS published_date))),
+    CONSTRAINT "published_latest: must not be before published_earliest"
+        CHECK (published_latest IS NULL OR published_earliest IS NULL OR published_latest >= published_earliest),
+    CONSTRAINT "published_date: an inferred date is given as one day only when its window is that one day"
+        CHECK (date_basis <> 'inferred' OR published_date IS NULL
+               OR (published_earliest IS published_date AND published_latest IS published_date)),
+    CONSTRAINT "published_date: must lie inside the window published_earliest to published_latest"
+        CHECK (published_date IS NULL
+               OR ((published_earliest IS NULL OR published_date >= published_earliest)
+                   AND (published_latest IS NULL OR published_date <= published_latest)))
 ) STRICT;
 
 CREATE TABLE places (
@@ -163,6 +199,17 @@ CREATE TABLE events (
     tags TEXT,
     -- When the origin last changed the record, ISO 8601 in UTC (ACLED's timestamp).
     origin_updated TEXT,
+    -- Ids this event was published under before, so that old links and
+    -- citations still lead to it (ids are never reused).
+    aliases TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "aliases: must be a list of strings"
+        CHECK (json_valid(aliases) AND json_type(aliases) = 'array'),
+    -- Events that look like this one (same place, overlapping dates, two or
+    -- more shared actors) but are different events: validate stops warning
+    -- about them.
+    distinct_from TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "distinct_from: must be a list of event ids"
+        CHECK (json_valid(distinct_from) AND json_type(distinct_from) = 'array'),
     CONSTRAINT "place_id: an event with no place must say why in notes"
         CHECK (place_id IS NOT NULL OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
     CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
@@ -186,6 +233,15 @@ CREATE TABLE event_actors (
         CHECK (role IN ('participant', 'mediator', 'host', 'initiator', 'target', 'signatory',
                         'guarantor', 'supporter', 'observer', 'affected')),
     note TEXT,
+    -- The document that names this actor in this role, one the event cites.
+    -- Curated events give it (or the loader fills in an event's sole
+    -- citation); imports may not.
+    document_id TEXT REFERENCES documents(id),
+    -- 'preview' when the document names the actor ahead of the event (who was
+    -- expected to attend) rather than reporting what happened.
+    basis TEXT NOT NULL DEFAULT 'report'
+        CONSTRAINT "basis: must be one of report, preview"
+        CHECK (basis IN ('report', 'preview')),
     PRIMARY KEY (event_id, actor_id, role)
 ) STRICT;
 
@@ -194,7 +250,40 @@ CREATE TABLE event_documents (
     document_id TEXT NOT NULL REFERENCES documents(id),
     -- What the document supports about the event.
     note TEXT,
+    -- Which of the event's fields the document supports, from a fixed
+    -- vocabulary: occurrence (that it happened at all), date, place, actors,
+    -- type, outcome, casualties, purpose.
+    supports TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "supports: must be a list of: occurrence, date, place, actors, type, outcome, casualties, purpose"
+        CHECK (json_valid(supports) AND json_type(supports) = 'array'
+               AND trim(replace(replace(replace(replace(replace(replace(replace(replace(supports,
+                   '"occurrence"', ''), '"date"', ''), '"place"', ''), '"actors"', ''), '"type"', ''),
+                   '"outcome"', ''), '"casualties"', ''), '"purpose"', ''), '[], ') = ''),
+    -- 'preview' when the document announces or anticipates the event, so what
+    -- it supports is what was expected, not what happened.
+    basis TEXT NOT NULL DEFAULT 'report'
+        CONSTRAINT "basis: must be one of report, preview"
+        CHECK (basis IN ('report', 'preview')),
     PRIMARY KEY (event_id, document_id)
+) STRICT;
+
+-- A question the sources answer differently, such as whether a meeting was
+-- the first direct talks. Each answer is a position held by claims.
+CREATE TABLE disputes (
+    id TEXT PRIMARY KEY NOT NULL
+        CONSTRAINT "id: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (id <> '' AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
+    -- The event the question is about; NULL for a question about no one event.
+    event_id TEXT REFERENCES events(id),
+    question TEXT NOT NULL
+        CONSTRAINT "question: must not be blank" CHECK (trim(question, char(32, 9, 10, 13)) <> ''),
+    status TEXT NOT NULL DEFAULT 'open'
+        CONSTRAINT "status: must be one of open, settled"
+        CHECK (status IN ('open', 'settled')),
+    -- How it was settled, if it was.
+    notes TEXT,
+    CONSTRAINT "notes: a settled dispute must say how it was settled"
+        CHECK (status <> 'settled' OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> '')
 ) STRICT;
 
 CREATE TABLE claims (
@@ -210,7 +299,13 @@ CREATE TABLE claims (
     stance TEXT NOT NULL
         CONSTRAINT "stance: must be one of asserts, denies, disputes, confirms, qualifies"
         CHECK (stance IN ('asserts', 'denies', 'disputes', 'confirms', 'qualifies')),
-    notes TEXT
+    notes TEXT,
+    -- The question this claim answers, if any, and its answer in a few words.
+    dispute_id TEXT REFERENCES disputes(id),
+    position TEXT
+        CONSTRAINT "position: must not be blank" CHECK (trim(position, char(32, 9, 10, 13)) <> ''),
+    CONSTRAINT "position: a claim that answers a dispute gives its position, and only such a claim has one"
+        CHECK ((dispute_id IS NULL) = (position IS NULL))
 ) STRICT;
 
 -- A record taken out after a release published its id: removed, or merged
@@ -308,6 +403,9 @@ CREATE INDEX claims_event_id ON claims(event_id);
 CREATE INDEX claims_document_id ON claims(document_id);
 CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
+CREATE INDEX claims_dispute_id ON claims(dispute_id);
+CREATE INDEX disputes_event_id ON disputes(event_id);
+CREATE INDEX event_actors_document_id ON event_actors(document_id);
 CREATE INDEX withdrawals_replaced_by ON withdrawals(replaced_by);
 CREATE INDEX place_matches_place_id ON place_matches(place_id);
 CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
@@ -635,45 +733,108 @@ JOIN documents AS d ON d.id = c.document_id
 LEFT JOIN actors AS a ON a.id = c.claimant_id
 WHERE c.event_id IS NOT NULL;
 
--- Disputed events with the claims on each side set next to each other: row n
--- of an event holds its n-th claim that asserts or confirms and its n-th claim
--- that denies, disputes or qualifies.
-CREATE VIEW disputed_claims AS
-WITH sided AS (
-    SELECT
-        ev.*,
-        CASE WHEN ev.stance IN ('asserts', 'confirms') THEN 'for' ELSE 'against' END AS side,
-        row_number() OVER (
-            PARTITION BY ev.event_id, ev.stance IN ('asserts', 'confirms')
-            ORDER BY ev.published_date, ev.claim_id
-        ) AS n
-    FROM event_evidence AS ev
-    WHERE ev.kind = 'claim'
-),
-disputed AS (
-    SELECT id, date_label, title, status FROM event_list
-    WHERE status = 'disputed'
-       OR id IN (SELECT event_id FROM claims WHERE stance IN ('denies', 'disputes'))
-),
-slots AS (SELECT DISTINCT event_id, n FROM sided)
+-- Each document's publication date as a reader should take it: the printed
+-- day, or the window it was inferred to, saying so.
+CREATE VIEW document_dates AS
 SELECT
-    e.id AS event_id,
-    e.date_label,
-    e.title,
-    e.status,
-    coalesce(s.n, 1) AS n,
-    f.statement AS claim_for,
-    coalesce(f.claimant_name, f.outlet) AS claimed_by,
-    f.stance AS stance_for,
-    f.document_id AS document_for,
-    c.statement AS claim_against,
-    coalesce(c.claimant_name, c.outlet) AS contested_by,
-    c.stance AS stance_against,
-    c.document_id AS document_against
-FROM disputed AS e
-LEFT JOIN slots AS s ON s.event_id = e.id
-LEFT JOIN sided AS f ON f.event_id = e.id AND f.n = s.n AND f.side = 'for'
-LEFT JOIN sided AS c ON c.event_id = e.id AND c.n = s.n AND c.side = 'against';
+    id AS document_id,
+    title,
+    outlet,
+    coalesce(outlet, title) AS shown_as,
+    date_basis,
+    published_date,
+    published_earliest,
+    published_latest,
+    CASE
+        WHEN date_basis = 'printed' THEN coalesce(published_date, 'undated')
+        WHEN published_earliest IS published_latest THEN published_earliest || ' (inferred)'
+        WHEN published_latest IS NULL THEN 'on or after ' || published_earliest || ' (inferred; no later bound)'
+        ELSE 'between ' || published_earliest || ' and ' || published_latest || ' (inferred)'
+    END AS published_label,
+    date_inference
+FROM documents;
+
+-- Which document supports which of an event's fields: a row per field a
+-- cited document supports, and a row per actor role with the document that
+-- names that actor in that role. basis 'preview' marks what a document said
+-- ahead of the event rather than after it.
+CREATE VIEW event_provenance AS
+SELECT
+    ed.event_id,
+    f.value AS field,
+    NULL AS actor_id,
+    NULL AS actor_name,
+    NULL AS role,
+    ed.document_id,
+    dd.shown_as AS document,
+    dd.published_label,
+    ed.basis,
+    ed.note
+FROM event_documents AS ed
+JOIN json_each(ed.supports) AS f
+JOIN document_dates AS dd ON dd.document_id = ed.document_id
+UNION ALL
+SELECT
+    ea.event_id,
+    'actors',
+    ea.actor_id,
+    a.name,
+    ea.role,
+    ea.document_id,
+    dd.shown_as,
+    dd.published_label,
+    ea.basis,
+    ea.note
+FROM event_actors AS ea
+JOIN actors AS a ON a.id = ea.actor_id
+JOIN document_dates AS dd ON dd.document_id = ea.document_id;
+
+-- Every claim that answers a dispute, with its question, its position, who
+-- says it (the claimant, or else the document by outlet or title) and where.
+CREATE VIEW disputed_claims AS
+SELECT
+    d.id AS dispute_id,
+    d.question,
+    d.status AS dispute_status,
+    d.event_id,
+    (SELECT date_label FROM event_list WHERE id = d.event_id) AS date_label,
+    (SELECT title FROM events WHERE id = d.event_id) AS event_title,
+    c.position,
+    c.id AS claim_id,
+    c.statement,
+    c.stance,
+    coalesce(a.name, dd.shown_as) AS said_by,
+    c.claimant_id,
+    c.document_id,
+    dd.title AS document_title,
+    dd.outlet,
+    dd.published_label,
+    c.notes
+FROM disputes AS d
+JOIN claims AS c ON c.dispute_id = d.id
+JOIN document_dates AS dd ON dd.document_id = c.document_id
+LEFT JOIN actors AS a ON a.id = c.claimant_id;
+
+-- The disputes page: one row per answer to each question, grouped by
+-- question, with the claims that give it and who gives them. Only claims
+-- that answer the question appear.
+CREATE VIEW dispute_positions AS
+SELECT
+    dispute_id,
+    question,
+    dispute_status,
+    event_id,
+    date_label,
+    event_title,
+    position,
+    count(*) AS claims,
+    group_concat(said_by, '; ') AS said_by,
+    group_concat(statement, ' | ') AS statements,
+    group_concat(stance, ', ') AS stances,
+    group_concat(document_id, ', ') AS documents,
+    json_group_array(claim_id) AS claim_ids
+FROM (SELECT * FROM disputed_claims ORDER BY dispute_id, position, published_label, claim_id)
+GROUP BY dispute_id, position;
 
 -- One VEVENT per event for the iCalendar feed (plugins/calendar_feed.py reads
 -- these column names). Events are whole days: DTEND is the day after end_date,

@@ -95,11 +95,14 @@ def validate(sources: Path) -> None:
     """Check every record without writing anything.
 
     Lists every problem as FILE:LINE: RECORD: FIELD: MESSAGE and exits 1,
-    or prints a one-line summary and exits 0.
+    or prints a one-line summary and exits 0, then any warnings (events that
+    may be recorded twice), which do not fail.
     """
     dataset = validate_sources(sources)
     check_published_ids(sources, dataset.db.conn)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
+    for warning in dataset.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()

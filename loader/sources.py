@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 from ruamel.yaml.comments import CommentedMap
 
-from . import PROJECT_ROOT
+from . import PROJECT_ROOT, provenance
 from .cross_check import cross_check, record_key
 from .errors import InvalidSources, LoaderError
 from .problems import Problem, did_you_mean, display_path
@@ -32,7 +32,9 @@ DEFAULT_SOURCES = PROJECT_ROOT / "sources"
 
 # Lists written inside an event stand for rows of another table whose
 # event_id is the enclosing event's id.
-NESTED = {"events": {"actors": "event_actors", "documents": "event_documents", "claims": "claims"}}
+NESTED = {
+    "events": {"actors": "event_actors", "documents": "event_documents", "claims": "claims", "disputes": "disputes"}
+}
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Dataset:
     schema: Schema
     db: sqlite_utils.Database
     files: list[Path]
+    # Likely mistakes that do not stop a build, such as two records of one event.
+    warnings: list[Problem] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {name: self.db[name].count for name in self.schema.tables}
@@ -238,10 +242,11 @@ def validate(directory: Path = DEFAULT_SOURCES, schema: Schema | None = None) ->
     schema = schema or read_schema()
     records, files, problems, complete = read_sources(directory, schema)
     problems += cross_check(records, schema, references=complete)
+    problems += provenance.check(records, problems)
     db, refused = load_records(records, schema)
     # A field already reported would only be reported again in other words.
     reported = {(p.path, p.record, p.field) for p in problems}
     problems += [p for p in refused if (p.path, p.record, p.field) not in reported]
     if problems:
         raise InvalidSources(problems)
-    return Dataset(schema=schema, db=db, files=files)
+    return Dataset(schema=schema, db=db, files=files, warnings=provenance.likely_duplicates(records))

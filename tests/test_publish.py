@@ -281,13 +281,16 @@ def test_event_sources_lists_documents_and_claims(ds: Datasette, sql) -> None:
     assert {r["claim_id"] for r in found if r["kind"] == "claim"} == claims
 
 
-def test_disputed_events_set_claims_side_by_side(ds: Datasette, sql) -> None:
+def test_disputed_events_set_each_answer_side_by_side(ds: Datasette, sql) -> None:
     found = rows(ds, "/events/disputed_events")
     disputed = {e for (e,) in sql("select id from events where status = 'disputed'")}
     assert {r["event_id"] for r in found} == disputed
     sweida = [r for r in found if r["event_id"] == "2025-07-sweida-clashes"]
-    assert [(r["stance_for"], r["stance_against"]) for r in sweida] == [("asserts", "denies")]
-    assert sweida[0]["contested_by"] == "Syria"
+    answers = sql(
+        "select position, stance from claims where event_id = '2025-07-sweida-clashes' and dispute_id is not null"
+    )
+    assert sorted((r["position"], r["stances"]) for r in sweida) == sorted(answers)
+    assert {r["said_by"] for r in sweida} == {"Syria", "Reuters"}
 
 
 def test_csv_has_labels_and_keeps_utf8(ds: Datasette, sql) -> None:

@@ -1,0 +1,75 @@
+"""Show disputes as questions with their answers side by side, and the
+documents behind each of an event's facts.
+
+A reader checking an event wants to know which article gives its date, its
+place and each actor's role, and, where the sources disagree, each answer
+next to the others with who gives it. The event page includes
+templates/_event_disputes.html and the disputes page
+(templates/query-events-disputes_by_question.html) renders every question the same way;
+both ask for their rows here, from the event_provenance and disputed_claims
+views of schema.sql.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasette import hookimpl
+
+DATABASE = "events"
+CLAIMS = "select * from disputed_claims {where} order by question, dispute_id, position, published_label, claim_id"
+
+
+def grouped(claims: list[dict]) -> list[dict]:
+    """Claims that answer disputes, as questions, each with its positions in order."""
+    disputes: dict[str, dict] = {}
+    for row in claims:
+        dispute = disputes.setdefault(
+            row["dispute_id"],
+            {
+                key: row[key]
+                for key in ("dispute_id", "question", "dispute_status", "event_id", "event_title", "date_label")
+            }
+            | {"positions": {}},
+        )
+        dispute["positions"].setdefault(row["position"], []).append(row)
+    return list(disputes.values())
+
+
+@hookimpl
+def extra_template_vars(datasette: Any, database: str, table: str, view_name: str) -> dict:
+    if database != DATABASE:
+        return {}
+    db = datasette.get_database(DATABASE)
+
+    async def dispute_list() -> list[dict]:
+        result = await db.execute(CLAIMS.format(where=""))
+        return grouped([dict(row) for row in result.rows])
+
+    async def event_disputes(event_id: str) -> dict:
+        listed = await db.execute(
+            "select date_label, place_id, place_name from event_list where id = :id", {"id": event_id}
+        )
+        provenance = await db.execute(
+            "select * from event_provenance where event_id = :id order by field, role, actor_name, document",
+            {"id": event_id},
+        )
+        claims = await db.execute(CLAIMS.format(where="where event_id = :id"), {"id": event_id})
+        fields: dict[str, list[dict]] = {}
+        roles: list[dict] = []
+        for row in map(dict, provenance.rows):
+            if row["field"] == "actors" and row["actor_id"] is not None:
+                roles.append(row)
+            else:
+                fields.setdefault(row["field"], []).append(row)
+        return {
+            "event": dict(listed.rows[0]) if listed.rows else {},
+            "fields": fields,
+            "roles": roles,
+            "disputes": grouped([dict(row) for row in claims.rows]),
+        }
+
+    # Functions, so a page that does not call them costs no query.
+    if view_name == "row" and table == "events":
+        return {"event_disputes": event_disputes}
+    return {"dispute_list": dispute_list}

@@ -1,0 +1,167 @@
+"""Disputes and provenance as a reader sees them, in a real Chromium against
+the real `serve` of the real sources/: an event page's questions with their
+answers side by side, the documents behind its date, place and each actor
+role, and the disputes page. Expected values come from SQL on the served file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from site_helpers import serving
+
+SOURCES = Path(__file__).resolve().parents[2] / "sources"
+AUGUST = "2025-08-19-paris-shaibani-meets-israeli-delegation"
+JANUARY = "2026-01-paris-fifth-round-of-syria-israel-talks"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    # Named events.db because metadata.yml describes the database "events".
+    db = tmp_path_factory.mktemp("real") / "events.db"
+    with serving(SOURCES, db) as base:
+        yield base, db
+
+
+@pytest.fixture(scope="module")
+def site(served) -> str:
+    return served[0]
+
+
+@pytest.fixture(scope="module")
+def sql(served):
+    conn = sqlite3.connect(served[1])
+    yield lambda query, params=(): conn.execute(query, params).fetchall()
+    conn.close()
+
+
+def test_event_page_sets_each_disputes_answers_side_by_side(page, site: str, sql) -> None:
+    page.goto(f"{site}/events/events/{AUGUST}")
+    disputes = sql("select id, question from disputes where event_id = ? order by id", (AUGUST,))
+    shown = page.locator(".dispute")
+    assert shown.count() == len(disputes) == 2
+    for dispute_id, question in disputes:
+        block = page.locator(f"#dispute-{dispute_id}")
+        assert question in block.locator(".dispute-question").inner_text()
+        answers = sql(
+            """select c.position, c.statement, c.stance, coalesce(a.name, d.outlet, d.title), d.title
+               from claims c join documents d on d.id = c.document_id left join actors a on a.id = c.claimant_id
+               where c.dispute_id = ? order by c.position""",
+            (dispute_id,),
+        )
+        positions = block.locator(".dispute-position")
+        assert positions.count() == len(answers) >= 2
+        boxes = [positions.nth(i).bounding_box() for i in range(positions.count())]
+        # Side by side: one row, left to right.
+        assert len({round(b["y"]) for b in boxes}) == 1
+        assert sorted(b["x"] for b in boxes) == [b["x"] for b in boxes] and boxes[0]["x"] < boxes[1]["x"]
+        for i, (position, statement, stance, said_by, title) in enumerate(answers):
+            card = positions.nth(i)
+            assert card.locator(".position").inner_text() == position
+            assert card.locator(".statement").inner_text() == statement
+            assert card.locator(".said-by").inner_text() == said_by
+            assert card.locator(".stance").inner_text() == stance
+            assert card.locator("a.document").inner_text() == title
+    # Only claims that answer a question sit in the disputes.
+    answering = sql(
+        "select count(*) from claims c join disputes d on d.id = c.dispute_id where d.event_id = ?", (AUGUST,)
+    )
+    assert page.locator(".dispute-claim").count() == answering[0][0]
+
+
+def test_event_page_names_the_documents_behind_date_place_and_each_role(page, site: str, sql) -> None:
+    page.goto(f"{site}/events/events/{AUGUST}")
+    table = page.locator("table.provenance")
+    date_docs = sql(
+        """select coalesce(d.outlet, d.title) from event_documents ed, json_each(ed.supports) f
+           join documents d on d.id = ed.document_id where ed.event_id = ? and f.value = 'date'""",
+        (AUGUST,),
+    )
+    date_row = table.locator(".provenance-date").inner_text()
+    assert date_docs and all(name in date_row for (name,) in date_docs)
+    assert "2025-08-19" in date_row
+    place_row = table.locator(".provenance-place").inner_text()
+    assert "Paris" in place_row and "The Cradle" in place_row
+    roles = sql(
+        """select a.name, ea.role, coalesce(d.outlet, d.title) from event_actors ea
+           join actors a on a.id = ea.actor_id join documents d on d.id = ea.document_id
+           where ea.event_id = ? order by a.name""",
+        (AUGUST,),
+    )
+    rows = table.locator(".provenance-actor")
+    assert rows.count() == len(roles)
+    texts = rows.all_inner_texts()
+    for name, role, document in roles:
+        assert any(f"{name}, {role}" in t and document in t for t in texts), (name, role)
+    # Each document links to its record, which shows how its date was worked out.
+    table.locator(".provenance-date a").first.click()
+    page.wait_for_url("**/events/documents/**")
+
+
+def test_what_a_preview_said_ahead_of_the_event_is_marked(page, site: str, sql) -> None:
+    page.goto(f"{site}/events/events/{JANUARY}")
+    previewed = sql(
+        "select a.name from event_actors ea join actors a on a.id = ea.actor_id where event_id = ? and basis = 'preview'",
+        (JANUARY,),
+    )
+    assert previewed
+    for (name,) in previewed:
+        row = page.locator(".provenance-actor", has_text=name)
+        assert "from a preview" in row.inner_text()
+    assert "from a preview" in page.locator(".provenance-date").inner_text()
+    assert "inferred" in page.locator(".provenance-date").inner_text()
+
+
+def test_disputes_page_sets_every_question_with_its_answers(page, site: str, sql) -> None:
+    page.goto(f"{site}/events/disputes_by_question")
+    questions = sql("select id, question, event_id from disputes order by question, id")
+    shown = page.locator(".dispute")
+    assert shown.count() == len(questions) >= 5
+    for i, (dispute_id, question, event_id) in enumerate(questions):
+        block = shown.nth(i)
+        assert block.get_attribute("id") == f"dispute-{dispute_id}"
+        assert question in block.locator(".dispute-question").inner_text()
+        positions = sql(
+            "select position, count(*) from claims where dispute_id = ? group by position order by position",
+            (dispute_id,),
+        )
+        assert block.locator(".position").all_inner_texts() == [p for p, _ in positions]
+        assert block.locator(".dispute-claim").count() == sum(n for _, n in positions)
+        if event_id:
+            assert block.locator(".dispute-event a").get_attribute("href").endswith(f"/events/events/{event_id}")
+    # From a question to its event.
+    shown.first.locator(".dispute-event a").click()
+    page.wait_for_url(f"**/events/events/{questions[0][2]}")
+
+
+def test_disputes_page_lists_every_answer_grouped_by_question(page, site: str, sql) -> None:
+    page.goto(f"{site}/events/disputes_by_question")
+    page.locator("#as-a-table summary").click()
+    header = [h.strip() for h in page.locator("table.rows-and-columns th").all_inner_texts()]
+    cells = page.locator("table.rows-and-columns tbody tr")
+    expected = sql(
+        """select d.question, c.position from disputes d join claims c on c.dispute_id = d.id
+           group by d.id, c.position order by d.question, d.id, c.position"""
+    )
+    assert cells.count() == len(expected)
+    shown = []
+    for i in range(cells.count()):
+        values = dict(zip(header, cells.nth(i).locator("td").all_inner_texts(), strict=True))
+        shown.append((values["question"], values["position"]))
+    assert shown == expected
+    # Grouped: each question's rows are next to each other.
+    questions = [q for q, _ in shown]
+    assert questions == sorted(questions, key=questions.index)
+    # The same page as CSV and JSON, with only the claims that answer each question.
+    with urllib.request.urlopen(f"{site}/events/disputes_by_question.csv?_size=max") as response:
+        table = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"))))
+    assert [(r["question"], r["position"]) for r in table] == expected
+    assert sum(int(r["claims"]) for r in table) == sql("select count(*) from claims where dispute_id is not null")[0][0]
+    with urllib.request.urlopen(f"{site}/events/disputes_by_question.json?_shape=array&_size=max") as response:
+        assert [(r["question"], r["position"]) for r in json.load(response)] == expected

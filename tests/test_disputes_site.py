@@ -1,0 +1,128 @@
+"""Disputes and provenance on the published site, in process: a real
+Datasette with the project's metadata, templates and plugins over a database
+built from the real sources/. Expected values come from SQL on the same file."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import html
+import io
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+from datasette.app import Datasette
+from datasette.utils import parse_metadata
+
+from loader.build import build
+from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
+
+SOURCES = Path(__file__).resolve().parent.parent / "sources"
+
+
+@pytest.fixture(scope="module")
+def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Named events.db because metadata.yml describes the database "events".
+    db = tmp_path_factory.mktemp("real") / "events.db"
+    build(SOURCES, db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def ds(real_db: Path) -> Datasette:
+    return Datasette(
+        [],
+        immutables=[str(real_db)],
+        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
+        settings=SETTINGS,
+        template_dir=str(TEMPLATES_PATH),
+        plugins_dir=str(PLUGINS_PATH),
+    )
+
+
+@pytest.fixture(scope="module")
+def sql(real_db: Path):
+    conn = sqlite3.connect(real_db)
+    yield lambda query, params=(): conn.execute(query, params).fetchall()
+    conn.close()
+
+
+def get(ds: Datasette, path: str) -> httpx.Response:
+    response = asyncio.run(ds.client.get(path))
+    assert response.status_code == 200, (path, response.status_code, response.text[:500])
+    return response
+
+
+def test_disputes_json_and_csv_have_one_row_per_answer_and_only_answering_claims(ds, sql) -> None:
+    expected = sql(
+        """select d.id, c.position, count(*) from disputes d join claims c on c.dispute_id = d.id
+           group by d.id, c.position order by d.question, d.id, c.position"""
+    )
+    found = get(ds, "/events/disputes_by_question.json?_shape=array&_size=max").json()
+    assert [(r["dispute_id"], r["position"], r["claims"]) for r in found] == expected
+    table = list(csv.DictReader(io.StringIO(get(ds, "/events/disputes_by_question.csv?_size=max").text)))
+    assert [(r["dispute_id"], r["position"], int(r["claims"])) for r in table] == expected
+
+
+def test_disputed_claims_name_a_voice_for_every_claim(ds, sql) -> None:
+    found = get(ds, "/events/disputed_claims.json?_shape=array&_size=max").json()
+    assert len(found) == sql("select count(*) from claims where dispute_id is not null")[0][0]
+    assert all(r["said_by"] and r["said_by"].strip() for r in found)
+    own_voice = [r for r in found if r["claimant_id"] is None]
+    assert own_voice and all(r["said_by"] == (r["outlet"] or r["document_title"]) for r in own_voice)
+
+
+def test_disputed_events_lists_the_answers_of_every_disputed_event(ds, sql) -> None:
+    found = get(ds, "/events/disputed_events.json?_shape=array&_size=max").json()
+    assert {r["event_id"] for r in found} == {e for (e,) in sql("select id from events where status = 'disputed'")}
+
+
+def test_the_disputes_page_shows_every_question_and_answer(ds, sql) -> None:
+    page = html.unescape(get(ds, "/events/disputes_by_question").text)
+    for question, position, statement in sql(
+        "select d.question, c.position, c.statement from disputes d join claims c on c.dispute_id = d.id"
+    ):
+        assert question in page and position in page and statement in page
+
+
+def test_an_event_page_shows_its_disputes_and_the_documents_behind_each_fact(ds, sql) -> None:
+    event = "2025-07-18-israel-syria-ceasefire"
+    page = html.unescape(get(ds, f"/events/events/{event}").text)
+    for (question,) in sql("select question from disputes where event_id = ?", (event,)):
+        assert question in page
+    for name, role in sql(
+        "select a.name, ea.role from event_actors ea join actors a on a.id = ea.actor_id where ea.event_id = ?",
+        (event,),
+    ):
+        assert f"{name}, {role}" in page
+    assert (
+        page.count('class="provenance-actor"')
+        == sql("select count(*) from event_actors where event_id = ?", (event,))[0][0]
+    )
+
+
+def test_event_provenance_marks_what_came_from_a_preview(ds, sql) -> None:
+    found = get(
+        ds,
+        "/events/event_provenance.json?_shape=array&_size=max&event_id=2026-01-paris-fifth-round-of-syria-israel-talks",
+    ).json()
+    previewed = {(r["field"], r["actor_id"]) for r in found if r["basis"] == "preview"}
+    assert ("date", None) in previewed
+    assert ("actors", "yechiel-leiter") in previewed
+    dates = {r["document_id"]: r["published_label"] for r in found if r["field"] == "date"}
+    assert all("inferred" in label for label in dates.values())
+
+
+def test_document_dates_say_inferred_windows_in_words(ds, sql) -> None:
+    found = {r["document_id"]: r for r in get(ds, "/events/document_dates.json?_shape=array").json()}
+    for document_id, basis, earliest, latest in sql(
+        "select id, date_basis, published_earliest, published_latest from documents"
+    ):
+        label = found[document_id]["published_label"]
+        if basis == "inferred":
+            assert "inferred" in label and earliest in label
+            assert (latest in label) if latest else "no later bound" in label
+        else:
+            assert "inferred" not in label
