@@ -5,8 +5,16 @@ a message of its own, which holds a full export of a million events to a few
 megabytes a second (see docs/performance.md). Here SQLite itself writes
 each row as a line of CSV, pages of rows are read by rowid on Datasette's
 own database thread, and each page is sent at once: the same rows and
-columns, in the order they were loaded, with the same permission check as
-the table page.
+columns, in the order they were loaded, with the same permission checks as
+the table page (`view-instance`, `view-database`, `view-table`), so
+`_internal` and any database or table a reader may not see stay unseen.
+
+A page stops at PAGE_BYTES of CSV, so an export holds a few megabytes however
+wide its rows (the connection refuses more than 16 MB a query, see
+sql_limits.py). Datasette's own CSV writes a blob as a link to download it;
+here a blob is written losslessly as an SQL blob literal, `x'0A1B...'` (its
+bytes in hexadecimal), where text would otherwise lose every byte that is
+not UTF-8.
 """
 
 from __future__ import annotations
@@ -17,32 +25,40 @@ import sqlite3
 
 from datasette import hookimpl
 from datasette.utils import escape_sqlite
-from datasette.utils.asgi import AsgiStream, Forbidden, NotFound
+from datasette.utils.asgi import AsgiStream, NotFound
 
-PAGE = 20_000  # rows a page: a few megabytes
+PAGE = 20_000  # rows a page at most
+PAGE_BYTES = 4_000_000  # of CSV a page at most
 
 
 def _line(columns: list[str]) -> str:
     """SQL that writes a row as one CSV line: SQLite builds the text, which is
     several times faster than Python's csv module doing it a cell at a time.
-    Text is always quoted (RFC 4180), numbers never, NULL is empty."""
+    Text is always quoted (RFC 4180), numbers never, NULL is empty, a blob
+    is x'HEX'."""
     cells = []
     for column in map(escape_sqlite, columns):
         cells.append(
             f"CASE WHEN {column} IS NULL THEN '' WHEN typeof({column}) IN ('integer', 'real') "
-            f"THEN CAST({column} AS TEXT) ELSE '\"' || replace({column}, '\"', '\"\"') || '\"' END"
+            f"THEN CAST({column} AS TEXT) WHEN typeof({column}) = 'blob' THEN 'x''' || hex({column}) || '''' ELSE '\"' || replace({column}, '\"', '\"\"') || '\"' END"
         )
     return " || ',' || ".join(cells)
 
 
 def _page(conn: sqlite3.Connection, table: str, line: str, after: int) -> tuple[str, int, int]:
     """One page of rows after the given rowid, as CSV text; with the last rowid and the row count."""
-    rows = conn.execute(
+    cursor = conn.execute(
         f"SELECT rowid, {line} FROM {escape_sqlite(table)} WHERE rowid > ? ORDER BY rowid LIMIT {PAGE}",
         [after],
-    ).fetchall()
-    text = "".join(row[1] + "\r\n" for row in rows)
-    return text, (rows[-1][0] if rows else after), len(rows)
+    )
+    lines: list[str] = []
+    size, last = 0, after
+    while size < PAGE_BYTES and (rows := cursor.fetchmany(1000)):
+        lines += [row[1] + "\r\n" for row in rows]
+        size += sum(len(row[1]) for row in rows)
+        last = rows[-1][0]
+    cursor.close()
+    return "".join(lines), last, len(lines)
 
 
 async def export(request, datasette):
@@ -50,11 +66,12 @@ async def export(request, datasette):
     try:
         db = datasette.get_database(database)
     except KeyError:
-        raise NotFound(f"no database {database}")
+        raise NotFound(f"no database {database}") from None
+    await datasette.ensure_permissions(
+        request.actor, [("view-table", (database, table)), ("view-database", database), "view-instance"]
+    )
     if table not in await db.table_names():
         raise NotFound(f"no table {table} in {database}")
-    if not await datasette.permission_allowed(request.actor, "view-table", (database, table), default=True):
-        raise Forbidden("you may not see this table")
     columns = await db.table_columns(table)
     line = _line(columns)
 
@@ -64,7 +81,7 @@ async def export(request, datasette):
         await writer.write(header.getvalue())
         after = -(2**63)
         while True:
-            text, after, count = await db.execute_fn(lambda conn: _page(conn, table, line, after))
+            text, after, count = await db.execute_fn(lambda conn, after=after: _page(conn, table, line, after))
             if not count:
                 break
             await writer.write(text)
