@@ -11,6 +11,12 @@ names the parameter or the limit that caused it, and hands a client error
 to Datasette's own error page, so the answer looks and reads (HTML or JSON)
 like every other error the site gives. An exception it cannot pin on the
 request stays a 500.
+
+One error raises nothing: Datasette 0.65 answers the CSV of a query whose SQL
+fails with "200 OK" and an empty file, a line break and no header, so a
+spreadsheet opens an empty sheet and a script cannot tell. An ASGI wrapper
+holds back the first part of every query's CSV answer and, when it is that
+empty line, answers 400 instead and names the JSON page that shows the error.
 """
 
 from __future__ import annotations
@@ -136,6 +142,57 @@ async def client_error(datasette: Any, request: Request, exception: BaseExceptio
     ):
         return 400, exception.message
     return None
+
+
+def failed_csv(scope: dict) -> bool:
+    """Whether this is a CSV of SQL that Datasette may answer with a silent empty file."""
+    return scope["type"] == "http" and scope["path"].endswith(".csv") and not scope["path"].startswith("/-/")
+
+
+async def bad_request(send: Any, message: str) -> None:
+    body = (message + "\n").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Callable:
+    def wrap(app: Callable) -> Callable:
+        async def csv_errors(scope: dict, receive: Any, send: Any) -> None:
+            if not failed_csv(scope):
+                await app(scope, receive, send)
+                return
+            start: dict = {}
+            state = {"decided": False, "failed": False}
+
+            async def hold(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    start.update(message)  # sent with the first body, once it is known to be a real file
+                    return
+                if state["failed"]:
+                    return
+                if message["type"] == "http.response.body" and not state["decided"]:
+                    state["decided"] = True
+                    if start.get("status") == 200 and message.get("body", b"") == b"\r\n":
+                        state["failed"] = True
+                        query = scope["query_string"].decode("latin-1")
+                        page = scope["path"][: -len(".csv")] + ".json" + (f"?{query}" if query else "")
+                        await bad_request(send, f"the SQL query failed: {page} shows why")
+                        return
+                    await send(start)
+                await send(message)
+
+            await app(scope, receive, hold)
+
+        return csv_errors
+
+    return wrap
 
 
 @hookimpl

@@ -80,6 +80,7 @@ def counting_rows(limit: int = MAX_RESULT_BYTES) -> Callable[[sqlite3.Cursor, tu
             counted[:] = [weakref.ref(cursor), 0]
         counted[1] += row_size(row)
         if counted[1] > limit:
+            del row  # the traceback keeps this frame, and so the row, until the cycle collector runs
             raise ResultTooLarge()
         return sqlite3.Row(cursor, row)
 

@@ -19,7 +19,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
-from browser.site_helpers import serving
+from browser.site_helpers import serving, serving_process
 from loader.serve import METADATA_PATH, SETTINGS
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
@@ -241,3 +241,73 @@ def test_a_short_burst_of_mixed_load_is_served_without_errors(site: str) -> None
     result = run_load(site, clients=10, seconds=4)
     assert result.error_count == 0, result.error_examples
     assert all(result.latencies.get(kind) for kind in MIX)
+
+
+# The memory bound (plugins/sql_limits.py): the queries that once took the
+# server to gigabytes, in every format that renders rows.
+BOUND_BYTES = 256 * 1024**2  # above a worker's idle size, at the peak of any one request
+SETTLED_BYTES = 32 * 1024**2  # above its idle size, once the request is answered
+ADDRESS_SPACE = 1536 * 1024**2  # each process's cap: a regression fails here instead of exhausting the machine
+ZEROS = "with recursive c(x) as (select zeroblob(999000) union all select x from c)"
+RANDOM = "with recursive c(x) as (select randomblob(999000) union all select x from c)"
+BLOB_QUERIES = {
+    "zeroblob rows, limit 1000": f"{ZEROS} select x from c limit 1000",
+    "zeroblob rows, limit 100": f"{ZEROS} select x from c limit 100",
+    "randomblob beside a number, limit 1000": "with recursive c(x) as (select 1 union all select x from c) "
+    "select x, randomblob(999000) from c limit 1000",
+    "60 wide columns": f"{ZEROS} select {', '.join(['x'] * 60)} from c limit 1000",
+    "200 wide columns": f"{RANDOM} select {', '.join(['x'] * 200)} from c limit 100",
+    "calendar rows": f"{RANDOM} select '2025-01-01' as event_dtstart, x as event_name from c limit 1000",
+    "map rows": f'{RANDOM} select \'{{"type": "Point", "coordinates": [36.3, 33.5]}}\' as geometry, x from c limit 1000',
+}
+REFUSALS = ("result too large", "too many columns", "string or blob too big", "the SQL query failed")
+
+
+def _status(pid: int) -> dict[str, int]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {k: int(v.split()[0]) * 1024 for k, v in (line.split(":", 1) for line in lines) if v.strip().endswith("kB")}
+
+
+def _workers(pid: int) -> list[int]:
+    """The server's worker processes (uvicorn's children), resource tracker aside."""
+    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return [
+        c
+        for c in children
+        if "uvicorn" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")
+        or "spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")
+        and _status(c)["VmRSS"] > 30 * 1024**2
+    ]
+
+
+@pytest.fixture(scope="module")
+def limited_site(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
+    """The site with each process capped at ADDRESS_SPACE, and its worker pids."""
+    with serving_process(hostile_db.parent / "sources", hostile_db, address_space=ADDRESS_SPACE) as (base, process):
+        with httpx.Client(base_url=base, timeout=60) as warm:
+            for _ in range(12):  # every worker has served a page and a query
+                warm.get("/events/events")
+                warm.get("/events.json", params={"sql": "select 1"})
+        yield base, _workers(process.pid)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "ics", "geojson"])
+@pytest.mark.parametrize("name", list(BLOB_QUERIES))
+def test_one_request_stays_within_the_memory_bound(limited_site: tuple[str, list[int]], name: str, fmt: str) -> None:
+    base, workers = limited_site
+    assert workers
+    idle = {pid: _status(pid)["VmRSS"] for pid in workers}
+    for pid in workers:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets the peak (VmHWM) to the present size
+    with httpx.Client(base_url=base, timeout=60) as client:
+        response = client.get(f"/events.{fmt}", params={"sql": BLOB_QUERIES[name]})
+    assert response.status_code == 400, response.text[:300]
+    if fmt in ("json", "csv"):  # a calendar or a map of a failed query says the columns it lacks
+        assert any(refusal in response.text for refusal in REFUSALS), response.text[:300]
+    for pid in workers:
+        peak = _status(pid)["VmHWM"] - idle[pid]
+        assert peak < BOUND_BYTES, f"worker {pid} peaked {peak >> 20} MB above idle"
+    settled = time.monotonic() + 5  # the worker frees the request's memory as its objects are collected
+    while (kept := max(_status(pid)["VmRSS"] - idle[pid] for pid in workers)) >= SETTLED_BYTES:
+        assert time.monotonic() < settled, f"a worker kept {kept >> 20} MB after the request"
+        time.sleep(0.1)

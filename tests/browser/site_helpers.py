@@ -7,6 +7,7 @@ browser Playwright downloads, so the tests run with no internet.
 
 from __future__ import annotations
 
+import resource
 import socket
 import subprocess
 import sys
@@ -37,6 +38,21 @@ def free_port() -> int:
 @contextmanager
 def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
     """Run `python -m loader serve` until the block ends; yield its base URL."""
+    with serving_process(sources, db, timeout) as (base, _):
+        yield base
+
+
+@contextmanager
+def serving_process(
+    sources: Path, db: Path, timeout: float = 60, address_space: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As serving(), yielding the server process too; `address_space` caps
+    the virtual memory of it and of each of its workers, in bytes."""
+
+    def limit() -> None:
+        if address_space:
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     port = free_port()
     # A file, not a pipe: nobody reads the access log while the site runs, and
     # once a pipe's buffer filled (a few hundred requests) the server would block.
@@ -45,6 +61,7 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
         [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db), "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=limit,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -60,7 +77,7 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("serve did not start in time")
                 time.sleep(0.25)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=10)
