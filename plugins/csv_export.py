@@ -53,10 +53,12 @@ def _page(conn: sqlite3.Connection, table: str, line: str, after: int) -> tuple[
     )
     lines: list[str] = []
     size, last = 0, after
-    while size < PAGE_BYTES and (rows := cursor.fetchmany(1000)):
-        lines += [row[1] + "\r\n" for row in rows]
-        size += sum(len(row[1]) for row in rows)
-        last = rows[-1][0]
+    for rowid, text in cursor:  # a row at a time, so a page of wide rows stops at PAGE_BYTES
+        lines.append(text + "\r\n")
+        size += len(text)
+        last = rowid
+        if size >= PAGE_BYTES:
+            break
     cursor.close()
     return "".join(lines), last, len(lines)
 

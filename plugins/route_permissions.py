@@ -34,6 +34,7 @@ async def actor(datasette: Any, request: Request) -> Any:
 
 
 async def allowed(datasette: Any, request: Request) -> bool:
+    await datasette.invoke_startup()  # once: plugins add their databases (datasette-basemap's) at startup
     path = request.path
     one = ONE_DATABASE.match(path)
     if one:
