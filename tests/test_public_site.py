@@ -137,35 +137,39 @@ def test_writing_sql_is_refused(client: httpx.Client, hostile_db: Path, untouche
 
 def test_runaway_sql_is_stopped_while_others_are_served(client: httpx.Client, site: str) -> None:
     """Two runaway queries at once, each on its own connection, while a third
-    client browses: every page comes back before the runaways are stopped."""
-    runaways: list[tuple[float, httpx.Response]] = []
+    client browses: no page waits for them, and arbitrary SQL is stopped
+    sooner than the pages' limit (plugins/sql_gate.py)."""
+    runaways: list[tuple[float, float, httpx.Response]] = []
 
     def run(sql: str) -> None:
         with httpx.Client(base_url=site, timeout=60) as own:
             started = time.monotonic()
-            runaways.append((started, own.get("/events", params={"sql": sql})))
+            response = own.get("/events", params={"sql": sql})
+            runaways.append((started, time.monotonic(), response))
 
     threads = [threading.Thread(target=run, args=(sql,)) for sql in RUNAWAY_SQL]
     for thread in threads:
         thread.start()
     time.sleep(0.3)  # let both reach SQLite
-    served = []
+    waited = []
     for path in [
         "/events/events",
         "/events/places?_facet=kind",
         "/events/events.json?_search=hostile",
         "/-/timeline",
     ] * 2:
+        asked = time.monotonic()
         response = client.get(path)
         assert response.status_code == 200, path
-        served.append(time.monotonic())
+        waited.append(time.monotonic() - asked)
     for thread in threads:
         thread.join()
     limit = SETTINGS["sql_time_limit_ms"] / 1000
-    for started, response in runaways:
+    for started, finished, response in runaways:
         assert response.status_code == 400
         assert "SQL query took too long" in response.text and "sql_time_limit_ms" in response.text
-    assert max(served) < min(started + limit for started, _ in runaways)
+        assert finished - started < limit
+    assert max(waited) < 1.0, waited
 
 
 @pytest.mark.parametrize("sql", HUGE_VALUE_SQL)
