@@ -122,7 +122,7 @@ async def client_error(datasette: Any, request: Request, exception: BaseExceptio
     if problem and isinstance(exception, (ValueError, LookupError)):
         return 400, problem
     url_vars = request.url_vars
-    if "_next" in request.args and isinstance(exception, ValueError):
+    if "_next" in request.args and isinstance(exception, (ValueError, sqlite3.IntegrityError)):  # bad offset
         return 400, f"_next={shown(request.args['_next'])} is not a page link this site issued"
     if url_vars.get("pks") and url_vars.get("table") and isinstance(exception, LookupError):
         database = datasette.get_database(url_vars["database"])
