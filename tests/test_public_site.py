@@ -20,7 +20,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
-from browser.site_helpers import serving, serving_process
+from browser.site_helpers import process_memory, serving, serving_process, worker_pids
 from loader.serve import METADATA_PATH, SETTINGS
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
@@ -299,17 +299,6 @@ BLOB_QUERIES = {
 REFUSALS = ("result too large", "too many columns", "string or blob too big", "the SQL query failed")
 
 
-def _status(pid: int) -> dict[str, int]:
-    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    return {k: int(v.split()[0]) * 1024 for k, v in (line.split(":", 1) for line in lines) if v.strip().endswith("kB")}
-
-
-def _workers(pid: int) -> list[int]:
-    """The server's worker processes: uvicorn's children that multiprocessing spawned."""
-    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
-    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
-
-
 @pytest.fixture(scope="module")
 def limited_site(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
     """The site with each process capped at ADDRESS_SPACE, and its worker pids."""
@@ -318,7 +307,7 @@ def limited_site(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
             for _ in range(12):  # every worker has served a page and a query
                 warm.get("/events/events")
                 warm.get("/events.json", params={"sql": "select 1"})
-        yield base, _workers(process.pid)
+        yield base, worker_pids(process.pid)
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "ics", "geojson"])
@@ -326,7 +315,7 @@ def limited_site(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
 def test_one_request_stays_within_the_memory_bound(limited_site: tuple[str, list[int]], name: str, fmt: str) -> None:
     base, workers = limited_site
     assert workers
-    idle = {pid: _status(pid)["VmRSS"] for pid in workers}
+    idle = {pid: process_memory(pid)["VmRSS"] for pid in workers}
     for pid in workers:
         Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets the peak (VmHWM) to the present size
     with httpx.Client(base_url=base, timeout=60) as client:
@@ -335,9 +324,9 @@ def test_one_request_stays_within_the_memory_bound(limited_site: tuple[str, list
     if fmt in ("json", "csv"):  # a calendar or a map of a failed query says the columns it lacks
         assert any(refusal in response.text for refusal in REFUSALS), response.text[:300]
     for pid in workers:
-        peak = _status(pid)["VmHWM"] - idle[pid]
+        peak = process_memory(pid)["VmHWM"] - idle[pid]
         assert peak < BOUND_BYTES, f"worker {pid} peaked {peak >> 20} MB above idle"
     settled = time.monotonic() + 5  # the worker frees the request's memory as its objects are collected
-    while (kept := max(_status(pid)["VmRSS"] - idle[pid] for pid in workers)) >= SETTLED_BYTES:
+    while (kept := max(process_memory(pid)["VmRSS"] - idle[pid] for pid in workers)) >= SETTLED_BYTES:
         assert time.monotonic() < settled, f"a worker kept {kept >> 20} MB after the request"
         time.sleep(0.1)

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from browser.site_helpers import serving_process
+from browser.site_helpers import serving_process, worker_pids
 from loader import PROJECT_ROOT
 from loader.build import build
 from loader.serve import WORKERS, is_stale
@@ -119,10 +119,5 @@ def test_serve_runs_several_workers_over_one_file(sources: Path, tmp_path: Path)
     with serving_process(sources, db_path) as (base, process):
         with urllib.request.urlopen(f"{base}/-/versions.json"):
             pass
-        workers = [
-            int(child)
-            for task in Path(f"/proc/{process.pid}/task").iterdir()
-            for child in (task / "children").read_text().split()
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
-        ]
+        workers = worker_pids(process.pid)
     assert len(workers) == WORKERS

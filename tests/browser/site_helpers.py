@@ -73,15 +73,27 @@ def serving_process(
             except OSError:
                 if process.poll() is not None:
                     log.seek(0)
-                    raise RuntimeError(f"serve exited:\n{log.read().decode()}")
+                    raise RuntimeError(f"serve exited:\n{log.read().decode()}") from None
                 if time.monotonic() > deadline:
-                    raise RuntimeError("serve did not start in time")
+                    raise RuntimeError("serve did not start in time") from None
                 time.sleep(0.25)
         yield base, process
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def process_memory(pid: int) -> dict[str, int]:
+    """A process's memory figures from /proc (VmRSS, VmHWM, ...), in bytes."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {k: int(v.split()[0]) * 1024 for k, v in (line.split(":", 1) for line in lines) if v.strip().endswith("kB")}
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The server's worker processes: uvicorn's children that multiprocessing spawned."""
+    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def launch(playwright):
