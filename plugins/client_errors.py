@@ -30,7 +30,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.handle_exception import handle_exception as datasette_error_page
-from datasette.utils.asgi import Request
+from datasette.utils.asgi import Request, Response
 from datasette.views.base import DatasetteError
 
 # Datasette's table and query views raise DatasetteError without a status
@@ -150,15 +150,7 @@ def failed_csv(scope: dict) -> bool:
 
 
 async def bad_request(send: Any, message: str) -> None:
-    body = (message + "\n").encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await Response.text(message + "\n", status=400).asgi_send(send)
 
 
 @hookimpl

@@ -17,7 +17,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils import await_me_maybe
-from datasette.utils.asgi import Request
+from datasette.utils.asgi import Request, Response
 from datasette_tiles.utils import detect_mtiles_databases
 
 ONE_DATABASE = re.compile(r"^/-/tiles(?:-tms)?/(?P<database>[^/]+)(?:/|$)")
@@ -49,16 +49,8 @@ async def allowed(datasette: Any, request: Request) -> bool:
     return all(checks)
 
 
-async def forbidden(scope: dict, receive: Any, send: Any) -> None:
-    body = b"Forbidden: you may not see this database.\n"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def forbidden(send: Any) -> None:
+    await Response.text("Forbidden: you may not see this database.\n", status=403).asgi_send(send)
 
 
 @hookimpl
@@ -67,7 +59,7 @@ def asgi_wrapper(datasette: Any) -> Any:
         async def route_permissions(scope: dict, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope["path"].startswith("/-/tiles"):
                 if not await allowed(datasette, Request(scope, receive)):
-                    await forbidden(scope, receive, send)
+                    await forbidden(send)
                     return
             await app(scope, receive, send)
 

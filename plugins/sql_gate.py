@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 
 SQL_TIME_LIMIT_MS = 1000
 WAIT_SECONDS = 5
@@ -44,19 +45,8 @@ def carries_sql(scope: dict) -> bool:
 
 
 async def busy(send: Any) -> None:
-    body = f"Too many SQL queries at once on this server: try again in {WAIT_SECONDS} seconds.\n".encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(WAIT_SECONDS).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    message = f"Too many SQL queries at once on this server: try again in {WAIT_SECONDS} seconds.\n"
+    await Response.text(message, status=503, headers={"retry-after": str(WAIT_SECONDS)}).asgi_send(send)
 
 
 @hookimpl
