@@ -108,7 +108,8 @@ def asgi_wrapper(datasette: Any) -> Any:
             if not cacheable(scope):
                 await app(scope, receive, send)
                 return
-            key = (scope["path"], scope["query_string"])
+            host = next((value for name, value in scope.get("headers", []) if name.lower() == b"host"), b"")
+            key = (scope["path"], host + b"?" + scope["query_string"])  # pages may hold absolute URLs
             if key in pending:
                 await pending[key].wait()
             entry = cache.get(key)
