@@ -216,6 +216,7 @@ def write_report(
     loads: list[LoadResult],
     load_sources: str,
     took: float,
+    loads_before: float,
 ) -> None:
     bound_held = all(c.peak < BOUND_BYTES and c.status < 500 for c in memory_cases)
     cases = sum(r.cases + r.subprocess_cases for r in fuzzed)
@@ -227,7 +228,9 @@ def write_report(
         "",
         "Written by `make reliability` (`python -m benchmarks.reliability`); do not edit by hand.",
         f"Run on a {os.cpu_count()}-core {platform.machine()} machine, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}, in {took / 60:.1f} minutes.",
+        f"SQLite {sqlite3.sqlite_version}, in {took / 60:.1f} minutes. The machine's load average (over 5 minutes)",
+        f"was {loads_before:.1f} when the run began and {os.getloadavg()[1]:.1f} when it ended"
+        + (": other work shared the machine." if max(loads_before, os.getloadavg()[1]) > 1 else "."),
         "",
         "## Summary",
         "",
@@ -374,6 +377,7 @@ def main(
 ) -> None:
     """Run every reliability check and write the report; exit 1 if anything failed."""
     started = time.monotonic()
+    loads_before = os.getloadavg()[1]
     with tempfile.TemporaryDirectory(prefix="reliability-") as name:
         work = Path(name)
         click.echo("Bad input...", err=True)
@@ -391,7 +395,16 @@ def main(
             load_dir.mkdir()
             loads.append(serve_and_load(sources, load_dir / "events.db", clients, seconds, runaway))
     write_report(
-        out, fuzzed, crashed, site, idle, memory_cases, loads, f"`{sources.name}/`", time.monotonic() - started
+        out,
+        fuzzed,
+        crashed,
+        site,
+        idle,
+        memory_cases,
+        loads,
+        f"`{sources.name}/`",
+        time.monotonic() - started,
+        loads_before,
     )
     click.echo(f"Wrote {out}", err=True)
     failed = (
