@@ -30,8 +30,8 @@ import httpx
 
 from loader import PROJECT_ROOT
 
-sys.path.insert(0, str(PROJECT_ROOT / "tests" / "browser"))
-from site_helpers import serving  # noqa: E402  (the same `serve` the browser tests start)
+sys.path.insert(0, str(PROJECT_ROOT / "tests"))
+from browser.site_helpers import serving  # noqa: E402  (the same `serve` the browser tests start)
 
 # What each kind of request asks for; every one must answer 200.
 MIX = {
