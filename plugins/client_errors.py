@@ -114,8 +114,10 @@ async def client_error(datasette: Any, request: Request, exception: BaseExceptio
         return 404, "no such tile: the zoom, x and y are outside the map"
     if isinstance(exception, QueryInterrupted):
         return 400, f"SQL query took too long: the time limit is {datasette.setting('sql_time_limit_ms')} ms"
-    if isinstance(exception, (sqlite3.DataError, MemoryError)):
-        return 400, str(exception) or "the query needs more memory than this site allows one request"
+    if isinstance(exception, sqlite3.DataError):  # "string or blob too big"
+        return 400, str(exception)
+    if isinstance(exception, MemoryError):
+        return 503, "the server is short of memory for this request: ask for fewer rows or columns"
     if isinstance(exception, OverflowError):
         return 400, "a number in the request is too large (SQLite integers have 64 bits)"
     problem = malformed_parameter(request)
@@ -194,7 +196,7 @@ def handle_exception(datasette: Any, request: Request, exception: BaseException)
         if answer is None:
             return None
         status, message = answer
-        title = "Not found" if status == 404 else "Bad request"
+        title = {404: "Not found", 503: "Service unavailable"}.get(status, "Bad request")
         page = datasette_error_page(datasette, request, DatasetteError(message, status=status, title=title))
         return await page()
 
