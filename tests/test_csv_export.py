@@ -41,8 +41,21 @@ def test_unknown_tables_and_views_are_not_found(sources: Path, tmp_path: Path) -
     db = tmp_path / "events.db"
     build(sources, db)
     assert fetch(db, "/-/csv/events/nope.csv")[0] == 404
-    assert fetch(db, "/-/csv/events/event_list.csv")[0] == 404
     assert fetch(db, "/-/csv/nope/events.csv")[0] == 404
+
+
+def test_a_view_comes_out_whole_in_its_own_order(sources: Path, tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    build(sources, db, [ImportSpec(ACLED, "acled")])
+    conn = sqlite3.connect(db)
+    for view in ["event_list", "place_list", "event_participants"]:
+        status, content_type, text = fetch(db, f"/-/csv/events/{view}.csv")
+        assert status == 200 and content_type.startswith("text/csv")
+        cursor = conn.execute(f"SELECT * FROM [{view}]")
+        expected = [[d[0] for d in cursor.description]]
+        expected += [["" if v is None else str(v) for v in row] for row in cursor]
+        assert list(csv.reader(io.StringIO(text))) == expected, view
+    conn.close()
 
 
 def fetch_as(db: Path, path: str, metadata: dict | None = None) -> tuple[int, str]:
