@@ -22,6 +22,13 @@ bound measured under the hostile queries. The counting is done here because
 neither SQLite nor Python's sqlite3 module can bound the memory of a result
 set, and Datasette 0.65 offers no hook between fetching and rendering.
 
+Time: `printf('%.*c', 900000000, 'x')` runs ten seconds inside one SQLite
+step, which the time limit cannot interrupt, and then gives NULL because the
+result would pass the 1 MB cap. printf() and format() are therefore replaced
+by a wrapper that gives that NULL at once when a width or precision passes
+the cap, and otherwise hands the call to SQLite's own printf (on a private
+in-memory connection), so every other call answers as before.
+
 fts3_tokenizer(): the SQLite that Python links here is built with it, so
 `select fts3_tokenizer('simple')` hands anyone the address of code inside
 the server process, and its two-argument form installs a tokenizer at any
@@ -31,7 +38,9 @@ uses FTS3, so the function is refused outright.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -44,6 +53,9 @@ MAX_COLUMNS = 64
 MAX_RESULT_BYTES = 16_000_000
 NUMBER_BYTES = 8  # an integer or float as SQLite stores it, at most
 REFUSED_FUNCTIONS = {"fts3_tokenizer"}
+PRINTF_NAMES = ("printf", "format")
+DIGITS = re.compile(r"\d+")
+_plain = threading.local()  # each SQL thread's own connection with SQLite's printf
 TOO_LARGE = (
     f"result too large: its rows hold more than {MAX_RESULT_BYTES // 1_000_000} MB; "
     "ask for fewer rows or columns (LIMIT, _size, _col)"
@@ -87,6 +99,24 @@ def counting_rows(limit: int = MAX_RESULT_BYTES) -> Callable[[sqlite3.Cursor, tu
     return factory
 
 
+def bounded_printf(*call: Any) -> Any:
+    """SQLite's printf, but NULL at once for a width or precision past the value cap."""
+    if not call:
+        return None
+    pattern, *args = call
+    if isinstance(pattern, str):
+        numbers = [int(d) for d in DIGITS.findall(pattern)]
+        if "*" in pattern:
+            numbers += [abs(a) for a in args if isinstance(a, int)]
+        if any(n > MAX_VALUE_BYTES for n in numbers):
+            return None
+    if not hasattr(_plain, "conn"):
+        _plain.conn = sqlite3.connect(":memory:")
+        _plain.conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)  # type: ignore[attr-defined]
+    marks = ", ".join("?" * (len(args) + 1))
+    return _plain.conn.execute(f"SELECT printf({marks})", (pattern, *args)).fetchone()[0]
+
+
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     # Connection.setlimit is new in Python 3.11, which serving needs; mypy checks as 3.10.
@@ -94,3 +124,5 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.setlimit(sqlite3.SQLITE_LIMIT_COLUMN, MAX_COLUMNS)  # type: ignore[attr-defined]
     conn.set_authorizer(_authorize)
     conn.row_factory = counting_rows()
+    for name in PRINTF_NAMES:
+        conn.create_function(name, -1, bounded_printf, deterministic=True)

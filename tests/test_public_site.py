@@ -330,3 +330,16 @@ def test_one_request_stays_within_the_memory_bound(limited_site: tuple[str, list
     while (kept := max(process_memory(pid)["VmRSS"] - idle[pid] for pid in workers)) >= SETTLED_BYTES:
         assert time.monotonic() < settled, f"a worker kept {kept >> 20} MB after the request"
         time.sleep(0.1)
+
+
+def test_a_huge_printf_width_is_refused_at_once(client: httpx.Client) -> None:
+    """SQLite spends ten seconds in one step on this before giving NULL; the
+    time limit cannot stop it, so plugins/sql_limits.py gives the NULL at once."""
+    started = time.monotonic()
+    response = client.get("/events.json", params={"sql": "select printf('%.*c', 900000000, 'x')", "_shape": "arrays"})
+    assert response.status_code == 200 and response.json()["rows"] == [[None]]
+    assert time.monotonic() - started < 2
+    ordinary = client.get(
+        "/events.json", params={"sql": "select printf('%s-%05d, %.2f%%', 'a', 42, 12.345)", "_shape": "arrays"}
+    )
+    assert ordinary.json()["rows"] == [["a-00042, 12.35%"]]
