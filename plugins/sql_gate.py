@@ -3,9 +3,12 @@
 Datasette 0.65 runs every query, a page's or a visitor's own `?sql=`, on one
 pool of three threads per process, so three visitors looping runaway SQL
 held all three and every page waited up to the 3 s time limit behind them
-(issue 15). Here, in each worker process, requests that carry their own SQL
-pass one at a time (the others wait up to WAIT_SECONDS, then get 503 with
-Retry-After), and each runs under SQL_TIME_LIMIT_MS, by Datasette's own
+(issue 15); and with several worker processes on two cores, three runaways
+in three workers still took most of the CPU. Here requests that carry their
+own SQL pass one at a time across the whole site (a lock file shared by the
+worker processes of one server, named for their parent process; within a
+process a semaphore queues them first): the others wait up to WAIT_SECONDS,
+then get 503 with Retry-After. Each runs under SQL_TIME_LIMIT_MS, by Datasette's own
 `_timelimit` parameter, which can only shorten the site's limit. Pages,
 facets, search and canned queries are not gated and keep the full limit, so
 two threads of every process are always free for them. The cost falls on
@@ -17,6 +20,11 @@ See loader/serve.py for how this fits the worker processes.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -26,6 +34,7 @@ from datasette.utils.asgi import Response
 SQL_TIME_LIMIT_MS = 1000
 WAIT_SECONDS = 5
 CONCURRENT = 1  # arbitrary queries a process runs at once
+POLL_SECONDS = 0.05  # how often a waiting query tries the site-wide lock
 
 
 def limited(query: str) -> str:
@@ -49,6 +58,25 @@ async def busy(send: Any) -> None:
     await Response.text(message, status=503, headers={"retry-after": str(WAIT_SECONDS)}).asgi_send(send)
 
 
+def lock_path() -> Path:
+    """The lock file of this server: uvicorn's workers share their parent."""
+    return Path(tempfile.gettempdir()) / f"event-store-sql-gate-{os.getppid()}.lock"
+
+
+async def site_lock(deadline: float) -> int | None:
+    """The site-wide turn to run SQL, as an open locked file; None if it did not come by the deadline."""
+    fd = os.open(lock_path(), os.O_RDWR | os.O_CREAT, 0o600)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                return None
+            await asyncio.sleep(POLL_SECONDS)
+
+
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
@@ -60,14 +88,22 @@ def asgi_wrapper(datasette: Any) -> Any:
                 await app(scope, receive, send)
                 return
             gate = gate or asyncio.Semaphore(CONCURRENT)
+            deadline = time.monotonic() + WAIT_SECONDS
             try:
                 await asyncio.wait_for(gate.acquire(), WAIT_SECONDS)
             except asyncio.TimeoutError:
                 await busy(send)
                 return
             try:
-                query = limited(scope["query_string"].decode("latin-1"))
-                await app({**scope, "query_string": query.encode("latin-1")}, receive, send)
+                lock = await site_lock(deadline)
+                if lock is None:
+                    await busy(send)
+                    return
+                try:
+                    query = limited(scope["query_string"].decode("latin-1"))
+                    await app({**scope, "query_string": query.encode("latin-1")}, receive, send)
+                finally:
+                    os.close(lock)  # closing the file releases its lock
             finally:
                 gate.release()
 
