@@ -12,16 +12,17 @@ else waited (issue 15). The database is an immutable file, so any number of
 processes can read it with nothing to coordinate. The site is therefore
 uvicorn running Datasette's ASGI app in WORKERS processes (uvicorn's own
 supervisor restarts a worker that dies), each with its own SQL threads, and
-in each process plugins/sql_gate.py lets arbitrary SQL (`?sql=`) use one SQL
-thread at a time, under a shorter time limit than pages get, so the other
-threads always serve pages. The trade-offs:
+plugins/sql_gate.py lets arbitrary SQL (`?sql=`) run one query at a time
+across the workers, under a shorter time limit than pages get, so the other
+threads (and a core) always serve pages; plugins/response_cache.py answers
+repeated pages from memory. The trade-offs:
 
 - memory: each worker holds its own Datasette (about 60 MB idle), so the
   site's idle size is WORKERS times that; each request is bounded within its
   worker (plugins/sql_limits.py);
-- arbitrary SQL is slower under contention: beyond one query per worker the
-  others wait (and get 503 after SQL_WAIT_SECONDS), and a query gets
-  SQL_TIME_LIMIT_MS rather than the pages' 3 s;
+- arbitrary SQL is slower under contention: beyond one query at a time the
+  others wait (and get 503 after 5 s), and a query gets 1 s rather than the
+  pages' 3 s;
 - per-process caches (Datasette's, SQLite's page cache) are not shared, and
   the access log is off (it cost a tenth of the throughput);
 - the memory allocator is told (glibc's MALLOC_* variables) to give large
@@ -154,6 +155,7 @@ def uvicorn_command(port: int, host: str = "127.0.0.1", workers: int = WORKERS) 
 def port_taken(port: int, host: str = "127.0.0.1") -> bool:
     """Whether something, most likely another `serve`, already listens on the port."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: closed connections do not count
         try:
             probe.bind((host, port))
         except OSError as e:
