@@ -24,7 +24,7 @@ repeated pages from memory. The trade-offs:
   others wait (and get 503 after 5 s), and a query gets 1 s rather than the
   pages' 3 s;
 - per-process caches (Datasette's, SQLite's page cache) are not shared, and
-  the access log is off (it cost a tenth of the throughput);
+  the access log is off (a line per request costs CPU the two cores lack);
 - the memory allocator is told (glibc's MALLOC_* variables) to give large
   blocks back to the system when freed, so a worker returns to its idle size
   after a large page, at a small cost in speed.
