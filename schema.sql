@@ -213,6 +213,38 @@ CREATE TABLE claims (
     notes TEXT
 ) STRICT;
 
+-- Curated decisions on imports (loader/reconcile.py): the name an origin
+-- (build --import) gives a place or an actor, and the curated record it is
+-- ('same') or is not ('apart'). They override the matching by GeoNames id,
+-- name and alias, which links most imported places and actors by itself.
+CREATE TABLE place_matches (
+    origin TEXT NOT NULL
+        CONSTRAINT "origin: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (origin <> '' AND origin NOT GLOB '*[^a-z0-9-]*' AND origin NOT GLOB '-*'),
+    -- The place's name exactly as the origin writes it (ACLED's location).
+    name TEXT NOT NULL
+        CONSTRAINT "name: must not be blank" CHECK (trim(name, char(32, 9, 10, 13)) <> ''),
+    place_id TEXT NOT NULL REFERENCES places(id),
+    decision TEXT NOT NULL DEFAULT 'same'
+        CONSTRAINT "decision: must be same or apart" CHECK (decision IN ('same', 'apart')),
+    notes TEXT,
+    PRIMARY KEY (origin, name, place_id)
+) STRICT;
+
+CREATE TABLE actor_matches (
+    origin TEXT NOT NULL
+        CONSTRAINT "origin: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (origin <> '' AND origin NOT GLOB '*[^a-z0-9-]*' AND origin NOT GLOB '-*'),
+    -- The actor's name exactly as the origin writes it (ACLED's actor1, assoc_actor_1, ...).
+    name TEXT NOT NULL
+        CONSTRAINT "name: must not be blank" CHECK (trim(name, char(32, 9, 10, 13)) <> ''),
+    actor_id TEXT NOT NULL REFERENCES actors(id),
+    decision TEXT NOT NULL DEFAULT 'same'
+        CONSTRAINT "decision: must be same or apart" CHECK (decision IN ('same', 'apart')),
+    notes TEXT,
+    PRIMARY KEY (origin, name, actor_id)
+) STRICT;
+
 -- @after-load ---------------------------------------------------------------
 
 -- An index on every foreign key and every column people facet or sort by.
@@ -222,16 +254,23 @@ CREATE INDEX places_country_code ON places(country_code);
 CREATE INDEX actors_parent_id ON actors(parent_id);
 CREATE INDEX actors_kind ON actors(kind);
 CREATE INDEX actors_country_code ON actors(country_code);
--- With start_date, so a type's events come out newest first without a sort.
-CREATE INDEX events_event_type ON events(event_type, start_date);
-CREATE INDEX events_place_id ON events(place_id);
-CREATE INDEX events_status ON events(status);
-CREATE INDEX events_date_precision ON events(date_precision);
+-- With start_date, so a type's events come out newest first without a sort,
+-- and place_id, so the map of a type's events counts them by place from the
+-- index alone (plugins/server_map.py).
+CREATE INDEX events_event_type ON events(event_type, start_date, place_id);
+-- With start_date, so a place's events (a facet click, the map's popups) come
+-- out newest first without a sort.
+CREATE INDEX events_place_id ON events(place_id, start_date);
+-- Each with start_date and place_id, as events_event_type: a facet click's
+-- page (newest first, as the event lists sort) reads the first rows of the
+-- index instead of sorting every matching event, and its map reads no row.
+CREATE INDEX events_status ON events(status, start_date, place_id);
+CREATE INDEX events_date_precision ON events(date_precision, start_date, place_id);
 CREATE INDEX events_start_date ON events(start_date, end_date);
 -- Datasette's date facet groups by date(start_date); with this index it reads
 -- the index instead of computing the expression for every row.
 CREATE INDEX events_start_day ON events(date(start_date));
-CREATE INDEX events_origin ON events(origin);
+CREATE INDEX events_origin ON events(origin, start_date, place_id);
 -- Conflict data is filtered by type and death toll together; this counts such a filter
 -- without reading the rows.
 CREATE INDEX events_event_type_fatalities ON events(event_type, fatalities);
@@ -242,6 +281,8 @@ CREATE INDEX claims_event_id ON claims(event_id);
 CREATE INDEX claims_document_id ON claims(document_id);
 CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
+CREATE INDEX place_matches_place_id ON place_matches(place_id);
+CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
 
 -- The files imported beside the curated sources (build --import), so that a
 -- later build or serve re-imports them rather than silently dropping them.
@@ -364,6 +405,7 @@ SELECT
     e.title,
     e.event_type,
     e.status,
+    e.origin,
     e.date_precision,
     e.start_date,
     e.end_date,
@@ -512,3 +554,63 @@ SELECT
         || char(10) || char(10) || 'Status: ' || status || '. Event record: ' || id AS event_description,
     id
 FROM event_list;
+
+-- Precomputed for reading at scale -------------------------------------------
+-- The database never changes once built, so what every reader's first view of
+-- a page would count again is counted once, by the build.
+
+-- The facet counts of every unfiltered table and view page, for the facets
+-- metadata.yml configures, counted by loader/facet_counts.py exactly as
+-- Datasette's column, array and date facets count them; plugins/facet_counts.py
+-- answers those facets from here. An unfiltered page keeps every value, so
+-- any _facet_size is served. For large tables and views the pages one facet
+-- click away are counted too, for each facet whose clicks an index answers:
+-- those of its 30 most frequent values (the ones the unfiltered page lists)
+-- that hold at least 1% of the rows, as the filter, with the 31 most frequent
+-- values of every facet on that page (as many as Datasette's default facet
+-- size asks).
+CREATE TABLE facet_counts (
+    source TEXT NOT NULL,  -- the table or view
+    -- The facet value the page is filtered by, or '' for the unfiltered page.
+    filter_type TEXT NOT NULL DEFAULT '',
+    filter_facet TEXT NOT NULL DEFAULT '',
+    filter_value ANY NOT NULL DEFAULT '',
+    type TEXT NOT NULL,  -- Datasette's facet type: column, array or date
+    facet TEXT NOT NULL,  -- the column
+    value ANY NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (source, filter_type, filter_facet, filter_value, type, facet, value)) STRICT, WITHOUT ROWID;
+-- The order Datasette lists a facet's values in: most frequent first.
+CREATE INDEX facet_counts_order
+    ON facet_counts(source, filter_type, filter_facet, filter_value, type, facet, count DESC, value);
+
+-- The map of the events, clustered on the server: for each H3 resolution
+-- (0, about 1,100 km across, to 5, about 17 km), every hexagonal cell that
+-- holds an event's place, with how many events and places it holds and their
+-- centre weighted by events. Filled by loader/map_cells.py; the event list's
+-- map (plugins/server_map.py) draws the cells of the resolution that suits its
+-- zoom, then at the closest zooms the places themselves, so a million events
+-- are a few hundred markers at any zoom.
+CREATE TABLE map_cells (
+    resolution INTEGER NOT NULL,
+    cell TEXT NOT NULL,  -- the H3 cell's index
+    latitude REAL NOT NULL,
+    longitude REAL NOT NULL,
+    events INTEGER NOT NULL,
+    places INTEGER NOT NULL,
+    place_id TEXT REFERENCES places(id),  -- the place, when the cell holds only one
+    PRIMARY KEY (resolution, cell)) STRICT, WITHOUT ROWID;
+CREATE INDEX map_cells_position ON map_cells(resolution, latitude, longitude);
+
+-- What loader/reconcile.py did with each imported place and actor that it
+-- joined to a curated one, or that it kept apart although a name matched:
+-- the reconciliation report.
+CREATE TABLE reconciliation (
+    kind TEXT NOT NULL,  -- place or actor
+    imported_id TEXT NOT NULL,  -- the id the import gave it (gone from places or actors once joined)
+    name TEXT NOT NULL,  -- as the origin writes it
+    curated_id TEXT NOT NULL,  -- the curated record it was joined to or kept apart from
+    how TEXT NOT NULL,  -- geonames_id, name, alias, override; or apart: too far, apart: no point to compare, apart: override
+    distance_km REAL,  -- between the two points, for places that have them
+    events INTEGER NOT NULL,  -- the imported events that named it
+    PRIMARY KEY (kind, imported_id, curated_id)) STRICT;

@@ -27,7 +27,10 @@ import click
 import sqlite_utils
 
 from . import PROJECT_ROOT
+from .facet_counts import count_facets
 from .importer import Importer, ImportReport, ImportSpec, changes_since
+from .map_cells import cluster_places
+from .reconcile import reconcile
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
 
@@ -49,6 +52,8 @@ class Build(Dataset):
 def finish(db: sqlite_utils.Database, schema: Schema) -> None:
     """Create what schema.sql builds once the rows are in, then prove the result sound."""
     db.executescript(schema.after_load_sql)
+    count_facets(db)
+    cluster_places(db)
     broken = db.execute("PRAGMA foreign_key_check").fetchall()
     if broken:
         raise click.ClickException(f"foreign key check failed after loading: {broken[:5]}")
@@ -210,6 +215,7 @@ def build(
                 db.execute(pragma)
             with db.atomic():
                 result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
+                reconciled = reconcile(db, dataset.db, dataset.schema)
             finish(db, dataset.schema)
             with db.atomic():
                 db["imports"].insert_all(
@@ -224,6 +230,7 @@ def build(
                     }
                     for report in result.imports
                 )
+                reconciled.write(db)
             for report in result.imports:
                 report.changes = changes_since(db, target, report.spec.origin)
         finally:

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from benchmarks.generate import generate
-from benchmarks.run import PAGE_TARGETS_MS, run
+from benchmarks.run import PAGE_TARGETS_MS, reader_pages, run
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
@@ -31,3 +31,14 @@ def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
     for name in PAGE_TARGETS_MS:
         assert re.search(rf"^\| {re.escape(name)} \|.*\| 200 \|", text, re.MULTILINE), name
     assert len(re.findall(r"Full CSV of the events table, .*: \d+ MB at \*\*[\d.]+ MB/s\*\*", text)) == 2
+    # Every page a reader reaches from the home page, judged against its target.
+    for name in (name for name in reader_pages("x", "y", "z", "w") if name.startswith("reader: ")):
+        assert re.search(
+            rf"^\| {re.escape(name)} \|.*\| (200 \|.*: (met|\*\*missed\*\*)|404 \| not on this site) \|$",
+            text,
+            re.MULTILINE,
+        ), name
+    # The map was drawn in Chromium; memory and the reconciliation are reported.
+    assert re.search(r"map at 2,002 events, first markers drawn in Chromium \([\w -]+\): \*\*[\d,]+ ms\*\*", text)
+    assert re.search(r"Memory of the serving process at 2,002 events, after every page: \d+ MB", text)
+    assert re.search(r"At 2,002 events: .*imported places kept as imported: [\d,]+", text)

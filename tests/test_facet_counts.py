@@ -1,0 +1,183 @@
+"""Facets counted at build time: the build stores, for every facet that
+metadata.yml configures, the counts Datasette would compute live, and the
+site serves an unfiltered page's facets from them. Expected values are
+Datasette's own live counts of the same database (a filter that every row
+passes makes Datasette count live)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from datasette.app import Datasette
+from datasette.utils import parse_metadata
+
+from benchmarks.generate import generate
+from loader.build import build
+from loader.facet_counts import CLICK_MIN_SHARE, configured_facets
+from loader.importer import ImportSpec
+from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
+from tests.conftest import published_sources
+
+
+@pytest.fixture(scope="module")
+def imported_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published fixture with 600 generated ACLED events imported beside it."""
+    directory = tmp_path_factory.mktemp("facets")
+    acled_file = generate(directory / "acled.csv", 600)
+    db = directory / "events.db"
+    build(published_sources(directory / "sources"), db, imports=[ImportSpec(acled_file, "acled", False)])
+    return db
+
+
+def site(db: Path) -> Datasette:
+    return Datasette(
+        [],
+        immutables=[str(db)],
+        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
+        settings={**SETTINGS, "facet_time_limit_ms": 60_000},
+        template_dir=str(TEMPLATES_PATH),
+        plugins_dir=str(PLUGINS_PATH),
+    )
+
+
+def facets(ds: Datasette, path: str) -> dict[str, list[tuple]]:
+    response = asyncio.run(ds.client.get(path))
+    assert response.status_code == 200, response.text[:500]
+    data = response.json()
+    assert not data.get("facets_timed_out")
+    return {
+        name: [(v["value"], v["label"], v["count"]) for v in facet["results"]]
+        for name, facet in data["facet_results"].items()
+    }
+
+
+SOURCES = sorted({source for source, _, _ in configured_facets(parse_metadata(METADATA_PATH.read_text()))})
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_stored_counts_are_datasettes_live_counts(imported_db: Path, source: str) -> None:
+    ds = site(imported_db)
+    stored = facets(ds, f"/events/{source}.json?_facet_size=max")
+    live = facets(ds, f"/events/{source}.json?_facet_size=max&_where=1")
+    assert stored == live
+    assert stored, f"{source} has configured facets but none was served"
+
+
+def test_every_configured_facet_is_stored(imported_db: Path) -> None:
+    """Every configured facet with a value to count, but those of the sources
+    metadata.yml says to skip; one with no value is left to Datasette, which shows nothing."""
+    conn = sqlite3.connect(imported_db)
+    stored = set(conn.execute("select distinct source, type, facet from facet_counts"))
+    expected = set()
+    metadata = parse_metadata(METADATA_PATH.read_text())
+    skipped = set(metadata["plugins"]["facet-counts"]["skip"])
+    assert skipped and not {source for source, _, _ in stored} & skipped
+    for source, facet_type, column in configured_facets(metadata):
+        if source in skipped:
+            continue
+        test = f"json_array_length([{column}]) > 0" if facet_type == "array" else f"[{column}] is not null"
+        if conn.execute(f"select exists (select 1 from [{source}] where {test})").fetchone()[0]:
+            expected.add((source, facet_type, column))
+    conn.close()
+    assert len(expected) > 30
+    assert expected == stored
+
+
+def test_unfiltered_page_is_served_from_the_stored_counts(imported_db: Path, tmp_path: Path) -> None:
+    """Change one stored count: the unfiltered page shows it, a filtered page does not."""
+    db = tmp_path / "events.db"
+    shutil.copy(imported_db, db)
+    conn = sqlite3.connect(db)
+    value, count = conn.execute(
+        "select value, count from facet_counts where source = 'events' and facet = 'event_type' order by count desc"
+    ).fetchone()
+    conn.execute(
+        "update facet_counts set count = count + 1000 where source = 'events' and facet = 'event_type' and value = ?",
+        [value],
+    )
+    conn.commit()
+    conn.close()
+    ds = site(db)
+    assert dict((v, c) for v, _, c in facets(ds, "/events/events.json")["event_type"])[value] == count + 1000
+    assert dict((v, c) for v, _, c in facets(ds, "/events/events.json?_where=1")["event_type"])[value] == count
+
+
+CLICKS = ["events", "event_list"]  # metadata.yml's facet-counts clicks
+
+
+def click_key(facet_type: str, column: str) -> str:
+    """The query string key a click on a facet value adds (Datasette's toggle link)."""
+    return {"column": column, "array": f"{column}__arraycontains", "date": f"{column}__date"}[facet_type]
+
+
+@pytest.mark.parametrize("source", CLICKS)
+def test_pages_one_click_away_are_stored_and_are_datasettes_counts(imported_db: Path, source: str) -> None:
+    conn = sqlite3.connect(imported_db)
+    clicked = conn.execute(
+        "select filter_type, filter_facet, filter_value, count(*) from facet_counts "
+        "where source = ? and filter_type <> '' group by 1, 2, 3",
+        [source],
+    ).fetchall()
+    conn.close()
+    # Every configured facet whose clicks SQLite finds by index and whose most
+    # frequent value holds the share of rows worth counting ahead, and no other:
+    # a click on the event list's place name reads every event anyway.
+    configured = [(t, c) for s, t, c in configured_facets(parse_metadata(METADATA_PATH.read_text())) if s == source]
+    conn = sqlite3.connect(imported_db)
+    indexed = set()
+    for facet_type, column in configured:
+        where = {"column": f"[{column}] = ?", "array": f"? in (select value from json_each([{column}]))"}.get(
+            facet_type, f"date([{column}]) = ?"
+        )
+        plan = conn.execute(f"explain query plan select count(*) from [{source}] where {where}", [""]).fetchall()
+        ((top,),) = conn.execute(
+            "select max(count) from facet_counts where source = ? and filter_type = '' and type = ? and facet = ?",
+            [source, facet_type, column],
+        )
+        rows = conn.execute(f"select count(*) from [{source}]").fetchone()[0]
+        if plan[0][3].startswith("SEARCH") and top >= CLICK_MIN_SHARE * rows:
+            indexed.add((facet_type, column))
+    conn.close()
+    assert {(t, c) for t, c, _, _ in clicked} == indexed
+    assert len(indexed) >= 4
+    if source == "event_list":
+        assert ("column", "place_name") not in indexed
+    ds = site(imported_db)
+    # The most frequent value of each clicked facet, and one of the rarest stored.
+    chosen = {}
+    for facet_type, column, value, _ in clicked:
+        chosen.setdefault((facet_type, column), []).append(value)
+    for (facet_type, column), values in chosen.items():
+        for value in (values[0], values[-1]):
+            query = urlencode({click_key(facet_type, column): value})
+            stored = facets(ds, f"/events/{source}.json?{query}")
+            live = facets(ds, f"/events/{source}.json?{query}&_where=1")
+            assert stored == live, (facet_type, column, value)
+
+
+def test_a_click_page_is_served_from_the_stored_counts(imported_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    shutil.copy(imported_db, db)
+    conn = sqlite3.connect(db)
+    value, status = conn.execute(
+        "select filter_value, value from facet_counts where source = 'event_list' and filter_facet = 'event_type' "
+        "and facet = 'status' order by count desc limit 1"
+    ).fetchone()
+    conn.execute(
+        "update facet_counts set count = 99999 where source = 'event_list' and filter_facet = 'event_type' "
+        "and filter_value = ? and facet = 'status' and value = ?",
+        [value, status],
+    )
+    conn.commit()
+    conn.close()
+    ds = site(db)
+    served = facets(ds, f"/events/event_list.json?{urlencode({'event_type': value})}")["status"]
+    assert (status, status, 99999) in served
+    # A second filter is no longer a page the build counted: Datasette counts it.
+    live = facets(ds, f"/events/event_list.json?{urlencode({'event_type': value, 'date_precision': 'day'})}")
+    assert all(count != 99999 for _, _, count in live["status"])
