@@ -4,7 +4,8 @@ markup unescaped.
 
 The site is `python -m loader serve` over the hostile fixture, whose every
 text field is already HTML meant to run; the parameters add their own. The
-crawl follows every same-site link from the home page, breadth first, up to
+crawl follows every same-site link from the home page (and from the map's JSON,
+which scripts fetch), breadth first, up to
 MAX_PAGES pages, and sends each page once as linked; then each kind of page
 once with each entry of PARAMETERS added to the query it was first linked
 with. A kind is a path (sort, facet and page links differ only in their
@@ -81,6 +82,8 @@ PARAMETERS: list[dict[str, str]] = [
     {MARKUP: MARKUP},
 ]
 SKIPPED = ("/-/static", "/-/static-plugins")
+# The home page, and what the pages' scripts fetch rather than link to.
+SEEDS = ["/", "/-/map/events.json"]
 EVERY_PATH = os.environ.get("CRAWL_EVERY_PATH") == "1"
 
 
@@ -136,8 +139,8 @@ def reflected(response: httpx.Response) -> bool:
 
 async def crawl(base: str) -> tuple[list[str], list[str], int]:
     """Pages found, problems, and requests made."""
-    pages, queue, problems, requests = [], ["/"], [], 0
-    seen = {"/"}
+    pages, queue, problems, requests = [], list(SEEDS), [], 0
+    seen = set(SEEDS)
     limit = asyncio.Semaphore(CONCURRENT)
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
 
