@@ -120,6 +120,9 @@ async def client_error(datasette: Any, request: Request, exception: BaseExceptio
         return 503, "the server is short of memory for this request: ask for fewer rows or columns"
     if isinstance(exception, sqlite3.OperationalError) and str(exception).startswith("fts5: syntax error"):
         return 400, f"the search is not valid full-text search syntax ({exception}): put words in double quotes"
+    column = str(exception).removeprefix("no such column: ")
+    if isinstance(exception, sqlite3.OperationalError) and column in request.args:  # a filter on no column
+        return 400, f"no such column: {shown(column)}"
     if isinstance(exception, OverflowError):
         return 400, "a number in the request is too large (SQLite integers have 64 bits)"
     problem = malformed_parameter(request)
