@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: serve test validate build clean screenshots benchmark reliability
+.PHONY: serve test validate build clean screenshots benchmark reliability release
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ validate: $(VENV)/.installed
 
 build: $(VENV)/.installed
 	$(PY) -m loader build
+
+# A citable release in dist/event-store-VERSION/, with the imports events.db
+# was built with; then commit sources/published-ids.tsv and sources/releases.tsv.
+release: $(VENV)/.installed
+	$(PY) -m loader release
 
 # Bulk import and site at 100,000 and 1,000,000 events; writes docs/performance.md.
 # Long (ten to thirty minutes, by machine) and needs a few GB in build/benchmark.

@@ -213,6 +213,31 @@ CREATE TABLE claims (
     notes TEXT
 ) STRICT;
 
+-- A record taken out after a release published its id: removed, or merged
+-- into another (replaced_by). An id once published is never silently dropped:
+-- the build refuses sources that lose one without a withdrawal here (see
+-- loader/published.py), and the site's page for the id says it was withdrawn.
+CREATE TABLE withdrawals (
+    -- The table the withdrawn record was published in.
+    table_name TEXT NOT NULL
+        CONSTRAINT "table_name: must be one of events, actors, places, documents, claims, event_types"
+        CHECK (table_name IN ('events', 'actors', 'places', 'documents', 'claims', 'event_types')),
+    id TEXT NOT NULL
+        CONSTRAINT "id: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (id <> '' AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
+    withdrawn TEXT NOT NULL
+        CONSTRAINT "withdrawn: must be a real calendar date written YYYY-MM-DD"
+        CHECK (withdrawn IS date(withdrawn, '+0 days')),
+    reason TEXT NOT NULL
+        CONSTRAINT "reason: must not be blank" CHECK (trim(reason, char(32, 9, 10, 13)) <> ''),
+    -- The record that now stands for it, in the same table, when it was merged.
+    replaced_by TEXT
+        CONSTRAINT "replaced_by: must be a slug of lowercase letters, digits and hyphens"
+        CHECK (replaced_by <> '' AND replaced_by NOT GLOB '*[^a-z0-9-]*' AND replaced_by NOT GLOB '-*'),
+    PRIMARY KEY (table_name, id),
+    CONSTRAINT "replaced_by: a record cannot replace itself" CHECK (replaced_by IS NOT id)
+) STRICT;
+
 -- Curated decisions on imports (loader/reconcile.py): the name an origin
 -- (build --import) gives a place or an actor, and the curated record it is
 -- ('same') or is not ('apart'). They override the matching by GeoNames id,
@@ -281,6 +306,7 @@ CREATE INDEX claims_event_id ON claims(event_id);
 CREATE INDEX claims_document_id ON claims(document_id);
 CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
+CREATE INDEX withdrawals_replaced_by ON withdrawals(replaced_by);
 CREATE INDEX place_matches_place_id ON place_matches(place_id);
 CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
 
@@ -296,6 +322,42 @@ CREATE TABLE imports (
     skip_invalid INTEGER NOT NULL,  -- 1 when invalid rows were skipped rather than refused
     events INTEGER NOT NULL,
     skipped INTEGER NOT NULL) STRICT;
+
+-- Which version of the dataset this database is, and what it was built from
+-- (one row, written by every build; see loader/version.py). version is the
+-- release's date-based version, YYYY.MM.DD, or 'unreleased' for a plain build;
+-- released is the release's ISO date, NULL for a plain build; built_from is
+-- the git commit the sources were read at, NULL outside a checkout; and
+-- sources_date is the ISO date of the newest commit (or, outside a checkout,
+-- file) the build read, never the clock, so identical sources give identical files.
+CREATE TABLE dataset_release (
+    version TEXT NOT NULL,
+    released TEXT,
+    built_from TEXT,
+    sources_date TEXT NOT NULL) STRICT;
+
+-- Every commit that added, changed or removed a record in sources/, from the
+-- git log (see loader/history.py); empty when the sources were not a git checkout.
+CREATE TABLE record_history (
+    table_name TEXT NOT NULL,  -- the record's table, as its section in sources/ names it
+    record_id TEXT NOT NULL,  -- its key; several columns' values joined with '/'
+    commit_hash TEXT NOT NULL,
+    committed TEXT NOT NULL,  -- the commit's date, ISO 8601 in UTC
+    subject TEXT NOT NULL,  -- the first line of the commit message
+    change TEXT NOT NULL CHECK (change IN ('added', 'changed', 'removed')),
+    -- Each field that changed, as a JSON object of field: {"old": value, "new": value}.
+    fields TEXT NOT NULL,
+    PRIMARY KEY (table_name, record_id, commit_hash)) STRICT;
+CREATE INDEX record_history_committed ON record_history(committed);
+
+-- The releases of this dataset, from sources/releases.tsv, which `release`
+-- appends to: its version, date, and the commit it was cut from and that
+-- commit's date (ISO 8601 in UTC), by which record_history is placed in releases.
+CREATE TABLE releases (
+    version TEXT PRIMARY KEY NOT NULL,
+    released TEXT NOT NULL,
+    commit_hash TEXT,
+    committed TEXT) STRICT;
 
 -- Full-text indexes over the rows' own text. Names and aliases are indexed
 -- together, so a search for any spelling ("Shaibani", "Suwayda") finds the row.
@@ -554,6 +616,78 @@ SELECT
         || char(10) || char(10) || 'Status: ' || status || '. Event record: ' || id AS event_description,
     id
 FROM event_list;
+
+-- The dataset's own version as an Atom entry, which both changes feeds carry.
+CREATE VIEW feed_version AS
+SELECT
+    'tag:event-store,2025:version/' || version || '/' || coalesce(built_from, sources_date) AS atom_id,
+    coalesce(released, sources_date) || 'T00:00:00Z' AS atom_updated,
+    'Dataset version ' || version || coalesce(', released ' || released, '') AS atom_title,
+    'Built from the sources of ' || sources_date || coalesce(' at commit ' || built_from, '') || '.' AS atom_content,
+    '/events/dataset_release' AS atom_link,
+    version,
+    built_from
+FROM dataset_release;
+
+-- The changes feed, per commit: one Atom entry (datasette-atom reads the atom_
+-- columns; /events/event_feed.atom) for each commit that added, changed or
+-- removed an event, newest first, and one for the dataset's own version, so
+-- the feed is never empty.
+CREATE VIEW event_feed AS
+SELECT * FROM (
+    SELECT
+        'tag:event-store,2025:commit/' || h.commit_hash || '/' || h.record_id AS atom_id,
+        h.committed AS atom_updated,
+        CASE h.change WHEN 'added' THEN 'New event: ' WHEN 'changed' THEN 'Changed event: '
+             ELSE 'Removed event: ' END || coalesce(e.title, h.record_id) AS atom_title,
+        h.subject || CASE WHEN h.change = 'changed' THEN ' (changed: '
+            || (SELECT group_concat(key, ', ') FROM json_each(h.fields)) || ')' ELSE '' END
+            || ' Commit ' || h.commit_hash || '.' AS atom_content,
+        '/events/events/' || h.record_id AS atom_link,
+        h.record_id AS event_id,
+        h.change,
+        h.commit_hash
+    FROM record_history AS h
+    LEFT JOIN events AS e ON e.id = h.record_id
+    WHERE h.table_name = 'events'
+    UNION ALL
+    SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, NULL, built_from FROM feed_version
+)
+ORDER BY atom_updated DESC, atom_id;
+
+-- The changes feed, per release (/events/release_feed.atom): one entry for
+-- each event that a release added, changed or removed, placed in the first
+-- release cut from a commit at or after the change, and one for the dataset's
+-- own version.
+CREATE VIEW release_feed AS
+WITH placed AS (
+    SELECT
+        h.*,
+        (SELECT r.version FROM releases AS r WHERE r.committed >= h.committed
+         ORDER BY r.committed, r.version LIMIT 1) AS version
+    FROM record_history AS h
+    WHERE h.table_name = 'events'
+)
+SELECT * FROM (
+    SELECT
+        'tag:event-store,2025:release/' || r.version || '/' || p.record_id AS atom_id,
+        r.released || 'T00:00:00Z' AS atom_updated,
+        'Release ' || r.version || ': '
+            || CASE WHEN max(p.change = 'added') THEN 'new event: '
+                    WHEN e.id IS NULL THEN 'removed event: ' ELSE 'changed event: ' END
+            || coalesce(e.title, p.record_id) AS atom_title,
+        'In release ' || r.version || ' (' || r.released || '): ' || group_concat(p.subject, '; ') || '.' AS atom_content,
+        '/events/events/' || p.record_id AS atom_link,
+        p.record_id AS event_id,
+        r.version
+    FROM placed AS p
+    JOIN releases AS r ON r.version = p.version
+    LEFT JOIN events AS e ON e.id = p.record_id
+    GROUP BY r.version, p.record_id
+    UNION ALL
+    SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, version FROM feed_version
+)
+ORDER BY atom_updated DESC, atom_id;
 
 -- Precomputed for reading at scale -------------------------------------------
 -- The database never changes once built, so what every reader's first view of

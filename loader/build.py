@@ -28,11 +28,14 @@ import sqlite_utils
 
 from . import PROJECT_ROOT
 from .facet_counts import count_facets
+from .history import write_history
 from .importer import Importer, ImportReport, ImportSpec, changes_since
 from .map_cells import cluster_places
+from .published import check_published_ids, write_releases
 from .reconcile import reconcile
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, display_path, validate
+from .version import SourceVersion, record_version
 
 DEFAULT_DB = PROJECT_ROOT / "events.db"
 # For the file a build writes: no journal, since nothing is ever rolled back
@@ -47,6 +50,7 @@ class Build(Dataset):
     """The curated dataset, and what each import added to the written database."""
 
     imports: list[ImportReport] = field(default_factory=list)
+    version: SourceVersion | None = None
 
 
 def finish(db: sqlite_utils.Database, schema: Schema) -> None:
@@ -203,6 +207,7 @@ def build(
     """Validate the sources and replace the database with what they hold,
     together with the imports it was built with and any given now."""
     dataset = validate(sources)
+    check_published_ids(sources, dataset.db.conn)
     plan = planned_imports(target, imports, drop_imports)
     result = Build(dataset.schema, dataset.db, dataset.files)
     with atomic_replace(target) as temporary:
@@ -217,6 +222,9 @@ def build(
                 result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
                 reconciled = reconcile(db, dataset.db, dataset.schema)
             finish(db, dataset.schema)
+            result.version = record_version(db, sources)
+            write_history(db, sources, dataset.schema)
+            write_releases(db, sources)
             with db.atomic():
                 db["imports"].insert_all(
                     {

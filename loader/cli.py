@@ -12,6 +12,9 @@ from .build import DEFAULT_DB
 from .build import build as build_database
 from .errors import LoaderError
 from .importer import MAX_SHOWN, import_spec
+from .published import check_published_ids
+from .release import DIST
+from .release import release as release_dataset
 from .serve import serve as serve_database
 from .sources import DEFAULT_SOURCES, display_path
 from .sources import validate as validate_sources
@@ -58,6 +61,7 @@ def validate(sources: Path) -> None:
     or prints a one-line summary and exits 0.
     """
     dataset = validate_sources(sources)
+    check_published_ids(sources, dataset.db.conn)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
 
 
@@ -90,6 +94,8 @@ def build(sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool,
     specs = [import_spec(value, skip_invalid) for value in imports]
     result = build_database(sources, db, specs, drop_imports, progress=sys.stderr.isatty())
     click.echo(f"Wrote {display_path(db)}: {result.summary()}")
+    if result.version and not result.version.in_checkout:
+        click.echo(f"{display_path(sources)} is not in a git checkout: built without record history", err=True)
     for report in result.imports:
         click.echo(report.summary())
         for problem in report.problems[:MAX_SHOWN]:
@@ -106,3 +112,44 @@ def serve(sources: Path, db: Path, port: int) -> None:
     Builds the database first when it is missing or older than the sources.
     """
     serve_database(db, sources, port)
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option(
+    "--dist",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DIST,
+    show_default="dist/",
+    help="Directory the release is written into, as event-store-VERSION/.",
+)
+@click.option("--version", "version", help="Version to give it (default: YYYY.MM.DD of the sources' newest commit).")
+@click.option("--released", help="Release date, YYYY-MM-DD (default: SOURCE_DATE_EPOCH's date, else today in UTC).")
+@click.option(
+    "--previous",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Database of the release to list changes since (default: the newest older one in --dist).",
+)
+def release(
+    sources: Path, db: Path, dist: Path, version: str | None, released: str | None, previous: Path | None
+) -> None:
+    """Write a citable release of the sources and the imports --db was built with.
+
+    Writes DIST/event-store-VERSION/: the database, CSV and Parquet of every
+    table, GeoJSON, datapackage.json, CITATION.cff, README.md, CHANGES.md,
+    changes.json and SHA256SUMS. Then adds the ids it published to
+    sources/published-ids.tsv and the release to sources/releases.tsv:
+    commit both, so that later builds keep every id this release published.
+    """
+    result = release_dataset(sources, db, dist, version, released, previous)
+    since = f" since {result.changes.previous}" if result.changes.previous else ""
+    counts = {
+        kind: sum(len(getattr(t, kind)) for t in result.changes.tables.values())
+        for kind in ("added", "changed", "withdrawn")
+    }
+    click.echo(
+        f"Wrote {display_path(result.directory)}: release {result.version} of {result.released}; "
+        f"{counts['added']} added, {counts['changed']} changed, {counts['withdrawn']} withdrawn{since}"
+    )
+    click.echo("Commit " + " and ".join(display_path(p) for p in result.bookkeeping) + " with the release.")

@@ -1,0 +1,174 @@
+"""The public history of every record, from the git log of the sources.
+
+The sources are under version control, so each record's history is already
+there: this module walks the commits that touched the sources, oldest first,
+and records for each record every commit that added, changed or removed it,
+with the fields that changed from what to what. It takes the approach of
+Simon Willison's git-history (replay each version of the files and diff the
+items by id) but is written here because git-history reads one JSON or CSV
+file per call, while records here are YAML, several kinds to a file, and move
+between files; records are matched by table and key wherever they sit.
+
+Only the files a commit changed are read again, in one `git cat-file --batch`
+process, so history costs little; outside a git checkout there is none.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import yaml
+
+from .schema import Schema
+from .version import git
+
+Key = tuple[str, str]  # table, record key
+# Every version of every changed file is parsed, so history uses PyYAML's
+# libyaml parser, some twenty times faster than the pure-Python one the
+# validator needs for its line numbers; history needs no line numbers.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Commit:
+    hash: str
+    committed: str  # ISO 8601, UTC
+    subject: str
+    paths: list[str]  # the .yml files it changed, relative to the repository's root
+
+
+def commits(sources: Path) -> list[Commit] | None:
+    """The commits that touched the sources' YAML files, oldest first; None outside a checkout."""
+    log = git(
+        sources,
+        "log",
+        "--reverse",
+        "--no-renames",
+        "--format=%x1e%H%x1f%cd%x1f%s",
+        "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
+        "--name-only",
+        "--",
+        "*.yml",
+        "*.yaml",
+    )
+    if log is None:
+        return None
+    found = []
+    for entry in log.split("\x1e")[1:]:
+        header, _, names = entry.partition("\n")
+        hash_, committed, subject = header.split("\x1f", 2)
+        found.append(Commit(hash_, committed, subject, [n for n in names.splitlines() if n.strip()]))
+    return found
+
+
+def _records(text: str, schema: Schema) -> dict[Key, dict[str, Any]] | None:
+    """The top-level records of one version of a file, by table and key;
+    None for a version that does not parse."""
+    try:
+        data = yaml.load(text, Loader=SAFE_LOADER)
+    except yaml.YAMLError:
+        return None
+    found: dict[Key, dict[str, Any]] = {}
+    if not isinstance(data, dict):
+        return found
+    for section, items in data.items():
+        table = schema.tables.get(str(section))
+        if table is None or not isinstance(items, list):
+            continue
+        for item in items:
+            if isinstance(item, dict) and all(item.get(c) is not None for c in table.primary_key):
+                key = "/".join(str(item[c]) for c in table.primary_key)
+                # Values as JSON text, so that dates, lists and nested records compare and store alike.
+                found[(table.name, key)] = {
+                    str(k): json.dumps(v, default=str, ensure_ascii=False) for k, v in item.items()
+                }
+    return found
+
+
+def _read(root: Path, requests: list[str]) -> list[str | None]:
+    """The contents of COMMIT:PATH for each request, None where the file does not exist."""
+    if not requests:
+        return []
+    done = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "--batch"],
+        input="".join(f"{r}\n" for r in requests).encode(),
+        capture_output=True,
+        check=True,
+    )
+    out, position = done.stdout, 0
+    contents: list[str | None] = []
+    for _ in requests:
+        end = out.index(b"\n", position)
+        header = out[position:end].split()
+        position = end + 1
+        if header[-1] == b"missing":
+            contents.append(None)
+            continue
+        size = int(header[2])
+        contents.append(out[position : position + size].decode("utf-8", "replace"))
+        position += size + 1
+    return contents
+
+
+def history_rows(sources: Path, schema: Schema) -> list[dict[str, Any]] | None:
+    """One row per record and commit that changed it; None outside a checkout."""
+    found = commits(sources)
+    top = git(sources, "rev-parse", "--show-toplevel")
+    if found is None or top is None:
+        return None
+    root = Path(top.strip())
+    contents = iter(_read(root, [f"{c.hash}:{path}" for c in found for path in c.paths]))
+    files: dict[str, dict[Key, dict[str, Any]]] = {}
+    state: dict[Key, dict[str, Any]] = {}
+    rows = []
+    for commit in found:
+        for path in commit.paths:
+            text = next(contents)
+            parsed = _records(text, schema) if text is not None else {}
+            # A commit that left a file unreadable changed none of its records:
+            # they count as they were until a later commit makes it readable.
+            if parsed is not None:
+                files[path] = parsed
+        current = {key: record for records in files.values() for key, record in records.items()}
+        for key in sorted(state.keys() | current.keys()):
+            old, new = state.get(key), current.get(key)
+            if old == new:
+                continue
+            change = "added" if old is None else "removed" if new is None else "changed"
+            fields = {
+                name: {"old": _value((old or {}).get(name)), "new": _value((new or {}).get(name))}
+                for name in sorted((old or {}).keys() | (new or {}).keys())
+                if (old or {}).get(name) != (new or {}).get(name)
+            }
+            rows.append(
+                {
+                    "table_name": key[0],
+                    "record_id": key[1],
+                    "commit_hash": commit.hash,
+                    "committed": commit.committed,
+                    "subject": commit.subject,
+                    "change": change,
+                    "fields": json.dumps(fields, ensure_ascii=False),
+                }
+            )
+        state = current
+    return rows
+
+
+def _value(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def write_history(db: sqlite_utils.Database, sources: Path, schema: Schema) -> bool:
+    """Fill record_history; False when the sources are not in a git checkout."""
+    rows = history_rows(sources, schema)
+    if rows is None:
+        return False
+    with db.atomic():
+        db.table("record_history").insert_all(rows)
+    return True

@@ -1,0 +1,154 @@
+"""Serving at more than one machine: the Datasette commands that package or
+publish a release with exactly the settings `serve` uses.
+
+The served database is immutable, so a site under heavy reading runs as many
+stateless copies as it needs behind any load balancer or CDN. Datasette's own
+`datasette package` (a container image) and `datasette publish` (hosted
+platforms) make those copies; this module writes their command lines from
+loader/serve.py's SETTINGS and the project's Datasette plugins, so
+docs/replicas.md, which it renders, can never drift from what `serve` does.
+Run `python -m loader.replicas` to rewrite that file.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from importlib.metadata import PackageNotFoundError, requires
+from pathlib import Path
+
+from . import PROJECT_ROOT
+from .serve import DATABASE_NAME, METADATA_PATH, PLUGINS_PATH, TEMPLATES_PATH, datasette_command
+
+DOC_PATH = PROJECT_ROOT / "docs" / "replicas.md"
+DB = f"{DATABASE_NAME}.db"
+
+
+def setting_options() -> list[str]:
+    """The --setting NAME VALUE arguments of serve's own Datasette command line."""
+    command = datasette_command(Path(DB), 8001)
+    return [arg for i, flag in enumerate(command) if flag == "--setting" for arg in command[i : i + 3]]
+
+
+def plugins() -> list[str]:
+    """Datasette as the project pins it (the image would otherwise get the
+    newest Datasette) and the plugins it installs: its datasette* dependencies.
+
+    Each as NAME~=LOWEST: `datasette package` writes them unquoted into a
+    shell RUN line, where the '>' and '<' of the project's own specifiers
+    would be redirections."""
+    try:
+        declared = requires("event-store") or []
+    except PackageNotFoundError:
+        return []
+    found = []
+    for requirement in declared:
+        match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*([^;]*)(;.*)?$", requirement)
+        if not match or match.group(3) or not match.group(1).lower().startswith("datasette"):
+            continue
+        lowest = re.search(r">=\s*([0-9][\w.]*)", match.group(2))
+        found.append(f"{match.group(1)}~={lowest.group(1)}" if lowest else match.group(1))
+    return sorted(found)
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(PROJECT_ROOT).as_posix()
+
+
+def common_options() -> list[str]:
+    """What `datasette package` and every `datasette publish` take alike."""
+    install = [arg for name in plugins() for arg in ("--install", name)]
+    return [
+        "--metadata",
+        _relative(METADATA_PATH),
+        "--template-dir",
+        _relative(TEMPLATES_PATH),
+        "--plugins-dir",
+        _relative(PLUGINS_PATH),
+        *install,
+        "--extra-options",
+        " ".join(setting_options()),
+    ]
+
+
+def package_command(db: str = DB, tag: str = "event-store") -> list[str]:
+    return ["datasette", "package", db, "--tag", tag, *common_options()]
+
+
+def publish_command(platform: str, db: str = DB, service: str = "event-store") -> list[str]:
+    names = {"cloudrun": "--service", "heroku": "--name", "fly": "--app", "vercel": "--project"}
+    return ["datasette", "publish", platform, db, names[platform], service, *common_options()]
+
+
+def _shell(command: list[str]) -> str:
+    """One option and its value a line."""
+    lines: list[list[str]] = [[]]
+    for arg in command:
+        if arg.startswith("--") and lines[-1]:
+            lines.append([])
+        lines[-1].append(shlex.quote(arg))
+    return " \\\n    ".join(" ".join(line) for line in lines)
+
+
+def render() -> str:
+    release_db = "dist/event-store-VERSION/events.db"
+    return f"""# Many replicas
+
+<!-- Written by `python -m loader.replicas` from loader/serve.py's SETTINGS; do not edit by hand. -->
+
+The served database is immutable: nothing writes to it while it is served, and
+it changes only when a new release (or build) replaces the file. So a site under
+heavy reading runs as many stateless copies as it needs, behind any load
+balancer or CDN, each with the same file. Pages may be cached for
+`default_cache_ttl` seconds; Datasette sends `Cache-Control` for that long.
+
+Each copy must serve the release's `events.db` under that name (the metadata
+and the site's links call the database `events`), with the project's metadata,
+templates, plugins and the settings `serve` uses:
+
+```
+{" ".join(setting_options())}
+```
+
+## A container image: `datasette package`
+
+Run in a checkout, with Docker installed, for a release's database copied to
+`events.db` (`cp {release_db} events.db`):
+
+```sh
+{_shell(package_command())}
+```
+
+then run as many containers of the image as needed
+(`docker run -p 8001:8001 event-store`) behind the load balancer. The image
+runs `datasette inspect` once at build time, so no copy counts rows at start.
+
+## Hosted platforms: `datasette publish`
+
+The same options go to `datasette publish` for each hosted platform (its
+plugin installed: `datasette-publish-fly`, `datasette-publish-vercel`; Cloud
+Run and Heroku are built in), for example Google Cloud Run, which scales the
+number of copies with the traffic:
+
+```sh
+{_shell(publish_command("cloudrun"))}
+```
+
+## What was tested here
+
+`tests/test_replicas.py` makes the build context that `datasette package`
+makes (Datasette's own `temporary_docker_directory`, with the options above),
+runs the Dockerfile's `datasette inspect` step and its `CMD` without Docker on
+127.0.0.1, and checks that the copy serves every setting of `serve`, the
+project's templates and plugins, and the same pages as `serve`. Building the
+image with Docker, and publishing to any hosted platform, were not tested here:
+neither Docker nor those platforms are reachable from the test machines.
+"""
+
+
+def main() -> None:
+    DOC_PATH.write_text(render(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

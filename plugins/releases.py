@@ -1,0 +1,71 @@
+"""Each record's history on its page, and an answer for ids that were withdrawn.
+
+A reader who follows a link to a record that was merged away needs to be
+told where it went rather than get a bare 404, and one who checks a record
+needs to see how it came to say what it says. Both read tables the loader
+builds (record_history, withdrawals; see schema.sql).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from datasette import hookimpl
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import NotFound, Response
+
+DATABASE = "events"
+
+
+async def _rows(datasette: Any, sql: str, params: dict) -> list[dict]:
+    try:
+        db = datasette.get_database(DATABASE)
+    except KeyError:
+        return []
+    return [dict(row) for row in (await db.execute(sql, params)).rows]
+
+
+@hookimpl
+def extra_template_vars(datasette: Any) -> dict:
+    async def record_history(table: str, key: str) -> list[dict]:
+        rows = await _rows(
+            datasette,
+            "select * from record_history where table_name = :table and record_id = :key "
+            "order by committed desc, commit_hash",
+            {"table": table, "key": key},
+        )
+        for row in rows:
+            row["fields"] = json.loads(row["fields"])
+        return rows
+
+    return {"record_history": record_history}
+
+
+@hookimpl
+def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
+    """A 404 for /events/TABLE/ID (or ID.json) whose id was withdrawn becomes
+    410 Gone, with the reason and a link to the record that replaced it."""
+    parts = request.path.strip("/").split("/")
+    if not isinstance(exception, NotFound) or len(parts) != 3 or parts[0] != DATABASE:
+        return None
+    table, key = tilde_decode(parts[1]), tilde_decode(parts[2])
+    as_json = key.endswith(".json")
+    key = key.removesuffix(".json")
+
+    async def withdrawn() -> Response | None:
+        rows = await _rows(
+            datasette,
+            "select * from withdrawals where table_name = :table and id = :key",
+            {"table": table, "key": key},
+        )
+        if not rows:
+            return None
+        if as_json:
+            return Response.json({"ok": False, "error": "withdrawn", "status": 410, "withdrawal": rows[0]}, status=410)
+        html = await datasette.render_template(
+            "withdrawn.html", {"withdrawal": rows[0], "database": DATABASE}, request=request
+        )
+        return Response.html(html, status=410)
+
+    return withdrawn
