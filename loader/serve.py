@@ -111,6 +111,16 @@ def write_inspect_file(db: Path) -> Path:
     return target
 
 
+def setting_arguments() -> list[str]:
+    """SETTINGS as Datasette's command line takes them (--setting NAME VALUE), for
+    the commands that package or publish copies of the site (replicas.py)."""
+    return [
+        arg
+        for name, value in SETTINGS.items()
+        for arg in ("--setting", name, str(value).lower() if isinstance(value, bool) else str(value))
+    ]
+
+
 def datasette_options(db: Path) -> dict[str, Any]:
     """How Datasette is made to serve db: immutable, with the project's
     metadata, templates, plugins, settings and precomputed counts."""
