@@ -13,8 +13,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# make serve [PORT=8001]: several worker processes on 127.0.0.1 (see loader/serve.py).
+PORT ?= 8001
 serve: $(VENV)/.installed
-	$(PY) -m loader serve
+	$(PY) -m loader serve --port $(PORT)
 
 # The gates first (lint, format, types, generated docs up to date), then every test.
 test: lint

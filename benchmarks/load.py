@@ -3,15 +3,22 @@
 A fixed number of clients, each with its own connection, send requests one
 after another for a fixed time, mixing what visitors do: table pages,
 facets, full-text search, canned queries, the map's JSON and streamed CSV.
-Only 127.0.0.1 is ever sent anything, and the run stops by itself.
+Some of them (`--runaway`) may instead send runaway SQL without pause, each
+stopped by the time limit; their answers are counted apart, since only the
+others' must all succeed. The client's own CPU time is reported as a share
+of the machine's cores, since it runs beside the server. Only 127.0.0.1 is
+ever sent anything, and the run stops by itself.
 
     python -m benchmarks.load                       # 50 clients, 60 s, over sources/
+    python -m benchmarks.load --runaway 3           # 3 of the 50 send runaway SQL
     python -m benchmarks.load --clients 10 --seconds 5 --sources tests/fixtures/valid
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 import sys
 import time
 from collections import Counter
@@ -34,6 +41,13 @@ MIX = {
     "map JSON": "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects",
     "CSV stream": "/events/event_list.csv?_stream=on&_size=max",
 }
+# What a runaway client sends, in turn: each runs until the time limit stops it
+# (400) or waits its turn too long (503); neither counts as an error.
+RUNAWAY = [
+    "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c",
+    "select count(*) from sqlite_master a, sqlite_master b, sqlite_master c, sqlite_master d, sqlite_master e",
+    "select printf('%.*c', 900000000, 'x')",
+]
 
 
 @dataclass
@@ -43,6 +57,14 @@ class LoadResult:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: Counter = field(default_factory=Counter)
     error_examples: list[str] = field(default_factory=list)
+    runaway: int = 0  # clients sending runaway SQL
+    runaway_answers: Counter = field(default_factory=Counter)  # their statuses
+    client_cpu: float = 0.0  # seconds of CPU the load-test client used
+
+    @property
+    def client_share(self) -> float:
+        """The client's share of the machine's cores over the run."""
+        return self.client_cpu / (self.seconds * (os.cpu_count() or 1))
 
     @property
     def requests(self) -> int:
@@ -59,10 +81,12 @@ class LoadResult:
         return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
     def summary(self) -> str:
+        runaway = f" ({self.runaway} of them sending runaway SQL)" if self.runaway else ""
         return (
-            f"{self.clients} clients for {self.seconds:.0f} s: {self.requests:,} requests, "
+            f"{self.clients} clients{runaway} for {self.seconds:.0f} s: {self.requests:,} requests, "
             f"{self.requests / self.seconds:,.1f} requests/s, p50 {self.percentile(50) * 1000:.0f} ms, "
-            f"p99 {self.percentile(99) * 1000:.0f} ms, errors {self.error_count}"
+            f"p95 {self.percentile(95) * 1000:.0f} ms, p99 {self.percentile(99) * 1000:.0f} ms, "
+            f"errors {self.error_count}; the client used {self.client_share:.0%} of the cores"
         )
 
 
@@ -88,41 +112,68 @@ async def _client(base: str, number: int, deadline: float, result: LoadResult) -
                     result.error_examples.append(problem)
 
 
-async def _run(base: str, clients: int, seconds: float) -> LoadResult:
-    result = LoadResult(clients, seconds)
+async def _runaway(base: str, number: int, deadline: float, result: LoadResult) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        i = number
+        while time.monotonic() < deadline:
+            try:
+                response = await client.get("/events.json", params={"sql": RUNAWAY[i % len(RUNAWAY)]})
+                result.runaway_answers[str(response.status_code)] += 1
+            except httpx.HTTPError as e:
+                result.runaway_answers[type(e).__name__] += 1
+            i += 1
+
+
+async def _run(base: str, clients: int, seconds: float, runaway: int) -> LoadResult:
+    result = LoadResult(clients, seconds, runaway=runaway)
     started = time.monotonic()
-    await asyncio.gather(*(_client(base, n, started + seconds, result) for n in range(clients)))
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    await asyncio.gather(
+        *(_runaway(base, n, started + seconds, result) for n in range(runaway)),
+        *(_client(base, n, started + seconds, result) for n in range(runaway, clients)),
+    )
     result.seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    result.client_cpu = after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime
     return result
 
 
-def run_load(base: str, clients: int, seconds: float) -> LoadResult:
-    """Load a site already serving on 127.0.0.1 for about `seconds`."""
+def run_load(base: str, clients: int, seconds: float, runaway: int = 0) -> LoadResult:
+    """Load a site already serving on 127.0.0.1 for about `seconds`; `runaway`
+    of the clients send runaway SQL instead of browsing."""
     if httpx.URL(base).host != "127.0.0.1":
-        raise click.ClickException("the load test only ever targets 127.0.0.1")
-    return asyncio.run(_run(base, clients, seconds))
+        raise ValueError("the load test only ever targets 127.0.0.1")
+    return asyncio.run(_run(base, clients, seconds, runaway))
 
 
-def serve_and_load(sources: Path, db: Path, clients: int, seconds: float) -> LoadResult:
+def serve_and_load(sources: Path, db: Path, clients: int, seconds: float, runaway: int = 0) -> LoadResult:
     with serving(sources, db) as base:
-        return run_load(base, clients, seconds)
+        return run_load(base, clients, seconds, runaway)
 
 
 def table(result: LoadResult) -> str:
     """The figures as a markdown table, one line a kind of request."""
-    lines = ["| request | count | p50 ms | p99 ms | errors |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| request | count | p50 ms | p95 ms | p99 ms | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for kind in MIX:
         count = len(result.latencies.get(kind, []))
         lines.append(
             f"| {kind} | {count:,} | {result.percentile(50, kind) * 1000:.0f} | "
-            f"{result.percentile(99, kind) * 1000:.0f} | {result.errors[kind]} |"
+            f"{result.percentile(95, kind) * 1000:.0f} | {result.percentile(99, kind) * 1000:.0f} | "
+            f"{result.errors[kind]} |"
         )
+    if result.runaway:
+        answers = ", ".join(f"{count:,} × {status}" for status, count in sorted(result.runaway_answers.items()))
+        lines.append(f"| runaway SQL ({result.runaway} clients; answers {answers or 'none'}) | | | | | |")
     return "\n".join(lines)
 
 
 @click.command()
 @click.option("--clients", default=50, show_default=True)
 @click.option("--seconds", default=60.0, show_default=True)
+@click.option("--runaway", default=0, show_default=True, help="How many of the clients send runaway SQL.")
 @click.option(
     "--sources",
     type=click.Path(file_okay=False, path_type=Path),
@@ -136,10 +187,10 @@ def table(result: LoadResult) -> str:
     show_default="build/load",
     help="Where the served events.db is built.",
 )
-def main(clients: int, seconds: float, sources: Path, workdir: Path) -> None:
+def main(clients: int, seconds: float, runaway: int, sources: Path, workdir: Path) -> None:
     """Serve SOURCES with `python -m loader serve` and load it."""
     workdir.mkdir(parents=True, exist_ok=True)
-    result = serve_and_load(sources, workdir / "events.db", clients, seconds)
+    result = serve_and_load(sources, workdir / "events.db", clients, seconds, runaway)
     click.echo(result.summary())
     click.echo(table(result))
     for example in result.error_examples:

@@ -18,16 +18,15 @@ from importlib.metadata import PackageNotFoundError, requires
 from pathlib import Path
 
 from . import DATABASE_NAME, PROJECT_ROOT
-from .serve import METADATA_PATH, PLUGINS_PATH, TEMPLATES_PATH, datasette_command
+from .serve import METADATA_PATH, PLUGINS_PATH, TEMPLATES_PATH, setting_arguments
 
 DOC_PATH = PROJECT_ROOT / "docs" / "replicas.md"
 DB = f"{DATABASE_NAME}.db"
 
 
 def setting_options() -> list[str]:
-    """The --setting NAME VALUE arguments of serve's own Datasette command line."""
-    command = datasette_command(Path(DB), 8001)
-    return [arg for i, flag in enumerate(command) if flag == "--setting" for arg in command[i : i + 3]]
+    """The --setting NAME VALUE arguments that give Datasette serve's own settings."""
+    return setting_arguments()
 
 
 def plugins() -> list[str]:

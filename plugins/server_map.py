@@ -109,7 +109,9 @@ async def clusters(request: Any, datasette: Any) -> Response:
     bbox=west,south,east,north the markers of that view; with place=ID that
     place's count and its newest events' popups. The event list page's own
     filters and search, given alongside, narrow all three."""
-    await datasette.ensure_permissions(request.actor, [("view-table", (DATABASE, TABLE)), "view-instance"])
+    await datasette.ensure_permissions(
+        request.actor, [("view-table", (DATABASE, TABLE)), ("view-database", DATABASE), "view-instance"]
+    )
     db = datasette.get_database(DATABASE)
     args = request.args
     where, params = page_where(request)

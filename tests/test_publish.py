@@ -31,7 +31,7 @@ from loader.serve import (
     PLUGINS_PATH,
     SETTINGS,
     TEMPLATES_PATH,
-    datasette_command,
+    datasette_options,
     inspect_path,
     serve,
     write_inspect_file,
@@ -80,17 +80,12 @@ def test_settings_are_in_force(ds: Datasette) -> None:
     assert {name: served[name] for name in SETTINGS} == SETTINGS
 
 
-def test_serve_passes_every_setting_and_directory() -> None:
-    command = datasette_command(Path("events.db"), 8001)
-    pairs = {command[i + 1]: command[i + 2] for i, arg in enumerate(command) if arg == "--setting"}
-    assert set(pairs) == set(SETTINGS)
-    for flag, path in [
-        ("--template-dir", TEMPLATES_PATH),
-        ("--plugins-dir", PLUGINS_PATH),
-        ("--metadata", METADATA_PATH),
-        ("--inspect-file", inspect_path(Path("events.db"))),
-    ]:
-        assert command[command.index(flag) + 1] == str(path)
+def test_serve_passes_every_setting_and_directory(published_db: Path) -> None:
+    options = datasette_options(published_db)
+    assert options["settings"] == SETTINGS
+    assert options["template_dir"] == str(TEMPLATES_PATH) and options["plugins_dir"] == str(PLUGINS_PATH)
+    assert options["metadata"] == parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))
+    assert options["inspect_data"] == json.loads(inspect_path(published_db).read_text())
 
 
 def test_serve_refuses_a_database_metadata_does_not_describe(tmp_path: Path, sources: Path) -> None:

@@ -11,8 +11,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from loader import PROJECT_ROOT
 from loader.build import build
-from loader.serve import is_stale
+from loader.serve import WORKERS, is_stale
+from tests.support.site_helpers import serving_process, worker_pids
 
 
 def free_port() -> int:
@@ -73,3 +75,49 @@ def test_serve_builds_then_serves_on_loopback(sources: Path, tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_second_serve_says_the_port_is_taken_without_building(sources: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "events.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "loader",
+                "serve",
+                "--sources",
+                str(sources),
+                "--db",
+                str(db_path),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: port {port} is already in use: is the site already served at http://127.0.0.1:{port}/ ? "
+        "(stop it, or choose another port: make serve PORT=8002)"
+    ]
+    assert not db_path.exists()  # nothing was built
+
+
+def test_make_serve_takes_a_port() -> None:
+    result = subprocess.run(["make", "-n", "serve", "PORT=8002"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "-m loader serve --port 8002" in result.stdout
+
+
+def test_serve_runs_several_workers_over_one_file(sources: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "events.db"
+    with serving_process(sources, db_path) as (base, process):
+        with urllib.request.urlopen(f"{base}/-/versions.json"):
+            pass
+        workers = worker_pids(process.pid)
+    assert len(workers) == WORKERS

@@ -7,6 +7,7 @@ browser Playwright downloads, so the tests run with no internet.
 
 from __future__ import annotations
 
+import resource
 import socket
 import subprocess
 import sys
@@ -39,6 +40,21 @@ def free_port() -> int:
 @contextmanager
 def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
     """Run `python -m loader serve` until the block ends; yield its base URL."""
+    with serving_process(sources, db, timeout) as (base, _):
+        yield base
+
+
+@contextmanager
+def serving_process(
+    sources: Path, db: Path, timeout: float = 60, address_space: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As serving(), yielding the server process too; `address_space` caps
+    the virtual memory of it and of each of its workers, in bytes."""
+
+    def limit() -> None:
+        if address_space:
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     port = free_port()
     # A file, not a pipe: nobody reads the access log while the site runs, and
     # once a pipe's buffer filled (a few hundred requests) the server would block.
@@ -47,6 +63,7 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
         [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db), "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=limit,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -62,11 +79,23 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("serve did not start in time") from None
                 time.sleep(0.25)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def process_memory(pid: int) -> dict[str, int]:
+    """A process's memory figures from /proc (VmRSS, VmHWM, ...), in bytes."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {k: int(v.split()[0]) * 1024 for k, v in (line.split(":", 1) for line in lines) if v.strip().endswith("kB")}
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The server's worker processes: uvicorn's children that multiprocessing spawned."""
+    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def launch(playwright):

@@ -1,0 +1,208 @@
+"""Answer a request Datasette or a plugin cannot serve with a 400 or 404 that
+says why, instead of a 500.
+
+Datasette 0.65 and the plugins it runs here turn many malformed requests into
+"500 Internal Server Error": an unknown `_sort` column, `_timelimit=abc`, a
+`_next` token the site never issued, a row URL on a view, a tile outside the
+world, an export that does not fit the data. A 500 tells a reader the site is
+broken when it is the request, and it hides real faults among them. This
+hook sees every exception a page raises (Datasette's `handle_exception`),
+names the parameter or the limit that caused it, and hands a client error
+to Datasette's own error page, so the answer looks and reads (HTML or JSON)
+like every other error the site gives. An exception it cannot pin on the
+request stays a 500.
+
+One error raises nothing: Datasette 0.65 answers the CSV of a query whose SQL
+fails with "200 OK" and an empty file, a line break and no header, so a
+spreadsheet opens an empty sheet and a script cannot tell. An ASGI wrapper
+holds back the first part of every query's CSV answer and, when it is that
+empty line, answers 400 instead and names the JSON page that shows the error.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.handle_exception import handle_exception as datasette_error_page
+from datasette.utils.asgi import Request, Response
+from datasette.views.base import DatasetteError
+
+# Datasette's table and query views raise DatasetteError without a status
+# (so 500) only for what the request asked: a sort column, a filter, its SQL.
+REQUEST_ERRORS_FROM = ("datasette/views/table.py", "datasette/views/base.py", "datasette/filters.py")
+SHOWN_CHARACTERS = 60  # of a bad value in a message
+MESSAGE_CHARACTERS = 120  # of a plugin's own message
+
+
+def shown(value: str) -> str:
+    """A parameter's value as a message quotes it: short, on one line."""
+    value = " ".join(value.split())
+    return repr(value if len(value) <= SHOWN_CHARACTERS else value[:SHOWN_CHARACTERS] + "…")
+
+
+def _integer(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _through(value: str) -> bool:
+    try:
+        through = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(through, dict) and {"table", "column", "value"} <= through.keys()
+
+
+def _json_list(value: str) -> bool:
+    try:
+        return isinstance(json.loads(value), list)
+    except ValueError:
+        return False
+
+
+def malformed_parameter(request: Request) -> str | None:
+    """What is wrong with the request's parameters, as Datasette reads them;
+    None if nothing is."""
+    checks: list[tuple[str, str, Callable[[str], bool], str]] = []
+    for key in request.args:
+        if key == "_timelimit":
+            checks.append((key, key, _integer, "must be a whole number of milliseconds"))
+        elif key == "_through":
+            checks.append((key, key, _through, 'must be JSON like {"table": ..., "column": ..., "value": ...}'))
+        elif key.endswith(("__in", "__notin")):
+            checks.append(
+                (key, key, lambda v: not v.startswith("[") or _json_list(v), "must be a JSON list or a, b, c")
+            )
+    for key, name, valid, rule in checks:
+        for value in request.args.getlist(key):
+            if not valid(value):
+                return f"{name}={shown(value)} {rule}"
+    return None
+
+
+def _raised_in(exception: BaseException, functions: list[Callable]) -> bool:
+    """Whether one of these functions is on the exception's traceback."""
+    codes = {getattr(f, "__code__", None) for f in functions}
+    tb = exception.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code in codes:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _raised_from(exception: BaseException, paths: tuple[str, ...]) -> bool:
+    frames = traceback.extract_tb(exception.__traceback__)
+    return bool(frames) and frames[-1].filename.replace("\\", "/").endswith(paths)
+
+
+async def client_error(datasette: Any, request: Request, exception: BaseException) -> tuple[int, str] | None:
+    """The status and one-line message this exception deserves, if the request caused it."""
+    path = request.path
+    if path.startswith(("/-/tiles/", "/-/tiles-tms/", "/-/tiles-stack")) and isinstance(
+        exception, (OverflowError, ValueError)
+    ):
+        return 404, "no such tile: the zoom, x and y are outside the map"
+    if isinstance(exception, QueryInterrupted):
+        return 400, f"SQL query took too long: the time limit is {datasette.setting('sql_time_limit_ms')} ms"
+    if isinstance(exception, sqlite3.DataError):  # "string or blob too big"
+        return 400, str(exception)
+    if isinstance(exception, MemoryError):
+        return 503, "the server is short of memory for this request: ask for fewer rows or columns"
+    if isinstance(exception, sqlite3.OperationalError) and str(exception).startswith("fts5: syntax error"):
+        return 400, f"the search is not valid full-text search syntax ({exception}): put words in double quotes"
+    column = str(exception).removeprefix("no such column: ")
+    if isinstance(exception, sqlite3.OperationalError) and column in request.args:  # a filter on no column
+        return 400, f"no such column: {shown(column)}"
+    if isinstance(exception, OverflowError):
+        return 400, "a number in the request is too large (SQLite integers have 64 bits)"
+    problem = malformed_parameter(request)
+    if problem and isinstance(exception, (ValueError, LookupError)):
+        return 400, problem
+    url_vars = request.url_vars
+    if "_next" in request.args and isinstance(exception, (ValueError, sqlite3.IntegrityError)):  # bad offset
+        return 400, f"_next={shown(request.args['_next'])} is not a page link this site issued"
+    if url_vars.get("pks") and url_vars.get("table") and isinstance(exception, LookupError):
+        database = datasette.get_database(url_vars["database"])
+        if url_vars["table"] in await database.view_names():
+            return 404, f"{url_vars['table']} is a view: its rows have no pages of their own"
+    renderers = [render for render, _ in datasette.renderers.values()]
+    if not isinstance(exception, DatasetteError) or exception.status == 500:
+        if _raised_in(exception, renderers):
+            fmt = url_vars.get("format") or path.rsplit(".", 1)[-1]
+            message = exception.message if isinstance(exception, DatasetteError) else str(exception)
+            reason = message.splitlines()[0][:MESSAGE_CHARACTERS] if message else type(exception).__name__
+            return 400, f"this data cannot be given as {fmt}: {reason}"
+    if (
+        isinstance(exception, DatasetteError)
+        and exception.status == 500
+        and _raised_from(exception, REQUEST_ERRORS_FROM)
+    ):
+        return 400, exception.message
+    return None
+
+
+def failed_csv(scope: dict) -> bool:
+    """Whether this is a CSV of SQL that Datasette may answer with a silent empty file."""
+    return scope["type"] == "http" and scope["path"].endswith(".csv") and not scope["path"].startswith("/-/")
+
+
+async def bad_request(send: Any, message: str) -> None:
+    await Response.text(message + "\n", status=400).asgi_send(send)
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Callable:
+    def wrap(app: Callable) -> Callable:
+        async def csv_errors(scope: dict, receive: Any, send: Any) -> None:
+            if not failed_csv(scope):
+                await app(scope, receive, send)
+                return
+            start: dict = {}
+            state = {"decided": False, "failed": False}
+
+            async def hold(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    start.update(message)  # sent with the first body, once it is known to be a real file
+                    return
+                if state["failed"]:
+                    return
+                if message["type"] == "http.response.body" and not state["decided"]:
+                    state["decided"] = True
+                    if start.get("status") == 200 and message.get("body", b"") == b"\r\n":
+                        state["failed"] = True
+                        query = scope["query_string"].decode("latin-1")
+                        page = scope["path"][: -len(".csv")] + ".json" + (f"?{query}" if query else "")
+                        await bad_request(send, f"the SQL query failed: {page} shows why")
+                        return
+                    await send(start)
+                await send(message)
+
+            await app(scope, receive, hold)
+
+        return csv_errors
+
+    return wrap
+
+
+@hookimpl
+def handle_exception(datasette: Any, request: Request, exception: BaseException) -> Callable:
+    async def inner() -> Any:
+        answer = await client_error(datasette, request, exception)
+        if answer is None:
+            return None
+        status, message = answer
+        title = {404: "Not found", 503: "Service unavailable"}.get(status, "Bad request")
+        page = datasette_error_page(datasette, request, DatasetteError(message, status=status, title=title))
+        return await page()
+
+    return inner

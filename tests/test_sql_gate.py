@@ -1,0 +1,50 @@
+"""plugins/sql_gate.py: visitors' SQL gets a shorter time limit than pages, and waits its turn."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import time
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from datasette.app import Datasette
+
+from loader.build import build
+from loader.serve import PLUGINS_PATH, SETTINGS
+
+spec = importlib.util.spec_from_file_location("sql_gate", PLUGINS_PATH / "sql_gate.py")
+assert spec and spec.loader
+gate = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gate)
+
+
+def test_the_time_limit_of_visitors_sql_can_only_be_shortened() -> None:
+    assert parse_qs(gate.limited("sql=select+1")) == {"sql": ["select 1"], "_timelimit": [str(gate.SQL_TIME_LIMIT_MS)]}
+    assert parse_qs(gate.limited("sql=x&_timelimit=999999"))["_timelimit"] == [str(gate.SQL_TIME_LIMIT_MS)]
+    assert parse_qs(gate.limited("sql=x&_timelimit=50&_shape=array")) == {
+        "sql": ["x"],
+        "_shape": ["array"],
+        "_timelimit": ["50"],
+    }
+
+
+def test_a_runaway_query_is_stopped_at_the_shorter_limit_and_pages_are_not_gated(sources: Path, tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    build(sources, db)
+    runaway = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+    async def run() -> tuple[float, int, float, int]:
+        datasette = Datasette([], immutables=[str(db)], settings=SETTINGS, plugins_dir=str(PLUGINS_PATH))
+        started = time.monotonic()
+        query = asyncio.ensure_future(datasette.client.get("/events.json", params={"sql": runaway}))
+        await asyncio.sleep(0.2)
+        page = await datasette.client.get("/events/events.json")
+        page_took = time.monotonic() - started
+        stopped = await query
+        return time.monotonic() - started, stopped.status_code, page_took, page.status_code
+
+    took, status, page_took, page_status = asyncio.run(run())
+    assert status == 400 and page_status == 200
+    assert took < SETTINGS["sql_time_limit_ms"] / 1000  # stopped at the gate's limit, not the pages' 3 s
+    assert page_took < took  # the page did not wait for the runaway
