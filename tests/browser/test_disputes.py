@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from site_helpers import serving
+
+from tests.support.site_helpers import serving
 
 SOURCES = Path(__file__).resolve().parents[2] / "sources"
 AUGUST = "2025-08-19-paris-shaibani-meets-israeli-delegation"
