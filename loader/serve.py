@@ -118,18 +118,26 @@ def setting_arguments() -> list[str]:
     ]
 
 
-def datasette_options(db: Path) -> dict[str, Any]:
-    """How Datasette is made to serve db: immutable, with the project's
-    metadata, templates, plugins, settings and precomputed counts."""
+def site_options() -> dict[str, Any]:
+    """What every Datasette of this site is given, whichever file it serves:
+    the project's metadata, templates, plugins and settings."""
     from datasette.utils import parse_metadata
 
     return {
-        "immutables": [str(db)],
-        "inspect_data": json.loads(inspect_path(db).read_text(encoding="utf-8")),
         "metadata": parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
         "template_dir": str(TEMPLATES_PATH),
         "plugins_dir": str(PLUGINS_PATH),
         "settings": SETTINGS,
+    }
+
+
+def datasette_options(db: Path) -> dict[str, Any]:
+    """How Datasette is made to serve db: immutable, with the site's options
+    and precomputed counts."""
+    return {
+        "immutables": [str(db)],
+        "inspect_data": json.loads(inspect_path(db).read_text(encoding="utf-8")),
+        **site_options(),
     }
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from datasette.app import Datasette
-from datasette.utils import parse_metadata
 
 from loader.build import build
-from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
+from tests.support.site import in_process_site
 
 SOURCES = Path(__file__).resolve().parent.parent / "sources"
 
@@ -32,14 +31,7 @@ def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ds(real_db: Path) -> Datasette:
-    return Datasette(
-        [],
-        immutables=[str(real_db)],
-        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
-        settings=SETTINGS,
-        template_dir=str(TEMPLATES_PATH),
-        plugins_dir=str(PLUGINS_PATH),
-    )
+    return in_process_site(real_db)
 
 
 @pytest.fixture(scope="module")

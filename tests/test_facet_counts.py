@@ -20,8 +20,9 @@ from benchmarks.generate import generate
 from loader.build import build
 from loader.facet_counts import CLICK_MIN_SHARE, configured_facets
 from loader.importer import ImportSpec
-from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
+from loader.serve import METADATA_PATH
 from tests.conftest import published_sources
+from tests.support.site import in_process_site
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +36,7 @@ def imported_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def site(db: Path) -> Datasette:
-    return Datasette(
-        [],
-        immutables=[str(db)],
-        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
-        settings={**SETTINGS, "facet_time_limit_ms": 60_000},
-        template_dir=str(TEMPLATES_PATH),
-        plugins_dir=str(PLUGINS_PATH),
-    )
+    return in_process_site(db, facet_time_limit_ms=60_000)
 
 
 def facets(ds: Datasette, path: str) -> dict[str, list[tuple]]:

@@ -40,16 +40,8 @@ from loader.serve import (
 
 @pytest.fixture(scope="module")
 def ds(published_db: Path) -> Datasette:
-    inspect_data = json.loads(write_inspect_file(published_db).read_text())
-    return Datasette(
-        [],
-        immutables=[str(published_db)],
-        inspect_data=inspect_data,
-        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
-        settings=SETTINGS,
-        template_dir=str(TEMPLATES_PATH),
-        plugins_dir=str(PLUGINS_PATH),
-    )
+    write_inspect_file(published_db)
+    return Datasette(**datasette_options(published_db))
 
 
 @pytest.fixture(scope="module")

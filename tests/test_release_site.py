@@ -14,10 +14,9 @@ import feedparser
 import httpx
 import pytest
 from datasette.app import Datasette
-from datasette.utils import parse_metadata
 
 from loader.release import ReleaseResult, release
-from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
+from tests.support.site import in_process_site
 from tests.test_version import git
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -55,14 +54,7 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReleaseResult, R
 
 @pytest.fixture(scope="module")
 def ds(released: tuple[ReleaseResult, ReleaseResult]) -> Datasette:
-    return Datasette(
-        [],
-        immutables=[str(released[1].directory / "events.db")],
-        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
-        settings=SETTINGS,
-        template_dir=str(TEMPLATES_PATH),
-        plugins_dir=str(PLUGINS_PATH),
-    )
+    return in_process_site(released[1].directory / "events.db")
 
 
 def fetch(ds: Datasette, path: str, status: int = 200) -> httpx.Response:

@@ -6,24 +6,14 @@ import asyncio
 from pathlib import Path
 
 import httpx
-from datasette.app import Datasette
-from datasette.utils import parse_metadata
 
 from loader.build import build
-from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
+from tests.support.site import in_process_site
 
 
 def answers(db: Path, requests: list[tuple[str, dict]]) -> list[httpx.Response]:
     async def get() -> list[httpx.Response]:
-        metadata = parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))
-        datasette = Datasette(
-            [],
-            immutables=[str(db)],
-            metadata=metadata,
-            settings=SETTINGS,
-            plugins_dir=str(PLUGINS_PATH),
-            template_dir=str(TEMPLATES_PATH),
-        )
+        datasette = in_process_site(db)
         return [await datasette.client.get(path, headers=headers) for path, headers in requests]
 
     return asyncio.run(get())

@@ -11,14 +11,13 @@ from typing import Any
 import h3
 import pytest
 from datasette.app import Datasette
-from datasette.utils import parse_metadata
 
 from benchmarks.generate import generate
 from loader.build import build
 from loader.importer import ImportSpec
 from loader.map_cells import RESOLUTIONS
-from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
 from tests.conftest import published_sources
+from tests.support.site import in_process_site
 
 WORLD = "-180,-90,180,90"
 
@@ -34,14 +33,7 @@ def mapped_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ds(mapped_db: Path) -> Datasette:
-    return Datasette(
-        [],
-        immutables=[str(mapped_db)],
-        metadata=parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
-        settings=SETTINGS,
-        template_dir=str(TEMPLATES_PATH),
-        plugins_dir=str(PLUGINS_PATH),
-    )
+    return in_process_site(mapped_db)
 
 
 def get(ds: Datasette, path: str) -> dict:
