@@ -308,6 +308,7 @@ ACCESSIBLE_PAGES = [
     "/events/event_list",
     "/events/events/2025-08-19-paris-shaibani-dermer",
     "/-/timeline",
+    "/events/disputes_by_question",
     "/events/disputed_events",
     "/-/overview",
 ]
