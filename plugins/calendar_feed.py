@@ -71,7 +71,9 @@ async def render(
     datasette: Any, columns: list[str], rows: list, request: Any, database: str, query_name: Any
 ) -> Response:
     if not can_render(columns):
-        return Response.text("iCalendar needs the columns " + ", ".join(sorted(REQUIRED)), status=400)
+        # Raised, not returned: Datasette sets a renderer's response to the
+        # query's own status, so plugins/client_errors.py answers it with a 400.
+        raise ValueError("iCalendar needs the columns " + ", ".join(sorted(REQUIRED)))
     name = datasette.metadata("title") or "Events"
     if query_name:
         name = (await datasette.get_canned_query(database, query_name, request.actor) or {}).get("title") or name
