@@ -42,13 +42,21 @@ def test_map_shows_every_geolocated_event_on_local_tiles(page, site: str, sql) -
     page.goto(f"{site}/events/event_list")
     page.wait_for_selector(".leaflet-marker-icon")
     page.wait_for_load_state("networkidle")
-    # Markers at the same or nearby places are clustered; a cluster shows how many it holds.
-    single = page.locator(".leaflet-marker-icon:not(.marker-cluster)").count()
-    clustered = sum(int(n) for n in page.locator(".marker-cluster span").all_inner_texts())
     expected = sql("select count(*) from events e join places p on p.id = e.place_id where p.latitude is not null")[0][
         0
     ]
-    assert single + clustered == expected
+
+    def shown() -> int:
+        # Markers at the same or nearby places are clustered; a cluster shows how many it holds.
+        single = page.locator(".leaflet-marker-icon:not(.marker-cluster)").count()
+        return single + sum(int(n) for n in page.locator(".marker-cluster span").all_inner_texts())
+
+    # The map adds its markers page by page and clusters them after a short delay.
+    for _ in range(50):
+        if shown() == expected:
+            break
+        page.wait_for_timeout(200)
+    assert shown() == expected
     assert tiles and all(status == 200 and kind == "image/png" for _, status, kind in tiles)
     hosts = {urlparse(url).netloc for url in page.requests}
     assert hosts == {urlparse(site).netloc}, hosts
