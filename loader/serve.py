@@ -26,7 +26,8 @@ repeated pages from memory. The trade-offs:
 - per-process caches (Datasette's, SQLite's page cache) are not shared, and
   the access log is off (a line per request costs CPU the two cores lack);
 - the memory allocator is told (glibc's MALLOC_* variables) to give large
-  blocks back to the system when freed, so a worker returns to its idle size
+  blocks back to the system when freed, and plugins/memory_release.py frees
+  what a refused query leaves behind, so a worker returns to its idle size
   after a large page, at a small cost in speed.
 """
 

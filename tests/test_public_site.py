@@ -285,10 +285,8 @@ def test_a_short_burst_of_mixed_load_is_served_without_errors(site: str) -> None
 # The memory bound (plugins/sql_limits.py): the queries that once took the
 # server to gigabytes, in every format that renders rows.
 BOUND_BYTES = 256 * 1024**2  # above a worker's idle size, at the peak of any one request
-# Above its idle size, once the request is answered. The 60-wide-column query
-# leaves about 70 MB resident in a worker (small objects whose allocator arenas
-# are not handed back); every other query leaves under 32 MB.
-SETTLED_BYTES = 96 * 1024**2
+# Above its idle size, once the request is answered (plugins/memory_release.py).
+SETTLED_BYTES = 16 * 1024**2
 ADDRESS_SPACE = 1536 * 1024**2  # each process's cap: a regression fails here instead of exhausting the machine
 ZEROS = "with recursive c(x) as (select zeroblob(999000) union all select x from c)"
 RANDOM = "with recursive c(x) as (select randomblob(999000) union all select x from c)"
