@@ -38,6 +38,7 @@ uses FTS3, so the function is refused outright.
 
 from __future__ import annotations
 
+import ctypes
 import re
 import sqlite3
 import threading
@@ -48,6 +49,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.views.base import DatasetteError
 
+LIMIT_LENGTH, LIMIT_COLUMN = 0, 2  # SQLite's numbers for them; Python names them only from 3.11
 MAX_VALUE_BYTES = 1_000_000
 MAX_COLUMNS = 64
 MAX_RESULT_BYTES = 16_000_000
@@ -68,6 +70,26 @@ class ResultTooLarge(DatasetteError):
 
     def __init__(self) -> None:
         super().__init__(TOO_LARGE, title="Result too large", status=400)
+
+
+def set_limit(conn: sqlite3.Connection, category: int, value: int) -> None:
+    """`Connection.setlimit`, which is new in Python 3.11; on 3.10, the same
+    SQLite call through ctypes."""
+    if hasattr(conn, "setlimit"):
+        conn.setlimit(category, value)
+    else:
+        limit_through_ctypes(conn, category, value)
+
+
+def limit_through_ctypes(conn: sqlite3.Connection, category: int, value: int) -> None:
+    """SQLite's sqlite3_limit() on the handle that Python's connection object
+    keeps first after its object header (so in 3.10 to 3.13); Python 3.10 has
+    no other way to lower a limit."""
+    import _sqlite3  # the extension module, linked to the SQLite this connection uses
+
+    limit = ctypes.CDLL(_sqlite3.__file__).sqlite3_limit
+    limit.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    limit(ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value, category, value)
 
 
 def _authorize(action: int, arg1: str | None, arg2: str | None, database: str | None, source: str | None) -> int:
@@ -112,16 +134,15 @@ def bounded_printf(*call: Any) -> Any:
             return None
     if not hasattr(_plain, "conn"):
         _plain.conn = sqlite3.connect(":memory:")
-        _plain.conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)  # type: ignore[attr-defined]
+        set_limit(_plain.conn, LIMIT_LENGTH, MAX_VALUE_BYTES)
     marks = ", ".join("?" * (len(args) + 1))
     return _plain.conn.execute(f"SELECT printf({marks})", (pattern, *args)).fetchone()[0]
 
 
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
-    # Connection.setlimit is new in Python 3.11, which serving needs; mypy checks as 3.10.
-    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)  # type: ignore[attr-defined]
-    conn.setlimit(sqlite3.SQLITE_LIMIT_COLUMN, MAX_COLUMNS)  # type: ignore[attr-defined]
+    set_limit(conn, LIMIT_LENGTH, MAX_VALUE_BYTES)
+    set_limit(conn, LIMIT_COLUMN, MAX_COLUMNS)
     conn.set_authorizer(_authorize)
     conn.row_factory = counting_rows()
     for name in PRINTF_NAMES:
