@@ -5,8 +5,12 @@ the build's own tables counted again live)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -129,3 +133,19 @@ def test_actor_pairs_are_the_pairs_of_the_events(imported_db: Path) -> None:
         "select min(json_array_length(event_ids) = events) from actor_pairs",
     )
     assert ids_ok == 1
+
+
+def test_a_pairs_page_names_the_first_events_and_counts_the_rest(imported_db: Path, tmp_path: Path) -> None:
+    """Give the first pair 40 events (at this size pairs share a few): its
+    cell links the first ten by title and counts the rest."""
+    db = tmp_path / "events.db"
+    shutil.copy(imported_db, db)
+    events = [i for (i,) in sql(db, "select id from events order by start_date, end_date, id limit 40")]
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("update actor_pair_counts set events = 9999, event_ids = ? where rowid = 1", [json.dumps(events)])
+        conn.commit()
+    text = page(in_process_site(db), "/events/actor_pairs?_sort_desc=events&_size=1")
+    cell = text[text.index('<td class="col-event_ids') :]
+    cell = cell[: cell.index("</td>")]
+    assert re.findall(r'<a href="/events/events/([^"]+)">', cell) == events[:10]
+    assert "and 30 more" in cell
