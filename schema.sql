@@ -706,10 +706,12 @@ SELECT
     max(start_date),
     json_group_array(DISTINCT event_id)
 FROM (
+    -- Event by event, each event's actors read together from the key's index:
+    -- twice as fast as the order SQLite picks, by actor.
     SELECT a.actor_id AS actor_a, b.actor_id AS actor_b, a.event_id, e.start_date
-    FROM event_actors AS a
-    JOIN event_actors AS b ON b.event_id = a.event_id AND a.actor_id < b.actor_id
-    JOIN events AS e ON e.id = a.event_id
+    FROM events AS e
+    CROSS JOIN event_actors AS a ON a.event_id = e.id
+    CROSS JOIN event_actors AS b ON b.event_id = a.event_id AND a.actor_id < b.actor_id
     WHERE a.role NOT IN ('target', 'affected') AND b.role NOT IN ('target', 'affected')
     ORDER BY 1, 2, e.start_date, e.end_date, a.event_id
 )
