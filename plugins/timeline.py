@@ -66,12 +66,12 @@ def month(key: str, count: int) -> dict:
 
 
 async def chart_months(db: Any, first: str = "", last: str = "") -> list[dict]:
-    """Every month from the first to the last with events (or those between
-    two YYYY-MM keys), empty months kept so gaps show as gaps, with the
-    events that began in each."""
+    """Every month from the first to the last with events (or those from
+    first to last, each YYYY or YYYY-MM, as the timeline's dates are cut),
+    empty months kept so gaps show as gaps, with the events that began in each."""
     rows = await db.execute(
         "select month, events from overview_months where (:first = '' or month >= :first)"
-        " and (:last = '' or month <= :last) order by month",
+        " and (:last = '' or month <= :last || '~') order by month",
         {"first": first, "last": last},
     )
     return [month(row["month"], row["events"]) for row in rows.rows]

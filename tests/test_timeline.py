@@ -88,6 +88,8 @@ def test_chart_counts_every_month_from_the_first_to_the_last(ds: Datasette, impo
     assert dict(drawn) == {m: live.get(m, 0) for m, _ in drawn}
     years = [int(m[:4]) * 12 + int(m[5:]) for m, _ in drawn]
     assert years == list(range(years[0], years[0] + len(years)))  # no month left out
+    one_year = page(ds, "/-/timeline?from_date=2020&to_date=2020")
+    assert re.findall(r'data-month="(\d{4}-\d{2})"', one_year) == [f"2020-{m:02d}" for m in range(1, 13)]
 
 
 def test_overview_rows_are_the_busiest_and_the_rest_summed(ds: Datasette, imported_db: Path) -> None:
