@@ -45,6 +45,11 @@ FACET_LABELS = {
 # Tables whose event_id is a foreign key, which Datasette labels with the event's title itself.
 EVENT_KEYED_TABLES = {"claims", "event_actors", "event_documents", "disputes"}
 
+# The events a cell of event ids names by title; past these it says how many
+# more there are, which the CSV and JSON list: the busiest pair of actors
+# has thousands of events at scale, and a page of such cells would be all links.
+EVENT_LINKS = 10
+
 # Lists whose name column names the row's own record.
 OWN_NAMES = {"place_list": "places", "actors": "actors"}
 
@@ -123,8 +128,11 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     if column == "event_ids":
 
         async def titled() -> Markup:
-            titles = await _event_titles(datasette, items)
-            return Markup("; ").join(_link(datasette, "events", i, titles.get(i, i)) for i in items)
+            shown = items[:EVENT_LINKS]
+            titles = await _event_titles(datasette, shown)
+            links = Markup("; ").join(_link(datasette, "events", i, titles.get(i, i)) for i in shown)
+            more = len(items) - len(shown)
+            return links + Markup("; and {} more").format(more) if more else links
 
         return titled
     # Each name is isolated, so an Arabic or Hebrew spelling does not reorder its neighbours.

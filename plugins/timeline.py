@@ -1,14 +1,25 @@
-"""A timeline page: every event in date order, with a chart of events per month.
+"""The pages drawn from the build's monthly totals: the timeline, every event
+in date order a page at a time under a chart of events per month, and the
+overview, events per month by type, by actor and by place.
 
-The page is rendered on the server, so it needs no JavaScript and no CDN and
-works offline. It runs the "timeline" canned query from metadata.yml, so the
-page, its CSV and the query page always list the same events.
+Both are rendered on the server as SVG, so they need no JavaScript, no chart
+library and no CDN, and work offline; the months and their counts come from
+tables the build fills (monthly_counts, monthly_sums, monthly_ranks and the
+overview_months view), so neither page counts events as it is drawn.
+
+The timeline runs the "timeline" canned query from metadata.yml, PAGE_SIZE
+events at a time from a given event on (its `start` parameter) by the index
+on the events' dates, so a page costs the same at any size and any depth. The
+page's CSV and JSON links give that query's whole list for the same dates,
+of which the pages are consecutive slices: each event is on exactly one
+page. A dataset of PAGE_SIZE events or fewer reads as one page. A bar of the
+chart opens the page that starts with the month's first event.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections import Counter
+from collections import defaultdict
 from typing import Any
 
 from datasette import hookimpl
@@ -17,29 +28,64 @@ from datasette.utils.asgi import Response
 from loader import DATABASE_NAME as DATABASE
 
 QUERY = "timeline"
+PAGE_SIZE = 200
+ROWS = 12  # the busiest names of each kind on the overview; the rest are summed in one row
+# The overview's columns are months, or years when the record spans more
+# months than this: each square is a link, and drawing thousands of them
+# costs the page more than everything else together.
+MONTH_COLUMNS = 48
+# Each overview chart, and the event list's filter for one of its rows (by indexed key).
+CHARTS = [
+    ("type", "By type", "event_type"),
+    ("actor", "By actor", "actor_ids__arraycontains"),
+    ("place", "By place", "place_id"),
+]
+# Where a page starts: at an event (`start`, its id), or at the first event
+# that began in a month (`month`, YYYY-MM, as the chart's bars link); the
+# page is the canned query's rows from there on, in its order, and the page
+# before ends just ahead of it.
+AT_EVENT = "(start_date, end_date, id) {op} (SELECT start_date, end_date, id FROM events WHERE id = :start)"
+AT_MONTH = "start_date {op} :month || '-01'"
+FORWARD = "SELECT * FROM ({sql}) WHERE {at} LIMIT :size"
+FROM_FIRST = "SELECT * FROM ({sql}) LIMIT :size"
+# The first event of the page before: PAGE_SIZE back, or the very first.
+BACKWARD = "SELECT id FROM ({sql}) WHERE {at} ORDER BY start_date DESC, end_date DESC, id DESC LIMIT :size"
 
 
-def months(events: list[dict]) -> list[dict]:
-    """Events per month by the first day each can have happened, from the first
-    month to the last with empty months kept, so gaps show as gaps. Events
-    dated only to a year belong to no month and are left out."""
-    counts = Counter(e["start_date"][:7] for e in events if e["date_precision"] != "year")
-    if not counts:
-        return []
-    year, month = int(min(counts)[:4]), int(min(counts)[5:7])
-    chart = []
-    while (key := f"{year:04d}-{month:02d}") <= max(counts):
-        chart.append(
-            {
-                "month": key,
-                "label": f"{calendar.month_name[month]} {year}",
-                "short": f"{calendar.month_abbr[month]} {year}",
-                "count": counts[key],
-                "last_day": f"{key}-{calendar.monthrange(year, month)[1]:02d}",
-            }
-        )
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return chart
+def month(key: str, count: int) -> dict:
+    """One month of a chart: its key (YYYY-MM), how it is written, its count
+    and its last day, for a link to the events of that month."""
+    year, number = int(key[:4]), int(key[5:7])
+    return {
+        "month": key,
+        "label": f"{calendar.month_name[number]} {year}",
+        "short": f"{calendar.month_abbr[number]} {year}",
+        "count": count,
+        "last_day": f"{key}-{calendar.monthrange(year, number)[1]:02d}",
+    }
+
+
+async def chart_months(db: Any, first: str = "", last: str = "") -> list[dict]:
+    """Every month from the first to the last with events (or those from
+    first to last, each YYYY or YYYY-MM, as the timeline's dates are cut),
+    empty months kept so gaps show as gaps, with the events that began in each."""
+    rows = await db.execute(
+        "select month, events from overview_months where (:first = '' or month >= :first)"
+        " and (:last = '' or month <= :last || '~') order by month",
+        {"first": first, "last": last},
+    )
+    return [month(row["month"], row["events"]) for row in rows.rows]
+
+
+async def year_only(db: Any) -> int:
+    """Events dated only to a year, which no month's count holds."""
+    return (await db.execute("select count(*) from events where date_precision = 'year'")).single_value()
+
+
+async def page(datasette: Any, request: Any, name: str, context: dict) -> Response:
+    """Render templates/<name>.html, which extends chart_page.html."""
+    context = {**context, "database": DATABASE, "page_class": name}
+    return Response.html(await datasette.render_template(f"{name}.html", context, request=request))
 
 
 async def timeline(datasette: Any, request: Any) -> Response:
@@ -49,29 +95,148 @@ async def timeline(datasette: Any, request: Any) -> Response:
     )
     query = await datasette.get_canned_query(DATABASE, QUERY, request.actor)
     params = {name: request.args.get(name, "").strip() for name in query["params"]}
-    result = await datasette.get_database(DATABASE).execute(query["sql"], params)
-    events = [dict(row) for row in result.rows]
-    return Response.html(
-        await datasette.render_template(
-            "timeline.html",
-            {
-                "events": events,
-                "months": months(events),
-                "year_only": sum(1 for e in events if e["date_precision"] == "year"),
-                "params": params,
-                "query": query,
-                "database": DATABASE,
-            },
-            request=request,
-        )
+    start, at_month = request.args.get("start", "").strip(), request.args.get("month", "").strip()[:7]
+    at = AT_EVENT if start else AT_MONTH if at_month else ""
+    db = datasette.get_database(DATABASE)
+    values = {**params, "start": start, "month": at_month, "size": PAGE_SIZE + 1}
+    forward = FORWARD.format(sql=query["sql"], at=at.format(op=">=")) if at else FROM_FIRST.format(sql=query["sql"])
+    events = [dict(row) for row in (await db.execute(forward, values)).rows]
+    later = events[PAGE_SIZE]["id"] if len(events) > PAGE_SIZE else None
+    events = events[:PAGE_SIZE]
+    earlier = None  # None: this is the first page
+    if at:
+        before = (await db.execute(BACKWARD.format(sql=query["sql"], at=at.format(op="<")), values)).rows
+        if before:
+            earlier = before[PAGE_SIZE - 1]["id"] if len(before) > PAGE_SIZE else ""
+    return await page(
+        datasette,
+        request,
+        "timeline",
+        {
+            "events": events,
+            "later": later,
+            "earlier": earlier,
+            "months": await chart_months(db, params["from_date"][:7], params["to_date"][:7]),
+            "year_only": await year_only(db),
+            "params": params,
+            "query": query,
+            "page_size": PAGE_SIZE,
+        },
+    )
+
+
+def grid(ranked: list[dict], counts: list[dict], sums: dict[str, int], names: int, columns: list[str]) -> list[dict]:
+    """Rows of an overview chart, busiest first: the ranked names' events per
+    column (a month, YYYY-MM, or a year, YYYY), and all the other names'
+    events summed in one row (column totals less the ranked names' own).
+    ranked holds the ROWS busiest, and one more: a row of one other would
+    only hide its name, so it is then shown."""
+    width = len(columns[0]) if columns else 7
+    by_key: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in counts:
+        by_key[row["key"]][row["month"][:width]] += row["events"]
+    totals: dict[str, int] = defaultdict(int)
+    for month_key, events in sums.items():
+        totals[month_key[:width]] += events
+    shown = ranked if names == len(ranked) else ranked[:ROWS]
+    rows = [
+        {
+            "name": row["name"],
+            "key": row["key"],
+            "total": row["events"],
+            "cells": [by_key[row["key"]].get(column, 0) for column in columns],
+        }
+        for row in shown
+    ]
+    if names > len(shown):
+        cells = [totals[column] - sum(row["cells"][i] for row in rows) for i, column in enumerate(columns)]
+        rows.append({"name": f"{names - len(shown)} others", "key": None, "total": sum(cells), "cells": cells})
+    return rows
+
+
+def by_year(months: list[dict]) -> list[dict]:
+    """The chart's months summed into years (a year's key and label are YYYY)."""
+    years: dict[str, int] = {}
+    for m in months:
+        years[m["month"][:4]] = years.get(m["month"][:4], 0) + m["count"]
+    return [{"month": year, "count": count, "label": year} for year, count in years.items()]
+
+
+def column_label(key: str) -> str:
+    return f"{calendar.month_abbr[int(key[5:7])]} {key[:4]}" if len(key) > 4 else key
+
+
+async def overview_chart(db: Any, dimension: str, months: list[str]) -> list[dict]:
+    """One overview chart's rows, from the build's ranks and sums."""
+    at = {"dimension": dimension, "ranked": ROWS + 1}
+    ranked = [
+        dict(row)
+        for row in (
+            await db.execute(
+                "select key, name, events from monthly_ranks where dimension = :dimension and rank <= :ranked"
+                " order by rank",
+                at,
+            )
+        ).rows
+    ]
+    counts = [
+        dict(row)
+        for row in (
+            await db.execute(
+                "select c.month, c.key, c.events from monthly_ranks as r join monthly_counts as c"
+                " on c.dimension = r.dimension and c.key = r.key where r.dimension = :dimension and r.rank <= :ranked",
+                at,
+            )
+        ).rows
+    ]
+    sums = {
+        row["month"]: row["events"]
+        for row in (await db.execute("select month, events from monthly_sums where dimension = :dimension", at)).rows
+    }
+    names = (
+        await db.execute("select coalesce(max(rank), 0) from monthly_ranks where dimension = :dimension", at)
+    ).single_value()
+    return grid(ranked, counts, sums, names, months)
+
+
+async def overview(datasette: Any, request: Any) -> Response:
+    await datasette.ensure_permissions(
+        request.actor, [("view-table", (DATABASE, "monthly_counts")), ("view-database", DATABASE), "view-instance"]
+    )
+    db = datasette.get_database(DATABASE)
+    months = await chart_months(db)
+    if len(months) > MONTH_COLUMNS:
+        months = by_year(months)
+    keys = [m["month"] for m in months]
+    charts: list[dict[str, Any]] = [
+        {"key": key, "title": title, "filter": column, "rows": await overview_chart(db, key, keys)}
+        for key, title, column in CHARTS
+    ]
+    for chart in charts:
+        # Shade by the busiest named square; the row of all others is darkest at that count too.
+        chart["peak"] = max([cell for row in chart["rows"] if row["key"] for cell in row["cells"]] or [1])
+    return await page(
+        datasette,
+        request,
+        "overview",
+        {
+            "months": [{**m, "events": m["count"], "label": column_label(m["month"])} for m in months],
+            "by_year": len(keys[0]) == 4 if keys else False,
+            "charts": charts,
+            "total_peak": max([m["count"] for m in months] or [0]),
+            "year_only": await year_only(db),
+        },
     )
 
 
 @hookimpl
 def register_routes() -> list:
-    return [(r"^/-/timeline$", timeline)]
+    return [(r"^/-/timeline$", timeline), (r"^/-/overview$", overview)]
 
 
 @hookimpl
 def menu_links(datasette: Any) -> list[dict]:
-    return [{"href": datasette.urls.path("/-/timeline"), "label": "Timeline"}]
+    return [
+        {"href": datasette.urls.path("/-/timeline"), "label": "Timeline"},
+        {"href": datasette.urls.path("/-/overview"), "label": "Overview"},
+    ]

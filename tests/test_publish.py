@@ -9,7 +9,6 @@ import codecs
 import csv
 import datetime
 import html
-import importlib.util
 import io
 import json
 import re
@@ -420,23 +419,6 @@ def test_timeline_page_lists_events_in_order_with_a_chart(ds: Datasette, sql) ->
     assert drawn == sql("select count(*) from events where date_precision <> 'year'")[0][0]
     august = get(ds, "/-/timeline?from_date=2025-08-01&to_date=2025-08-31").text
     assert "Shaibani and Dermer meet in Paris" in august and "Israeli strikes on Damascus" not in august
-
-
-def test_chart_months_keep_empty_months_and_leave_out_year_dates() -> None:
-    spec = importlib.util.spec_from_file_location("timeline_plugin", PLUGINS_PATH / "timeline.py")
-    assert spec is not None and spec.loader is not None
-    plugin = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plugin)
-    events = [
-        {"start_date": "2025-11-03", "date_precision": "day"},
-        {"start_date": "2025-11-20", "date_precision": "week"},
-        {"start_date": "2026-01-01", "date_precision": "month"},
-        {"start_date": "2025-01-01", "date_precision": "year"},
-    ]
-    chart = plugin.months(events)
-    assert [(m["month"], m["count"]) for m in chart] == [("2025-11", 2), ("2025-12", 0), ("2026-01", 1)]
-    assert chart[1]["last_day"] == "2025-12-31" and chart[1]["label"] == "December 2025"
-    assert plugin.months([]) == []
 
 
 def test_column_descriptions_are_on_the_page_folded(ds: Datasette) -> None:

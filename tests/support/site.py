@@ -3,6 +3,7 @@ for pages through `datasette.client` rather than over a socket."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -17,3 +18,10 @@ def in_process_site(db: Path, **settings: Any) -> Datasette:
     options = site_options()
     options["settings"] = {**options["settings"], **settings}
     return Datasette([], immutables=[str(db)], **options)
+
+
+def page_text(ds: Datasette, path: str) -> str:
+    """A page of an in-process site, which must answer 200."""
+    response = asyncio.run(ds.client.get(path))
+    assert response.status_code == 200, response.text[:500]
+    return response.text
