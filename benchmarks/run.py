@@ -357,7 +357,7 @@ def reader_pages(place: str, event_type: str, event: str, top_place: str) -> dic
         "reader: places": "/events/place_list",
         "reader: actors": "/events/actors",
         "reader: disputes": "/events/disputed_claims",
-        "reader: the disputes page": "/-/disputes",
+        "reader: the disputes page": "/events/disputes_by_question",
         "reader: overview": "/-/overview",
         "map: the whole map's clusters (server)": "/-/map/events.json",
         "map: one view's clusters (server)": "/-/map/events.json?zoom=6&bbox=33,30,45,39",
@@ -379,12 +379,16 @@ PAGE_TARGETS_MS = {
 READER_P50_MS, READER_P95_MS = 150, 300
 # The map's first view drawn in Chromium.
 MAP_TARGET_MS = 1000
-# Datasette's own full-table CSV, and plugins/csv_export.py's.
+# Datasette's own full-table CSV, and plugins/csv_export.py's of a table and of a view.
 CSV_URLS = {
     "Datasette's CSV stream": "/events/events.csv?_stream=on&_size=max",
     "plugins/csv_export.py": "/-/csv/events/events.csv",
+    "plugins/csv_export.py, a view with names (event_list)": "/-/csv/events/event_list.csv",
 }
-CSV_TARGET_MB_S = 20
+# plugins/response_cache.py keeps no answer to a request that carries a cookie,
+# so each timed request is computed, as a reader's first visit is.
+UNCACHED = {"cookie": "benchmark=uncached"}
+CSV_TARGET_MB_S = 40  # issue 14: CSV of any view at 40 MB/s or more
 
 
 def free_port() -> int:
@@ -495,11 +499,11 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
             urls = pages(db)
             timings = {}
             for name, url in urls.items():
-                client.get(url)  # warm the OS cache and Datasette's connections
+                client.get(url, headers=UNCACHED)  # warm the OS cache and Datasette's connections
                 times, status = [], 0
                 for _ in range(rounds):
                     t = time.perf_counter()
-                    response = client.get(url)
+                    response = client.get(url, headers=UNCACHED)
                     times.append((time.perf_counter() - t) * 1000)
                     status = response.status_code
                 times.sort()
@@ -643,7 +647,9 @@ def site_report(sites: list[Site]) -> list[str]:
         "`python -m loader serve` (Datasette, immutable, with its inspect file) over each size's database, "
         + ", ".join(f"ready in {s.start_s:.1f} s at {s.rows:,} events" for s in sites)
         + ". Each page was fetched once to warm up, then timed repeatedly from the same machine with "
-        "httpx. Growth is the largest size's p50 over the smallest's. Targets are judged at the largest size; "
+        "httpx, with a cookie, so that plugins/response_cache.py answers none of them from memory: every "
+        "figure is a page computed afresh, as a reader's first visit is (a repeat within the page's "
+        "max-age is answered from the worker's cache in about a millisecond). Growth is the largest size's p50 over the smallest's. Targets are judged at the largest size; "
         f'every page a reader reaches from the home page ("reader:") has p50 < {READER_P50_MS} ms and '
         f"p95 < {READER_P95_MS} ms as its target.",
         "",
@@ -661,7 +667,7 @@ def site_report(sites: list[Site]) -> list[str]:
     lines.append("")
     for name, (mb, rate) in large.csv.items():
         lines.append(
-            f"- Full CSV of the events table, {name} (`{CSV_URLS[name]}`): {mb:,.0f} MB at "
+            f"- Full CSV, {name} (`{CSV_URLS[name]}`): {mb:,.0f} MB at "
             f"**{rate:.1f} MB/s**; target > {CSV_TARGET_MB_S} MB/s: {_mark(rate > CSV_TARGET_MB_S)}"
         )
     for s in sites:
@@ -722,11 +728,9 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "for every matching event (actor_ids a list built from event_actors), so they grow with the "
             "filter's share of the events. Counting the largest clicks at build time too (each facet's top "
             "values against every other facet) would serve them as the unfiltered page is served.",
-            "reader: a facet click (event list, most common place)": "event_list's place_name is a lookup "
-            "in the view (the place's name by the event's place_id), so a filter on it cannot use an index: "
-            "the page's rows and its count read every event. Its facets are served from facet_counts. "
-            "Faceting the event list by place_id (an indexed column of events, shown with the place's name) "
-            "would make the click an index lookup.",
+            "reader: a facet click (event list, most common place)": "the click's rows and count are read "
+            "through the index on events.place_id (metadata.yml's facet-counts: indexed), but a filtered "
+            "page's facets are counted live over the matching events, so they grow with the place's share.",
             "reader: search the event list": "a search's facets are counted live over its matches, with the "
             "same lookups for every match as a facet click; a search cannot be counted ahead.",
             "reader: home": "Datasette 0.65 deep-copies the whole of metadata.yml for each table's "
@@ -737,9 +741,8 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "reader: event list (map, all its facets)": "its facets and its map come from the build's counts; "
             "what is left is Datasette rendering 100 rows of every column of the view (the popup and geometry "
             "JSON among them) in the site's table template.",
-            "reader: timeline": "the page lists every event the timeline query returns and charts them per "
-            "month in Python, so it reads and renders all of them; per-month totals counted by the build "
-            "and a page of events at a time would keep it flat.",
+            "reader: timeline": "the page reads 200 events through the index on their dates and its chart "
+            "from the build's overview_months; what is left is rendering those events.",
         }
         lines += [f"- {name}: {why[name]}" for name in site.pages if name in missed and name in why]
         for name, (_, rate) in site.csv.items():
