@@ -72,14 +72,10 @@ def finish(db: sqlite_utils.Database, schema: Schema, timings: Timings | None = 
     (path,) = (file for _, name, file in db.execute("PRAGMA database_list") if name == "main")
     with timings.step("facet counts and map cells, beside the integrity check"), ThreadPoolExecutor(1) as pool:
         checked = pool.submit(_integrity_check, Path(path))
-        try:
-            with db.atomic():
-                count_facets(db)
-                cluster_places(db)
-                # Committing needs the file to itself.
-                integrity = checked.result()
-        finally:
-            checked.cancel()
+        with db.atomic():
+            count_facets(db)
+            cluster_places(db)
+            integrity = checked.result()  # before committing, which needs the file to itself
     with timings.step("foreign key check, and the integrity check of the counts"):
         broken = db.execute("PRAGMA foreign_key_check").fetchall()
         if broken:
