@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import sqlite3
@@ -57,7 +58,7 @@ FIXTURE_SOURCES = PROJECT_ROOT / "tests" / "fixtures" / "valid"
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "performance.md"
 
 TARGETS = {
-    "c_over_a": 0.5,
+    "c_over_a": 0.8,  # issue 14: at least 80% of the limit's speed
     "c_over_b": 3.0,
     "rss_mb": 200,
 }
@@ -71,6 +72,9 @@ class Run:
     cpu: float
     rss_mb: float
     phases: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, tuple[float, float]] = field(
+        default_factory=dict
+    )  # step: (wall s, CPU s), as the build timed them
     tree_rss_mb: float = 0.0  # all its processes together, at the sampled peak
     load: float = field(default_factory=lambda: os.getloadavg()[0])  # 1-minute load average when it ended
 
@@ -128,7 +132,7 @@ def project_import(acled_file: Path, work: Path) -> tuple[Run, Path]:
     target = work / "events.db"
     for stale in work.glob("events.db*"):
         stale.unlink()
-    run, _ = measured(
+    run, stdout = measured(
         [
             sys.executable,
             "-m",
@@ -140,8 +144,11 @@ def project_import(acled_file: Path, work: Path) -> tuple[Run, Path]:
             str(target),
             "--import",
             str(acled_file),
+            "--timings",
         ]
     )
+    for match in re.finditer(r"^timing: (.+): ([0-9.]+) s, CPU ([0-9.]+) s$", stdout, re.MULTILINE):
+        run.steps[match[1]] = (float(match[2]), float(match[3]))
     return run, target
 
 
@@ -590,6 +597,13 @@ def report(scales: list[Scale], sites: list[Site], load: tuple[str, str], second
                 f"| {label} | {run.wall:.1f} | {run.cpu:.1f} | {s.events_per_s(run):,.0f} | "
                 f"{s.rows_per_s(run):,.0f} | {run.rss_mb:.0f} | {run.tree_rss_mb:.0f} | {phases} | {run.load:.1f} |"
             )
+        lines += ["", "(c)'s steps, as the build timed them (wall s / CPU s):", ""]
+        lines += [f"- {step}: {wall:.1f} / {cpu:.1f}" for step, (wall, cpu) in s.project.steps.items()]
+        wall, cpu = (sum(t[i] for t in s.project.steps.values()) for i in (0, 1))
+        lines.append(
+            f"- the rest (starting Python, copying the curated database, syncing and renaming): "
+            f"{s.project.wall - wall:.1f} / {s.project.cpu - cpu:.1f}"
+        )
         c_a, c_b = s.ratio(s.limit), s.ratio(s.peer)
         c_a_cpu, c_b_cpu = s.ratio(s.limit, "cpu"), s.ratio(s.peer, "cpu")
         lines += [

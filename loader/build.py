@@ -19,6 +19,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from .published import check_published_ids, write_releases
 from .reconcile import reconcile
 from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, validate
+from .timings import Timings
 from .version import SourceVersion, record_version
 
 DEFAULT_DB = PROJECT_ROOT / DATABASE_FILE
@@ -52,22 +54,45 @@ class Build(Dataset):
 
     imports: list[ImportReport] = field(default_factory=list)
     version: SourceVersion | None = None
+    timings: Timings = field(default_factory=Timings)
 
 
-def finish(db: sqlite_utils.Database, schema: Schema) -> None:
-    """Create what schema.sql builds once the rows are in, then prove the result sound."""
-    db.executescript(schema.after_load_sql)
-    count_facets(db)
-    cluster_places(db)
-    broken = db.execute("PRAGMA foreign_key_check").fetchall()
-    if broken:
-        raise LoaderError(f"foreign key check failed after loading: {broken[:5]}")
-    # The full check, which also matches every index against its table: about
-    # a fifth of a million-event import's time, and the promise that nothing
-    # published was written wrong.
-    integrity = db.execute("PRAGMA integrity_check").fetchall()
+def finish(db: sqlite_utils.Database, schema: Schema, timings: Timings | None = None) -> None:
+    """Create what schema.sql builds once the rows are in, then prove the result sound.
+
+    The full integrity check, which also matches every index against its
+    table, is the promise that nothing published was written wrong, and it
+    reads the whole file: it runs on a connection of its own beside the
+    counting of facets and map cells, which write nothing to the file until
+    the check has finished; the two tables they fill are then checked in
+    turn."""
+    timings = timings or Timings()
+    with timings.step("indexes and full-text indexes (schema.sql's after-load part)"):
+        db.executescript(schema.after_load_sql)
+    (path,) = (file for _, name, file in db.execute("PRAGMA database_list") if name == "main")
+    with timings.step("facet counts and map cells, beside the integrity check"), ThreadPoolExecutor(1) as pool:
+        checked = pool.submit(_integrity_check, Path(path))
+        with db.atomic():
+            count_facets(db)
+            cluster_places(db)
+            integrity = checked.result()  # before committing, which needs the file to itself
+    with timings.step("foreign key check, and the integrity check of the counts"):
+        broken = db.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise LoaderError(f"foreign key check failed after loading: {broken[:5]}")
+        for table in ("facet_counts", "map_cells"):
+            if integrity == [("ok",)]:
+                integrity = db.execute(f"PRAGMA integrity_check([{table}])").fetchall()
     if integrity != [("ok",)]:
         raise LoaderError(f"integrity check failed after loading: {integrity[:5]}")
+
+
+def _integrity_check(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchall()
+    finally:
+        conn.close()
 
 
 def _temporary_prefix(target: Path) -> str:
@@ -207,10 +232,12 @@ def build(
 ) -> Build:
     """Validate the sources and replace the database with what they hold,
     together with the imports it was built with and any given now."""
-    dataset = validate(sources)
-    check_published_ids(sources, dataset.db.conn)
-    plan = planned_imports(target, imports, drop_imports)
-    result = Build(dataset.schema, dataset.db, dataset.files)
+    timings = Timings()
+    with timings.step("validating the sources"):
+        dataset = validate(sources)
+        check_published_ids(sources, dataset.db.conn)
+        plan = planned_imports(target, imports, drop_imports)
+    result = Build(dataset.schema, dataset.db, dataset.files, timings=timings)
     with atomic_replace(target) as temporary:
         # VACUUM INTO writes a copy whose bytes depend only on the content,
         # so identical sources (and imports) give identical files.
@@ -220,28 +247,31 @@ def build(
             for pragma in WRITE_PRAGMAS:
                 db.execute(pragma)
             with db.atomic():
-                result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
-                reconciled = reconcile(db, dataset.db, dataset.schema)
-            finish(db, dataset.schema)
-            result.version = record_version(db, sources)
-            write_history(db, sources, dataset.schema)
-            write_releases(db, sources)
-            with db.atomic():
-                db.table("imports").insert_all(
-                    {
-                        "origin": report.spec.origin,
-                        "path": _relative_path(report.spec.path, target.parent),
-                        "format": report.format,
-                        "sha256": report.sha256,
-                        "skip_invalid": int(report.spec.skip_invalid),
-                        "events": report.events,
-                        "skipped": report.skipped,
-                    }
-                    for report in result.imports
-                )
-                reconciled.write(db)
-            for report in result.imports:
-                report.changes = changes_since(db, target, report.spec.origin)
+                with timings.step("importing (reading and mapping beside writing)"):
+                    result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
+                with timings.step("reconciling with the curated places and actors"):
+                    reconciled = reconcile(db, dataset.db, dataset.schema)
+            finish(db, dataset.schema, timings)
+            with timings.step("version, history, releases, the record of imports and changes"):
+                result.version = record_version(db, sources)
+                write_history(db, sources, dataset.schema)
+                write_releases(db, sources)
+                with db.atomic():
+                    db.table("imports").insert_all(
+                        {
+                            "origin": report.spec.origin,
+                            "path": _relative_path(report.spec.path, target.parent),
+                            "format": report.format,
+                            "sha256": report.sha256,
+                            "skip_invalid": int(report.spec.skip_invalid),
+                            "events": report.events,
+                            "skipped": report.skipped,
+                        }
+                        for report in result.imports
+                    )
+                    reconciled.write(db)
+                for report in result.imports:
+                    report.changes = changes_since(db, target, report.spec.origin)
         finally:
             db.close()
     return result

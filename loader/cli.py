@@ -125,7 +125,10 @@ def validate(sources: Path) -> None:
     help="Leave out and count the invalid rows of the files given with --import, instead of refusing the build.",
 )
 @click.option("--drop-imports", is_flag=True, help="Build without the imports the database was built with.")
-def build(sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool, drop_imports: bool) -> None:
+@click.option("--timings", is_flag=True, help="Also print how long each step took, in wall-clock and CPU seconds.")
+def build(
+    sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool, drop_imports: bool, timings: bool
+) -> None:
     """Validate the records, then write the database.
 
     The database is replaced in one step once the new one is complete; if
@@ -140,6 +143,9 @@ def build(sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool,
         click.echo(report.summary())
         for problem in report.problems[:MAX_SHOWN]:
             click.echo(f"skipped {problem}", err=True)
+    if timings:
+        for line in result.timings.lines():
+            click.echo(f"timing: {line}")
 
 
 @cli.command()

@@ -50,70 +50,95 @@ CLICKED_VALUES = 30  # Datasette's default_facet_size: the values an unfiltered 
 # finds them, and leaving them out keeps the build's work down.
 CLICK_MIN_SHARE = 0.01
 CLICK_FACET_VALUES = 31  # what a page of that size asks for: one more, to know it is truncated
+# Facets of few values are counted together, in one pass over the rows; which
+# they are is judged on a sample of the rows, whose distinct combinations of
+# those facets' values must stay under a share of its size. The choice only
+# decides how fast the counts are made, never what they are.
+SAMPLE_ROWS = 10_000
+TOGETHER_SHARE = 0.1
 
 
-def _values(facet_type: str, column: str, side: str) -> tuple[str, str] | None:
-    """A row's values for a facet, as (SQL expression, join onto temp.facet_rows AS r)."""
-    col = f"r.[{column}]"
-    if facet_type == "column":
-        return col, ""
-    if facet_type == "date":
-        return f"date({col})", ""
-    if facet_type == "array":
-        return f"j{side}.value", f"JOIN json_each({col}) AS j{side}"
-    return None  # a facet type of another plugin: Datasette counts it live
+def _expression(facet_type: str, column: str) -> str | None:
+    """What temp.facet_rows holds of a facet: the value it counts, or an array's JSON."""
+    return {"column": f"[{column}]", "date": f"date([{column}])", "array": f"[{column}]"}.get(facet_type)
 
 
-def _rows_sql(rows: str, selected: str, joins: str, where: str, arrays: bool) -> str:
-    """One row per row of rows and value. An array counts a row once
-    however often a value repeats in it, as Datasette's ArrayFacet counts."""
-    distinct = "DISTINCT r.rowid, " if arrays else ""
-    return f"SELECT {distinct}{selected} FROM {rows} AS r {joins} WHERE {where}"
+def _value(facets: list[tuple[str, str]], i: int) -> tuple[str, str]:
+    """Facet i's value in a row of temp.facet_rows AS r, and the join an array needs."""
+    if facets[i][0] == "array":
+        return f"j{i}.value", f"JOIN json_each(r.v{i}) AS j{i}"
+    return f"r.v{i}", ""
 
 
-def _count(db: sqlite_utils.Database, source: str, rows: str, facet: tuple[str, str]) -> int:
-    expression, join = _values(*facet, "b")  # type: ignore[misc]
-    valued = _rows_sql(rows, f"{expression} AS b", join, f"{expression} IS NOT NULL", bool(join))
+def _tally(
+    db: sqlite_utils.Database,
+    name: str,
+    facets: list[tuple[str, str]],
+    members: list[int],
+    where: str = "",
+    params: dict[str, Any] | None = None,
+) -> None:
+    """temp.<name>: the rows of temp.facet_rows counted (n) by their values
+    of the member facets, so that the counts of any of those facets, or of
+    any pair of them, are sums over its few rows instead of a pass over all
+    the rows. An array facet's values are its elements, each counted once a
+    row however often it repeats there, as Datasette's ArrayFacet counts."""
+    values = [_value(facets, i) for i in members]
+    selected = ", ".join(f"{value} AS v{i}" for (value, _), i in zip(values, members, strict=True))
+    joins = " ".join(join for _, join in values if join)
+    distinct = "DISTINCT r.rowid, " if joins else ""
+    rows = f"SELECT {distinct}{selected} FROM temp.facet_rows AS r {joins} {where}"
+    grouped = ", ".join(f"v{i}" for i in members)
+    db.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT {grouped}, count(*) AS n FROM ({rows}) GROUP BY {grouped}", params or {}
+    )
+
+
+def _counted_together(db: sqlite_utils.Database, facets: list[tuple[str, str]]) -> list[int]:
+    """The facets (but arrays) whose values, in a sample of the rows, combine
+    into few enough distinct rows to be counted together."""
+    sample = f"(SELECT * FROM temp.facet_rows LIMIT {SAMPLE_ROWS})"
+    (rows,) = db.execute(f"SELECT count(*) FROM {sample}").fetchone()
+    candidates = [i for i, (facet_type, _) in enumerate(facets) if facet_type != "array"]
+    distinct = {i: db.execute(f"SELECT count(DISTINCT v{i}) FROM {sample}").fetchone()[0] for i in candidates}
+    together: list[int] = []
+    for i in sorted(candidates, key=lambda i: (distinct[i], i)):
+        columns = ", ".join(f"v{j}" for j in [*together, i])
+        (combinations,) = db.execute(f"SELECT count(*) FROM (SELECT DISTINCT {columns} FROM {sample})").fetchone()
+        if combinations <= rows * TOGETHER_SHARE:
+            together.append(i)
+    return sorted(together)
+
+
+# The clicked facet's values that an unfiltered page lists, of at least :min_rows rows.
+LISTED = (
+    "SELECT value FROM facet_counts WHERE source = :source AND filter_type = '' AND type = :clicked_type "
+    f"AND facet = :clicked AND count >= :min_rows ORDER BY count DESC, value LIMIT {CLICKED_VALUES}"
+)
+
+
+def _count(db: sqlite_utils.Database, source: str, facet: tuple[str, str], tally: str, i: int) -> int:
+    """Store a facet's counts over all the rows, from a tally that holds it."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO facet_counts (source, type, facet, value, count) "
-        f"SELECT ?, ?, ?, b, count(*) FROM ({valued}) GROUP BY b",
+        f"SELECT ?, ?, ?, v{i}, sum(n) FROM temp.{tally} WHERE v{i} IS NOT NULL GROUP BY v{i}",
         [source, *facet],
     )
     return cursor.rowcount
 
 
-def _count_clicks(
-    db: sqlite_utils.Database, source: str, rows: str, clicked: tuple[str, str], facet: tuple[str, str], min_rows: int
-) -> int:
+def _count_clicks(db: sqlite_utils.Database, tally: str, clicked: int, facet: int, params: dict[str, Any]) -> int:
     """The facet's most frequent values on each page that one of the clicked
-    facet's listed values, of at least min_rows rows, filters to."""
-    (a, join_a), (b, join_b) = _values(*clicked, "a"), _values(*facet, "b")  # type: ignore[misc]
-    listed = (
-        "SELECT value FROM facet_counts WHERE source = :source AND filter_type = '' AND type = :clicked_type "
-        f"AND facet = :clicked AND count >= :min_rows ORDER BY count DESC, value LIMIT {CLICKED_VALUES}"
-    )
-    valued = _rows_sql(
-        rows,
-        f"{a} AS a, {b} AS b",
-        f"{join_a} {join_b}",
-        f"{a} IN ({listed}) AND {b} IS NOT NULL",
-        bool(join_a or join_b),
-    )
+    facet's listed values filters to, from a tally that holds both facets."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO facet_counts "
         "(source, filter_type, filter_facet, filter_value, type, facet, value, count) "
         "SELECT :source, :clicked_type, :clicked, a, :type, :facet, b, n FROM ("
-        "  SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS rank"
-        f"  FROM (SELECT a, b, count(*) AS n FROM ({valued}) GROUP BY a, b)"
+        "  SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS rank FROM ("
+        f"    SELECT v{clicked} AS a, v{facet} AS b, sum(n) AS n FROM temp.{tally}"
+        f"    WHERE v{clicked} IN ({LISTED}) AND v{facet} IS NOT NULL GROUP BY v{clicked}, v{facet})"
         f") WHERE rank <= {CLICK_FACET_VALUES}",
-        {
-            "source": source,
-            "clicked_type": clicked[0],
-            "clicked": clicked[1],
-            "type": facet[0],
-            "facet": facet[1],
-            "min_rows": min_rows,
-        },
+        params,
     )
     return cursor.rowcount
 
@@ -140,14 +165,17 @@ def found_by_index(db: sqlite_utils.Database, source: str, facet: tuple[str, str
 def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH) -> int:
     """Fill facet_counts for every configured facet of a table or view the
     database has, and for the pages one click away in the tables and views
-    the `facet-counts` plugin setting lists under `clicks` (counting them
-    costs a GROUP BY for every pair of their facets), for each facet whose
-    clicks an index answers; return the number of values stored. Sources
-    listed under `skip` are left to Datasette.
+    the `facet-counts` plugin setting lists under `clicks`, for each facet
+    whose clicks an index answers; return the number of values stored.
+    Sources listed under `skip` are left to Datasette.
 
-    A view's faceted columns are first copied into a temporary table, so a
+    A source's faceted values are first copied into a temporary table, so a
     view whose facets need lookups for every row (the event list's place
-    names and actor lists) is computed only once."""
+    names and actor lists) is computed once, and a table's wide rows are read
+    once. Then the facets of few values are tallied together in one pass, and
+    each other facet in one pass with them: every count, on the unfiltered
+    page and one click away, is a sum over a tally, where counting each pair
+    of facets apart would read every row once a pair."""
     metadata = YAML(typ="safe").load(metadata_path.read_text(encoding="utf-8")) or {}
     settings = (metadata.get("plugins") or {}).get("facet-counts") or {}
     clicks, skipped = set(settings.get("clicks") or []), set(settings.get("skip") or [])
@@ -158,7 +186,7 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
             source in tables | views
             and source not in skipped
             and column in {c.name for c in db[source].columns}
-            and _values(facet_type, column, "")
+            and _expression(facet_type, column)
         ):
             wanted.setdefault(source, [])
             if (facet_type, column) not in wanted[source]:
@@ -166,18 +194,44 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
     stored = 0
     with db.atomic():
         for source, facets in wanted.items():
-            rows = f"[{source}]"
-            if source in views:
-                rows = "temp.facet_rows"
-                columns = ", ".join(dict.fromkeys(f"[{column}]" for _, column in facets))
-                db.execute(f"CREATE TEMP TABLE facet_rows AS SELECT {columns} FROM [{source}]")
-            for facet in facets:
-                stored += _count(db, source, rows, facet)
-            if source in clicks:
-                min_rows = math.ceil(CLICK_MIN_SHARE * db.execute(f"SELECT count(*) FROM {rows}").fetchone()[0])
-                for clicked in (f for f in facets if found_by_index(db, source, f)):
-                    for facet in facets:
-                        stored += _count_clicks(db, source, rows, clicked, facet, min_rows)
-            if source in views:
-                db.execute("DROP TABLE temp.facet_rows")
+            stored += _count_source(db, source, facets, source in clicks)
+    return stored
+
+
+def _count_source(db: sqlite_utils.Database, source: str, facets: list[tuple[str, str]], clicks: bool) -> int:
+    columns = ", ".join(f"{_expression(*facet)} AS v{i}" for i, facet in enumerate(facets))
+    db.execute(f"CREATE TEMP TABLE facet_rows AS SELECT {columns} FROM [{source}]")
+    together = _counted_together(db, facets)
+    tallies = {i: "facet_tally" for i in together}
+    if together:
+        _tally(db, "facet_tally", facets, together)
+    for i in range(len(facets)):
+        if i not in tallies:
+            tallies[i] = f"facet_tally_{i}"
+            _tally(db, tallies[i], facets, [*together, i] if clicks else [i])
+    stored = sum(_count(db, source, facet, tallies[i], i) for i, facet in enumerate(facets))
+    if clicks:
+        (rows,) = db.execute("SELECT count(*) FROM temp.facet_rows").fetchone()
+        for clicked, (clicked_type, clicked_column) in enumerate(facets):
+            params = {
+                "source": source,
+                "clicked_type": clicked_type,
+                "clicked": clicked_column,
+                "min_rows": math.ceil(CLICK_MIN_SHARE * rows),
+            }
+            if not found_by_index(db, source, facets[clicked]) or not db.execute(LISTED, params).fetchone():
+                continue
+            for i, (facet_type, column) in enumerate(facets):
+                params.update(type=facet_type, facet=column)
+                if clicked in together:
+                    stored += _count_clicks(db, tallies[i], clicked, i, params)
+                    continue
+                # A facet of many values: only the rows of its listed values are tallied.
+                value, _ = _value(facets, clicked)
+                _tally(db, "facet_click", facets, sorted({clicked, i}), f"WHERE {value} IN ({LISTED})", params)
+                stored += _count_clicks(db, "facet_click", clicked, i, params)
+                db.execute("DROP TABLE temp.facet_click")
+    for tally in dict.fromkeys(tallies.values()):
+        db.execute(f"DROP TABLE temp.{tally}")
+    db.execute("DROP TABLE temp.facet_rows")
     return stored

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -68,6 +69,20 @@ def test_build_then_validate_writes_nothing(sources: Path, tmp_path: Path) -> No
     before = sorted(tmp_path.rglob("*"))
     CliRunner().invoke(cli, ["validate", "--sources", str(sources)])
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_build_timings_name_each_step_with_its_wall_and_cpu_time(sources: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["build", "--sources", str(sources), "--db", str(tmp_path / "out.db"), "--timings"]
+    )
+    assert result.exit_code == 0, result.output
+    steps = re.findall(r"^timing: (.+): ([\d.]+) s, CPU ([\d.]+) s$", result.output, re.MULTILINE)
+    names = [name for name, _, _ in steps]
+    assert len(names) == len(set(names)) >= 5
+    assert any("after-load" in name for name in names) and any("integrity" in name for name in names)
+    assert sum(float(wall) for _, wall, _ in steps) > 0
+    plain = CliRunner().invoke(cli, ["build", "--sources", str(sources), "--db", str(tmp_path / "out.db")])
+    assert "timing:" not in plain.output
 
 
 def test_python_dash_m_runs_without_traceback(sources: Path, tmp_path: Path) -> None:
