@@ -379,6 +379,7 @@ def test_geojson_from_the_served_site_is_valid(site: str, sql) -> None:
 
 ACCESSIBLE_PAGES = [
     "/",
+    "/events",  # the database page, with CodeMirror's SQL box
     "/events/event_list",
     "/events/events/2025-08-19-paris-shaibani-dermer",
     "/-/timeline",
