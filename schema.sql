@@ -734,6 +734,7 @@ SELECT
     d.title AS document_title,
     d.outlet,
     d.published_date,
+    dd.published_label,
     d.url,
     NULL AS claim_id,
     NULL AS claimant_id,
@@ -743,6 +744,7 @@ SELECT
     ed.note
 FROM event_documents AS ed
 JOIN documents AS d ON d.id = ed.document_id
+JOIN document_dates AS dd ON dd.document_id = d.id
 UNION ALL
 SELECT
     c.event_id,
@@ -751,6 +753,7 @@ SELECT
     d.title,
     d.outlet,
     d.published_date,
+    dd.published_label,
     d.url,
     c.id,
     c.claimant_id,
@@ -760,6 +763,7 @@ SELECT
     c.notes
 FROM claims AS c
 JOIN documents AS d ON d.id = c.document_id
+JOIN document_dates AS dd ON dd.document_id = d.id
 LEFT JOIN actors AS a ON a.id = c.claimant_id
 WHERE c.event_id IS NOT NULL;
 

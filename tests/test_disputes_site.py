@@ -118,3 +118,26 @@ def test_document_dates_say_inferred_windows_in_words(ds, sql) -> None:
             assert (latest in label) if latest else "no later bound" in label
         else:
             assert "inferred" not in label
+
+
+def test_an_event_page_dates_its_documents_as_printed_or_inferred(ds, sql) -> None:
+    """The Documents table says when each document appeared; an undated one gets its inferred window, not "undated"."""
+    ((event,),) = sql(
+        """select ed.event_id from event_documents ed join documents d on d.id = ed.document_id
+           group by ed.event_id order by sum(d.date_basis = 'inferred') desc, ed.event_id limit 1"""
+    )
+    page = get(ds, f"/events/events/{event}").text
+    table = page[page.index('<table class="event-related documents">') :]
+    table = html.unescape(table[: table.index("</table>")])
+    cited = sql(
+        """select d.id, d.date_basis, d.published_date, d.published_earliest, d.published_latest
+           from event_documents ed join documents d on d.id = ed.document_id where ed.event_id = ?""",
+        (event,),
+    )
+    assert any(basis == "inferred" for _, basis, *_ in cited) and "undated" not in table
+    for document_id, basis, printed, earliest, latest in cited:
+        row = table[table.index(f"/events/documents/{document_id}") :].split("</tr>", 1)[0]
+        if basis == "inferred":
+            assert "(inferred" in row and earliest in row and (latest or "no later bound") in row, document_id
+        else:
+            assert printed in row and "inferred" not in row, document_id

@@ -9,6 +9,7 @@ import io
 import json
 import sqlite3
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -16,6 +17,9 @@ from urllib.parse import urlparse
 import pytest
 
 from loader.serve import SETTINGS
+from tests.conftest import published_sources
+from tests.support.site_helpers import serving
+from tests.test_version import git
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +237,68 @@ def test_no_cell_of_a_reader_page_renders_json(page, site: str, path: str) -> No
                 pytest.fail(f"{path}: a cell shows JSON: {text[:80]}")
 
 
+# A second commit of the published fixture that changes nested values of the
+# Paris event: an actor item changed and one removed, a document's supports
+# list, a claim's stance, a new list of event ids; and a place's aliases.
+HISTORY_EVENT = "2025-08-19-paris-shaibani-dermer"
+HISTORY_EDITS = {
+    "events/paris.yml": [
+        (
+            "{actor_id: tom-barrack, role: mediator, document_id: newarab-paris-meeting}",
+            "{actor_id: tom-barrack, role: mediator, document_id: cradle-paris-confirmation, note: The US envoy}",
+        ),
+        ("      - {actor_id: ron-dermer, role: participant, document_id: newarab-paris-meeting}\n", ""),
+        ("supports: [occurrence, actors]}", "supports: [occurrence, date, actors]}"),
+        ("stance: qualifies", "stance: disputes"),
+        ("    status: disputed\n", "    status: disputed\n    distinct_from: [2025-07-strikes-on-damascus]\n"),
+    ],
+    "places.yml": [("aliases: [باريس]", "aliases: [باريس, Lutetia]")],
+}
+
+
+@pytest.fixture(scope="module")
+def history_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The published fixture in a git checkout with HISTORY_EDITS committed on top, served; and its database."""
+    directory = tmp_path_factory.mktemp("history-site")
+    sources = published_sources(directory / "sources")
+    git(sources, "init", "-q")
+    git(sources, "add", ".")
+    git(sources, "commit", "-q", "-m", "First records", date="2026-01-05T10:00:00+00:00")
+    for name, edits in HISTORY_EDITS.items():
+        text = (sources / name).read_text(encoding="utf-8")
+        for old, new in edits:
+            assert text.count(old) == 1, (name, old)
+            text = text.replace(old, new)
+        (sources / name).write_text(text, encoding="utf-8")
+    git(sources, "commit", "-q", "-am", "Nested changes", date="2026-01-06T10:00:00+00:00")
+    db = directory / "events.db"
+    with serving(sources, db) as base:
+        yield base, db
+
+
+def test_no_history_cell_renders_json_or_ids(page, history_site: tuple[str, Path]) -> None:
+    site, db = history_site
+    page.goto(f"{site}/events/events/{HISTORY_EVENT}")
+    history = page.locator("table.record-history")
+    assert "Nested changes" in history.inner_text()
+    texts = history.locator("td").all_inner_texts() + history.locator("li").all_inner_texts()
+    for text in texts:
+        for line in text.splitlines():
+            line = line.strip()
+            # Neither JSON nor Python's rendering of a list or a dict: no line opens with a bracket.
+            assert line[:1] not in ("[", "{"), f"a history cell shows raw data: {line[:80]}"
+            assert not any(mark in line for mark in ("{'", "['", '{"', '["')), line[:80]
+    shown = history.inner_text()
+    with sqlite3.connect(db) as conn:
+        names = dict(conn.execute("select id, name from actors union all select id, title from events"))
+        (document,) = conn.execute("select title from documents where id = 'cradle-paris-confirmation'").fetchone()
+    # Names, not ids: the actors changed and removed, the document now cited for an actor, the look-alike event.
+    for key in ("tom-barrack", "ron-dermer", "2025-07-strikes-on-damascus"):
+        assert names[key] in shown and key not in shown, key
+    assert document in shown and "cradle-paris-confirmation" not in shown
+    assert "occurrence, date, actors" in shown and "qualifies → disputes" in shown
+
+
 @pytest.mark.parametrize("width", [1366, 390])
 @pytest.mark.parametrize(
     "path",
@@ -313,6 +379,7 @@ def test_geojson_from_the_served_site_is_valid(site: str, sql) -> None:
 
 ACCESSIBLE_PAGES = [
     "/",
+    "/events",  # the database page, with CodeMirror's SQL box
     "/events/event_list",
     "/events/events/2025-08-19-paris-shaibani-dermer",
     "/-/timeline",
