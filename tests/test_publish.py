@@ -184,6 +184,18 @@ def test_searching_an_alias_finds_the_entity(ds: Datasette, path: str, query: st
     assert [r["id"] for r in found] == [expected]
 
 
+def test_a_sorted_column_says_its_order_as_the_rows_are_in_it(ds: Datasette) -> None:
+    """Newest first is descending: the heading says so to the eye and to a screen reader."""
+    for path, order, arrow in [
+        ("/events/event_list", "descending", "▼"),
+        ("/events/event_list?_sort=start_date", "ascending", "▲"),
+    ]:
+        page = get(ds, path).text
+        heading = re.search(r'<th [^>]*data-column="date_label"[^>]*>(.*?)</th>', page, re.S)
+        assert heading and f'aria-sort="{order}"' in heading.group(0), path
+        assert html.unescape(re.sub(r"<[^>]+>", "", heading.group(1))).split() == ["When", arrow], path
+
+
 def test_searching_the_event_list_finds_titles_summaries_and_every_spelling(ds: Datasette, sql) -> None:
     """An event is found by its words and by any spelling of an actor or place it involves or names."""
     found = rows(ds, "/events/event_list?_search=strikes")
