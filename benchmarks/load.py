@@ -28,7 +28,7 @@ from pathlib import Path
 import click
 import httpx
 
-from loader import PROJECT_ROOT
+from benchmarks.options import clients_option, path_option, seconds_option
 from tests.support.site_helpers import serving  # the same `serve` the browser tests start
 
 # What each kind of request asks for; every one must answer 200.
@@ -171,22 +171,11 @@ def table(result: LoadResult) -> str:
 
 
 @click.command()
-@click.option("--clients", default=50, show_default=True)
-@click.option("--seconds", default=60.0, show_default=True)
+@clients_option
+@seconds_option
 @click.option("--runaway", default=0, show_default=True, help="How many of the clients send runaway SQL.")
-@click.option(
-    "--sources",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=PROJECT_ROOT / "sources",
-    show_default="sources/",
-)
-@click.option(
-    "--workdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=PROJECT_ROOT / "build" / "load",
-    show_default="build/load",
-    help="Where the served events.db is built.",
-)
+@path_option("--sources", "sources", folder=True, help="What is served.")
+@path_option("--workdir", "build/load", folder=True, help="Where the served events.db is built.")
 def main(clients: int, seconds: float, runaway: int, sources: Path, workdir: Path) -> None:
     """Serve SOURCES with `python -m loader serve` and load it."""
     workdir.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,7 @@ import click
 import httpx
 
 from benchmarks.load import LoadResult, serve_and_load, table
+from benchmarks.options import clients_option, path_option, seconds_option
 from loader import PROJECT_ROOT
 from loader.build import build
 from tests.support.bad_input import Outcome, reference_database, run_case
@@ -357,21 +358,10 @@ def write_report(
 @click.option("--events", default=300, show_default=True, help="Events in the build that is killed.")
 @click.option("--kills-reading", default=4, show_default=True)
 @click.option("--kills-writing", default=12, show_default=True)
-@click.option("--clients", default=50, show_default=True)
-@click.option("--seconds", default=60.0, show_default=True)
-@click.option(
-    "--sources",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=PROJECT_ROOT / "sources",
-    show_default="sources/",
-    help="What the load test serves.",
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=PROJECT_ROOT / "docs" / "reliability.md",
-    show_default="docs/reliability.md",
-)
+@clients_option
+@seconds_option
+@path_option("--sources", "sources", folder=True, help="What the load test serves.")
+@path_option("--out", "docs/reliability.md", folder=False)
 def main(
     per_class: int,
     subprocess_per_class: int,

@@ -32,7 +32,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -47,15 +46,15 @@ import click
 import sqlite_utils
 
 from benchmarks.generate import generate
+from benchmarks.options import path_option
 from loader import PROJECT_ROOT
 from loader.build import WRITE_PRAGMAS
 from loader.facet_counts import count_facets
 from loader.map_cells import cluster_places
 from loader.schema import read_schema
-from tests.support.site_helpers import CHROMIUM, launch
+from tests.support.site_helpers import CHROMIUM, free_port, launch
 
 FIXTURE_SOURCES = PROJECT_ROOT / "tests" / "fixtures" / "valid"
-DEFAULT_OUT = PROJECT_ROOT / "docs" / "performance.md"
 
 TARGETS = {
     "c_over_a": 0.8,  # issue 14: at least 80% of the limit's speed
@@ -396,12 +395,6 @@ CSV_URLS = {
 # so each timed request is computed, as a reader's first visit is.
 UNCACHED = {"cookie": "benchmark=uncached"}
 CSV_TARGET_MB_S = 40  # issue 14: CSV of any view at 40 MB/s or more
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -797,16 +790,8 @@ def run(rows: list[int], work: Path, out: Path, site: bool, rounds: int = 15) ->
     show_default=True,
     help="Events to generate; repeat for several sizes. A small size (--events 20000) is for development.",
 )
-@click.option(
-    "--work",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=PROJECT_ROOT / "build" / "benchmark",
-    show_default="build/benchmark",
-    help="Where the generated files and databases go.",
-)
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT, show_default="docs/performance.md"
-)
+@path_option("--work", "build/benchmark", folder=True, help="Where the generated files and databases go.")
+@path_option("--out", "docs/performance.md", folder=False)
 @click.option("--no-site", is_flag=True, help="Skip serving and timing the site.")
 @click.pass_context
 def cli(ctx: click.Context, rows: tuple[int, ...], work: Path, out: Path, no_site: bool) -> None:

@@ -6,7 +6,8 @@ Hebrew name; with the mark it reads UTF-8. The mark is an option rather than
 the default because programs that read CSV as plain UTF-8 (Python's csv
 module, most command-line tools) would take it for part of the first column's
 name. Datasette has no such option, so the mark is added to the response on
-its way out.
+its way out. No plugin adds it either: datasette-xlsx and datasette-render-xlsx
+write .xlsx instead, a second export format, and leave the CSV as it is.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ of VIEW_PAGE rows at a time off the event loop. Its rows come in the view's
 own order, with the names its columns already carry (the reader views hold
 names, not ids). That connection has none of the site's SQL limits, which
 only a visitor's own SQL needs: it runs nothing but the view.
+
+No plugin streams a table's CSV faster: datasette-export-database hands out
+the whole SQLite file (the site offers events.db already) and datasette-export
+writes rendered pages to disk.
 """
 
 from __future__ import annotations

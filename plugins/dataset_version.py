@@ -3,7 +3,10 @@
 A reader who quotes an event needs to say which release of the data they
 read and where to find the record again. The version comes from the
 one-row dataset_release table every build writes; a database without it
-(an older build) shows no version rather than a guess.
+(an older build) shows no version rather than a guess. datasette-updated
+shows a date written into the site's configuration when it is published,
+which can disagree with the database it serves, and no plugin writes a
+citation for a row.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ next to the others with who gives it. The event page includes
 templates/_event_disputes.html and the disputes page
 (templates/query-events-disputes_by_question.html) renders every question the same way;
 both ask for their rows here, from the event_provenance and disputed_claims
-views of schema.sql.
+views of schema.sql. datasette-template-sql's sql() could run the queries
+from the templates, but both pages need the claims grouped into questions and
+positions, which is a few lines of Python here and nested Jinja loops there.
 """
 
 from __future__ import annotations

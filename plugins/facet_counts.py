@@ -18,6 +18,9 @@ column a twin clause on the key, added through filters_from_request beside
 Datasette's own filter (which stays, so the rows are the same): SQLite then
 reads the matching rows by the key's index. A click with its twin still
 counts as that click here.
+
+No plugin on PyPI stores facet counts ahead of time; a page cache
+(response_cache.py) only helps the second reader of a page, never the first.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ whole event list (see docs/performance.md). When a request says `_extra`, the
 facets and the count it does not ask for are switched off with 0.65's own
 `_nofacet` and `_nocount`. Requests without `_extra` are left as they are.
 
-Delete this plugin when pyproject.toml moves to Datasette 1.0, which does
-this itself.
+It backports what 1.0 does; no plugin does it for 0.65. Delete this plugin
+when pyproject.toml moves to Datasette 1.0, which does this itself.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ page of a wide view fits a laptop screen while its
 CSV and JSON keep every column. A view's facets on a key column (event_type,
 place_id) are labelled by name here too, so they can filter by the indexed
 key while readers see names.
+
+datasette-json-html renders a cell only when the data itself holds its
+link-or-HTML JSON shape, and datasette-render-html renders HTML a cell holds:
+either would put presentation into the views, and so into every export.
 """
 
 from __future__ import annotations

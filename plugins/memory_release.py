@@ -15,7 +15,8 @@ collector and then asks glibc to hand freed pages back to the system
 (`malloc_trim`, which nothing in Python's standard library exposes, hence
 ctypes). Ordinary pages grow a worker by well under that and pay only for
 reading /proc/self/statm. Where there is no /proc or no glibc (not Linux),
-the plugin does nothing.
+the plugin does nothing. No Datasette plugin gives memory back after a
+request; datasette-psutil only reports it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The database is served immutable, so nothing can be written whatever a
 request says; but Datasette 0.65 answers a POST to a table or to a read-only
 canned query with a 500 error and a logged traceback. The public site takes
 no form posts at all, so anything but a read is refused here, before it
-reaches Datasette, with a plain answer.
+reaches Datasette, with a plain answer. datasette-block refuses paths
+whatever the method, not methods whatever the path.
 """
 
 from __future__ import annotations

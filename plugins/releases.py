@@ -3,7 +3,10 @@
 A reader who follows a link to a record that was merged away needs to be
 told where it went rather than get a bare 404, and one who checks a record
 needs to see how it came to say what it says. Both read tables the loader
-builds (record_history, withdrawals; see schema.sql).
+builds (record_history, withdrawals; see schema.sql). datasette-redirects
+redirects the paths listed in the site's configuration; a withdrawn id is
+known only to the database, and gets 410 Gone with its reason, which a
+removed record with no successor needs.
 """
 
 from __future__ import annotations

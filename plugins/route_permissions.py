@@ -7,6 +7,8 @@ would still hand out every tile. Its views cannot be wrapped, so this ASGI
 wrapper makes the checks before they run, with the actor Datasette itself
 would see (the same `actor_from_request` hook), and answers 403 as Datasette
 does. The project's own routes (/-/csv, /-/timeline) check inside their views.
+No plugin adds Datasette's checks to another plugin's routes; datasette-block
+refuses a path to everyone.
 """
 
 from __future__ import annotations

@@ -13,12 +13,15 @@ events (plugin setting `server-map`, default 10,000), its pages draw this
 map in place of datasette-cluster-map's (`?_map=server` asks for it at any
 size); smaller datasets, and pages with a `_where` clause, keep
 datasette-cluster-map. Leaflet comes from datasette-leaflet and the tiles
-from the site itself, so it works with no internet.
+from the site itself, so it works with no internet. datasette-geojson-map
+and datasette-leaflet-geojson, like datasette-cluster-map, draw every row
+they are given in the browser, so none of them fits at this size.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -191,48 +194,46 @@ async def drawn_here(datasette: Any, database: str, table: str, view_name: str, 
     return total
 
 
-# Leaflet and the map's script load from the page's head, as modules, so they
-# are fetched while the page is still arriving and run as soon as it is parsed.
-@hookimpl
-def extra_js_urls(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
-    async def inner() -> list:
-        if await drawn_here(datasette, database, table, view_name, request) is None:
-            return []
-        return [
-            {"url": datasette.urls.static_plugins("datasette-leaflet", LEAFLET_JS), "module": True},
-            {"url": datasette.urls.path("/-/map/server-map.js"), "module": True},
-        ]
+def when_drawn_here(make: Callable[[Any, Any, dict], Any], otherwise: Any) -> Callable:
+    """A page hook that gives make(datasette, request, total) on a page that draws
+    the server's map, and `otherwise` on every other page."""
 
-    return inner
+    def hook(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
+        async def inner() -> Any:
+            total = await drawn_here(datasette, database, table, view_name, request)
+            return otherwise if total is None else make(datasette, request, total)
 
+        return inner
 
-@hookimpl
-def extra_css_urls(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
-    async def inner() -> list:
-        if await drawn_here(datasette, database, table, view_name, request) is None:
-            return []
-        return [datasette.urls.static_plugins("datasette-leaflet", LEAFLET_CSS)]
-
-    return inner
+    return hookimpl(hook)
 
 
-@hookimpl
-def extra_body_script(database: str, table: str, view_name: str, request: Any, datasette: Any) -> Any:
-    async def inner() -> str:
-        total = await drawn_here(datasette, database, table, view_name, request)
-        if total is None:
-            return ""
-        settings = {
-            "url": datasette.urls.path("/-/map/events.json"),
-            "points_zoom": POINTS_ZOOM,
-            # The whole map's count and bounds, which an unfiltered page need not ask for.
-            "total": None if page_where(request)[0] != "1" else total,
-        }
-        # datasette-cluster-map looks for its latitude column when the page
-        # has loaded; this listener, added first, leaves it none to find.
-        return (
-            f"window.SERVER_MAP = {json.dumps(settings)};\n"
-            'document.addEventListener("DOMContentLoaded", () => { window.DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = ""; });'
-        )
+def leaflet_and_script(datasette: Any, request: Any, total: dict) -> list:
+    # Leaflet and the map's script load from the page's head, as modules, so they
+    # are fetched while the page is still arriving and run as soon as it is parsed.
+    return [
+        {"url": datasette.urls.static_plugins("datasette-leaflet", LEAFLET_JS), "module": True},
+        {"url": datasette.urls.path("/-/map/server-map.js"), "module": True},
+    ]
 
-    return inner
+
+def settings_script(datasette: Any, request: Any, total: dict) -> str:
+    settings = {
+        "url": datasette.urls.path("/-/map/events.json"),
+        "points_zoom": POINTS_ZOOM,
+        # The whole map's count and bounds, which an unfiltered page need not ask for.
+        "total": None if page_where(request)[0] != "1" else total,
+    }
+    # datasette-cluster-map looks for its latitude column when the page
+    # has loaded; this listener, added first, leaves it none to find.
+    return (
+        f"window.SERVER_MAP = {json.dumps(settings)};\n"
+        'document.addEventListener("DOMContentLoaded", () => { window.DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = ""; });'
+    )
+
+
+extra_js_urls = when_drawn_here(leaflet_and_script, [])
+extra_css_urls = when_drawn_here(
+    lambda datasette, request, total: [datasette.urls.static_plugins("datasette-leaflet", LEAFLET_CSS)], []
+)
+extra_body_script = when_drawn_here(settings_script, "")

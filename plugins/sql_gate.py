@@ -15,6 +15,8 @@ two threads of every process are always free for them. The cost falls on
 arbitrary SQL alone: a query needing more than a second is stopped (the
 time limit message says so), and under contention a visitor's query waits.
 See loader/serve.py for how this fits the worker processes.
+datasette-ip-rate-limit limits how often one address asks, not how many
+visitors' queries run at once, so a few addresses could still hold every thread.
 """
 
 from __future__ import annotations

@@ -42,6 +42,11 @@ def rows(db, sql, params=()):
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def unreferenced(db, table: str, key: str, by: str, column: str) -> list:
+    """The keys of `table` that no row of `by` names in `column`."""
+    return [row[key] for row in rows(db, f"SELECT {key} FROM {table} WHERE {key} NOT IN (SELECT {column} FROM {by})")]
+
+
 def fold(text: str) -> str:
     """A spelling reduced to what tells names apart: no case, no diacritics,
     no punctuation or spacing ("Al-Shaibani" == "al Shaibani")."""
@@ -73,13 +78,7 @@ def test_dataset_is_substantial(db):
 
 
 def test_every_event_cites_a_document(db):
-    uncited = rows(
-        db,
-        """
-        SELECT id FROM events
-        WHERE id NOT IN (SELECT event_id FROM event_documents)""",
-    )
-    assert uncited == []
+    assert unreferenced(db, "events", "id", by="event_documents", column="event_id") == []
 
 
 def test_every_event_without_a_place_says_why(db):
@@ -91,8 +90,7 @@ def test_every_event_without_a_place_says_why(db):
 
 
 def test_every_event_names_its_actors(db):
-    bare = rows(db, "SELECT id FROM events WHERE id NOT IN (SELECT event_id FROM event_actors)")
-    assert bare == []
+    assert unreferenced(db, "events", "id", by="event_actors", column="event_id") == []
 
 
 def test_dates_are_plausible_and_agree_with_precision(db):
@@ -228,8 +226,7 @@ def test_event_types_are_all_used_and_coded_consistently(db):
     types = rows(db, "SELECT code, plover, cameo FROM event_types")
     wrong = [t["code"] for t in types if t["plover"] not in plover_for(t["cameo"])]
     assert wrong == []
-    unused = rows(db, "SELECT code FROM event_types WHERE code NOT IN (SELECT event_type FROM events)")
-    assert unused == []
+    assert unreferenced(db, "event_types", "code", by="events", column="event_type") == []
 
 
 # --- disagreements -----------------------------------------------------------------------
@@ -417,13 +414,7 @@ def test_no_reference_a_reader_sees_is_an_archive_number(db):
 
 
 def test_every_document_is_cited_by_an_event(db):
-    unused = rows(
-        db,
-        """
-        SELECT id FROM documents
-        WHERE id NOT IN (SELECT document_id FROM event_documents)""",
-    )
-    assert unused == []
+    assert unreferenced(db, "documents", "id", by="event_documents", column="document_id") == []
 
 
 def test_documents_point_at_archived_articles(db):
@@ -533,28 +524,19 @@ def test_built_database_finds_every_spelling_by_full_text_search(tmp_path):
     con = sqlite3.connect(target)
     try:
 
-        def actor_hits(term):
+        def hits(table, term):
             return {
                 r[0]
                 for r in con.execute(
-                    "SELECT a.id FROM actors_fts JOIN actors a ON a.rowid = actors_fts.rowid WHERE actors_fts MATCH ?",
+                    f"SELECT t.id FROM {table}_fts JOIN {table} t ON t.rowid = {table}_fts.rowid WHERE {table}_fts MATCH ?",
                     (f'"{term}"',),
                 )
             }
 
-        def place_hits(term):
-            return {
-                r[0]
-                for r in con.execute(
-                    "SELECT p.id FROM places_fts JOIN places p ON p.rowid = places_fts.rowid WHERE places_fts MATCH ?",
-                    (f'"{term}"',),
-                )
-            }
-
-        assert "asaad-al-shaibani" in actor_hits("Shibani")
-        assert "ahmad-al-sharaa" in actor_hits("Julani")
-        assert "as-suwayda" in place_hits("Suwayda")
-        assert "as-suwayda-governorate" in place_hits("Sweida province")
+        assert "asaad-al-shaibani" in hits("actors", "Shibani")
+        assert "ahmad-al-sharaa" in hits("actors", "Julani")
+        assert "as-suwayda" in hits("places", "Suwayda")
+        assert "as-suwayda-governorate" in hits("places", "Sweida province")
         # Both answers to the ceasefire question come back from the disputes view,
         # each from its own voice, and nothing that does not answer it.
         positions = con.execute(

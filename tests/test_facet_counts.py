@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,23 +17,16 @@ import pytest
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
 
-from benchmarks.generate import generate
-from loader.build import build
 from loader.facet_counts import CLICK_MIN_SHARE, configured_facets
-from loader.importer import ImportSpec
 from loader.serve import METADATA_PATH
-from tests.conftest import published_sources
+from tests.support.generated import generated_db
 from tests.support.site import in_process_site
 
 
 @pytest.fixture(scope="module")
 def imported_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The published fixture with 600 generated ACLED events imported beside it."""
-    directory = tmp_path_factory.mktemp("facets")
-    acled_file = generate(directory / "acled.csv", 600)
-    db = directory / "events.db"
-    build(published_sources(directory / "sources"), db, imports=[ImportSpec(acled_file, "acled", False)])
-    return db
+    return generated_db(tmp_path_factory.mktemp("facets"), 600)
 
 
 def site(db: Path) -> Datasette:
@@ -48,6 +42,19 @@ def facets(ds: Datasette, path: str) -> dict[str, list[tuple]]:
         name: [(v["value"], v["label"], v["count"]) for v in facet["results"]]
         for name, facet in data["facet_results"].items()
     }
+
+
+def changed_copy(db: Path, directory: Path, find: str, update: str) -> tuple[Path, tuple]:
+    """A copy of db in which `update` changed the stored counts of the row `find`
+    picks (its values are update's parameters), and that row: a page that shows
+    the change was served from the stored counts, not counted live."""
+    copy = directory / "events.db"
+    shutil.copy(db, copy)
+    with closing(sqlite3.connect(copy)) as conn:
+        found = conn.execute(find).fetchone()
+        conn.execute(update, found)
+        conn.commit()
+    return copy, found
 
 
 SOURCES = sorted({source for source, _, _ in configured_facets(parse_metadata(METADATA_PATH.read_text()))})
@@ -84,18 +91,12 @@ def test_every_configured_facet_is_stored(imported_db: Path) -> None:
 
 def test_unfiltered_page_is_served_from_the_stored_counts(imported_db: Path, tmp_path: Path) -> None:
     """Change one stored count: the unfiltered page shows it, a filtered page does not."""
-    db = tmp_path / "events.db"
-    shutil.copy(imported_db, db)
-    conn = sqlite3.connect(db)
-    value, count = conn.execute(
-        "select value, count from facet_counts where source = 'events' and facet = 'event_type' order by count desc"
-    ).fetchone()
-    conn.execute(
-        "update facet_counts set count = count + 1000 where source = 'events' and facet = 'event_type' and value = ?",
-        [value],
+    db, (count, value) = changed_copy(
+        imported_db,
+        tmp_path,
+        "select count, value from facet_counts where source = 'events' and facet = 'event_type' order by count desc",
+        "update facet_counts set count = ? + 1000 where source = 'events' and facet = 'event_type' and value = ?",
     )
-    conn.commit()
-    conn.close()
     ds = site(db)
     assert dict((v, c) for v, _, c in facets(ds, "/events/events.json")["event_type"])[value] == count + 1000
     assert dict((v, c) for v, _, c in facets(ds, "/events/events.json?_where=1")["event_type"])[value] == count
@@ -155,20 +156,14 @@ def test_pages_one_click_away_are_stored_and_are_datasettes_counts(imported_db: 
 
 
 def test_a_click_page_is_served_from_the_stored_counts(imported_db: Path, tmp_path: Path) -> None:
-    db = tmp_path / "events.db"
-    shutil.copy(imported_db, db)
-    conn = sqlite3.connect(db)
-    value, status = conn.execute(
+    db, (value, status) = changed_copy(
+        imported_db,
+        tmp_path,
         "select filter_value, value from facet_counts where source = 'event_list' and filter_facet = 'event_type' "
-        "and facet = 'status' order by count desc limit 1"
-    ).fetchone()
-    conn.execute(
+        "and facet = 'status' order by count desc limit 1",
         "update facet_counts set count = 99999 where source = 'event_list' and filter_facet = 'event_type' "
         "and filter_value = ? and facet = 'status' and value = ?",
-        [value, status],
     )
-    conn.commit()
-    conn.close()
     ds = site(db)
     served = facets(ds, f"/events/event_list.json?{urlencode({'event_type': value})}")["status"]
     assert (status, status, 99999) in served

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import sqlite3
+import types
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +22,9 @@ import geojson
 import httpx
 import icalendar
 import pytest
+from datasette import hookimpl
 from datasette.app import Datasette
+from datasette.plugins import pm
 from datasette.utils import parse_metadata
 
 from loader.errors import LoaderError
@@ -453,6 +456,29 @@ def test_database_page_describes_every_view_in_words(ds: Datasette, sql) -> None
     for (view,) in sql("select name from sqlite_master where type = 'view'"):
         assert tables[view]["title"] in page, view
         assert tables[view]["description"].strip() in page, view
+
+
+def test_the_site_menu_and_the_database_actions_list_what_plugins_add(published_db: Path) -> None:
+    """The overridden templates keep Datasette's menus: each lists the links its hook gives.
+    A site of its own, since the pages other tests asked for are kept in its cache."""
+    menus = types.ModuleType("menus")
+    menus.menu_links = hookimpl(lambda datasette, actor: [{"href": "/-/menu-link", "label": "A menu link"}])  # type: ignore[attr-defined]
+    menus.database_actions = hookimpl(  # type: ignore[attr-defined]
+        lambda datasette, actor, database: [{"href": "/-/database-link", "label": "A database action"}]
+    )
+    pm.register(menus, name="menus")
+    try:
+        page = get(Datasette(**datasette_options(published_db)), "/events").text
+    finally:
+        pm.unregister(name="menus")
+    menu, actions = (
+        page.split('<details class="nav-menu">', 1)[1],
+        page.split('<details class="actions-menu-links">', 1)[1],
+    )
+    assert '<li><a href="/-/menu-link">A menu link</a></li>' in menu.split("</details>", 1)[0]
+    assert '<li><a href="/-/database-link">A database action</a></li>' in actions.split("</details>", 1)[0]
+    tables = parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))["databases"]["events"]["tables"]
+    assert f">{tables['events']['title']}</a> <code>events</code></h3>" in html.unescape(page)
 
 
 def test_search_everything_finds_every_kind_by_any_spelling(ds: Datasette, sql) -> None:

@@ -11,7 +11,6 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,7 +19,7 @@ from datasette.utils import temporary_docker_directory
 
 from loader.replicas import DOC_PATH, package_command, plugins, render, setting_options
 from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
-from tests.support.site_helpers import free_port
+from tests.support.site_helpers import free_port, wait_until_served
 
 
 def test_the_document_is_rendered_from_serve_settings() -> None:
@@ -64,15 +63,7 @@ def test_the_packaged_site_serves_the_settings_of_serve(published_db: Path) -> N
         process = subprocess.Popen([sys.executable, "-m", *args], cwd=context, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/-/settings.json") as response:
-                        served = json.load(response)
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    assert process.poll() is None and time.monotonic() < deadline
-                    time.sleep(0.2)
+            served = json.loads(wait_until_served(f"{base}/-/settings.json", process))
             assert {name: served[name] for name in SETTINGS} == SETTINGS
             with urllib.request.urlopen(f"{base}/events/events/2025-08-19-paris-shaibani-dermer") as response:
                 page = response.read().decode()

@@ -17,12 +17,6 @@ from loader.serve import WORKERS, is_stale
 from tests.support.site_helpers import serving_process, worker_pids
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def age(path: Path, seconds: float) -> None:
     then = time.time() - seconds
     os.utime(path, (then, then))
@@ -53,28 +47,12 @@ def test_deleting_a_source_file_makes_the_database_stale(sources: Path, tmp_path
 
 def test_serve_builds_then_serves_on_loopback(sources: Path, tmp_path: Path) -> None:
     db_path = tmp_path / "events.db"
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db_path), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/events/events.json?_shape=array") as response:
-                    rows = json.load(response)
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout and process.stdout.read().decode()
-                assert time.monotonic() < deadline, "Datasette did not start"
-                time.sleep(0.25)
-        assert db_path.exists()
-        assert sorted(row["id"] for row in rows) == ["2025-07-strikes-on-damascus", "2025-08-19-paris-shaibani-dermer"]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving_process(sources, db_path) as (base, _):
+        assert base.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{base}/events/events.json?_shape=array") as response:
+            rows = json.load(response)
+    assert db_path.exists()
+    assert sorted(row["id"] for row in rows) == ["2025-07-strikes-on-damascus", "2025-08-19-paris-shaibani-dermer"]
 
 
 def test_a_second_serve_says_the_port_is_taken_without_building(sources: Path, tmp_path: Path) -> None:

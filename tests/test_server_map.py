@@ -12,11 +12,8 @@ import h3
 import pytest
 from datasette.app import Datasette
 
-from benchmarks.generate import generate
-from loader.build import build
-from loader.importer import ImportSpec
 from loader.map_cells import RESOLUTIONS
-from tests.conftest import published_sources
+from tests.support.generated import generated_db
 from tests.support.site import in_process_site
 
 WORLD = "-180,-90,180,90"
@@ -24,11 +21,7 @@ WORLD = "-180,-90,180,90"
 
 @pytest.fixture(scope="module")
 def mapped_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("map")
-    acled_file = generate(directory / "acled.csv", 400)
-    db = directory / "events.db"
-    build(published_sources(directory / "sources"), db, imports=[ImportSpec(acled_file, "acled", False)])
-    return db
+    return generated_db(tmp_path_factory.mktemp("map"), 400)
 
 
 @pytest.fixture(scope="module")

@@ -11,21 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generate import generate
-from loader.build import build
-from loader.importer import ImportSpec
-from tests.conftest import published_sources
+from tests.support.generated import generated_db
 from tests.support.site_helpers import serving
 
 
 @pytest.fixture(scope="module")
 def mapped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     directory = tmp_path_factory.mktemp("server-map")
-    acled_file = generate(directory / "acled.csv", 300)
-    db = directory / "events.db"
-    sources = published_sources(directory / "sources")
-    build(sources, db, imports=[ImportSpec(acled_file, "acled", False)])
-    with serving(sources, db) as base:
+    db = generated_db(directory, 300)
+    with serving(directory / "sources", db) as base:
         yield base, db
 
 

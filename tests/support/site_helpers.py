@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +35,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until_served(
+    url: str, process: subprocess.Popen, timeout: float = 60, output: Callable[[], str] = lambda: ""
+) -> bytes:
+    """The body of url once the starting server `process` answers it; a clear
+    error, with the server's `output()`, if it exits first or takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url) as response:
+                return response.read()
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited:\n{output()}") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer {url} in {timeout:g} s") from None
+            time.sleep(0.25)
 
 
 @contextmanager
@@ -66,19 +84,13 @@ def serving_process(
         preexec_fn=limit,
     )
     base = f"http://127.0.0.1:{port}"
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode()
+
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/-/versions.json"):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"serve exited:\n{log.read().decode()}") from None
-                if time.monotonic() > deadline:
-                    raise RuntimeError("serve did not start in time") from None
-                time.sleep(0.25)
+        wait_until_served(f"{base}/-/versions.json", process, timeout, output)
         yield base, process
     finally:
         process.terminate()
