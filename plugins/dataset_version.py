@@ -16,7 +16,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-DATABASE = "events"
+from loader import DATABASE_NAME as DATABASE
 
 
 async def release(datasette: Any) -> dict | None:

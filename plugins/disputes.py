@@ -18,7 +18,8 @@ from typing import Any
 
 from datasette import hookimpl
 
-DATABASE = "events"
+from loader import DATABASE_NAME as DATABASE
+
 CLAIMS = "select * from disputed_claims {where} order by question, dispute_id, position, published_label, claim_id"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-DATABASE = "events"
+from loader import DATABASE_NAME as DATABASE
 
 # A field that holds an id, or a list of ids, and the table, key column and
 # name column that name it. parent_id refers to the record's own table.

@@ -26,7 +26,8 @@ from typing import Any
 from datasette import hookimpl
 from markupsafe import Markup
 
-DATABASE = "events"
+from loader import DATABASE_NAME as DATABASE
+
 CONFIG = "event-store-pages"
 
 # A name column and the id column beside it in the same row, with the table its row is in.

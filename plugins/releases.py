@@ -18,7 +18,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import NotFound, Response
 
-DATABASE = "events"
+from loader import DATABASE_NAME as DATABASE
 
 
 async def _rows(datasette: Any, sql: str, params: dict) -> list[dict]:

@@ -30,9 +30,9 @@ from datasette.filters import Filters
 from datasette.utils import escape_fts
 from datasette.utils.asgi import NotFound, Response
 
+from loader import DATABASE_NAME as DATABASE
 from loader.map_cells import RESOLUTIONS, cells
 
-DATABASE = "events"
 TABLE = "event_list"
 MIN_EVENTS = 10_000
 SCRIPT = Path(__file__).with_name("server_map.js")
