@@ -168,3 +168,17 @@ def test_no_module_imports_another_modules_private_names() -> None:
 def test_the_importer_names_no_format() -> None:
     source = (PROJECT / "loader" / "importer.py").read_text(encoding="utf-8").lower()
     assert "acled" not in source and "event_id_cnty" not in source
+
+
+def test_the_plugins_take_the_database_name_from_the_loader() -> None:
+    """One constant names the database (loader.DATABASE_NAME): a plugin that
+    spelled it would miss a rename."""
+    spelled = [
+        path.name
+        for path in (PROJECT / "plugins").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "DATABASE" for t in node.targets)
+        and isinstance(node.value, ast.Constant)
+    ]
+    assert spelled == []
