@@ -30,9 +30,11 @@ lint: $(VENV)/.installed
 	$(PY) -m cogapp --check README.md
 
 # Regenerate the README's CLI reference and schema tables after changing
-# cli.py, schema.sql or metadata.yml's column descriptions.
+# cli.py, schema.sql or metadata.yml's column descriptions, and docs/replicas.md
+# after changing serve's settings or the plugins pyproject.toml installs.
 docs: $(VENV)/.installed
 	$(PY) -m cogapp -r README.md
+	$(PY) -m loader.replicas
 
 validate: $(VENV)/.installed
 	$(PY) -m loader validate
