@@ -754,12 +754,18 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "values against every other facet) would serve them as the unfiltered page is served.",
             "reader: a facet click (event list, most common place)": "the click's rows and count are read "
             "through the index on events.place_id (metadata.yml's facet-counts: indexed), but a filtered "
-            "page's facets are counted live over the matching events, so they grow with the place's share.",
+            "page's facets are counted live over the matching events, so they grow with the place's share. "
+            "What would meet it: counting each place's click at build time, as the largest type clicks are "
+            "(facet_counts holds the clicks on values of 1% share or more; a place has far less).",
             "reader: search the event list": "a search's facets are counted live over its matches, with the "
-            "same lookups for every match as a facet click; a search cannot be counted ahead.",
+            "same lookups for every match as a facet click; a search cannot be counted ahead. What would meet "
+            "it: facets counted on the indexed keys the labels come from (place_id, not place_name) for "
+            "searches too, or a search page whose facets load after its rows.",
             "reader: home": "Datasette 0.65 deep-copies the whole of metadata.yml for each table's "
             "permission check, about a hundred times a page: Python time that grows with the number of tables "
-            "and the size of metadata.yml, not with the events.",
+            "and the size of metadata.yml, not with the events. What would meet it: a Datasette whose "
+            "view-table check does not copy the metadata (1.0 resolves permissions in SQL), or fewer "
+            "tables (each full-text index adds five shadow tables, each checked) and a smaller metadata.yml.",
             "reader: database": "as the home page: Datasette's per-table permission checks copy metadata.yml "
             "each time; the page runs no query that grows with the events.",
             "reader: event list (map, all its facets)": "its facets and its map come from the build's counts; "
@@ -775,6 +781,14 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
                     "- Datasette's CSV stream sends every row to the server as an ASGI message of its own "
                     "and renders it in Python; plugins/csv_export.py has SQLite write the CSV lines and "
                     "sends a page of 20,000 rows at a time."
+                )
+            elif rate <= CSV_TARGET_MB_S and "a view" in name:
+                table_mb = site.csv["plugins/csv_export.py"][0]
+                lines.append(
+                    f"- {name}: SQLite writes the lines as for a table, but the view computes each row as it "
+                    f"goes (the place's name, the actors' names, the map's popup and geometry JSON), and its "
+                    f"{site.csv[name][0]:,.0f} MB are {site.csv[name][0] / table_mb:.1f}× the table's. What would "
+                    "meet it: the view's rows stored by the build in a table of their own, read as a table is."
                 )
     return lines + [""] if len(lines) > 2 else []
 
