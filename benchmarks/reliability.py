@@ -239,7 +239,12 @@ def write_report(
         f"Run on a {os.cpu_count()}-core {platform.machine()} machine, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}, in {took / 60:.1f} minutes. The machine's load average (over 5 minutes)",
         f"was {loads_before:.1f} when the run began and {os.getloadavg()[1]:.1f} when it ended"
-        + (": other work shared the machine." if max(loads_before, os.getloadavg()[1]) > 1 else "."),
+        # The end figure holds the run's own load test (50 clients on the same cores), so only the start tells of other work.
+        + (
+            ": other work had been running before it."
+            if loads_before > 1
+            else " (the end figure holds the run's own load test)."
+        ),
         "",
         "## Summary",
         "",
