@@ -370,10 +370,12 @@ CREATE TABLE actor_matches (
 -- An index on every foreign key and every column people facet or sort by.
 CREATE INDEX places_parent_id ON places(parent_id);
 CREATE INDEX places_kind ON places(kind);
--- A click on the event list's place_name finds the place by name (plugins/facet_counts.py).
+-- A filter on the event list's place_name finds the place by name (plugins/facet_counts.py).
 CREATE INDEX places_name ON places(name);
 CREATE INDEX places_country_code ON places(country_code);
 CREATE INDEX actors_parent_id ON actors(parent_id);
+-- A click on an actor in the event list's actor facet finds the actor by name (plugins/facet_counts.py).
+CREATE INDEX actors_name ON actors(name);
 CREATE INDEX actors_kind ON actors(kind);
 CREATE INDEX actors_country_code ON actors(country_code);
 -- With start_date, so a type's events come out newest first without a sort,

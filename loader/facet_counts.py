@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,47 @@ def configured_facets(metadata: dict[str, Any], database: str = DATABASE) -> Ite
             yield source, facet_type, column
 
 
+@dataclass(frozen=True)
+class Indexed:
+    """A column a view computes by looking values up by a key, which no index
+    holds (the event list's place_name, its actor_names array); metadata.yml
+    gives each (plugins: facet-counts: indexed) with `values`, SQL that lists
+    each key's values as (key, value) rows. A filter on the column then gets a
+    twin clause on the key, which the key's index answers, and an array is
+    faceted by joining `values` to the page's keys rather than by building
+    and unpacking every row's JSON; for an array, the key tells the rows apart."""
+
+    column: str
+    key: str
+    values: str
+    array: bool = False
+
+    @property
+    def lookup(self) -> str:
+        """The filter (Datasette's lookup) the twin clause stands beside."""
+        return "arraycontains" if self.array else "exact"
+
+    def clause(self, parameter: str) -> str:
+        """The rows whose key has the value bound to :parameter."""
+        return f"[{self.key}] IN (SELECT key FROM ({self.values}) WHERE value = :{parameter})"
+
+
+def indexed_columns(settings: dict[str, Any], database: str, table: str) -> dict[str, Indexed]:
+    """The `indexed` columns of one table or view, from the facet-counts setting."""
+    configured = ((settings.get("indexed") or {}).get(database) or {}).get(table) or {}
+    return {
+        column: Indexed(column, config["key"], config["values"], bool(config.get("array")))
+        for column, config in configured.items()
+    }
+
+
 CLICKED_VALUES = 30  # Datasette's default_facet_size: the values an unfiltered page lists
-# A clicked value's page is counted ahead only if it holds at least this share
-# of the rows: smaller pages Datasette counts live quickly, from the index that
-# finds them, and leaving them out keeps the build's work down.
+# A clicked value's page is counted ahead if it holds at least CLICK_MIN_ROWS
+# rows, or at least a share of the rows: smaller pages Datasette counts live
+# quickly (plugins/facet_counts.py reads a thousand rows' facets in a few tens
+# of milliseconds), from the index that finds them, and leaving them out keeps
+# the build's work down.
+CLICK_MIN_ROWS = 1_000
 CLICK_MIN_SHARE = 0.01
 CLICK_FACET_VALUES = 31  # what a page of that size asks for: one more, to know it is truncated
 # Facets of few values are counted together, in one pass over the rows; which
@@ -75,8 +113,6 @@ def _tally(
     name: str,
     facets: list[tuple[str, str]],
     members: list[int],
-    where: str = "",
-    params: dict[str, Any] | None = None,
 ) -> None:
     """temp.<name>: the rows of temp.facet_rows counted (n) by their values
     of the member facets, so that the counts of any of those facets, or of
@@ -87,11 +123,9 @@ def _tally(
     selected = ", ".join(f"{value} AS v{i}" for (value, _), i in zip(values, members, strict=True))
     joins = " ".join(join for _, join in values if join)
     distinct = "DISTINCT r.rowid, " if joins else ""
-    rows = f"SELECT {distinct}{selected} FROM temp.facet_rows AS r {joins} {where}"
+    rows = f"SELECT {distinct}{selected} FROM temp.facet_rows AS r {joins}"
     grouped = ", ".join(f"v{i}" for i in members)
-    db.execute(
-        f"CREATE TEMP TABLE {name} AS SELECT {grouped}, count(*) AS n FROM ({rows}) GROUP BY {grouped}", params or {}
-    )
+    db.execute(f"CREATE TEMP TABLE {name} AS SELECT {grouped}, count(*) AS n FROM ({rows}) GROUP BY {grouped}")
 
 
 def _counted_together(db: sqlite_utils.Database, facets: list[tuple[str, str]]) -> list[int]:
@@ -127,16 +161,17 @@ def _count(db: sqlite_utils.Database, source: str, facet: tuple[str, str], tally
     return cursor.rowcount
 
 
-def _count_clicks(db: sqlite_utils.Database, tally: str, clicked: int, facet: int, params: dict[str, Any]) -> int:
+def _count_clicks(db: sqlite_utils.Database, tally: str, clicked: str, facet: str, params: dict[str, Any]) -> int:
     """The facet's most frequent values on each page that one of the clicked
-    facet's listed values filters to, from a tally that holds both facets."""
+    facet's listed values filters to, from a tally that holds both facets
+    (in its columns named `clicked` and `facet`)."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO facet_counts "
         "(source, filter_type, filter_facet, filter_value, type, facet, value, count) "
         "SELECT :source, :clicked_type, :clicked, a, :type, :facet, b, n FROM ("
         "  SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS rank FROM ("
-        f"    SELECT v{clicked} AS a, v{facet} AS b, sum(n) AS n FROM temp.{tally}"
-        f"    WHERE v{clicked} IN ({LISTED}) AND v{facet} IS NOT NULL GROUP BY v{clicked}, v{facet})"
+        f"    SELECT {clicked} AS a, {facet} AS b, sum(n) AS n FROM temp.{tally}"
+        f"    WHERE {clicked} IN ({LISTED}) AND {facet} IS NOT NULL GROUP BY {clicked}, {facet})"
         f") WHERE rank <= {CLICK_FACET_VALUES}",
         params,
     )
@@ -144,22 +179,52 @@ def _count_clicks(db: sqlite_utils.Database, tally: str, clicked: int, facet: in
 
 
 # The WHERE clause a click on a facet's value gives the page (Datasette's
-# exact, arraycontains and date filters).
+# exact, arraycontains and date filters), by the lookup the click adds.
 CLICK_FILTERS = {
-    "column": "[{c}] = ?",
-    "array": "? IN (SELECT value FROM json_each([{c}]))",
-    "date": "date([{c}]) = ?",
+    "column": ("exact", "[{c}] = :value"),
+    "array": ("arraycontains", ":value IN (SELECT value FROM json_each([{c}]))"),
+    "date": ("date", "date([{c}]) = :value"),
 }
 
 
-def found_by_index(db: sqlite_utils.Database, source: str, facet: tuple[str, str]) -> bool:
-    """Whether SQLite finds the rows of a click on this facet from an index.
-    Where it cannot (a view's lookup such as the event list's place names),
+def found_by_index(
+    db: sqlite_utils.Database, source: str, facet: tuple[str, str], indexed: dict[str, Indexed] | None = None
+) -> bool:
+    """Whether SQLite finds the rows of a click on this facet from an index,
+    with the twin clause an `indexed` column's click gets. Where it cannot,
     the clicked page's own rows and count read every row whatever its facets
     cost, so counting that page ahead would not make it fast."""
-    where = CLICK_FILTERS[facet[0]].format(c=facet[1])
-    plan = db.execute(f"EXPLAIN QUERY PLAN SELECT count(*) FROM [{source}] WHERE {where}", [""]).fetchall()
+    lookup, where = CLICK_FILTERS[facet[0]]
+    twin = (indexed or {}).get(facet[1])
+    if twin and twin.lookup == lookup:
+        where += " AND " + twin.clause("value")
+    plan = db.execute(
+        f"EXPLAIN QUERY PLAN SELECT count(*) FROM [{source}] WHERE {where.format(c=facet[1])}", {"value": ""}
+    ).fetchall()
     return bool(plan) and plan[0][3].startswith("SEARCH")
+
+
+def _count_listed_clicks(
+    db: sqlite_utils.Database, facets: list[tuple[str, str]], clicked: int, i: int, params: dict[str, Any]
+) -> None:
+    """temp.facet_click (clicked, value, n): a tally of facet i on the pages
+    of a many-valued facet's listed values. The rows of those values are
+    found once, into temp.facet_clicked (row, clicked), and each facet is
+    tallied over them alone, each row once for each distinct value of an array."""
+    clicked_value, clicked_join = _value(facets, clicked)
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS facet_clicked AS "
+        f"SELECT DISTINCT r.rowid AS row, {clicked_value} AS clicked FROM temp.facet_rows AS r {clicked_join} "
+        f"WHERE {clicked_value} IN ({LISTED})",
+        params,
+    )
+    value, join = _value(facets, i)
+    distinct = "DISTINCT " if join else ""
+    db.execute(
+        "CREATE TEMP TABLE facet_click AS SELECT clicked, value, count(*) AS n FROM ("
+        f"SELECT {distinct}c.row, c.clicked, {value} AS value FROM temp.facet_clicked AS c "
+        f"JOIN temp.facet_rows AS r ON r.rowid = c.row {join}) GROUP BY clicked, value"
+    )
 
 
 def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH) -> int:
@@ -194,11 +259,17 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
     stored = 0
     with db.atomic():
         for source, facets in wanted.items():
-            stored += _count_source(db, source, facets, source in clicks)
+            indexed = indexed_columns(settings, DATABASE, source) if source in clicks else None
+            stored += _count_source(db, source, facets, indexed)
     return stored
 
 
-def _count_source(db: sqlite_utils.Database, source: str, facets: list[tuple[str, str]], clicks: bool) -> int:
+def _count_source(
+    db: sqlite_utils.Database, source: str, facets: list[tuple[str, str]], indexed: dict[str, Indexed] | None
+) -> int:
+    """Count a source's facets, and with `indexed` (the source's clicks are
+    counted, and these are its indexed columns) its pages one click away."""
+    clicks = indexed is not None
     columns = ", ".join(f"{_expression(*facet)} AS v{i}" for i, facet in enumerate(facets))
     db.execute(f"CREATE TEMP TABLE facet_rows AS SELECT {columns} FROM [{source}]")
     together = _counted_together(db, facets)
@@ -217,20 +288,19 @@ def _count_source(db: sqlite_utils.Database, source: str, facets: list[tuple[str
                 "source": source,
                 "clicked_type": clicked_type,
                 "clicked": clicked_column,
-                "min_rows": math.ceil(CLICK_MIN_SHARE * rows),
+                "min_rows": min(CLICK_MIN_ROWS, math.ceil(CLICK_MIN_SHARE * rows)),
             }
-            if not found_by_index(db, source, facets[clicked]) or not db.execute(LISTED, params).fetchone():
+            if not found_by_index(db, source, facets[clicked], indexed) or not db.execute(LISTED, params).fetchone():
                 continue
             for i, (facet_type, column) in enumerate(facets):
                 params.update(type=facet_type, facet=column)
                 if clicked in together:
-                    stored += _count_clicks(db, tallies[i], clicked, i, params)
+                    stored += _count_clicks(db, tallies[i], f"v{clicked}", f"v{i}", params)
                     continue
-                # A facet of many values: only the rows of its listed values are tallied.
-                value, _ = _value(facets, clicked)
-                _tally(db, "facet_click", facets, sorted({clicked, i}), f"WHERE {value} IN ({LISTED})", params)
-                stored += _count_clicks(db, "facet_click", clicked, i, params)
+                _count_listed_clicks(db, facets, clicked, i, params)
+                stored += _count_clicks(db, "facet_click", "clicked", "value", params)
                 db.execute("DROP TABLE temp.facet_click")
+            db.execute("DROP TABLE IF EXISTS temp.facet_clicked")
     for tally in dict.fromkeys(tallies.values()):
         db.execute(f"DROP TABLE temp.{tally}")
     db.execute("DROP TABLE temp.facet_rows")

@@ -8,16 +8,18 @@ facet click away that the build counted, each facet's one GROUP BY is
 replaced by a lookup of the same rows in facet_counts; all the rest
 (labels of foreign keys, toggle links, truncation, hideable facets,
 _facet_size) stays Datasette's own code. Any other filter, a search, a
-later page of rows, or a facet the build did not count is counted live,
-as before.
+later page of rows, or a facet the build did not count is counted live, but
+in fewer passes over the page's rows: a facet class's column facets in one
+query (each a GROUP BY over the rows read once), and an array facet through
+its `indexed` values.
 
-A view column computed by looking a name up by key (event_list's
-place_name) has no index, so a click on it would read every row of the view,
-for the rows, their count and every facet. The `indexed` setting gives such a
-column a twin clause on the key, added through filters_from_request beside
-Datasette's own filter (which stays, so the rows are the same): SQLite then
-reads the matching rows by the key's index. A click with its twin still
-counts as that click here.
+A view column computed by looking values up by key (event_list's
+place_name, its actor_names array) has no index, so a click on it would read
+every row of the view, for the rows, their count and every facet. The
+`indexed` setting gives such a column a twin clause on the key, added
+through filters_from_request beside Datasette's own filter (which stays, so
+the rows are the same): SQLite then reads the matching rows by the key's
+index. A click with its twin still counts as that click here.
 
 No plugin on PyPI stores facet counts ahead of time; a page cache
 (response_cache.py) only helps the second reader of a page, never the first.
@@ -28,9 +30,12 @@ from __future__ import annotations
 from typing import Any
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted, Results
 from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.filters import FilterArguments, Filters
 from datasette.utils import escape_sqlite
+
+from loader.facet_counts import Indexed, indexed_columns
 
 # Which page a set of stored counts is for: filter_type '' is the unfiltered page.
 PAGE = (
@@ -51,24 +56,31 @@ NARROW_ARRAY = (
     "select value, count(*) as count from (select distinct r.rowid, j.value from ({sql}) as r"
     " join json_each(r.[{column}]) as j) group by value order by count desc, value limit {limit}"
 )
+# An array facet counted live through its `indexed` values: each row counted
+# once for each value its key has, as ArrayFacet counts each row once for
+# each distinct element, with no row's JSON built or unpacked.
+ARRAY_BY_KEY = (
+    "select x.value as value, count(distinct r.[{key}]) as count from ({sql}) as r"
+    " join ({values}) as x on x.key = r.[{key}] group by x.value order by count desc, value limit {limit}"
+)
 
 
-def twins(datasette: Any, database: str, table: str) -> dict[str, str]:
-    """The `indexed` setting for one table or view: column name to the twin
-    clause on its key, written with :value for the clicked value."""
-    settings = datasette.plugin_config("facet-counts") or {}
-    return ((settings.get("indexed") or {}).get(database) or {}).get(table) or {}
+def indexed(datasette: Any, database: str, table: str) -> dict[str, Indexed]:
+    """The `indexed` setting for one table or view."""
+    return indexed_columns(datasette.plugin_config("facet-counts") or {}, database, table)
 
 
 def twin_clauses(datasette: Any, database: str, table: str, args: Any) -> tuple[list[str], dict[str, str]]:
-    """The twin clause of each exact filter on a column the setting names, in
-    the order of the query string, with its parameters."""
+    """The twin clause of each filter on an `indexed` column (exact on a
+    name, arraycontains on an array), in the order of the query string, with
+    its parameters."""
     where: list[str] = []
     params: dict[str, str] = {}
-    for column, clause in twins(datasette, database, table).items():
-        for value in args.getlist(column) + args.getlist(f"{column}__exact"):
+    for column, twin in indexed(datasette, database, table).items():
+        keys = [f"{column}__arraycontains"] if twin.array else [column, f"{column}__exact"]
+        for value in [value for key in keys for value in args.getlist(key)]:
             name = f"twin_{len(params)}"
-            where.append(clause.replace(":value", f":{name}"))
+            where.append(twin.clause(name))
             params[name] = value
     return where, params
 
@@ -111,13 +123,18 @@ def page_filter(facet: Any) -> dict | None:
 
 
 class _Answers:
-    """Datasette, except that the next facet queries are answered from
-    facet_counts: one planned answer per facet config, in the order the facet
-    class runs them (None: run the facet's own query)."""
+    """Datasette, except that the next facet queries are answered as planned:
+    one planned answer per facet config, in the order the facet class runs
+    them. None runs the facet's own query; {"sql"} runs another that counts
+    the same; {"together": i} answers from one query that counts all the
+    columns planned so, where it is column i; any other is a lookup in
+    facet_counts."""
 
-    def __init__(self, datasette: Any, plan: list[dict | None]):
+    def __init__(self, datasette: Any, plan: list[dict | None], together: str | None = None):
         self._datasette = datasette
         self._plan = plan
+        self._together_sql = together
+        self._together: Any = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._datasette, name)
@@ -126,15 +143,51 @@ class _Answers:
         lookup = self._plan.pop(0) if self._plan else None
         if lookup is None:
             return await self._datasette.execute(database, sql, params, **kwargs)
-        if "narrow" in lookup:
-            return await self._datasette.execute(database, lookup["narrow"], params, **kwargs)
+        if "sql" in lookup:
+            return await self._datasette.execute(database, lookup["sql"], params, **kwargs)
+        if "together" in lookup:
+            counted = await self._counted_together(database, params, kwargs)
+            return Results(
+                [row for row in counted.rows if row["facet"] == lookup["together"]], False, counted.description
+            )
         return await self._datasette.execute(database, LOOKUP, lookup, truncate=False)
+
+    async def _counted_together(self, database: str, params: Any, kwargs: dict[str, Any]) -> Any:
+        """The one query's answer, run at the first column's turn; a time-out
+        is every such column's, as their own queries would have timed out
+        in turn. It may take as long as those queries together."""
+        if self._together is None:
+            columns = sum(1 for lookup in self._plan if lookup and "together" in lookup) + 1
+            limit = kwargs.get("custom_time_limit") or self._datasette.setting("facet_time_limit_ms")
+            try:
+                self._together = await self._datasette.execute(
+                    database, self._together_sql, params, truncate=False, custom_time_limit=limit * columns
+                )
+            except QueryInterrupted as e:
+                self._together = e
+        if isinstance(self._together, QueryInterrupted):
+            raise self._together
+        return self._together
+
+
+def together_sql(sql: str, columns: list[str], limit: int) -> str:
+    """One query that counts each column as Datasette's ColumnFacet does, its
+    rows (facet, value, count) where facet is the column's position: the
+    page's rows are found and read once, not once a facet."""
+    selected = ", ".join(f"{escape_sqlite(column)} AS v{i}" for i, column in enumerate(columns))
+    arms = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT {i} AS facet, v{i} AS value, count(*) AS count FROM page_rows "
+        f"WHERE v{i} IS NOT NULL GROUP BY v{i} ORDER BY count DESC, value LIMIT {limit})"
+        for i in range(len(columns))
+    )
+    return f"WITH page_rows AS MATERIALIZED (SELECT {selected} FROM ({sql})) {arms}"
 
 
 class Counted:
     """Mixed into a Datasette facet class: answer a page the build counted
-    from facet_counts, and count an array facet of any other page of rows
-    with a rowid by NARROW_ARRAY."""
+    from facet_counts; count an array facet of any other page through its
+    `indexed` values, or else, on a page of rows with a rowid, by
+    NARROW_ARRAY; and count a page's other column facets in one query."""
 
     async def facet_results(self) -> Any:
         facet: Any = self
@@ -145,21 +198,31 @@ class Counted:
         counted = bool(configs) and page is not None and not (page["filter_type"] and limit > CLICK_VALUES)
         if counted and not await db.table_exists("facet_counts"):
             counted = False
+        arrays = indexed(facet.ds, facet.database, facet.table) if facet.type == "array" else {}
         narrow = facet.type == "array" and facet.sql.lstrip().startswith("select rowid,")
-        if not counted and not narrow:
-            return await super().facet_results()  # type: ignore[misc]
         plan: list[dict | None] = []
+        together: list[str] = []
         for config in configs:
             column = config["config"].get("column") or config["config"]["simple"]
             key = {**(page or {}), "source": facet.table, "type": facet.type, "facet": column}
             if counted and (await db.execute(STORED, key)).first()[0]:
                 plan.append({**key, "limit": limit})
+            elif column in arrays and arrays[column].array:
+                twin = arrays[column]
+                plan.append({"sql": ARRAY_BY_KEY.format(sql=facet.sql, key=twin.key, values=twin.values, limit=limit)})
             elif narrow:
-                plan.append({"narrow": NARROW_ARRAY.format(sql=facet.sql, column=column, limit=limit)})
+                plan.append({"sql": NARROW_ARRAY.format(sql=facet.sql, column=column, limit=limit)})
+            elif facet.type == "column":
+                plan.append({"together": len(together)})
+                together.append(column)
             else:
                 plan.append(None)
+        if len(together) == 1:  # nothing to share: the facet's own query
+            plan = [None if lookup and "together" in lookup else lookup for lookup in plan]
+        if not any(plan):
+            return await super().facet_results()  # type: ignore[misc]
         real = facet.ds
-        facet.ds = _Answers(real, plan)
+        facet.ds = _Answers(real, plan, together_sql(facet.sql, together, limit) if len(together) > 1 else None)
         try:
             return await super().facet_results()  # type: ignore[misc]
         finally:

@@ -7,17 +7,21 @@ passes makes Datasette count live)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
 
-from loader.facet_counts import CLICK_MIN_SHARE, configured_facets
+from loader import PROJECT_ROOT
+from loader.facet_counts import CLICK_MIN_ROWS, CLICK_MIN_SHARE, configured_facets, indexed_columns
 from loader.serve import METADATA_PATH
 from tests.support.generated import generated_db
 from tests.support.site import in_process_site
@@ -60,12 +64,18 @@ def changed_copy(db: Path, directory: Path, find: str, update: str) -> tuple[Pat
 SOURCES = sorted({source for source, _, _ in configured_facets(parse_metadata(METADATA_PATH.read_text()))})
 
 
+@pytest.fixture(scope="module")
+def own_unfiltered_facets(imported_db: Path) -> dict[str, dict[str, list[tuple]]]:
+    return datasettes_own_facets(imported_db, *(f"/events/{source}.json?_facet_size=max" for source in SOURCES))
+
+
 @pytest.mark.parametrize("source", SOURCES)
-def test_stored_counts_are_datasettes_live_counts(imported_db: Path, source: str) -> None:
-    ds = site(imported_db)
-    stored = facets(ds, f"/events/{source}.json?_facet_size=max")
-    live = facets(ds, f"/events/{source}.json?_facet_size=max&_where=1")
-    assert stored == live
+def test_stored_counts_are_datasettes_live_counts(
+    imported_db: Path, own_unfiltered_facets: dict[str, dict[str, list[tuple]]], source: str
+) -> None:
+    path = f"/events/{source}.json?_facet_size=max"
+    stored = served_facets(imported_db, path)
+    assert stored == own_unfiltered_facets[path]
     assert stored, f"{source} has configured facets but none was served"
 
 
@@ -119,40 +129,49 @@ def test_pages_one_click_away_are_stored_and_are_datasettes_counts(imported_db: 
         [source],
     ).fetchall()
     conn.close()
-    # Every configured facet whose clicks SQLite finds by index and whose most
-    # frequent value holds the share of rows worth counting ahead, and no other:
-    # the event list's place_name is not one of its facets (a click on it gets an indexed twin clause instead).
-    configured = [(t, c) for s, t, c in configured_facets(parse_metadata(METADATA_PATH.read_text())) if s == source]
+    # Every configured facet whose clicks SQLite finds by index (with the twin
+    # clause of an `indexed` column) and whose most frequent value holds the
+    # rows worth counting ahead, and no other: the event list's actor_names is
+    # found by its twin; its place_name is not one of its facets.
+    metadata = parse_metadata(METADATA_PATH.read_text())
+    configured = [(t, c) for s, t, c in configured_facets(metadata) if s == source]
+    twins = indexed_columns(metadata["plugins"]["facet-counts"], "events", source)
     conn = sqlite3.connect(imported_db)
     indexed = set()
     for facet_type, column in configured:
-        where = {"column": f"[{column}] = ?", "array": f"? in (select value from json_each([{column}]))"}.get(
-            facet_type, f"date([{column}]) = ?"
-        )
-        plan = conn.execute(f"explain query plan select count(*) from [{source}] where {where}", [""]).fetchall()
+        lookup, where = {
+            "column": ("exact", f"[{column}] = :value"),
+            "array": ("arraycontains", f":value in (select value from json_each([{column}]))"),
+        }.get(facet_type, ("date", f"date([{column}]) = :value"))
+        if column in twins and twins[column].lookup == lookup:
+            where += f" and {twins[column].clause('value')}"
+        plan = conn.execute(
+            f"explain query plan select count(*) from [{source}] where {where}", {"value": ""}
+        ).fetchall()
         ((top,),) = conn.execute(
             "select max(count) from facet_counts where source = ? and filter_type = '' and type = ? and facet = ?",
             [source, facet_type, column],
         )
         rows = conn.execute(f"select count(*) from [{source}]").fetchone()[0]
-        if plan[0][3].startswith("SEARCH") and top >= CLICK_MIN_SHARE * rows:
+        if plan[0][3].startswith("SEARCH") and top >= min(CLICK_MIN_ROWS, CLICK_MIN_SHARE * rows):
             indexed.add((facet_type, column))
     conn.close()
     assert {(t, c) for t, c, _, _ in clicked} == indexed
     assert len(indexed) >= 4
     if source == "event_list":
-        assert ("column", "place_name") not in indexed
-    ds = site(imported_db)
+        assert ("array", "actor_names") in indexed and ("column", "place_name") not in indexed
     # The most frequent value of each clicked facet, and one of the rarest stored.
     chosen: dict[tuple[str, str], list[str]] = {}
     for facet_type, column, value, _ in clicked:
         chosen.setdefault((facet_type, column), []).append(value)
-    for (facet_type, column), values in chosen.items():
-        for value in (values[0], values[-1]):
-            query = urlencode({click_key(facet_type, column): value})
-            stored = facets(ds, f"/events/{source}.json?{query}")
-            live = facets(ds, f"/events/{source}.json?{query}&_where=1")
-            assert stored == live, (facet_type, column, value)
+    paths = [
+        f"/events/{source}.json?{urlencode({click_key(facet_type, column): value})}"
+        for (facet_type, column), values in chosen.items()
+        for value in (values[0], values[-1])
+    ]
+    own = datasettes_own_facets(imported_db, *paths)
+    for path in paths:
+        assert served_facets(imported_db, path) == own[path], path
 
 
 def test_a_click_page_is_served_from_the_stored_counts(imported_db: Path, tmp_path: Path) -> None:
@@ -189,7 +208,10 @@ def test_a_click_on_a_looked_up_name_reads_by_the_keys_index(imported_db: Path) 
     data = response.json()
     assert sorted(row["id"] for row in data["rows"]) == expected_ids and len(expected_ids) == expected
     query = data["query"]
-    assert "place_id IN (SELECT id FROM places WHERE name = :twin_0)" in query["sql"]
+    assert (
+        "[place_id] IN (SELECT key FROM (SELECT id AS key, name AS value FROM places) WHERE value = :twin_0)"
+        in query["sql"]
+    )
     plan = conn.execute(f"explain query plan {query['sql']}", query["params"]).fetchall()
     conn.close()
     assert plan[0][3].startswith("SEARCH") and "place_id" in plan[0][3]
@@ -205,3 +227,73 @@ def test_a_click_on_a_looked_up_name_reads_by_the_keys_index(imported_db: Path) 
     ).fetchall()
     conn.close()
     assert [(value, count) for value, _, count in served] == datasettes[: len(served)] and len(served) > 3
+
+
+# Datasette with the site's metadata and none of its plugins, in a process of
+# its own: plugins loaded from plugins/ stay registered in the process that loaded them.
+OWN_FACETS = """
+import asyncio, json, sys
+from datasette.app import Datasette
+from datasette.utils import parse_metadata
+from loader.serve import METADATA_PATH
+ds = Datasette([], immutables=[sys.argv[1]], metadata=parse_metadata(METADATA_PATH.read_text()),
+               settings={"facet_time_limit_ms": 60_000})
+pages = {}
+for path in sys.argv[2:]:
+    data = asyncio.run(ds.client.get(path)).json()
+    assert not data.get("facets_timed_out"), path
+    pages[path] = {name: [[v["value"], v["count"]] for v in facet["results"]] for name, facet in data["facet_results"].items()}
+print(json.dumps(pages))
+"""
+
+
+def datasettes_own_facets(db: Path, *paths: str) -> dict[str, dict[str, list[tuple]]]:
+    """Pages' facets as Datasette counts them with none of the site's plugins."""
+    out = subprocess.run(
+        [sys.executable, "-c", OWN_FACETS, str(db), *paths],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
+    ).stdout
+    return {
+        path: {name: [tuple(pair) for pair in values] for name, values in page.items()}
+        for path, page in json.loads(out).items()
+    }
+
+
+def served_facets(db: Path, path: str) -> dict[str, list[tuple]]:
+    return {name: [(value, count) for value, _, count in values] for name, values in facets(site(db), path).items()}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # A search: never counted ahead, so every facet is counted live.
+        "_search=Damascus",
+        # Two filters, one of them on an array through its twin clause.
+        "date_precision=day&actor_names__arraycontains={actor}",
+        # The overview's link for an actor, by id.
+        "actor_ids__arraycontains={actor_id}",
+        # A name the view looks up, filtered through its twin.
+        "place_name={place}&_facet_size=max",
+    ],
+)
+def test_facets_counted_live_are_datasettes_own(imported_db: Path, query: str) -> None:
+    """Column facets counted together in one query, and array facets counted
+    through their `indexed` values, give the values and counts that
+    Datasette's own facet classes give."""
+    conn = sqlite3.connect(imported_db)
+    actor_id, actor = conn.execute(
+        "select a.id, a.name from event_actors ea join actors a on a.id = ea.actor_id "
+        "group by a.id order by count(*) desc limit 1 offset 3"
+    ).fetchone()
+    (place,) = conn.execute(
+        "select p.name from events e join places p on p.id = e.place_id group by p.id order by count(*) desc limit 1"
+    ).fetchone()
+    conn.close()
+    values = {key: quote(value) for key, value in {"actor": actor, "actor_id": actor_id, "place": place}.items()}
+    path = f"/events/event_list.json?{query.format(**values)}"
+    served = served_facets(imported_db, path)
+    assert served == datasettes_own_facets(imported_db, path)[path]
+    assert all(served.values()) and "actor_names" in served
