@@ -567,11 +567,15 @@ FROM counted AS p;
 -- evidence stands behind it, and what the map and GeoJSON need.
 -- The place's columns are lookups by key rather than a join, so that counting
 -- the view or faceting it by an events column reads only an index of events:
--- SQLite drops the lookups a query does not use.
+-- SQLite drops the lookups a query does not use (it keeps a LEFT JOIN's
+-- lookup of places for every row counted). Dates are cut into words
+-- with substr rather than parsed (each is checked to be YYYY-MM-DD): the
+-- event list computes a label for every row it shows or exports.
 CREATE VIEW event_list AS
 WITH months(names) AS (
-    SELECT '["January","February","March","April","May","June","July",'
-        || '"August","September","October","November","December"]'
+    -- Nine characters a month, so that month m is a substring (dates are YYYY-MM-DD, checked).
+    SELECT 'January  February March    April    May      June     '
+        || 'July     August   SeptemberOctober  November December '
 ),
 parts AS (
     -- Each end of the span in words; the start leaves out the month and year it shares with the end.
@@ -580,17 +584,17 @@ parts AS (
         e.*,
         CASE
             WHEN substr(e.start_date, 1, 7) = substr(e.end_date, 1, 7)
-                THEN CAST(strftime('%d', e.start_date) AS INTEGER)
+                THEN CAST(substr(e.start_date, 9, 2) AS INTEGER)
             WHEN substr(e.start_date, 1, 4) = substr(e.end_date, 1, 4)
-                THEN CAST(strftime('%d', e.start_date) AS INTEGER) || ' '
-                     || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
-            ELSE CAST(strftime('%d', e.start_date) AS INTEGER) || ' '
-                 || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
-                 || ' ' || strftime('%Y', e.start_date)
+                THEN CAST(substr(e.start_date, 9, 2) AS INTEGER) || ' '
+                     || rtrim(substr((SELECT names FROM months), substr(e.start_date, 6, 2) * 9 - 8, 9))
+            ELSE CAST(substr(e.start_date, 9, 2) AS INTEGER) || ' '
+                 || rtrim(substr((SELECT names FROM months), substr(e.start_date, 6, 2) * 9 - 8, 9))
+                 || ' ' || substr(e.start_date, 1, 4)
         END AS start_words,
-        CAST(strftime('%d', e.end_date) AS INTEGER) || ' '
-            || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.end_date) - 1) || ']')
-            || ' ' || strftime('%Y', e.end_date) AS end_words
+        CAST(substr(e.end_date, 9, 2) AS INTEGER) || ' '
+            || rtrim(substr((SELECT names FROM months), substr(e.end_date, 6, 2) * 9 - 8, 9))
+            || ' ' || substr(e.end_date, 1, 4) AS end_words
     FROM events AS e
 ),
 labelled AS (
@@ -602,21 +606,21 @@ labelled AS (
                      ELSE e.start_words || ' to ' || e.end_words END
             WHEN 'week' THEN 'between ' || e.start_words || ' and ' || e.end_words
             WHEN 'month' THEN
-                json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.start_date) - 1) || ']')
+                rtrim(substr((SELECT names FROM months), substr(e.start_date, 6, 2) * 9 - 8, 9))
                 || CASE
                     WHEN substr(e.start_date, 1, 7) = substr(e.end_date, 1, 7)
-                        THEN ' ' || strftime('%Y', e.start_date)
-                    WHEN strftime('%Y', e.start_date) = strftime('%Y', e.end_date)
-                        THEN ' to ' || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.end_date) - 1) || ']')
-                             || ' ' || strftime('%Y', e.end_date)
-                    ELSE ' ' || strftime('%Y', e.start_date) || ' to '
-                         || json_extract((SELECT names FROM months), '$[' || (strftime('%m', e.end_date) - 1) || ']')
-                         || ' ' || strftime('%Y', e.end_date)
+                        THEN ' ' || substr(e.start_date, 1, 4)
+                    WHEN substr(e.start_date, 1, 4) = substr(e.end_date, 1, 4)
+                        THEN ' to ' || rtrim(substr((SELECT names FROM months), substr(e.end_date, 6, 2) * 9 - 8, 9))
+                             || ' ' || substr(e.end_date, 1, 4)
+                    ELSE ' ' || substr(e.start_date, 1, 4) || ' to '
+                         || rtrim(substr((SELECT names FROM months), substr(e.end_date, 6, 2) * 9 - 8, 9))
+                         || ' ' || substr(e.end_date, 1, 4)
                    END
             WHEN 'year' THEN
-                CASE WHEN strftime('%Y', e.start_date) = strftime('%Y', e.end_date)
-                     THEN strftime('%Y', e.start_date)
-                     ELSE strftime('%Y', e.start_date) || ' to ' || strftime('%Y', e.end_date) END
+                CASE WHEN substr(e.start_date, 1, 4) = substr(e.end_date, 1, 4)
+                     THEN substr(e.start_date, 1, 4)
+                     ELSE substr(e.start_date, 1, 4) || ' to ' || substr(e.end_date, 1, 4) END
         END AS date_label,
         (SELECT name FROM places WHERE id = e.place_id) AS place_name,
         (SELECT country_code FROM places WHERE id = e.place_id) AS country_code,
