@@ -3,28 +3,35 @@
 Datasette 0.65's own `TABLE.csv?_stream=on` sends each row to the server as
 a message of its own, which holds a full export of a million events to a few
 megabytes a second (see docs/performance.md). Here SQLite itself writes
-each row as a line of CSV, pages of rows are read by rowid on a read-only
-connection of the download's own, each page on a thread while the one
-before is sent: the same rows and columns, in the order they were loaded,
-with the same permission checks as the table page (`view-instance`,
-`view-database`, `view-table`), so `_internal` and any database or table a
-reader may not see stay unseen.
+each row as a line of CSV, and the rows are read in ranges of RANGE rowids,
+on read-only connections of the download's own: the same rows and columns,
+in the order they were loaded, with the same permission checks as the table
+page (`view-instance`, `view-database`, `view-table`), so `_internal` and
+any database or table a reader may not see stay unseen.
 
 A view that carries its rows' rowid (the reader views do, for search), and
 whose rowids SQLite finds by its table's key, is read the same way and in
-that order, which is its rows' own order when it sets none. A page is read
+that order, which is its rows' own order when it sets none. A range is read
 through a subquery that SQLite cannot merge into the line's expression (its
 OFFSET sees to that): the expression names each column several times, and a
 view's column (a list of names, a map popup) would be computed once each
-time. Any other view is read by one cursor, in its own order. The connection
-has none of the site's SQL limits, which only a visitor's own SQL needs: it
-runs nothing but the table or view. (Two readers on threads were slower
-than one: SQLite's allocator takes a lock that both then wait on.)
+time. Any other view is read by one cursor, in its own order.
 
-A page stops at PAGE_BYTES of CSV, so it holds a few megabytes however wide
-the rows. Datasette's own CSV writes a blob as a link to download it; here a
-blob is written losslessly as an SQL blob literal, `x'0A1B...'` (its bytes
-in hexadecimal), where text would otherwise lose every byte that is not UTF-8.
+Two readers take the ranges in turn, so that both cores compute CSV while
+one range is sent: a thread of the worker, and a helper process (this file
+run as a program) that reads a range when asked and writes it back through
+a pipe, which holds it to the pace of the download. A second thread would
+not do: two SQLite connections in one process were slower together than
+one alone (the allocator's lock, which both then wait on). A worker runs
+one helper at a time; a download while it is busy is read by the thread
+alone. The connections have none of the site's SQL limits, which only a
+visitor's own SQL needs: they run nothing but the table or view.
+
+A piece sent stops at PAGE_BYTES of CSV, so it holds a few megabytes however
+wide the rows. Datasette's own CSV writes a blob as a link to download it;
+here a blob is written losslessly as an SQL blob literal, `x'0A1B...'` (its
+bytes in hexadecimal), where text would otherwise lose every byte that is
+not UTF-8.
 
 No plugin streams a table's CSV faster: datasette-export-database hands out
 the whole SQLite file (the site offers events.db already) and datasette-export
@@ -37,14 +44,32 @@ import asyncio
 import csv
 import io
 import sqlite3
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from datasette import hookimpl
 from datasette.utils import escape_sqlite
 from datasette.utils.asgi import AsgiStream, NotFound
 
-PAGE = 20_000  # rows a page at most
-PAGE_BYTES = 4_000_000  # of CSV a page at most
+RANGE = 5_000  # rows a range: what one reader reads while the other's range is sent
+PAGE_BYTES = 4_000_000  # of CSV a piece at most
+
+
+class HelperProcesses:
+    """This worker's helper processes: at most one, so that a second download
+    at once is read by the worker alone."""
+
+    def __init__(self, limit: int = 1):
+        self.limit = limit
+        self.running = 0
+
+
+HELPERS = HelperProcesses()
+
+
+Write = Callable[[bytes], Awaitable[Any]]
 
 
 def _line(columns: list[str]) -> str:
@@ -61,14 +86,56 @@ def _line(columns: list[str]) -> str:
     return " || ',' || ".join(cells)
 
 
+def pieces(conn: sqlite3.Connection, sql: str, after: int, until: int) -> Iterator[bytes]:
+    """The CSV lines of the rows whose rowid is after `after` up to `until`,
+    in pieces of about PAGE_BYTES, as UTF-8 (a row at a time, so that wide
+    rows stop a piece)."""
+    lines: list[str] = []
+    size = 0
+    for (text,) in conn.execute(sql, [after, until]):
+        lines.append(text)
+        size += len(text)
+        if size >= PAGE_BYTES:
+            yield ("\r\n".join(lines) + "\r\n").encode("utf-8")
+            lines, size = [], 0
+    if lines:
+        yield ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def helper(uri: str, sql: str) -> None:
+    """The second reader, in a process of its own: for each "AFTER UNTIL" line
+    it reads, it writes that range's pieces, each led by its length in bytes
+    (eight, big-endian), then a length of 0."""
+    conn = sqlite3.connect(uri, uri=True)
+    out = sys.stdout.buffer
+    for request in sys.stdin:
+        after, until = map(int, request.split())
+        for piece in pieces(conn, sql, after, until):
+            out.write(len(piece).to_bytes(8, "big"))
+            out.write(piece)
+        out.write(bytes(8))
+        out.flush()
+
+
 class Source:
-    """A table or view being exported, on a read-only connection of its own."""
+    """A table or view being exported, on read-only connections of its own."""
 
     def __init__(self, path: str, mutable: bool, name: str, columns: list[str]):
-        uri = f"{Path(path).absolute().as_uri()}?mode=ro{'' if mutable else '&immutable=1'}"
-        self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self.uri = f"{Path(path).absolute().as_uri()}?mode=ro{'' if mutable else '&immutable=1'}"
         self.name = escape_sqlite(name)
         self.line = _line(columns)
+        # One connection reads rows, one finds where each range ends.
+        self.conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+        self.ends = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+        # A range through a subquery that SQLite cannot merge (its OFFSET sees to that).
+        self.range_sql = (
+            f"SELECT {self.line} FROM (SELECT * FROM {self.name} "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT -1 OFFSET 0)"
+        )
+
+    def close(self) -> None:
+        self.conn.close()
+        self.ends.close()
 
     def by_rowid(self) -> bool:
         """Whether SQLite finds the source's rows by rowid from its table's key."""
@@ -78,26 +145,100 @@ class Source:
         except sqlite3.Error:  # a view without rowids
             return False
 
-    def page(self, after: int) -> tuple[str, int]:
-        """The rows after the given rowid as CSV, up to PAGE rows or
-        PAGE_BYTES; with the last rowid read (`after` when none was left)."""
-        cursor = self.conn.execute(
-            f"SELECT rowid, {self.line} FROM (SELECT rowid, * FROM {self.name} "
-            f"WHERE rowid > ? ORDER BY rowid LIMIT {PAGE} OFFSET 0)",
+    def range_after(self, after: int) -> tuple[int, int] | None:
+        """The next RANGE rows after a rowid, as (after, last rowid); None past the end."""
+        (last,) = self.ends.execute(
+            f"SELECT max(rowid) FROM (SELECT rowid FROM {self.name} WHERE rowid > ? ORDER BY rowid LIMIT {RANGE})",
             [after],
-        )
-        lines: list[str] = []
-        size, last = 0, after
-        for last, text in cursor:  # noqa: B007 (a row at a time, so a page of wide rows stops at PAGE_BYTES)
-            lines.append(text + "\r\n")
-            size += len(text)
-            if size >= PAGE_BYTES:
-                break
-        cursor.close()
-        return "".join(lines), last
+        ).fetchone()
+        return None if last is None else (after, last)
 
-    def rows(self, cursor: sqlite3.Cursor) -> str:
-        return "".join(row[0] + "\r\n" for row in cursor.fetchmany(PAGE))
+    def rows(self, cursor: sqlite3.Cursor) -> bytes:
+        return "".join(row[0] + "\r\n" for row in cursor.fetchmany(RANGE)).encode("utf-8")
+
+
+class Local:
+    """A range read on a thread of this process, its next piece read while one is sent."""
+
+    def __init__(self, source: Source, rows: tuple[int, int]):
+        self.pieces = pieces(source.conn, source.range_sql, *rows)
+        self.next = asyncio.ensure_future(asyncio.to_thread(next, self.pieces, None))
+
+    async def send(self, write: Write) -> None:
+        while (piece := await self.next) is not None:
+            self.next = asyncio.ensure_future(asyncio.to_thread(next, self.pieces, None))
+            await write(piece)
+
+    async def finish(self) -> None:
+        """Let a piece still being read finish before its connection closes."""
+        await asyncio.gather(self.next, return_exceptions=True)
+
+
+class Helper:
+    """The second reader's process, asked for one range at a time."""
+
+    def __init__(self, process: asyncio.subprocess.Process):
+        self.process = process
+
+    @classmethod
+    async def start(cls, source: Source) -> Helper:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            source.uri,
+            source.range_sql,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        return cls(process)
+
+    def ask(self, rows: tuple[int, int]) -> Helper:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{rows[0]} {rows[1]}\n".encode())
+        return self
+
+    async def send(self, write: Write) -> None:
+        assert self.process.stdout is not None
+        while size := int.from_bytes(await self.process.stdout.readexactly(8), "big"):
+            await write(await self.process.stdout.readexactly(size))
+
+    async def finish(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+async def _stream_ranges(source: Source, write: Write) -> None:
+    """Send the ranges in order, read by this process and the helper in turn,
+    the next range started on one while the other's is sent."""
+    current = await asyncio.to_thread(source.range_after, -(2**63))
+    if current is None:
+        return
+    following = await asyncio.to_thread(source.range_after, current[1])
+    helper = None
+    if following is not None and HELPERS.running < HELPERS.limit:
+        HELPERS.running += 1
+        helper = await Helper.start(source)
+    reading: Local | Helper = Local(source, current)
+    upcoming: Local | Helper | None = None
+    try:
+        while True:
+            after, upcoming = following, None
+            if after is not None and helper:
+                upcoming = helper.ask(after) if isinstance(reading, Local) else Local(source, after)
+            await reading.send(write)
+            if after is None:
+                break
+            following = await asyncio.to_thread(source.range_after, after[1])
+            reading = upcoming or Local(source, after)
+    finally:
+        for started in (reading, upcoming):
+            if isinstance(started, Local):
+                await started.finish()
+        if helper:
+            await helper.finish()
+            HELPERS.running -= 1
 
 
 async def export(request, datasette):
@@ -118,21 +259,19 @@ async def export(request, datasette):
         csv.writer(header).writerow(columns)
         await writer.write(header.getvalue())
         source = Source(db.path, db.is_mutable, table, columns)
-        reading: asyncio.Future | None = None
+
+        async def write(data: bytes) -> None:  # bytes as they are: AsgiWriter.write encodes text
+            await writer.send({"type": "http.response.body", "body": data, "more_body": True})
+
         try:
             if await asyncio.to_thread(source.by_rowid):
-                reading = asyncio.ensure_future(asyncio.to_thread(source.page, -(2**63)))
-                while (page := await reading)[0]:
-                    reading = asyncio.ensure_future(asyncio.to_thread(source.page, page[1]))
-                    await writer.write(page[0])
+                await _stream_ranges(source, write)
             else:
                 cursor = source.conn.execute(f"SELECT {source.line} FROM {source.name}")
-                while text := await asyncio.to_thread(source.rows, cursor):
-                    await writer.write(text)
+                while data := await asyncio.to_thread(source.rows, cursor):
+                    await write(data)
         finally:
-            if reading is not None:  # a page still being read when the reader left: let it finish first
-                await asyncio.gather(reading, return_exceptions=True)
-            source.conn.close()
+            source.close()
 
     return AsgiStream(
         stream,
@@ -144,3 +283,7 @@ async def export(request, datasette):
 @hookimpl
 def register_routes():
     return [(r"^/-/csv/(?P<database>[^/]+)/(?P<table>[^/]+)\.csv$", export)]
+
+
+if __name__ == "__main__":
+    helper(*sys.argv[1:])

@@ -13,6 +13,9 @@ from datasette.app import Datasette
 from loader.build import build
 from loader.importer import ImportSpec
 from loader.serve import PLUGINS_PATH
+from tests.support.plugins import plugin_module
+
+RANGE = plugin_module("csv_export").RANGE
 
 ACLED = Path(__file__).parent / "fixtures" / "acled" / "syria.csv"
 
@@ -108,3 +111,41 @@ def test_wide_rows_come_out_whole_over_several_pages(tmp_path: Path) -> None:
     assert status == 200
     csv.field_size_limit(1_000_000)
     assert list(csv.reader(io.StringIO(text)))[1:] == expected
+
+
+def test_many_ranges_come_out_whole_in_rowid_order(tmp_path: Path) -> None:
+    """Enough rows for several ranges, read by this process and by the
+    helper in turn: rowids with gaps, a negative one and one far past the
+    rest, rows of every type, and wide rows in a range the helper reads; the
+    same through a view that carries the rowid."""
+    db = tmp_path / "ranges.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, text TEXT, number, data BLOB)")
+    rowids = [-7, *range(1, 3 * RANGE, 2), *range(3 * RANGE, 3 * RANGE + 30), 10**12]
+    rows = [
+        (
+            rowid,
+            "x" * 300_000 if 3 * RANGE <= rowid < 3 * RANGE + 30 else f'say "{rowid}",\nthen Ğ {rowid % 7}',
+            None if rowid % 5 == 0 else rowid / 4,
+            bytes([rowid % 256]) if rowid % 3 == 0 else None,
+        )
+        for rowid in rowids
+    ]
+    conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    conn.execute("CREATE VIEW v AS SELECT rowid AS rowid, id, text FROM t")
+    conn.commit()
+    conn.close()
+    csv.field_size_limit(1_000_000)
+    for name, expected in [
+        (
+            "t",
+            [
+                [str(i), t, "" if n is None else str(n), "" if b is None else f"x'{b.hex().upper()}'"]
+                for i, t, n, b in rows
+            ],
+        ),
+        ("v", [[str(i), str(i), t] for i, t, _, _ in rows]),
+    ]:
+        status, _, text = fetch(db, f"/-/csv/ranges/{name}.csv")
+        assert status == 200
+        assert list(csv.reader(io.StringIO(text)))[1:] == expected, name
