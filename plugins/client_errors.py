@@ -10,7 +10,10 @@ hook sees every exception a page raises (Datasette's `handle_exception`),
 names the parameter or the limit that caused it, and hands a client error
 to Datasette's own error page, so the answer looks and reads (HTML or JSON)
 like every other error the site gives. An exception it cannot pin on the
-request stays a 500. No plugin on PyPI does this: datasette-show-errors goes
+request stays a 500. (It wraps every such hook, Datasette's own included,
+so that each runs while the exception is being handled: Datasette's page
+prints it with rich, installed here with the test tools, which fails
+otherwise, and a path no route takes got a 500 for its 404.) No plugin on PyPI does this: datasette-show-errors goes
 the other way, showing a 500's traceback.
 
 One error raises nothing: Datasette 0.65 answers the CSV of a query whose SQL
@@ -31,6 +34,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.handle_exception import handle_exception as datasette_error_page
+from datasette.utils import await_me_maybe
 from datasette.utils.asgi import Request, Response
 from datasette.views.base import DatasetteError
 
@@ -195,15 +199,30 @@ def asgi_wrapper(datasette: Any) -> Callable:
     return wrap
 
 
-@hookimpl
-def handle_exception(datasette: Any, request: Request, exception: BaseException) -> Callable:
+@hookimpl(hookwrapper=True)
+def handle_exception(datasette: Any, request: Request, exception: BaseException) -> Any:
+    """Wraps every handle_exception hook, Datasette's own error page among
+    them: a client error is answered with that page, and any other
+    exception by the hooks as before, the first answer kept, as Datasette
+    keeps it. Either way with the exception being handled: Datasette's page
+    prints it with rich where rich is installed, and rich fails when no
+    exception is, which made the 404 of a path no route takes a 500."""
+    outcome = yield
+    hooks = outcome.get_result()
+
     async def inner() -> Any:
         answer = await client_error(datasette, request, exception)
-        if answer is None:
-            return None
-        status, message = answer
-        title = {404: "Not found", 503: "Service unavailable"}.get(status, "Bad request")
-        page = datasette_error_page(datasette, request, DatasetteError(message, status=status, title=title))
-        return await page()
+        if answer is not None:
+            status, message = answer
+            title = {404: "Not found", 503: "Service unavailable"}.get(status, "Bad request")
+            hooks[:] = [datasette_error_page(datasette, request, DatasetteError(message, status=status, title=title))]
+        try:
+            raise exception
+        except BaseException:
+            for hook in hooks:
+                response = await await_me_maybe(hook)
+                if response is not None:
+                    return response
+        return None
 
-    return inner
+    outcome.force_result([inner])

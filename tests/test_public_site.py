@@ -221,6 +221,9 @@ MALFORMED = [
     ("/events/events", {"_facet_date": "nonexistent"}, 400, "nonexistent"),
     ("/events/events.csv", {"_where": RUNAWAY_WHERE}, 400, "took too long"),
     ("/events/event_list/1", {}, 404, "is a view: its rows have no pages of their own"),
+    # Paths no route takes: Datasette's own 404, which rich (installed with the test tools) made a 500.
+    ("/a/b/c/d", {}, 404, "404"),
+    ("/events/-/csv/events/events.csv", {}, 404, "404"),
     ("/events/events.geojson", {}, 400, "cannot be given as geojson"),
     ("/events/events/hostile-event.geojson", {}, 400, "cannot be given as geojson"),
     ("/events.ics", {"sql": "select 'abc' as event_dtstart, 'x' as event_name"}, 400, "cannot be given as ics"),
