@@ -73,7 +73,7 @@ def finish(db: sqlite_utils.Database, schema: Schema, timings: Timings | None = 
         db.executescript(schema.after_load_sql)
     (path,) = (file for _, name, file in db.execute("PRAGMA database_list") if name == "main")
     with timings.step("facet counts and map cells, beside the integrity check"), ThreadPoolExecutor(1) as pool:
-        checked = pool.submit(_integrity_check, Path(path))
+        checked = pool.submit(integrity_check, Path(path))
         with db.atomic():
             count_facets(db)
             cluster_places(db)
@@ -89,7 +89,7 @@ def finish(db: sqlite_utils.Database, schema: Schema, timings: Timings | None = 
         raise LoaderError(f"integrity check failed after loading: {integrity[:5]}")
 
 
-def _integrity_check(path: Path) -> list[tuple]:
+def integrity_check(path: Path) -> list[tuple]:
     conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     try:
         return conn.execute("PRAGMA integrity_check").fetchall()
