@@ -35,7 +35,6 @@ from .map_cells import cluster_places
 from .problems import display_path
 from .published import check_published_ids, write_releases
 from .reconcile import reconcile
-from .schema import Schema
 from .sources import DEFAULT_SOURCES, Dataset, validate
 from .timings import Timings
 from .version import SourceVersion, record_version
@@ -59,18 +58,16 @@ class Build(Dataset):
     timings: Timings = field(default_factory=Timings)
 
 
-def finish(db: sqlite_utils.Database, schema: Schema, timings: Timings | None = None) -> None:
-    """Create what schema.sql builds once the rows are in, then prove the result sound.
+def count_and_check(db: sqlite_utils.Database, timings: Timings | None = None) -> None:
+    """Count what the pages read at scale, and prove the finished file sound.
 
     The full integrity check, which also matches every index against its
     table, is the promise that nothing published was written wrong, and it
-    reads the whole file: it runs on a connection of its own beside the
-    counting of facets and map cells, which write nothing to the file until
-    the check has finished; the two tables they fill are then checked in
-    turn."""
+    reads the whole file: so it runs once every other table is written, on a
+    connection of its own beside the counting of facets and map cells, which
+    write nothing to the file until the check has finished; the two tables
+    they fill are then checked in turn."""
     timings = timings or Timings()
-    with timings.step("indexes and full-text indexes (schema.sql's after-load part)"):
-        db.executescript(schema.after_load_sql)
     (path,) = (file for _, name, file in db.execute("PRAGMA database_list") if name == "main")
     with timings.step("facet counts and map cells, beside the integrity check"), ThreadPoolExecutor(1) as pool:
         checked = pool.submit(integrity_check, Path(path))
@@ -253,7 +250,8 @@ def build(
                     result.imports = [Importer(db, dataset.schema, spec).run(progress) for spec in plan]
                 with timings.step("reconciling with the curated places and actors"):
                     reconciled = reconcile(db, dataset.db, dataset.schema)
-            finish(db, dataset.schema, timings)
+            with timings.step("indexes and full-text indexes (schema.sql's after-load part)"):
+                db.executescript(dataset.schema.after_load_sql)
             with timings.step("version, history, releases, the record of imports and changes"):
                 result.version = record_version(db, sources)
                 write_history(db, sources, dataset.schema)
@@ -272,8 +270,10 @@ def build(
                         for report in result.imports
                     )
                     reconciled.write(db)
-                for report in result.imports:
-                    report.changes = changes_since(db, target, report.spec.origin)
+            # Last, so that every table is counted and checked as it is published.
+            count_and_check(db, timings)
+            for report in result.imports:
+                report.changes = changes_since(db, target, report.spec.origin)
         finally:
             db.close()
     return result

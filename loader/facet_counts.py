@@ -9,8 +9,9 @@ visitor: they are counted here, with the same SQL semantics as Datasette's
 column, array and date facets, into schema.sql's facet_counts table, for
 whatever facets metadata.yml configures, and plugins/facet_counts.py serves
 them. So are the largest pages one facet click away: the values an
-unfiltered page lists, each as a filter. Any other filtered page is counted
-by Datasette, over fewer rows.
+unfiltered page lists, each as a filter, whose page holds CLICK_MIN_ROWS
+rows or more (or a share of a small table's). Any other filtered page is
+counted live, over fewer rows, by plugins/facet_counts.py.
 """
 
 from __future__ import annotations
@@ -231,7 +232,8 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
     """Fill facet_counts for every configured facet of a table or view the
     database has, and for the pages one click away in the tables and views
     the `facet-counts` plugin setting lists under `clicks`, for each facet
-    whose clicks an index answers; return the number of values stored.
+    whose clicks an index answers (with the twin clause of an `indexed`
+    column); return the number of values stored.
     Sources listed under `skip` are left to Datasette.
 
     A source's faceted values are first copied into a temporary table, so a
