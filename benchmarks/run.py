@@ -771,7 +771,7 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
         if s.project.tree_rss_mb >= TARGETS["rss_mb"]:
             lines.append(
                 f"- Memory at N = {s.rows:,}: the largest process peaked at {s.project.rss_mb:.0f} MB. SQLite "
-                "sizes each index's sort by the 16 MB page cache (loader/build.py) and holds about twice that "
+                "sizes each index's sort by the build's page cache (WRITE_PRAGMAS in loader/build.py) and holds about twice that "
                 "while sorting; what grows beyond it with N was not measured step by step in this run."
             )
     if site:
