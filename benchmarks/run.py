@@ -810,7 +810,8 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "reader: an overview row's events (event list, the busiest actor, by id)": "as the click on an "
             "actor, and its facets are counted live too (the build counts clicks on the facets a page lists, "
             "and the list of ids is not one): the column facets in one query and the actors through "
-            "event_actors, over every one of the actor's events.",
+            "event_actors, over every one of the actor's events. What would meet it: what would meet the click on an "
+            "actor, and the build counting this click too (a facet of the ids, or the overview linking by name).",
             "reader: a facet click counted live (event list, the busiest place the build leaves to Datasette)": (
                 "its facets are counted over its matching events, the column facets in one query and the actors "
                 "through event_actors' index; the build counts ahead only the clicks of 1,000 rows or more, up to "
