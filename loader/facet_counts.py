@@ -56,7 +56,6 @@ class Indexed:
     faceted by joining `values` to the page's keys rather than by building
     and unpacking every row's JSON; for an array, the key tells the rows apart."""
 
-    column: str
     key: str
     values: str
     array: bool = False
@@ -75,7 +74,7 @@ def indexed_columns(settings: dict[str, Any], database: str, table: str) -> dict
     """The `indexed` columns of one table or view, from the facet-counts setting."""
     configured = ((settings.get("indexed") or {}).get(database) or {}).get(table) or {}
     return {
-        column: Indexed(column, config["key"], config["values"], bool(config.get("array")))
+        column: Indexed(config["key"], config["values"], bool(config.get("array")))
         for column, config in configured.items()
     }
 
@@ -205,20 +204,23 @@ def found_by_index(
     return bool(plan) and plan[0][3].startswith("SEARCH")
 
 
-def _count_listed_clicks(
-    db: sqlite_utils.Database, facets: list[tuple[str, str]], clicked: int, i: int, params: dict[str, Any]
+def _find_listed_clicks(
+    db: sqlite_utils.Database, facets: list[tuple[str, str]], clicked: int, params: dict[str, Any]
 ) -> None:
-    """temp.facet_click (clicked, value, n): a tally of facet i on the pages
-    of a many-valued facet's listed values. The rows of those values are
-    found once, into temp.facet_clicked (row, clicked), and each facet is
-    tallied over them alone, each row once for each distinct value of an array."""
-    clicked_value, clicked_join = _value(facets, clicked)
+    """temp.facet_clicked (row, clicked): the rows of a many-valued facet's
+    listed values, found once for the tallies of every facet on their pages."""
+    value, join = _value(facets, clicked)
     db.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS facet_clicked AS "
-        f"SELECT DISTINCT r.rowid AS row, {clicked_value} AS clicked FROM temp.facet_rows AS r {clicked_join} "
-        f"WHERE {clicked_value} IN ({LISTED})",
+        "CREATE TEMP TABLE facet_clicked AS "
+        f"SELECT DISTINCT r.rowid AS row, {value} AS clicked FROM temp.facet_rows AS r {join} "
+        f"WHERE {value} IN ({LISTED})",
         params,
     )
+
+
+def _tally_listed_clicks(db: sqlite_utils.Database, facets: list[tuple[str, str]], i: int) -> None:
+    """temp.facet_click (clicked, value, n): a tally of facet i over the rows
+    of temp.facet_clicked alone, each row once for each distinct value of an array."""
     value, join = _value(facets, i)
     distinct = "DISTINCT " if join else ""
     db.execute(
@@ -294,15 +296,18 @@ def _count_source(
             }
             if not found_by_index(db, source, facets[clicked], indexed) or not db.execute(LISTED, params).fetchone():
                 continue
+            if clicked not in together:
+                _find_listed_clicks(db, facets, clicked, params)
             for i, (facet_type, column) in enumerate(facets):
                 params.update(type=facet_type, facet=column)
                 if clicked in together:
                     stored += _count_clicks(db, tallies[i], f"v{clicked}", f"v{i}", params)
                     continue
-                _count_listed_clicks(db, facets, clicked, i, params)
+                _tally_listed_clicks(db, facets, i)
                 stored += _count_clicks(db, "facet_click", "clicked", "value", params)
                 db.execute("DROP TABLE temp.facet_click")
-            db.execute("DROP TABLE IF EXISTS temp.facet_clicked")
+            if clicked not in together:
+                db.execute("DROP TABLE temp.facet_clicked")
     for tally in dict.fromkeys(tallies.values()):
         db.execute(f"DROP TABLE temp.{tally}")
     db.execute("DROP TABLE temp.facet_rows")

@@ -10,11 +10,12 @@ hook sees every exception a page raises (Datasette's `handle_exception`),
 names the parameter or the limit that caused it, and hands a client error
 to Datasette's own error page, so the answer looks and reads (HTML or JSON)
 like every other error the site gives. An exception it cannot pin on the
-request stays a 500. (It wraps every such hook, Datasette's own included,
+request stays a 500. It wraps every such hook, Datasette's own included,
 so that each runs while the exception is being handled: Datasette's page
-prints it with rich, installed here with the test tools, which fails
-otherwise, and a path no route takes got a 500 for its 404.) No plugin on PyPI does this: datasette-show-errors goes
-the other way, showing a 500's traceback.
+prints it with rich (installed here with the test tools), which fails
+otherwise, and a path no route takes got a 500 for its 404. No plugin on
+PyPI does this: datasette-show-errors goes the other way, showing a 500's
+traceback.
 
 One error raises nothing: Datasette 0.65 answers the CSV of a query whose SQL
 fails with "200 OK" and an empty file, a line break and no header, so a
