@@ -19,7 +19,10 @@ every row of the view, for the rows, their count and every facet. The
 `indexed` setting gives such a column a twin clause on the key, added
 through filters_from_request beside Datasette's own filter (which stays, so
 the rows are the same): SQLite then reads the matching rows by the key's
-index. A click with its twin still counts as that click here.
+index. A click with its twin still counts as that click here. An array
+value with many rows (an actor in a tenth of the events) gets its twin
+declared likely, so that its page walks the index of the page's order until
+it is full instead of computing and sorting every one of those rows.
 
 No plugin on PyPI stores facet counts ahead of time; a page cache
 (response_cache.py) only helps the second reader of a page, never the first.
@@ -27,7 +30,9 @@ No plugin on PyPI stores facet counts ahead of time; a page cache
 
 from __future__ import annotations
 
+import math
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
 from datasette.database import QueryInterrupted, Results
@@ -48,6 +53,10 @@ LOOKUP = f"select value, count from facet_counts where {PAGE} order by count des
 # (Datasette's toggle links): the filter each kind of stored page stands for.
 CLICK_LOOKUPS = {"exact": "column", "arraycontains": "array", "date": "date"}
 CLICK_VALUES = 31  # the values stored for a page one click away (loader/facet_counts.py)
+# Each request's twin clauses, and each table's rows once a worker (the
+# database is immutable), by the objects they belong to.
+TWINS: WeakKeyDictionary[Any, tuple[tuple[str, str], tuple[list[str], dict[str, str]]]] = WeakKeyDictionary()
+ROWS: WeakKeyDictionary[Any, dict[tuple[str, str], int]] = WeakKeyDictionary()
 # An array facet that is counted live, over rows with a rowid: Datasette's
 # ArrayFacet makes each row distinct by all its columns (`distinct j.value,
 # inner.*`), so every column of a view is computed for every row counted.
@@ -70,28 +79,49 @@ def indexed(datasette: Any, database: str, table: str) -> dict[str, Indexed]:
     return indexed_columns(datasette.plugin_config("facet-counts") or {}, database, table)
 
 
-def twin_clauses(datasette: Any, database: str, table: str, args: Any) -> tuple[list[str], dict[str, str]]:
+async def twin_clauses(datasette: Any, database: str, table: str, request: Any) -> tuple[list[str], dict[str, str]]:
     """The twin clause of each filter on an `indexed` column (exact on a
     name, arraycontains on an array), in the order of the query string, with
-    its parameters."""
+    its parameters: made once a request, for its filters and each facet class."""
+    made = TWINS.get(request)
+    if made and made[0] == (database, table):
+        return made[1]
     where: list[str] = []
     params: dict[str, str] = {}
     for column, twin in indexed(datasette, database, table).items():
         keys = [f"{column}__arraycontains"] if twin.array else [column, f"{column}__exact"]
-        for value in [value for key in keys for value in args.getlist(key)]:
+        for value in [value for key in keys for value in request.args.getlist(key)]:
             name = f"twin_{len(params)}"
-            where.append(twin.clause(name))
+            often = twin.array and await found_often(datasette, database, table, twin, value)
+            where.append(twin.clause(name, often))
             params[name] = value
+    TWINS[request] = ((database, table), (where, params))
     return where, params
 
 
+async def found_often(datasette: Any, database: str, table: str, twin: Indexed, value: str) -> bool:
+    """Whether a value's rows are many enough for a page of them to be found
+    faster by walking the page's order until it is full than through the key:
+    at least the square root of a page's rows times the table's, so that the
+    rows walked past (the table's over the value's, a page's times) are no
+    more than the value's own. Scattered rows are assumed: a value whose
+    rows all lie at the far end of the order is walked to the end."""
+    db = datasette.get_database(database)
+    totals = ROWS.setdefault(datasette, {})
+    if (database, table) not in totals:
+        totals[(database, table)] = (await db.execute(f"select count(*) from {escape_sqlite(table)}")).first()[0]
+    enough = math.ceil(math.sqrt((datasette.setting("default_page_size") + 1) * totals[(database, table)]))
+    (rows,) = (await db.execute(twin.rows_sql("value"), {"value": value, "enough": enough})).first()
+    return bool(rows >= enough)
+
+
 @hookimpl
-def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> FilterArguments | None:
-    where, params = twin_clauses(datasette, database, table, request.args)
+async def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> FilterArguments | None:
+    where, params = await twin_clauses(datasette, database, table, request)
     return FilterArguments(where, params) if where else None
 
 
-def page_filter(facet: Any) -> dict | None:
+async def page_filter(facet: Any) -> dict | None:
     """Which stored page a facet instance counts: the unfiltered one, one
     facet click away (column=value, column__arraycontains=value or
     column__date=value, and nothing else that filters), or None when its SQL
@@ -115,7 +145,7 @@ def page_filter(facet: Any) -> dict | None:
     if lookup not in CLICK_LOOKUPS:
         return None
     where, params = Filters([(key, value)]).build_where_clauses(facet.table)
-    twin_where, twin_params = twin_clauses(facet.ds, facet.database, facet.table, args)
+    twin_where, twin_params = await twin_clauses(facet.ds, facet.database, facet.table, facet.request)
     where, params = [" and ".join(where + twin_where)], {**params, **twin_params}
     if params != facet.params or not facet.sql.rstrip().endswith(f" from {table} where {where[0]}"):
         return None
@@ -192,7 +222,7 @@ class Counted:
     async def facet_results(self) -> Any:
         facet: Any = self
         configs = facet.get_configs()
-        page = page_filter(facet)
+        page = await page_filter(facet)
         limit = facet.get_facet_size() + 1
         db = facet.ds.get_database(facet.database)
         counted = bool(configs) and page is not None and not (page["filter_type"] and limit > CLICK_VALUES)

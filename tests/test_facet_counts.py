@@ -229,6 +229,44 @@ def test_a_click_on_a_looked_up_name_reads_by_the_keys_index(imported_db: Path) 
     assert [(value, count) for value, _, count in served] == datasettes[: len(served)] and len(served) > 3
 
 
+def test_a_page_of_an_actor_of_many_events_walks_the_date_order(imported_db: Path) -> None:
+    """A click on an actor with many events reads the event list in its date
+    order until the page is full (its twin clause declared likely); a click on
+    an actor with few reads that actor's events by key. Both give the rows
+    Datasette's own filter gives, newest first."""
+    conn = sqlite3.connect(imported_db)
+    (rows,) = conn.execute("select count(*) from event_list").fetchone()
+    counts = conn.execute(
+        "select a.name, count(distinct ea.event_id) from event_actors ea join actors a on a.id = ea.actor_id "
+        "group by a.name order by 2 desc, 1"
+    ).fetchall()
+    (busy, many), (rare, few) = counts[0], counts[-1]
+    page_size = many * many // rows - 1  # the largest page for which `many` rows count as many
+    assert page_size >= 1 and few * few < (page_size + 1) * rows
+    ds = in_process_site(imported_db, default_page_size=page_size, facet_time_limit_ms=60_000)
+    for name, expected_count, walks in ((busy, many, True), (rare, few, False)):
+        expected = conn.execute(
+            "select id, start_date from event_list where ? in (select value from json_each(actor_names))", [name]
+        ).fetchall()
+        data = asyncio.run(
+            ds.client.get(
+                f"/events/event_list.json?{urlencode({'actor_names__arraycontains': name})}"
+                "&_size=max&_shape=objects&_extra=query"
+            )
+        ).json()
+        served = [(row["id"], row["start_date"]) for row in data["rows"]]
+        assert sorted(served) == sorted(expected) and len(served) == expected_count
+        assert [date for _, date in served] == sorted((date for _, date in served), reverse=True)
+        query = data["query"]
+        plan = conn.execute(f"explain query plan {query['sql']}", query["params"]).fetchall()
+        assert ("likelihood(" in query["sql"]) == walks
+        if walks:
+            assert plan[0][3] == "SCAN e USING INDEX events_start_date"
+        else:
+            assert plan[0][3].startswith("SEARCH")
+    conn.close()
+
+
 # Datasette with the site's metadata and none of its plugins, in a process of
 # its own: plugins loaded from plugins/ stay registered in the process that loaded them.
 OWN_FACETS = """
