@@ -53,9 +53,32 @@ LOOKUP = f"select value, count from facet_counts where {PAGE} order by count des
 # (Datasette's toggle links): the filter each kind of stored page stands for.
 CLICK_LOOKUPS = {"exact": "column", "arraycontains": "array", "date": "date"}
 CLICK_VALUES = 31  # the values stored for a page one click away (loader/facet_counts.py)
+
+
+class Twins:
+    """A request's twin clauses on one table, with their parameters, and each
+    clause as SQLite would first guess it (without a hint that it is often
+    true). Not a dataclass: Datasette loads this file without registering it
+    as a module, which dataclasses need."""
+
+    def __init__(self, table: tuple[str, str]) -> None:
+        self.table = table
+        self.where: list[str] = []
+        self.params: dict[str, str] = {}
+        self.plain: list[str] = []
+
+    def unhinted(self, sql: str) -> str:
+        """sql with each twin clause plain: the hint that walks a page of
+        rows in its order misleads a query that reads all of them (joining a
+        facet's values by key, it would start from every event's actors)."""
+        for hinted, plain in zip(self.where, self.plain, strict=True):
+            sql = sql.replace(hinted, plain)
+        return sql
+
+
 # Each request's twin clauses, and each table's rows once a worker (the
 # database is immutable), by the objects they belong to.
-TWINS: WeakKeyDictionary[Any, tuple[tuple[str, str], tuple[list[str], dict[str, str]]]] = WeakKeyDictionary()
+TWINS: WeakKeyDictionary[Any, Twins] = WeakKeyDictionary()
 ROWS: WeakKeyDictionary[Any, dict[tuple[str, str], int]] = WeakKeyDictionary()
 # An array facet that is counted live, over rows with a rowid: Datasette's
 # ArrayFacet makes each row distinct by all its columns (`distinct j.value,
@@ -84,19 +107,19 @@ async def twin_clauses(datasette: Any, database: str, table: str, request: Any) 
     name, arraycontains on an array), in the order of the query string, with
     its parameters: made once a request, for its filters and each facet class."""
     made = TWINS.get(request)
-    if made and made[0] == (database, table):
-        return made[1]
-    where: list[str] = []
-    params: dict[str, str] = {}
+    if made and made.table == (database, table):
+        return made.where, made.params
+    twins = Twins((database, table))
     for column, twin in indexed(datasette, database, table).items():
         keys = [f"{column}__arraycontains"] if twin.array else [column, f"{column}__exact"]
         for value in [value for key in keys for value in request.args.getlist(key)]:
-            name = f"twin_{len(params)}"
+            name = f"twin_{len(twins.params)}"
             often = twin.array and await found_often(datasette, database, table, twin, value)
-            where.append(twin.clause(name, often))
-            params[name] = value
-    TWINS[request] = ((database, table), (where, params))
-    return where, params
+            twins.where.append(twin.clause(name, often))
+            twins.plain.append(twin.clause(name))
+            twins.params[name] = value
+    TWINS[request] = twins
+    return twins.where, twins.params
 
 
 async def found_often(datasette: Any, database: str, table: str, twin: Indexed, value: str) -> bool:
@@ -223,6 +246,9 @@ class Counted:
         facet: Any = self
         configs = facet.get_configs()
         page = await page_filter(facet)
+        twins = TWINS.get(facet.request)
+        if twins and twins.table == (facet.database, facet.table):
+            facet.sql = twins.unhinted(facet.sql)
         limit = facet.get_facet_size() + 1
         db = facet.ds.get_database(facet.database)
         counted = bool(configs) and page is not None and not (page["filter_type"] and limit > CLICK_VALUES)
