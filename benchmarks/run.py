@@ -453,9 +453,10 @@ class Site:
     dropped: dict[str, str] = field(default_factory=dict)  # name: the facets that timed out on its page
 
 
-# Pages whose count(*) is re-timed apart: the clicks on an actor, which
-# Datasette's own filter finds by unpacking each matching row's list.
-COUNTED_APART = (ACTOR_CLICK, OVERVIEW_SQUARE)
+# Pages whose count(*) is re-timed apart: a click on an actor together with
+# other filters, whose count Datasette's own filter makes by unpacking each
+# matching row's list (an actor's click alone shows the build's count).
+COUNTED_APART = (OVERVIEW_SQUARE,)
 
 
 def busiest_square(overview: str) -> str:
@@ -742,7 +743,8 @@ def site_report(sites: list[Site]) -> list[str]:
         "page, and of the event lists' pages one facet click away (clicks of 1,000 rows or more), into "
         "facet_counts (loader/facet_counts.py), which plugins/facet_counts.py serves in place of "
         "Datasette's GROUP BYs, counting any other page's column facets in one query and its actors "
-        "through event_actors' index; a filter on a name or an actor the event list looks up gets a twin "
+        "through event_actors' index; a facet click's page shows the number of rows the build counted for "
+        "the value instead of counting them again (plugins/click_counts.py); a filter on a name or an actor the event list looks up gets a twin "
         "clause on the key's index; the event list's map draws H3 clusters the build counted into "
         "map_cells (loader/map_cells.py, plugins/server_map.py) instead of fetching every marker; other "
         "filtered pages read indexes that hold the sort column too; and each worker decides each "
@@ -872,27 +874,22 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "event list's map no longer asks for these pages: it draws the server's clusters.",
             "reader: a facet click (event list, most common type)": "its facets come from the build's counts "
             "(facet_counts holds every click of 1,000 rows or more, up to the 30 values a facet lists) and its "
-            "rows from the index on (event_type, start_date); what is left is its count, over every matching "
-            "event, and Datasette rendering 100 rows of the view.",
+            "rows from the index on (event_type, start_date), and its count is the build's; what is left is "
+            "Datasette rendering 100 rows of the view.",
             "reader: a facet click (event list, most common place)": "its facets come from the build's counts "
-            "and its rows from the index on (place_id, start_date); what is left is its count and Datasette "
-            "rendering 100 rows of the view.",
-            ACTOR_CLICK: "its facets come from the build's counts "
-            "and its 100 newest rows are found by walking the index of dates until the page is full (the twin "
-            "clause tells SQLite the actor is frequent, plugins/facet_counts.py). What is left is the count: "
-            "Datasette runs count(*) for every filtered page, over the same WHERE as its rows, and its own "
-            "arraycontains filter, which stays so that the rows are Datasette's, computes the list of names of "
-            "every matching event to look in it: "
-            f"{counted.get(ACTOR_CLICK, 0):,.0f} ms re-timed on "
-            "the database, growing with the actor's events. What would meet it: a count taken from the build's "
-            "counts, for which Datasette 0.65 has no hook (the count of a filtered page is always a count(*) "
-            "of its rows).",
+            "and its rows from the index on (place_id, start_date), and its count is the build's; what is left "
+            "is Datasette rendering 100 rows of the view.",
+            ACTOR_CLICK: "its facets and its count come from the build's counts (plugins/facet_counts.py, "
+            "plugins/click_counts.py) and its 100 newest rows are found by walking the index of dates until "
+            "the page is full (the twin clause tells SQLite the actor is frequent); what is left is that walk, "
+            "which passes over the events of other actors, and Datasette rendering 100 rows of the view.",
             OVERVIEW_SQUARE: "three filters (the actor, the period, and no date known only to its year), "
             "so its facets are counted live (the build counts single clicks): every one of the actor's events "
             "is read through event_actors' index and Datasette's filter of its list, for the count(*) "
             f"({counted.get(OVERVIEW_SQUARE, 0):,.0f} ms re-timed) and again for each query of facets. "
-            "What would meet it: what would meet the click on an actor, and the build counting the facets of "
-            "each square the overview links (a dozen rows by its columns, for each chart) as it counts clicks.",
+            "What would meet it: the build counting the facets and the rows of each square the overview links "
+            "(a dozen rows by its columns, for each chart) as it counts single clicks, at the price of a "
+            "longer build.",
             "reader: a facet click counted live (event list, the busiest place the build leaves to Datasette)": (
                 "its facets are counted over its matching events, the column facets in one query and the actors "
                 "through event_actors' index; the build counts ahead only the clicks of 1,000 rows or more, up to "

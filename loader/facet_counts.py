@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlite_utils
 from ruamel.yaml import YAML
@@ -194,6 +194,37 @@ def _count_clicks(db: sqlite_utils.Database, tally: str, clicked: str, facet: st
         params,
     )
     return cursor.rowcount
+
+
+# What a facet click adds to the query string, by Datasette's lookup (its
+# toggle links): the type of facet whose stored counts stand for that page.
+CLICK_LOOKUPS = {"exact": "column", "arraycontains": "array", "date": "date"}
+
+
+class Click(NamedTuple):
+    """A facet click's filter: its query string key and value, and the
+    type and column of the facet whose stored counts stand for its page."""
+
+    key: str
+    type: str
+    column: str
+    value: str
+
+
+def single_click(pairs: list[tuple[str, str]]) -> Click | None:
+    """The click when a query string's (key, value) pairs hold one filter,
+    and it is a facet click (column=value, column__arraycontains=value or
+    column__date=value); None when they hold another lookup or more or
+    fewer filters. Keys starting with an underscore are Datasette's options
+    (a search among them), and are not looked at."""
+    filters = [(key, value) for key, value in pairs if not key.startswith("_") or "__" in key]
+    if len(filters) != 1:
+        return None
+    key, value = filters[0]
+    column, _, lookup = key.rpartition("__") if "__" in key else (key, "", "exact")
+    if lookup not in CLICK_LOOKUPS:
+        return None
+    return Click(key, CLICK_LOOKUPS[lookup], column, value)
 
 
 # The WHERE clause a click on a facet's value gives the page (Datasette's

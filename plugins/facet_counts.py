@@ -40,7 +40,7 @@ from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.filters import FilterArguments, Filters
 from datasette.utils import escape_sqlite
 
-from loader.facet_counts import Indexed, indexed_columns
+from loader.facet_counts import Indexed, indexed_columns, single_click
 
 # Which page a set of stored counts is for: filter_type '' is the unfiltered page.
 PAGE = (
@@ -49,9 +49,6 @@ PAGE = (
 )
 STORED = f"select exists (select 1 from facet_counts where {PAGE})"
 LOOKUP = f"select value, count from facet_counts where {PAGE} order by count desc, value limit :limit"
-# What a facet click adds to the query string, by the clicked facet's type
-# (Datasette's toggle links): the filter each kind of stored page stands for.
-CLICK_LOOKUPS = {"exact": "column", "arraycontains": "array", "date": "date"}
 CLICK_VALUES = 31  # the values stored for a page one click away (loader/facet_counts.py)
 
 
@@ -158,21 +155,15 @@ async def page_filter(facet: Any) -> dict | None:
             return {"filter_type": "", "filter_facet": "", "filter_value": ""}
         return None
     args = facet.request.args
-    filters = [
-        (key, value) for key in args.keys() for value in args.getlist(key) if not key.startswith("_") or "__" in key
-    ]
-    if len(filters) != 1:
+    click = single_click([(key, value) for key in args.keys() for value in args.getlist(key)])
+    if click is None:
         return None
-    key, value = filters[0]
-    column, _, lookup = key.rpartition("__") if "__" in key else (key, "", "exact")
-    if lookup not in CLICK_LOOKUPS:
-        return None
-    where, params = Filters([(key, value)]).build_where_clauses(facet.table)
+    where, params = Filters([(click.key, click.value)]).build_where_clauses(facet.table)
     twin_where, twin_params = await twin_clauses(facet.ds, facet.database, facet.table, facet.request)
     where, params = [" and ".join(where + twin_where)], {**params, **twin_params}
     if params != facet.params or not facet.sql.rstrip().endswith(f" from {table} where {where[0]}"):
         return None
-    return {"filter_type": CLICK_LOOKUPS[lookup], "filter_facet": column, "filter_value": value}
+    return {"filter_type": click.type, "filter_facet": click.column, "filter_value": click.value}
 
 
 class _Answers:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -23,7 +21,7 @@ from datasette.utils import parse_metadata
 from loader import PROJECT_ROOT
 from loader.facet_counts import CLICK_MIN_ROWS, CLICK_MIN_SHARE, configured_facets, indexed_columns
 from loader.serve import METADATA_PATH
-from tests.support.generated import generated_db
+from tests.support.generated import changed_copy, click_key, generated_db
 from tests.support.site import in_process_site
 
 
@@ -46,19 +44,6 @@ def facets(ds: Datasette, path: str) -> dict[str, list[tuple]]:
         name: [(v["value"], v["label"], v["count"]) for v in facet["results"]]
         for name, facet in data["facet_results"].items()
     }
-
-
-def changed_copy(db: Path, directory: Path, find: str, update: str) -> tuple[Path, tuple]:
-    """A copy of db in which `update` changed the stored counts of the row `find`
-    picks (its values are update's parameters), and that row: a page that shows
-    the change was served from the stored counts, not counted live."""
-    copy = directory / "events.db"
-    shutil.copy(db, copy)
-    with closing(sqlite3.connect(copy)) as conn:
-        found = conn.execute(find).fetchone()
-        conn.execute(update, found)
-        conn.commit()
-    return copy, found
 
 
 SOURCES = sorted({source for source, _, _ in configured_facets(parse_metadata(METADATA_PATH.read_text()))})
@@ -113,11 +98,6 @@ def test_unfiltered_page_is_served_from_the_stored_counts(imported_db: Path, tmp
 
 
 CLICKS = ["events", "event_list"]  # metadata.yml's facet-counts clicks
-
-
-def click_key(facet_type: str, column: str) -> str:
-    """The query string key a click on a facet value adds (Datasette's toggle link)."""
-    return {"column": column, "array": f"{column}__arraycontains", "date": f"{column}__date"}[facet_type]
 
 
 @pytest.mark.parametrize("source", CLICKS)

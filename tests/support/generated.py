@@ -4,6 +4,7 @@ beside it, built by the project's own build."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -25,3 +26,21 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
     """The rows of one query on a database file, read and closed."""
     with closing(sqlite3.connect(db)) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+def changed_copy(db: Path, directory: Path, find: str, update: str) -> tuple[Path, tuple]:
+    """A copy of db in which `update` changed the stored counts of the row `find`
+    picks (its values are update's parameters), and that row: a page that shows
+    the change was served from the stored counts, not counted live."""
+    copy = directory / "events.db"
+    shutil.copy(db, copy)
+    with closing(sqlite3.connect(copy)) as conn:
+        found = conn.execute(find).fetchone()
+        conn.execute(update, found)
+        conn.commit()
+    return copy, found
+
+
+def click_key(facet_type: str, column: str) -> str:
+    """The query string key a click on a facet value adds (Datasette's toggle link)."""
+    return {"column": column, "array": f"{column}__arraycontains", "date": f"{column}__date"}[facet_type]
