@@ -400,6 +400,15 @@ CREATE INDEX events_origin ON events(origin, start_date, place_id);
 -- Conflict data is filtered by type and death toll together; this counts such a filter
 -- without reading the rows.
 CREATE INDEX events_event_type_fatalities ON events(event_type, fatalities);
+-- An overview square (an actor's events in a month or year, not dated to a
+-- year alone) finds the actor's events by id, and tells which are in the
+-- period from this index, reading only those rows.
+CREATE INDEX events_id_dates ON events(id, start_date, date_precision);
+-- Told only that id is unique, SQLite reads every row by id through the key's
+-- own index; the statistics of events' indexes (from a sample of each, in well
+-- under a second at a million events) let it prefer the index above.
+PRAGMA analysis_limit = 1000;
+ANALYZE events;
 -- An actor's events by their ids alone, as a click on an actor finds them
 -- (plugins/facet_counts.py), without reading a row of event_actors each.
 CREATE INDEX event_actors_actor_id ON event_actors(actor_id, event_id);

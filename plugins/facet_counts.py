@@ -24,6 +24,12 @@ value with many rows (an actor in a tenth of the events) gets its twin
 declared likely, so that its page walks the index of the page's order until
 it is full instead of computing and sorting every one of those rows.
 
+A "starts with" filter is SQL's LIKE, which no index answers here (it
+ignores case). On a text column the `prefixes` setting lists (the dates
+the overview's squares filter by their month or year), a prefix of digits
+and dashes, which has no case, also gets a twin: the range from the prefix
+to the last text that starts with it, which the column's indexes answer.
+
 No plugin on PyPI stores facet counts ahead of time; a page cache
 (response_cache.py) only helps the second reader of a page, never the first.
 """
@@ -31,6 +37,7 @@ No plugin on PyPI stores facet counts ahead of time; a page cache
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -94,6 +101,19 @@ ARRAY_BY_KEY = (
 )
 
 
+# A prefix whose LIKE is the same as a range of text: no letter (LIKE ignores
+# their case), and none of LIKE's wildcards.
+RANGE_PREFIX = re.compile(r"[0-9-]+")
+LAST_CHARACTER = chr(0x10FFFF)  # after every character, so text starting with a prefix sorts below it
+
+
+def prefixes(datasette: Any, database: str, table: str) -> list[str]:
+    """The `prefixes` setting for one table or view: text columns whose
+    "starts with" filter gets a range as its twin."""
+    configured = ((datasette.plugin_config("facet-counts") or {}).get("prefixes") or {}).get(database) or {}
+    return list(configured.get(table) or [])
+
+
 def indexed(datasette: Any, database: str, table: str) -> dict[str, Indexed]:
     """The `indexed` setting for one table or view."""
     return indexed_columns(datasette.plugin_config("facet-counts") or {}, database, table)
@@ -101,8 +121,9 @@ def indexed(datasette: Any, database: str, table: str) -> dict[str, Indexed]:
 
 async def twin_clauses(datasette: Any, database: str, table: str, request: Any) -> tuple[list[str], dict[str, str]]:
     """The twin clause of each filter on an `indexed` column (exact on a
-    name, arraycontains on an array), in the order of the query string, with
-    its parameters: made once a request, for its filters and each facet class."""
+    name, arraycontains on an array), in the order of the query string, and
+    of each filter on a prefix of a `prefixes` column, with their
+    parameters: made once a request, for its filters and each facet class."""
     made = TWINS.get(request)
     if made and made.table == (database, table):
         return made.where, made.params
@@ -115,6 +136,13 @@ async def twin_clauses(datasette: Any, database: str, table: str, request: Any) 
             twins.where.append(twin.clause(name, often))
             twins.plain.append(twin.clause(name))
             twins.params[name] = value
+    for column in prefixes(datasette, database, table):
+        for value in filter(RANGE_PREFIX.fullmatch, request.args.getlist(f"{column}__startswith")):
+            low, high = f"twin_{len(twins.params)}", f"twin_{len(twins.params) + 1}"
+            clause = f"[{column}] >= :{low} AND [{column}] < :{high}"
+            twins.where.append(clause)
+            twins.plain.append(clause)
+            twins.params.update({low: value, high: value + LAST_CHARACTER})
     TWINS[request] = twins
     return twins.where, twins.params
 

@@ -251,6 +251,36 @@ def test_a_page_of_an_actor_of_many_events_walks_the_date_order(imported_db: Pat
     assert live == datasettes_own_facets(imported_db, path)[path] and live["actor_names"]
 
 
+@pytest.mark.parametrize("prefix", ["{year}", "{month}", "{year[0]}{year[1]}_{year[3]}", "2%"])
+def test_a_filter_by_the_start_of_a_date_reads_a_range_of_dates(imported_db: Path, prefix: str) -> None:
+    """start_date__startswith (the overview's squares) gets a range of dates
+    as its twin when the prefix is digits and dashes: the rows are those of
+    Datasette's LIKE, found through an index of dates. A prefix with LIKE's
+    wildcards gets no twin, and finds what LIKE finds."""
+    conn = sqlite3.connect(imported_db)
+    year, month = conn.execute(
+        "select substr(start_date, 1, 4), substr(start_date, 1, 7) from events group by 2 order by count(*) desc"
+    ).fetchone()
+    value = prefix.format(year=year, month=month)
+    expected = sorted(
+        i
+        for (i,) in conn.execute(
+            "select id from events where start_date like ? and date_precision != 'year'", [value + "%"]
+        )
+    )
+    query = urlencode({"start_date__startswith": value, "date_precision__not": "year"})
+    data = asyncio.run(
+        site(imported_db).client.get(f"/events/event_list.json?{query}&_size=max&_shape=objects&_extra=query")
+    ).json()
+    assert sorted(row["id"] for row in data["rows"]) == expected and expected
+    sql, params = data["query"]["sql"], data["query"]["params"]
+    ranged = value.replace("-", "").isdigit()
+    assert ("[start_date] >= :twin_0 AND [start_date] < :twin_1" in sql) == ranged
+    plan = [row[3] for row in conn.execute(f"explain query plan {sql}", params)]
+    conn.close()
+    assert any("(start_date>? AND start_date<?)" in step for step in plan) == ranged
+
+
 # Datasette with the site's metadata and none of its plugins, in a process of
 # its own: plugins loaded from plugins/ stay registered in the process that loaded them.
 OWN_FACETS = """
@@ -299,6 +329,8 @@ def served_facets(db: Path, path: str) -> dict[str, list[tuple]]:
         "actor_ids__arraycontains={actor_id}",
         # A name the view looks up, filtered through its twin.
         "place_name={place}&_facet_size=max",
+        # An overview square: an actor's events of a year, with a range as the period's twin.
+        "actor_ids__arraycontains={actor_id}&start_date__startswith={year}&date_precision__not=year",
     ],
 )
 def test_facets_counted_live_are_datasettes_own(imported_db: Path, query: str) -> None:
@@ -313,8 +345,13 @@ def test_facets_counted_live_are_datasettes_own(imported_db: Path, query: str) -
     (place,) = conn.execute(
         "select p.name from events e join places p on p.id = e.place_id group by p.id order by count(*) desc limit 1"
     ).fetchone()
+    (year,) = conn.execute(
+        "select substr(start_date, 1, 4) from events group by 1 order by count(*) desc limit 1"
+    ).fetchone()
     conn.close()
-    values = {key: quote(value) for key, value in {"actor": actor, "actor_id": actor_id, "place": place}.items()}
+    values = {
+        key: quote(value) for key, value in {"actor": actor, "actor_id": actor_id, "place": place, "year": year}.items()
+    }
     path = f"/events/event_list.json?{query.format(**values)}"
     served = served_facets(imported_db, path)
     assert served == datasettes_own_facets(imported_db, path)[path]
