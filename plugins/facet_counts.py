@@ -114,6 +114,12 @@ def prefixes(datasette: Any, database: str, table: str) -> list[str]:
     return list(configured.get(table) or [])
 
 
+def made_twins(request: Any, database: str, table: str) -> Twins | None:
+    """The twin clauses already made for this request on this table, if any."""
+    made = TWINS.get(request)
+    return made if made and made.table == (database, table) else None
+
+
 def indexed(datasette: Any, database: str, table: str) -> dict[str, Indexed]:
     """The `indexed` setting for one table or view."""
     return indexed_columns(datasette.plugin_config("facet-counts") or {}, database, table)
@@ -124,8 +130,8 @@ async def twin_clauses(datasette: Any, database: str, table: str, request: Any) 
     name, arraycontains on an array), in the order of the query string, and
     of each filter on a prefix of a `prefixes` column, with their
     parameters: made once a request, for its filters and each facet class."""
-    made = TWINS.get(request)
-    if made and made.table == (database, table):
+    made = made_twins(request, database, table)
+    if made:
         return made.where, made.params
     twins = Twins((database, table))
     for column, twin in indexed(datasette, database, table).items():
@@ -265,8 +271,8 @@ class Counted:
         facet: Any = self
         configs = facet.get_configs()
         page = await page_filter(facet)
-        twins = TWINS.get(facet.request)
-        if twins and twins.table == (facet.database, facet.table):
+        twins = made_twins(facet.request, facet.database, facet.table)
+        if twins:
             facet.sql = twins.unhinted(facet.sql)
         limit = facet.get_facet_size() + 1
         db = facet.ds.get_database(facet.database)
