@@ -1073,21 +1073,27 @@ ORDER BY atom_updated DESC, atom_id;
 -- those of its 30 most frequent values (the ones the unfiltered page lists)
 -- that hold at least 1% of the rows, as the filter, with the 31 most frequent
 -- values of every facet on that page (as many as Datasette's default facet
--- size asks).
+-- size asks). So are the pages the overview's squares link (loader/overview.py),
+-- each a name's events of a period, and those of its bar of all events.
 CREATE TABLE facet_counts (
     source TEXT NOT NULL,  -- the table or view
     -- The facet value the page is filtered by, or '' for the unfiltered page.
     filter_type TEXT NOT NULL DEFAULT '',
     filter_facet TEXT NOT NULL DEFAULT '',
     filter_value ANY NOT NULL DEFAULT '',
+    -- An overview square's period (YYYY or YYYY-MM): the page holds the
+    -- events of the filter above (or all of them) that began in it and are
+    -- dated to more than a year; '' for any other page.
+    filter_period TEXT NOT NULL DEFAULT '',
     type TEXT NOT NULL,  -- Datasette's facet type: column, array or date
     facet TEXT NOT NULL,  -- the column
     value ANY NOT NULL,
     count INTEGER NOT NULL,
-    PRIMARY KEY (source, filter_type, filter_facet, filter_value, type, facet, value)) STRICT, WITHOUT ROWID;
+    PRIMARY KEY (source, filter_type, filter_facet, filter_value, filter_period, type, facet, value)
+) STRICT, WITHOUT ROWID;
 -- The order Datasette lists a facet's values in: most frequent first.
 CREATE INDEX facet_counts_order
-    ON facet_counts(source, filter_type, filter_facet, filter_value, type, facet, count DESC, value);
+    ON facet_counts(source, filter_type, filter_facet, filter_value, filter_period, type, facet, count DESC, value);
 
 -- The map of the events, clustered on the server: for each H3 resolution
 -- (0, about 1,100 km across, to 5, about 17 km), every hexagonal cell that

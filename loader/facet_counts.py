@@ -10,8 +10,11 @@ column, array and date facets, into schema.sql's facet_counts table, for
 whatever facets metadata.yml configures, and plugins/facet_counts.py serves
 them. So are the largest pages one facet click away: the values an
 unfiltered page lists, each as a filter, whose page holds CLICK_MIN_ROWS
-rows or more (or a share of a small table's). Any other filtered page is
-counted live, over fewer rows, by plugins/facet_counts.py.
+rows or more (or a share of a small table's). So are the pages the
+overview's squares link (loader/overview.py): a name's events of a month or
+year, which, filtered three ways, no single index finds, and the bar of all
+events of each period, which holds a tenth of the rows. Any other filtered
+page is counted live, over fewer rows, by plugins/facet_counts.py.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import sqlite_utils
 from ruamel.yaml import YAML
 
 from . import PROJECT_ROOT
+from .overview import CHARTS, DATED, LINKED, PERIOD, ROWS, SHOWN_KEYS, period_width
 
 METADATA_PATH = PROJECT_ROOT / "metadata.yml"
 DATABASE = "events"
@@ -44,11 +48,6 @@ def configured_facets(metadata: dict[str, Any], database: str = DATABASE) -> Ite
             ((facet_type, value),) = dict(config).items()
             column = value if isinstance(value, str) else value.get("column") or value.get("simple")
             yield source, facet_type, column
-
-
-# The likelihood an `often` twin clause declares: any value above about a
-# tenth makes SQLite walk the page's sort index rather than the key's.
-OFTEN = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,11 +75,15 @@ class Indexed:
         SQLite guesses a list of keys to be short, so it reads every one of
         its rows, computes each for the page and sorts them all, even when
         they are a tenth of a million. With `often` (a value of many rows)
-        the clause tells SQLite it holds for many rows, and a page in an
-        indexed order then walks that index and stops once it is full; a
-        count or a facet, which need every row, still read them by the key."""
-        clause = f"[{self.key}] IN (SELECT key FROM ({self.values}) WHERE value = :{parameter})"
-        return f"likelihood({clause}, {OFTEN})" if often else clause
+        the clause asks instead, of each row, whether its key has the value:
+        a question no index can answer ahead, so a page in an indexed order
+        walks that index, asks it of each row by the key's index, and stops
+        once it is full, without first listing every key of the value (a
+        list of a hundred thousand for the busiest actor). A count or a
+        facet, which needs every row, still reads them by the key."""
+        if often:
+            return f"EXISTS (SELECT 1 FROM ({self.values}) WHERE key = [{self.key}] AND value = :{parameter})"
+        return f"[{self.key}] IN (SELECT key FROM ({self.values}) WHERE value = :{parameter})"
 
     def rows_sql(self, parameter: str) -> str:
         """How many (key, value) pairs have the value bound to :parameter, up
@@ -131,19 +134,27 @@ def _tally(
     name: str,
     facets: list[tuple[str, str]],
     members: list[int],
+    rows: str = "facet_rows",
+    by: tuple[str, ...] = (),
 ) -> None:
-    """temp.<name>: the rows of temp.facet_rows counted (n) by their values
-    of the member facets, so that the counts of any of those facets, or of
-    any pair of them, are sums over its few rows instead of a pass over all
-    the rows. An array facet's values are its elements, each counted once a
-    row however often it repeats there, as Datasette's ArrayFacet counts."""
+    """temp.<name>: the rows of temp.<rows> counted (n) by their values of
+    the member facets (and of the `by` columns, which tell pages apart), so
+    that the counts of any of those facets, or of any pair of them, are sums
+    over its few rows instead of a pass over all the rows. An array facet's
+    values are its elements, each counted once a row however often it
+    repeats there, as Datasette's ArrayFacet counts."""
     values = [_value(facets, i) for i in members]
-    selected = ", ".join(f"{value} AS v{i}" for (value, _), i in zip(values, members, strict=True))
+    selected = ", ".join(
+        [*(f"r.{column} AS {column}" for column in by)]
+        + [f"{value} AS v{i}" for (value, _), i in zip(values, members, strict=True)]
+    )
     joins = " ".join(join for _, join in values if join)
     distinct = "DISTINCT r.rowid, " if joins else ""
-    rows = f"SELECT {distinct}{selected} FROM temp.facet_rows AS r {joins}"
-    grouped = ", ".join(f"v{i}" for i in members)
-    db.execute(f"CREATE TEMP TABLE {name} AS SELECT {grouped}, count(*) AS n FROM ({rows}) GROUP BY {grouped}")
+    grouped = ", ".join([*by, *(f"v{i}" for i in members)])
+    db.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT {grouped}, count(*) AS n "
+        f"FROM (SELECT {distinct}{selected} FROM temp.{rows} AS r {joins}) GROUP BY {grouped}"
+    )
 
 
 def _counted_together(db: sqlite_utils.Database, facets: list[tuple[str, str]]) -> list[int]:
@@ -179,17 +190,22 @@ def _count(db: sqlite_utils.Database, source: str, facet: tuple[str, str], tally
     return cursor.rowcount
 
 
-def _count_clicks(db: sqlite_utils.Database, tally: str, clicked: str, facet: str, params: dict[str, Any]) -> int:
-    """The facet's most frequent values on each page that one of the clicked
-    facet's listed values filters to, from a tally that holds both facets
-    (in its columns named `clicked` and `facet`)."""
+def _count_pages(
+    db: sqlite_utils.Database, tally: str, pages: dict[str, str], facet: str, params: dict[str, Any], where: str = ""
+) -> int:
+    """The facet's most frequent values on each page of a filter's (the
+    clicked facet's, or an overview chart's), from a tally that holds the
+    facet in its column `facet` and tells the pages apart by the columns
+    `pages` maps facet_counts' columns to (filter_value, and filter_period
+    for a square)."""
+    stored, columns = ", ".join(pages), ", ".join(pages.values())
     cursor = db.execute(
         "INSERT OR IGNORE INTO facet_counts "
-        "(source, filter_type, filter_facet, filter_value, type, facet, value, count) "
-        "SELECT :source, :clicked_type, :clicked, a, :type, :facet, b, n FROM ("
-        "  SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS rank FROM ("
-        f"    SELECT {clicked} AS a, {facet} AS b, sum(n) AS n FROM temp.{tally}"
-        f"    WHERE {clicked} IN ({LISTED}) AND {facet} IS NOT NULL GROUP BY {clicked}, {facet})"
+        f"(source, filter_type, filter_facet, {stored}, type, facet, value, count) "
+        f"SELECT :source, :clicked_type, :clicked, {columns}, :type, :facet, b, n FROM ("
+        f"  SELECT {columns}, b, n, row_number() OVER (PARTITION BY {columns} ORDER BY n DESC, b) AS rank FROM ("
+        f"    SELECT {columns}, {facet} AS b, sum(n) AS n FROM temp.{tally}"
+        f"    WHERE {facet} IS NOT NULL {where} GROUP BY {columns}, {facet})"
         f") WHERE rank <= {CLICK_FACET_VALUES}",
         params,
     )
@@ -211,20 +227,39 @@ class Click(NamedTuple):
     value: str
 
 
-def single_click(pairs: list[tuple[str, str]]) -> Click | None:
-    """The click when a query string's (key, value) pairs hold one filter,
-    and it is a facet click (column=value, column__arraycontains=value or
-    column__date=value); None when they hold another lookup or more or
-    fewer filters. Keys starting with an underscore are Datasette's options
-    (a search among them), and are not looked at."""
+def as_click(key: str, value: str) -> Click | None:
+    """The click a filter is, when it is a facet click (column=value,
+    column__arraycontains=value or column__date=value)."""
+    column, lookup = _filter_column(key)
+    return Click(key, CLICK_LOOKUPS[lookup], column, value) if lookup in CLICK_LOOKUPS else None
+
+
+class StoredPage(NamedTuple):
+    """A page whose counts the build can have stored: one facet click, or
+    an overview square (an overview chart's click, or none for its bar of
+    all events, with the square's period), and its filters as Datasette
+    reads them from the query string."""
+
+    click: Click | None
+    period: str
+    filters: list[tuple[str, str]]
+
+
+def stored_page(pairs: list[tuple[str, str]]) -> StoredPage | None:
+    """The page a query string's (key, value) pairs ask for, when it has the
+    shape of a page the build counts (one facet click, or an overview
+    square); None for another lookup or more or fewer filters. Keys starting
+    with an underscore are Datasette's options (a search among them), and
+    are not looked at."""
     filters = [(key, value) for key, value in pairs if not key.startswith("_") or "__" in key]
-    if len(filters) != 1:
-        return None
-    key, value = filters[0]
-    column, _, lookup = key.rpartition("__") if "__" in key else (key, "", "exact")
-    if lookup not in CLICK_LOOKUPS:
-        return None
-    return Click(key, CLICK_LOOKUPS[lookup], column, value)
+    rest, period = filters, ""
+    periods = [value for key, value in filters if key == PERIOD]
+    if filters.count(DATED) == 1 and len(periods) == 1:
+        rest, period = [pair for pair in filters if pair != DATED and pair[0] != PERIOD], periods[0]
+        if not rest:
+            return StoredPage(None, period, filters)
+    click = as_click(*rest[0]) if len(rest) == 1 else None
+    return None if click is None else StoredPage(click, period, filters)
 
 
 # The WHERE clause a click on a facet's value gives the page (Datasette's
@@ -317,22 +352,106 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
     return stored
 
 
+def _filter_column(key: str) -> tuple[str, str]:
+    """(column, lookup) of a filter's query string key, as Datasette splits it."""
+    column, _, lookup = key.rpartition("__") if "__" in key else (key, "", "exact")
+    return column, lookup
+
+
+def _square_columns(db: sqlite_utils.Database, source: str) -> str:
+    """What temp.facet_rows holds for the overview's squares, when the
+    source is the page they link and has their columns: each row's period
+    (period), whether it is dated to more than a year (dated), and its key
+    in each chart (k0, k1, ...: a value, or for an array its JSON)."""
+    period, dated = _filter_column(PERIOD)[0], _filter_column(DATED[0])[0]
+    charts = [_filter_column(key)[0] for _, _, key in CHARTS]
+    if source != LINKED or not {period, dated, *charts} <= {c.name for c in db[source].columns}:
+        return ""
+    (months,) = db.execute("SELECT count(*) FROM overview_months").fetchone()
+    keys = "".join(f", [{column}] AS k{i}" for i, column in enumerate(charts))
+    return f", substr([{period}], 1, {period_width(months)}) AS period, [{dated}] <> '{DATED[1]}' AS dated{keys}"
+
+
+def _count_squares(
+    db: sqlite_utils.Database,
+    source: str,
+    facets: list[tuple[str, str]],
+    together: list[int],
+    tallies: dict[int, str],
+) -> int:
+    """Count the facets of each page an overview square links: the bar of
+    all events, and each chart's shown names, their events of each period
+    dated to more than a year.
+
+    The source's tallies, which then also tell periods and dated rows apart,
+    hold the bar's counts, and those of a chart whose key is a facet counted
+    together (the event type): both are sums over them, with no pass over
+    the rows. Any other chart's rows (each row once for each of its shown
+    keys) are copied with their key and period, and tallied as the source's
+    rows are, the facets of few values together."""
+    stored = 0
+    period = {"filter_period": "period"}
+    for i, (facet_type, column) in enumerate(facets):
+        bar = {"source": source, "clicked_type": "", "clicked": "", "type": facet_type, "facet": column}
+        stored += _count_pages(db, tallies[i], period, f"v{i}", bar, "AND dated")
+    for chart, (dimension, _, key) in enumerate(CHARTS):
+        click = as_click(key, "")
+        assert click is not None, key
+        params: dict[str, Any] = {
+            "source": source,
+            "clicked_type": click.type,
+            "clicked": click.column,
+            "dimension": dimension,
+            "rows": ROWS,
+        }
+        if (click.type, click.column) in facets and facets.index((click.type, click.column)) in together:
+            name = f"v{facets.index((click.type, click.column))}"
+            for i, (facet_type, column) in enumerate(facets):
+                params.update(type=facet_type, facet=column)
+                shown = f"AND dated AND {name} IN ({SHOWN_KEYS})"
+                stored += _count_pages(db, tallies[i], {"filter_value": name, **period}, f"v{i}", params, shown)
+            continue
+        name, join = (f"r.k{chart}", "") if click.type != "array" else ("k.value", f"JOIN json_each(r.k{chart}) AS k")
+        copied = ", ".join(f"r.v{i} AS v{i}" for i in range(len(facets)))
+        db.execute(
+            f"CREATE TEMP TABLE square_rows AS SELECT {name} AS key, r.period AS period, {copied} "
+            f"FROM temp.facet_rows AS r {join} WHERE r.dated AND {name} IN ({SHOWN_KEYS})",
+            params,
+        )
+        square_tallies = {i: "square_tally" for i in together}
+        if together:
+            _tally(db, "square_tally", facets, together, "square_rows", ("key", "period"))
+        for i in range(len(facets)):
+            if i not in square_tallies:
+                square_tallies[i] = f"square_tally_{i}"
+                _tally(db, square_tallies[i], facets, [i], "square_rows", ("key", "period"))
+        for i, (facet_type, column) in enumerate(facets):
+            params.update(type=facet_type, facet=column)
+            stored += _count_pages(db, square_tallies[i], {"filter_value": "key", **period}, f"v{i}", params)
+        for tally in ["square_rows", *dict.fromkeys(square_tallies.values())]:
+            db.execute(f"DROP TABLE temp.{tally}")
+    return stored
+
+
 def _count_source(
     db: sqlite_utils.Database, source: str, facets: list[tuple[str, str]], indexed: dict[str, Indexed] | None
 ) -> int:
     """Count a source's facets, and with `indexed` (the source's clicks are
-    counted, and these are its indexed columns) its pages one click away."""
+    counted, and these are its indexed columns) its pages one click away and
+    the pages the overview's squares link."""
     clicks = indexed is not None
     columns = ", ".join(f"{_expression(*facet)} AS v{i}" for i, facet in enumerate(facets))
-    db.execute(f"CREATE TEMP TABLE facet_rows AS SELECT {columns} FROM [{source}]")
+    squares = _square_columns(db, source) if clicks else ""
+    db.execute(f"CREATE TEMP TABLE facet_rows AS SELECT {columns}{squares} FROM [{source}]")
     together = _counted_together(db, facets)
     tallies = {i: "facet_tally" for i in together}
+    by = ("period", "dated") if squares else ()
     if together:
-        _tally(db, "facet_tally", facets, together)
+        _tally(db, "facet_tally", facets, together, by=by)
     for i in range(len(facets)):
         if i not in tallies:
             tallies[i] = f"facet_tally_{i}"
-            _tally(db, tallies[i], facets, [*together, i] if clicks else [i])
+            _tally(db, tallies[i], facets, [*together, i] if clicks else [i], by=by)
     stored = sum(_count(db, source, facet, tallies[i], i) for i, facet in enumerate(facets))
     if clicks:
         (rows,) = db.execute("SELECT count(*) FROM temp.facet_rows").fetchone()
@@ -350,13 +469,16 @@ def _count_source(
             for i, (facet_type, column) in enumerate(facets):
                 params.update(type=facet_type, facet=column)
                 if clicked in together:
-                    stored += _count_clicks(db, tallies[i], f"v{clicked}", f"v{i}", params)
+                    listed = f"AND v{clicked} IN ({LISTED})"
+                    stored += _count_pages(db, tallies[i], {"filter_value": f"v{clicked}"}, f"v{i}", params, listed)
                     continue
                 _tally_listed_clicks(db, facets, i)
-                stored += _count_clicks(db, "facet_click", "clicked", "value", params)
+                stored += _count_pages(db, "facet_click", {"filter_value": "clicked"}, "value", params)
                 db.execute("DROP TABLE temp.facet_click")
             if clicked not in together:
                 db.execute("DROP TABLE temp.facet_clicked")
+    if squares:
+        stored += _count_squares(db, source, facets, together, tallies)
     for tally in dict.fromkeys(tallies.values()):
         db.execute(f"DROP TABLE temp.{tally}")
     db.execute("DROP TABLE temp.facet_rows")

@@ -7,9 +7,13 @@ unpacks each one's list of names (Datasette's arraycontains filter): about
 300 ms at a million events for the busiest actor, most of the page's time.
 Yet the build has the number: the unfiltered page's stored facet counts
 (facet_counts, loader/facet_counts.py) hold, for every value of every facet,
-how many rows a click on it finds, counted as Datasette counts them.
+how many rows a click on it finds, counted as Datasette counts them. So
+has the overview (loader/overview.py): each square's page, a name's events
+of a period dated to more than a year, holds as many as the square's count
+in monthly_counts, and its bar of all events as many as monthly_sums.
 
-So an HTML page whose only filter is a facet click on a stored value is
+So an HTML page whose only filter is a facet click on a stored value, or
+that an overview square links, is
 handed to Datasette with 0.65's own `_nocount`, and the stored count goes
 into the template as Datasette's filtered_table_rows_count, which the
 page's heading and title show. The option carries the value in MARKER,
@@ -27,7 +31,8 @@ from urllib.parse import parse_qsl, urlencode
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 
-from loader.facet_counts import single_click
+from loader.facet_counts import stored_page
+from loader.overview import CHARTS, LINKED
 
 MARKER = ("_nocount", "counted")
 SCOPE_KEY = "click_counts.rows"
@@ -50,8 +55,19 @@ SHOWN = {
 # How many rows of the unfiltered page have the clicked value.
 STORED_COUNT = (
     "select count from facet_counts where source = :source and filter_type = '' and filter_facet = '' "
-    "and filter_value = '' and type = :type and facet = :facet and value = :value"
+    "and filter_value = '' and filter_period = '' and type = :type and facet = :facet and value = :value"
 )
+# How many events an overview square links: a chart's name's in the period,
+# or for the bar of all events, every type's (each event has one).
+SQUARE_COUNT = (
+    "select sum(events) from monthly_counts where dimension = :dimension and key = :key "
+    "and month >= :period and month < :period || char(1114111)"
+)
+BAR_COUNT = (
+    "select sum(events) from monthly_sums where dimension = 'type' "
+    "and month >= :period and month < :period || char(1114111)"
+)
+DIMENSIONS = {key: dimension for dimension, _, key in CHARTS}
 
 
 async def stored_count(datasette: Any, path: str, pairs: list[tuple[str, str]]) -> int | None:
@@ -64,16 +80,28 @@ async def stored_count(datasette: Any, path: str, pairs: list[tuple[str, str]]) 
         return None
     if any(key.startswith("_") and "__" not in key and key not in SHOWN for key, _ in pairs):
         return None
-    click = single_click(pairs)
+    page = stored_page(pairs)
     route, table = (tilde_decode(part) for part in parts)
     db = next((db for db in datasette.databases.values() if db.route == route), None)
-    if click is None or db is None or not await db.table_exists("facet_counts"):
+    if page is None or db is None:
         return None
-    found = await db.execute(
-        STORED_COUNT, {"source": table, "type": click.type, "facet": click.column, "value": click.value}
-    )
+    if page.period:
+        if table != LINKED or (page.click and page.click.key not in DIMENSIONS):
+            return None
+        if page.click is None:
+            found = await db.execute(BAR_COUNT, {"period": page.period})
+        else:
+            square = {"dimension": DIMENSIONS[page.click.key], "key": page.click.value, "period": page.period}
+            found = await db.execute(SQUARE_COUNT, square)
+    elif page.click and await db.table_exists("facet_counts"):
+        click = page.click
+        found = await db.execute(
+            STORED_COUNT, {"source": table, "type": click.type, "facet": click.column, "value": click.value}
+        )
+    else:
+        return None
     row = found.first()
-    return None if row is None else int(row[0])
+    return None if row is None or row[0] is None else int(row[0])
 
 
 @hookimpl

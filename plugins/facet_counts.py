@@ -1,10 +1,11 @@
-"""Serve the facets of unfiltered pages, and of facet clicks, from the counts the build made.
+"""Serve the facets of unfiltered pages, facet clicks and overview squares from the counts the build made.
 
 The build counts every configured facet of every unfiltered table and view
 page into facet_counts (loader/facet_counts.py). Here Datasette's own
 column, array and date facet classes are wrapped, through a hook wrapper on
-register_facet_classes, so that on an unfiltered page, and on a page one
-facet click away that the build counted, each facet's one GROUP BY is
+register_facet_classes, so that on an unfiltered page, on a page one
+facet click away that the build counted, and on the page an overview
+square links (loader/overview.py), each facet's one GROUP BY is
 replaced by a lookup of the same rows in facet_counts; all the rest
 (labels of foreign keys, toggle links, truncation, hideable facets,
 _facet_size) stays Datasette's own code. Any other filter, a search, a
@@ -21,8 +22,9 @@ through filters_from_request beside Datasette's own filter (which stays, so
 the rows are the same): SQLite then reads the matching rows by the key's
 index. A click with its twin still counts as that click here. An array
 value with many rows (an actor in a tenth of the events) gets its twin
-declared likely, so that its page walks the index of the page's order until
-it is full instead of computing and sorting every one of those rows.
+asked of each row instead, so that its page walks the index of the page's
+order until it is full instead of computing and sorting every one of those
+rows.
 
 A "starts with" filter is SQL's LIKE, which no index answers here (it
 ignores case). On a text column the `prefixes` setting lists (the dates
@@ -47,12 +49,12 @@ from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.filters import FilterArguments, Filters
 from datasette.utils import escape_sqlite
 
-from loader.facet_counts import Indexed, indexed_columns, single_click
+from loader.facet_counts import Indexed, indexed_columns, stored_page
 
 # Which page a set of stored counts is for: filter_type '' is the unfiltered page.
 PAGE = (
     "source = :source and filter_type = :filter_type and filter_facet = :filter_facet "
-    "and filter_value = :filter_value and type = :type and facet = :facet"
+    "and filter_value = :filter_value and filter_period = :filter_period and type = :type and facet = :facet"
 )
 STORED = f"select exists (select 1 from facet_counts where {PAGE})"
 LOOKUP = f"select value, count from facet_counts where {PAGE} order by count desc, value limit :limit"
@@ -61,8 +63,8 @@ CLICK_VALUES = 31  # the values stored for a page one click away (loader/facet_c
 
 class Twins:
     """A request's twin clauses on one table, with their parameters, and each
-    clause as SQLite would first guess it (without a hint that it is often
-    true). Not a dataclass: Datasette loads this file without registering it
+    clause in its plain form (by the key's index, as for a value of few
+    rows). Not a dataclass: Datasette loads this file without registering it
     as a module, which dataclasses need."""
 
     def __init__(self, table: tuple[str, str]) -> None:
@@ -71,12 +73,12 @@ class Twins:
         self.params: dict[str, str] = {}
         self.plain: list[str] = []
 
-    def unhinted(self, sql: str) -> str:
-        """sql with each twin clause plain: the hint that walks a page of
+    def plain_sql(self, sql: str) -> str:
+        """sql with each twin clause plain: the form that walks a page of
         rows in its order misleads a query that reads all of them (joining a
         facet's values by key, it would start from every event's actors)."""
-        for hinted, plain in zip(self.where, self.plain, strict=True):
-            sql = sql.replace(hinted, plain)
+        for made, plain in zip(self.where, self.plain, strict=True):
+            sql = sql.replace(made, plain)
         return sql
 
 
@@ -178,26 +180,33 @@ async def filters_from_request(request: Any, database: str, table: str, datasett
 async def page_filter(facet: Any) -> dict | None:
     """Which stored page a facet instance counts: the unfiltered one, one
     facet click away (column=value, column__arraycontains=value or
-    column__date=value, and nothing else that filters), or None when its SQL
-    is anything else. The SQL is compared with what Datasette's own Filters
-    make of that click, so a search, a _where or a later page never matches."""
+    column__date=value, and nothing else that filters), an overview square
+    (loader/overview.py), or None when its SQL is anything else. The SQL is
+    compared with what Datasette's own Filters make of those filters, so a
+    search, a _where or a later page never matches."""
     if facet.table is None:
         return None
     table = escape_sqlite(facet.table)
     if not facet.params:
         if facet.sql.rstrip().endswith(f" from {table}"):
-            return {"filter_type": "", "filter_facet": "", "filter_value": ""}
+            return {"filter_type": "", "filter_facet": "", "filter_value": "", "filter_period": ""}
         return None
     args = facet.request.args
-    click = single_click([(key, value) for key in args.keys() for value in args.getlist(key)])
-    if click is None:
+    page = stored_page([(key, value) for key in args.keys() for value in args.getlist(key)])
+    if page is None:
         return None
-    where, params = Filters([(click.key, click.value)]).build_where_clauses(facet.table)
+    where, params = Filters(sorted(page.filters)).build_where_clauses(facet.table)
     twin_where, twin_params = await twin_clauses(facet.ds, facet.database, facet.table, facet.request)
     where, params = [" and ".join(where + twin_where)], {**params, **twin_params}
     if params != facet.params or not facet.sql.rstrip().endswith(f" from {table} where {where[0]}"):
         return None
-    return {"filter_type": click.type, "filter_facet": click.column, "filter_value": click.value}
+    click = page.click
+    return {
+        "filter_type": click.type if click else "",
+        "filter_facet": click.column if click else "",
+        "filter_value": click.value if click else "",
+        "filter_period": page.period,
+    }
 
 
 class _Answers:
@@ -273,10 +282,11 @@ class Counted:
         page = await page_filter(facet)
         twins = made_twins(facet.request, facet.database, facet.table)
         if twins:
-            facet.sql = twins.unhinted(facet.sql)
+            facet.sql = twins.plain_sql(facet.sql)
         limit = facet.get_facet_size() + 1
         db = facet.ds.get_database(facet.database)
-        counted = bool(configs) and page is not None and not (page["filter_type"] and limit > CLICK_VALUES)
+        filtered = page is not None and (page["filter_type"] or page["filter_period"])
+        counted = bool(configs) and page is not None and not (filtered and limit > CLICK_VALUES)
         if counted and not await db.table_exists("facet_counts"):
             counted = False
         arrays = indexed(facet.ds, facet.database, facet.table) if facet.type == "array" else {}

@@ -26,20 +26,10 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from loader import DATABASE_NAME as DATABASE
+from loader.overview import CHARTS, LINKED, ROWS, SHOWN_KEYS, period_width, square_query
 
 QUERY = "timeline"
 PAGE_SIZE = 200
-ROWS = 12  # the busiest names of each kind on the overview; the rest are summed in one row
-# The overview's columns are months, or years when the record spans more
-# months than this: each square is a link, and drawing thousands of them
-# costs the page more than everything else together.
-MONTH_COLUMNS = 48
-# Each overview chart, and the event list's filter for one of its rows (by indexed key).
-CHARTS = [
-    ("type", "By type", "event_type"),
-    ("actor", "By actor", "actor_ids__arraycontains"),
-    ("place", "By place", "place_id"),
-]
 # Where a page starts: at an event (`start`, its id), or at the first event
 # that began in a month (`month`, YYYY-MM, as the chart's bars link); the
 # page is the canned query's rows from there on, in its order, and the page
@@ -125,12 +115,10 @@ async def timeline(datasette: Any, request: Any) -> Response:
     )
 
 
-def grid(ranked: list[dict], counts: list[dict], sums: dict[str, int], names: int, columns: list[str]) -> list[dict]:
-    """Rows of an overview chart, busiest first: the ranked names' events per
+def grid(shown: list[dict], counts: list[dict], sums: dict[str, int], names: int, columns: list[str]) -> list[dict]:
+    """Rows of an overview chart, busiest first: the shown names' events per
     column (a month, YYYY-MM, or a year, YYYY), and all the other names'
-    events summed in one row (column totals less the ranked names' own).
-    ranked holds the ROWS busiest, and one more: a row of one other would
-    only hide its name, so it is then shown."""
+    events summed in one row (column totals less the shown names' own)."""
     width = len(columns[0]) if columns else 7
     by_key: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in counts:
@@ -138,7 +126,6 @@ def grid(ranked: list[dict], counts: list[dict], sums: dict[str, int], names: in
     totals: dict[str, int] = defaultdict(int)
     for month_key, events in sums.items():
         totals[month_key[:width]] += events
-    shown = ranked if names == len(ranked) else ranked[:ROWS]
     rows = [
         {
             "name": row["name"],
@@ -168,23 +155,15 @@ def column_label(key: str) -> str:
 
 async def overview_chart(db: Any, dimension: str, months: list[str]) -> list[dict]:
     """One overview chart's rows, from the build's ranks and sums."""
-    at = {"dimension": dimension, "ranked": ROWS + 1}
-    ranked = [
-        dict(row)
-        for row in (
-            await db.execute(
-                "select key, name, events from monthly_ranks where dimension = :dimension and rank <= :ranked"
-                " order by rank",
-                at,
-            )
-        ).rows
-    ]
+    at = {"dimension": dimension, "rows": ROWS}
+    shown = f"select r.key, r.name, r.events from monthly_ranks as r where r.dimension = :dimension and r.key in ({SHOWN_KEYS})"
+    ranked = [dict(row) for row in (await db.execute(f"{shown} order by r.rank", at)).rows]
     counts = [
         dict(row)
         for row in (
             await db.execute(
-                "select c.month, c.key, c.events from monthly_ranks as r join monthly_counts as c"
-                " on c.dimension = r.dimension and c.key = r.key where r.dimension = :dimension and r.rank <= :ranked",
+                "select c.month, c.key, c.events from monthly_counts as c"
+                f" where c.dimension = :dimension and c.key in ({SHOWN_KEYS})",
                 at,
             )
         ).rows
@@ -205,7 +184,7 @@ async def overview(datasette: Any, request: Any) -> Response:
     )
     db = datasette.get_database(DATABASE)
     months = await chart_months(db)
-    if len(months) > MONTH_COLUMNS:
+    if period_width(len(months)) == 4:
         months = by_year(months)
     keys = [m["month"] for m in months]
     charts: list[dict[str, Any]] = [
@@ -225,6 +204,8 @@ async def overview(datasette: Any, request: Any) -> Response:
             "charts": charts,
             "total_peak": max([m["count"] for m in months] or [0]),
             "year_only": await year_only(db),
+            "linked": LINKED,
+            "square_query": square_query,
         },
     )
 

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 import pytest
 from datasette.app import Datasette
 
-from tests.support.generated import changed_copy, click_key, generated_db, query
+from loader.overview import square_query
+from tests.support.generated import changed_copy, click_key, generated_db, overview_links, query
 from tests.support.site import in_process_site
 
 HEADING = re.compile(r"<h3>\s*([\d,]+) rows?\b")
@@ -128,3 +129,28 @@ def test_a_click_with_anything_else_is_counted_live(changed: tuple[Datasette, st
 def test_a_reader_who_asks_for_no_count_gets_none(changed: tuple[Datasette, str, int]) -> None:
     ds, path, _ = changed
     assert shown_count(ds, f"{path}&_nocount=1") is None
+
+
+def test_an_overview_square_shows_datasettes_count(imported_db: Path) -> None:
+    """The first and last page each overview chart links (and its bar of all
+    events) shows the count of the square, which is Datasette's own."""
+    ds = in_process_site(imported_db)
+    links = overview_links(get(ds, "/-/overview"))
+    assert len(links) == 4
+    for link in (link for chart in links.values() for link in (chart[0], chart[-1])):
+        assert shown_count(ds, link) == live_count(ds, link) > 0
+
+
+def test_a_square_shows_the_count_of_its_square(imported_db: Path, tmp_path: Path) -> None:
+    db, (key, month, count) = changed_copy(
+        imported_db,
+        tmp_path,
+        "select key, month, events from monthly_counts where dimension = 'actor' order by events desc limit 1",
+        "update monthly_counts set events = events + 1000 where dimension = 'actor' and key = ? and month = ? "
+        "and events = ?",
+    )
+    ds = in_process_site(db)
+    path = f"/events/event_list?{square_query(month, 'actor_ids__arraycontains', key)}"
+    assert shown_count(ds, path) == count + 1000
+    assert live_count(ds, path) == count
+    assert shown_count(ds, f"{path}&status=confirmed") == live_count(ds, f"{path}&status=confirmed")

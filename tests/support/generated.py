@@ -4,14 +4,18 @@ beside it, built by the project's own build."""
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from benchmarks.generate import generate
 from loader.build import build
 from loader.importer import ImportSpec
+from loader.overview import DATED, PERIOD
 from tests.conftest import published_sources
 
 
@@ -44,3 +48,14 @@ def changed_copy(db: Path, directory: Path, find: str, update: str) -> tuple[Pat
 def click_key(facet_type: str, column: str) -> str:
     """The query string key a click on a facet value adds (Datasette's toggle link)."""
     return {"column": column, "array": f"{column}__arraycontains", "date": f"{column}__date"}[facet_type]
+
+
+def overview_links(page: str) -> dict[str, list[str]]:
+    """The event list's pages an overview page links, by the filter that
+    names each chart's rows ('' for the bar of all events), in page order."""
+    links: dict[str, list[str]] = {}
+    for href in re.findall(r'href="(/events/event_list\?[^"]*)"', page):
+        link = html.unescape(href)
+        named = [key for key, _ in parse_qsl(link.split("?", 1)[1]) if key not in (PERIOD, DATED[0])]
+        links.setdefault(named[0] if named else "", []).append(link)
+    return links
