@@ -27,7 +27,6 @@ pages a user opens are timed.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import platform
@@ -41,7 +40,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote_plus
 
 import click
@@ -55,6 +53,7 @@ from loader.facet_counts import count_facets
 from loader.map_cells import cluster_places
 from loader.schema import read_schema
 from loader.serve import SETTINGS
+from tests.support.generated import overview_links
 from tests.support.site_helpers import CHROMIUM, free_port, launch
 
 FIXTURE_SOURCES = PROJECT_ROOT / "tests" / "fixtures" / "valid"
@@ -348,14 +347,14 @@ def reading_steps_child(db_path: Path) -> None:
     print(json.dumps({"reading": timings, "integrity": integrity, "quick_check": quick}))
 
 
-def pages(db: Path, overview_square: str) -> dict[str, str]:
+def pages(db: Path, squares: dict[str, str]) -> dict[str, str]:
     """The pages a user opens, as Datasette's own URLs. Searches look for a
     place and an actor of middling frequency (the 100th and 1,000th most
     common), as a user looking into one village or one group would; the facet
     clicks are the most common type, place and actor, the largest pages a
     click can give, and the busiest place whose click the build does not
-    count, the largest page a click leaves to Datasette; overview_square is
-    the link of the overview's square of most events."""
+    count, the largest page a click leaves to Datasette; squares are the
+    links of the overview's busiest squares (busiest_squares)."""
     queries = {
         "place": "SELECT p.name FROM places p JOIN events e ON e.place_id = p.id GROUP BY p.id ORDER BY count(*) DESC, p.id LIMIT 1 OFFSET 99",
         "actor": "SELECT a.name FROM actors a JOIN event_actors ea ON ea.actor_id = a.id GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1 OFFSET 999",
@@ -371,7 +370,6 @@ def pages(db: Path, overview_square: str) -> dict[str, str]:
         values = {name: quote_plus(conn.execute(sql).fetchone()[0]) for name, sql in queries.items()}
     finally:
         conn.close()
-    values["overview_square"] = overview_square
     return {
         "events table page": "/events/events?_nofacet=1",
         "events with the default facets": "/events/events",
@@ -388,17 +386,28 @@ def pages(db: Path, overview_square: str) -> dict[str, str]:
         "filtered and sorted": "/events/events?_nofacet=1&event_type=acled-air-drone-strike&fatalities__gt=2&_sort_desc=start_date",
         # Exactly what datasette-cluster-map's script asks for (its query string, verbatim).
         "one page of map JSON (event_list, as datasette-cluster-map asks)": "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects",
-        **reader_pages(values),
+        **reader_pages(values, squares),
     }
 
 
 ACTOR_CLICK = "reader: a facet click (event list, most common actor)"
 OVERVIEW_SQUARE = "reader: an overview square (event list, the busiest actor's busiest period)"
+OVERVIEW_TYPE = "reader: an overview square (event list, the busiest type's busiest period)"
+OVERVIEW_PLACE = "reader: an overview square (event list, the busiest place's busiest period)"
+OVERVIEW_BAR = "reader: the overview's bar (event list, all events of the busiest period)"
+# Each of those pages by the filter that names its chart's rows ('' for the bar).
+OVERVIEW_PAGES = {
+    "actor_ids__arraycontains": OVERVIEW_SQUARE,
+    "event_type": OVERVIEW_TYPE,
+    "place_id": OVERVIEW_PLACE,
+    "": OVERVIEW_BAR,
+}
 
 
-def reader_pages(values: dict[str, str]) -> dict[str, str]:
+def reader_pages(values: dict[str, str], squares: dict[str, str]) -> dict[str, str]:
     """Every page a reader reaches from the home page, whole, as a browser
-    asks for it; `values` are the query string's values, quoted."""
+    asks for it; `values` are the query string's values, quoted, and
+    `squares` the overview's busiest links (busiest_squares)."""
     return {
         "reader: home": "/",
         "reader: database": "/events",
@@ -409,7 +418,7 @@ def reader_pages(values: dict[str, str]) -> dict[str, str]:
         "reader: a facet click (event list, most common place)": f"/events/event_list?place_id={values['top_place']}",
         ACTOR_CLICK: f"/events/event_list?actor_names__arraycontains={values['top_actor']}",
         "reader: a facet click counted live (event list, the busiest place the build leaves to Datasette)": f"/events/event_list?place_id={values['live_place']}",
-        OVERVIEW_SQUARE: values["overview_square"],
+        **{OVERVIEW_PAGES[chart]: link for chart, link in squares.items()},
         "reader: search the event list": f"/events/event_list?_search={values['place']}",
         "reader: timeline": "/-/timeline",
         "reader: an event's page": f"/events/events/{values['event']}",
@@ -461,38 +470,13 @@ class Site:
     map_draw: tuple[str, float, float, float] | None = None  # (which map, p50 ms, slowest ms, page parsed p50 ms)
     rss_mb: float = 0.0  # the serving process, after every page
     reconciliation: dict[str, int] = field(default_factory=dict)
-    counts_ms: dict[str, float] = field(default_factory=dict)  # name: the page's count(*), re-timed
     dropped: dict[str, str] = field(default_factory=dict)  # name: the facets that timed out on its page
 
 
-# Pages whose count(*) is re-timed apart: a click on an actor together with
-# other filters, whose count Datasette's own filter makes by unpacking each
-# matching row's list (an actor's click alone shows the build's count).
-COUNTED_APART = (OVERVIEW_SQUARE,)
-
-
-def busiest_square(overview: str) -> str:
-    """The link of the overview page's square of most events: its busiest
-    actor in its busiest month or year."""
-    squares = re.findall(r'<a href="([^"]*actor_ids__arraycontains[^"]*)" aria-label="[^"]*: (\d+) events">', overview)
-    link, _ = max(squares, key=lambda square: int(square[1]))
-    return html.unescape(link)
-
-
-def count_ms(client: Any, db: Path, url: str, rounds: int = 3) -> float:
-    """The count(*) Datasette runs for a filtered page (over the same FROM
-    and WHERE as its rows), re-timed on a read-only connection: the median ms."""
-    path, _, query = url.partition("?")
-    data = client.get(f"{path}.json?{query}&_extra=query&_size=1", headers=UNCACHED).json()["query"]
-    source = data["sql"].split(" from ", 1)[1].rsplit(" order by ", 1)[0].rsplit(" limit ", 1)[0]
-    conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        conn.execute(f"select count(*) from {source}", data["params"]).fetchall()
-        times.append((time.perf_counter() - start) * 1000)
-    conn.close()
-    return statistics.median(times)
+def busiest_squares(overview: str) -> dict[str, str]:
+    """The link of the overview page's square of most events in each chart,
+    by the filter that names the chart's rows, and of its busiest bar ('')."""
+    return {chart: max(links, key=lambda link: link[1])[0] for chart, links in overview_links(overview).items()}
 
 
 def map_first_draw(base: str, rounds: int = 5) -> tuple[str, float, float, float] | None:
@@ -585,7 +569,7 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
                         ) from None
                     time.sleep(0.2)
             started = time.perf_counter() - start
-            urls = pages(db, busiest_square(client.get("/-/overview", headers=UNCACHED).text))
+            urls = pages(db, busiest_squares(client.get("/-/overview", headers=UNCACHED).text))
             timings, dropped = {}, {}
             for name, url in urls.items():
                 client.get(url, headers=UNCACHED)  # warm the OS cache and Datasette's connections
@@ -612,7 +596,6 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
                     best = max(best, size / 1e6 / (time.perf_counter() - t))
                 csv_rates[name] = (size / 1e6, best)
             rss = rss_of_tree(process.pid)
-            counted = {name: count_ms(client, db, urls[name]) for name in COUNTED_APART if name in urls}
             drawn = map_first_draw(base)
     finally:
         process.terminate()
@@ -626,7 +609,6 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
         drawn,
         rss,
         reconciliation_counts(db),
-        counted,
         dropped,
     )
 
@@ -752,13 +734,14 @@ def site_report(sites: list[Site]) -> list[str]:
         "## The site at each size",
         "",
         "What keeps the pages flat as the events grow: the build counts the facets of every unfiltered "
-        "page, and of the event lists' pages one facet click away (clicks of 1,000 rows or more), into "
-        "facet_counts (loader/facet_counts.py), which plugins/facet_counts.py serves in place of "
-        "Datasette's GROUP BYs, counting any other page's column facets in one query and its actors "
-        "through event_actors' index; a filter on the start of a date (the overview's squares) reads its range "
-        "of dates through an index; a facet click's page shows the number of rows the build counted for "
-        "the value instead of counting them again (plugins/click_counts.py); a filter on a name or an actor the event list looks up gets a twin "
-        "clause on the key's index; the event list's map draws H3 clusters the build counted into "
+        "page, of the event lists' pages one facet click away (clicks of 1,000 rows or more), and of every "
+        "page the overview's squares link (loader/overview.py), into facet_counts (loader/facet_counts.py), "
+        "which plugins/facet_counts.py serves in place of Datasette's GROUP BYs, counting any other page's "
+        "column facets in one query and its actors through event_actors' index; a filter on the start of a "
+        "date (the overview's squares) reads its range of dates through an index; a facet click's page, and "
+        "an overview square's, shows the number of rows the build counted instead of counting them again "
+        "(plugins/click_counts.py); a filter on a name or an actor the event list looks up gets a twin "
+        "clause on the key's index, and a busy actor's page asks it of each row as it walks the dates; the event list's map draws H3 clusters the build counted into "
         "map_cells (loader/map_cells.py, plugins/server_map.py) instead of fetching every marker; other "
         "filtered pages read indexes that hold the sort column too; and each worker decides each "
         "permission once (plugins/permission_cache.py).",
@@ -871,7 +854,6 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             for name, (p50, p95, status) in site.pages.items()
             if status != 404 and "missed" in _verdict(name, p50, p95, status, site.dropped.get(name, ""))
         }
-        counted = site.counts_ms
         why = {
             "events with the default facets": "its facets are read from facet_counts (counted by the build), "
             "so what is left is Datasette rendering the page: 100 rows with their labels, and the facets' values.",
@@ -894,17 +876,22 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "is Datasette rendering 100 rows of the view.",
             ACTOR_CLICK: "its facets and its count come from the build's counts (plugins/facet_counts.py, "
             "plugins/click_counts.py) and its 100 newest rows are found by walking the index of dates until "
-            "the page is full (the twin clause tells SQLite the actor is frequent); what is left is that walk, "
+            "the page is full (the twin clause asks each event whether the actor is among its actors); what "
+            "is left is that walk, "
             "which passes over the events of other actors, and Datasette rendering 100 rows of the view.",
-            OVERVIEW_SQUARE: "three filters (the actor, the period, and no date known only to its year), "
-            "so its count and its facets are counted live (the build counts single clicks). Its 100 rows are "
-            "found by walking the period's range of dates; but the count(*) "
-            f"({counted.get(OVERVIEW_SQUARE, 0):,.0f} ms re-timed) and each query of facets list every one of "
-            "the actor's events from event_actors' index, tell those of the period from the index "
-            "events_id_dates, and read each of the period's rows (Datasette's filter of its list among them). "
-            "What would meet it: the build counting the facets and the rows of each square the overview links "
-            "(a dozen rows by its columns, for each chart) as it counts single clicks, at the price of a "
-            "longer build.",
+            OVERVIEW_SQUARE: "its facets come from the build's counts of the square's page and its count from "
+            "the square's own in monthly_counts; its 100 newest rows are found by walking the period's range of "
+            "dates, asking each event whether the actor is among its actors; what is left is that walk, which "
+            "passes over the events of other actors, and Datasette rendering 100 rows of the view.",
+            OVERVIEW_TYPE: "its facets come from the build's counts of the square's page and its count from "
+            "monthly_counts; its rows from the index on (event_type, start_date); what is left is Datasette "
+            "rendering 100 rows of the view.",
+            OVERVIEW_PLACE: "its facets come from the build's counts of the square's page and its count from "
+            "monthly_counts; its rows from the index on (place_id, start_date); what is left is Datasette "
+            "rendering 100 rows of the view.",
+            OVERVIEW_BAR: "its facets come from the build's counts of the bar's page and its count from "
+            "monthly_sums; its rows from the period's range of the index on start_date; what is left is "
+            "Datasette rendering 100 rows of the view.",
             "reader: a facet click counted live (event list, the busiest place the build leaves to Datasette)": (
                 "its facets are counted over its matching events, the column facets in one query and the actors "
                 "through event_actors' index; the build counts ahead only the clicks of 1,000 rows or more, up to "

@@ -185,7 +185,7 @@ def test_every_overview_square_has_its_facets_stored(imported_db: Path) -> None:
             "where source = 'event_list' and filter_period <> ''",
         )
     )
-    pages = [stored_page(parse_qsl(link.split("?", 1)[1])) for chart in links.values() for link in chart]
+    pages = [stored_page(parse_qsl(link.split("?", 1)[1])) for chart in links.values() for link, _ in chart]
     assert {
         (
             page.click.type if page.click else "",
@@ -197,7 +197,7 @@ def test_every_overview_square_has_its_facets_stored(imported_db: Path) -> None:
         if page
     } == stored
     assert None not in pages and len(stored) == len(pages) > 3 * len(links)
-    paths = [link.replace("?", ".json?", 1) for chart in links.values() for link in (chart[0], chart[-1])]
+    paths = [link.replace("?", ".json?", 1) for chart in links.values() for link, _ in (chart[0], chart[-1])]
     own = datasettes_own_facets(imported_db, *paths)
     for path in paths:
         assert served_facets(imported_db, path) == own[path], path

@@ -50,12 +50,13 @@ def click_key(facet_type: str, column: str) -> str:
     return {"column": column, "array": f"{column}__arraycontains", "date": f"{column}__date"}[facet_type]
 
 
-def overview_links(page: str) -> dict[str, list[str]]:
-    """The event list's pages an overview page links, by the filter that
-    names each chart's rows ('' for the bar of all events), in page order."""
-    links: dict[str, list[str]] = {}
-    for href in re.findall(r'href="(/events/event_list\?[^"]*)"', page):
+def overview_links(page: str) -> dict[str, list[tuple[str, int]]]:
+    """The event list's pages an overview page links, with the events each
+    link says it holds, by the filter that names each chart's rows ('' for
+    the bar of all events), in page order."""
+    links: dict[str, list[tuple[str, int]]] = {}
+    for href, events in re.findall(r'<a href="(/events/event_list\?[^"]*)" aria-label="[^"]*: (\d+) events">', page):
         link = html.unescape(href)
         named = [key for key, _ in parse_qsl(link.split("?", 1)[1]) if key not in (PERIOD, DATED[0])]
-        links.setdefault(named[0] if named else "", []).append(link)
+        links.setdefault(named[0] if named else "", []).append((link, int(events)))
     return links
