@@ -212,6 +212,15 @@ def _count_pages(
     return cursor.rowcount
 
 
+# Which page a set of stored counts is for, and which facet of it: the
+# site's lookups of facet_counts (filter_type '' is the unfiltered page).
+STORED_PAGE = (
+    "source = :source and filter_type = :filter_type and filter_facet = :filter_facet "
+    "and filter_value = :filter_value and filter_period = :filter_period and type = :type and facet = :facet"
+)
+UNFILTERED = {"filter_type": "", "filter_facet": "", "filter_value": "", "filter_period": ""}
+
+
 # What a facet click adds to the query string, by Datasette's lookup (its
 # toggle links): the type of facet whose stored counts stand for that page.
 CLICK_LOOKUPS = {"exact": "column", "arraycontains": "array", "date": "date"}

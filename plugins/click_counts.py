@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlencode
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 
-from loader.facet_counts import stored_page
+from loader.facet_counts import STORED_PAGE, UNFILTERED, stored_page
 from loader.overview import CHARTS, LINKED
 
 MARKER = ("_nocount", "counted")
@@ -53,10 +53,7 @@ SHOWN = {
     "_nocol",
 }
 # How many rows of the unfiltered page have the clicked value.
-STORED_COUNT = (
-    "select count from facet_counts where source = :source and filter_type = '' and filter_facet = '' "
-    "and filter_value = '' and filter_period = '' and type = :type and facet = :facet and value = :value"
-)
+STORED_COUNT = f"select count from facet_counts where {STORED_PAGE} and value = :value"
 # How many events an overview square links: a chart's name's in the period,
 # or for the bar of all events, every type's (each event has one).
 SQUARE_COUNT = (
@@ -96,7 +93,8 @@ async def stored_count(datasette: Any, path: str, pairs: list[tuple[str, str]]) 
     elif page.click and await db.table_exists("facet_counts"):
         click = page.click
         found = await db.execute(
-            STORED_COUNT, {"source": table, "type": click.type, "facet": click.column, "value": click.value}
+            STORED_COUNT,
+            {**UNFILTERED, "source": table, "type": click.type, "facet": click.column, "value": click.value},
         )
     else:
         return None

@@ -49,15 +49,10 @@ from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.filters import FilterArguments, Filters
 from datasette.utils import escape_sqlite
 
-from loader.facet_counts import Indexed, indexed_columns, stored_page
+from loader.facet_counts import STORED_PAGE, UNFILTERED, Indexed, indexed_columns, stored_page
 
-# Which page a set of stored counts is for: filter_type '' is the unfiltered page.
-PAGE = (
-    "source = :source and filter_type = :filter_type and filter_facet = :filter_facet "
-    "and filter_value = :filter_value and filter_period = :filter_period and type = :type and facet = :facet"
-)
-STORED = f"select exists (select 1 from facet_counts where {PAGE})"
-LOOKUP = f"select value, count from facet_counts where {PAGE} order by count desc, value limit :limit"
+STORED = f"select exists (select 1 from facet_counts where {STORED_PAGE})"
+LOOKUP = f"select value, count from facet_counts where {STORED_PAGE} order by count desc, value limit :limit"
 CLICK_VALUES = 31  # the values stored for a page one click away (loader/facet_counts.py)
 
 
@@ -189,7 +184,7 @@ async def page_filter(facet: Any) -> dict | None:
     table = escape_sqlite(facet.table)
     if not facet.params:
         if facet.sql.rstrip().endswith(f" from {table}"):
-            return {"filter_type": "", "filter_facet": "", "filter_value": "", "filter_period": ""}
+            return dict(UNFILTERED)
         return None
     args = facet.request.args
     page = stored_page([(key, value) for key in args.keys() for value in args.getlist(key)])
