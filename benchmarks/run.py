@@ -630,7 +630,9 @@ def _mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
-def report(scales: list[Scale], sites: list[Site], load: tuple[str, str], seconds: float) -> str:
+def report(
+    scales: list[Scale], sites: list[Site], load: tuple[str, str], speed: tuple[str, str], seconds: float
+) -> str:
     lines = [
         "# Performance",
         "",
@@ -640,6 +642,9 @@ def report(scales: list[Scale], sites: list[Site], load: tuple[str, str], second
         f"- Machine: {machine()}",
         f"- Load average before and after the run: {load[0]} / {load[1]} (other work on a shared",
         "  machine slows wall-clock times; CPU times are given beside them for that reason)",
+        "- The machine's speed before and after the run, the same work each time (ten million additions",
+        f"  in Python; SQLite counting five million rows): {speed[0]} / {speed[1]} (a shared machine's",
+        "  speed varies from run to run: compare reports by these figures)",
         f"- Whole run: {seconds / 60:.1f} minutes",
         "",
         "## Bulk import: the same rows three ways",
@@ -939,15 +944,35 @@ def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def reference_times() -> str:
+    """The same small work timed on every run, so that reports from machines
+    (or moments of a shared machine) of different speeds can be told apart:
+    ten million additions in Python, and SQLite counting five million rows."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    python_s = time.perf_counter() - start
+    conn = sqlite3.connect(":memory:")
+    start = time.perf_counter()
+    conn.execute(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) SELECT count(*) FROM c"
+    ).fetchone()
+    sqlite_s = time.perf_counter() - start
+    conn.close()
+    return f"Python {python_s:.2f} s, SQLite {sqlite_s:.2f} s"
+
+
 def run(rows: list[int], work: Path, out: Path, site: bool, rounds: int = 15) -> str:
     """Measure each N in turn, and the site on each N's database; write the report to out."""
-    started, load = time.perf_counter(), load_average()
+    started, load, speed = time.perf_counter(), load_average(), reference_times()
     scales, sites = [], []
     for n in rows:
         scales.append(measure_scale(n, work))
         if site:
             sites.append(measure_site(work / "events.db", rounds))
-    text = report(scales, sites, (load, load_average()), time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    text = report(scales, sites, (load, load_average()), (speed, reference_times()), seconds)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n", encoding="utf-8")
     return text

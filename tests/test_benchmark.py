@@ -27,6 +27,9 @@ def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
     assert [row[0] for row in table] == ["a", "a′", "b", "c"]
     assert all(float(wall) > 0 and float(cpu) > 0 for _, wall, cpu, _ in table)
     assert "2,002 events" in text
+    assert re.search(
+        r"^  in Python; SQLite counting five million rows\): Python [\d.]+ s, SQLite [\d.]+ s / Python", text, re.M
+    )
     # (c)'s own steps, as the build timed them, wall and CPU seconds.
     assert re.search(r"^- indexes and full-text indexes .*: [\d.]+ / [\d.]+$", text, re.MULTILINE)
     assert re.search(r"\(c\)/\(a\): \*\*\d+%\*\*", text) and re.search(r"\(c\)/\(b\): \*\*[\d.]+×\*\*", text)
