@@ -7,15 +7,16 @@ Datasette 0.65 and the plugins it runs here turn many malformed requests into
 world, an export that does not fit the data. A 500 tells a reader the site is
 broken when it is the request, and it hides real faults among them. This
 hook sees every exception a page raises (Datasette's `handle_exception`),
-names the parameter or the limit that caused it, and hands a client error
-to Datasette's own error page, so the answer looks and reads (HTML or JSON)
-like every other error the site gives. An exception it cannot pin on the
-request stays a 500. It wraps every such hook, Datasette's own included,
-so that each runs while the exception is being handled: Datasette's page
-prints it with rich (installed here with the test tools), which fails
-otherwise, and a path no route takes got a 500 for its 404. No plugin on
-PyPI does this: datasette-show-errors goes the other way, showing a 500's
-traceback.
+names the parameter or the limit that caused it, and answers a client
+error with Datasette's own error template, so the answer looks and reads
+(HTML or JSON) like every other error the site gives, without the
+traceback Datasette's handler prints for it (see client_error_page). An
+exception it cannot pin on the request stays a 500, answered by the
+handle_exception hooks, Datasette's own included, which it wraps so that
+each runs while the exception is being handled: Datasette's page prints it
+with rich (installed here with the test tools), which fails otherwise. No
+plugin on PyPI does this: datasette-show-errors goes the other way,
+showing a 500's traceback.
 
 One error raises nothing: Datasette 0.65 answers the CSV of a query whose SQL
 fails with "200 OK" and an empty file, a line break and no header, so a
@@ -34,10 +35,10 @@ from typing import Any
 
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
-from datasette.handle_exception import handle_exception as datasette_error_page
 from datasette.utils import await_me_maybe
-from datasette.utils.asgi import Request, Response
+from datasette.utils.asgi import Base400, Request, Response
 from datasette.views.base import DatasetteError
+from markupsafe import Markup
 
 # Datasette's table and query views raise DatasetteError without a status
 # (so 500) only for what the request asked: a sort column, a filter, its SQL.
@@ -200,14 +201,40 @@ def asgi_wrapper(datasette: Any) -> Callable:
     return wrap
 
 
+def answered_here(exception: BaseException) -> DatasetteError | None:
+    """A client error Datasette itself names (a 4xx), as the DatasetteError
+    client_error_page shows; None for an exception that is the site's fault."""
+    if isinstance(exception, Base400):
+        return DatasetteError(exception.args[0] if exception.args else "", status=exception.status)
+    if isinstance(exception, DatasetteError) and exception.status < 500:
+        return exception
+    return None
+
+
+async def client_error_page(datasette: Any, request: Request, error: DatasetteError) -> Response:
+    """Datasette's error page (error.html, or the JSON it gives) for an error
+    the request caused, made here rather than by Datasette's handler: that
+    handler prints the exception's traceback with rich where rich is
+    installed (frictionless brings it in with the test tools), highlighting
+    the source of every frame, which took half a second of a worker's CPU
+    for every 404 and two seconds for a query stopped by its time limit; a
+    visitor could ask again and again. A client's error is no fault of the
+    site's, so it leaves no traceback; a 500 still gets Datasette's page."""
+    message = Markup(error.message) if error.message_is_html else error.message
+    info = {**error.error_dict, "ok": False, "error": message, "status": error.status, "title": error.title}
+    if request.path.endswith(".json"):
+        return Response.json(info, status=error.status)
+    page = await datasette.render_template([f"{error.status}.html", "error.html"], info, request=request)
+    return Response.html(page, status=error.status)
+
+
 @hookimpl(hookwrapper=True)
 def handle_exception(datasette: Any, request: Request, exception: BaseException) -> Any:
     """Wraps every handle_exception hook, Datasette's own error page among
-    them: a client error is answered with that page, and any other
+    them: a client error is answered with client_error_page, and any other
     exception by the hooks as before, the first answer kept, as Datasette
-    keeps it. Either way with the exception being handled: Datasette's page
-    prints it with rich where rich is installed, and rich fails when no
-    exception is, which made the 404 of a path no route takes a 500."""
+    keeps it, with the exception being handled: Datasette's page prints it
+    with rich where rich is installed, and rich fails when no exception is."""
     outcome = yield
     hooks = outcome.get_result()
 
@@ -216,7 +243,11 @@ def handle_exception(datasette: Any, request: Request, exception: BaseException)
         if answer is not None:
             status, message = answer
             title = {404: "Not found", 503: "Service unavailable"}.get(status, "Bad request")
-            hooks[:] = [datasette_error_page(datasette, request, DatasetteError(message, status=status, title=title))]
+            error: DatasetteError | None = DatasetteError(message, status=status, title=title)
+        else:
+            error = answered_here(exception)
+        if error is not None:
+            return await client_error_page(datasette, request, error)
         try:
             raise exception
         except BaseException:

@@ -44,5 +44,8 @@ def test_a_runaway_query_is_stopped_at_the_shorter_limit_and_pages_are_not_gated
 
     took, status, page_took, page_status = asyncio.run(run())
     assert status == 400 and page_status == 200
-    assert took < SETTINGS["sql_time_limit_ms"] / 1000  # stopped at the gate's limit, not the pages' 3 s
+    # Stopped at the gate's limit (1 s), well before the pages' 3 s: before
+    # client_errors answered it, Datasette's handler printed its traceback
+    # with rich and took the time back up to 2.8 s.
+    assert took < (gate.SQL_TIME_LIMIT_MS + SETTINGS["sql_time_limit_ms"]) / 2000
     assert page_took < took  # the page did not wait for the runaway
