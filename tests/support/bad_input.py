@@ -13,8 +13,8 @@ import hashlib
 import os
 import random
 import re
-import resource
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -70,38 +70,36 @@ def run_cli(directory: Path, arguments: tuple[str, ...] = ()) -> Outcome:
     return Outcome(result.exit_code, result.output, time.perf_counter() - started, exception=caught)
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-
 def run_subprocess(directory: Path, arguments: tuple[str, ...] = ()) -> Outcome:
     """`python -m loader build` as a curator runs it, with a cap on memory and
-    a watchdog on time, measuring its peak resident memory."""
+    a watchdog on time, measuring its peak resident memory (through
+    tests/support/peak_memory.py, which says why)."""
     started = time.perf_counter()
     log = directory / "output.txt"
+    peak = directory / "peak-rss.txt"
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    command = [sys.executable, "-m", "loader", *BUILD, *arguments]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "loader", *BUILD, *arguments],
+            [sys.executable, "-m", "tests.support.peak_memory", str(MEMORY_LIMIT), str(peak), *command],
             cwd=directory,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
-            preexec_fn=_limit_memory,
+            start_new_session=True,  # the watchdog kills the build with the process that started it
         )
-        watchdog = threading.Timer(2 * TIME_LIMIT, process.kill)
+        watchdog = threading.Timer(2 * TIME_LIMIT, os.killpg, (process.pid, signal.SIGKILL))
         watchdog.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
+            process.wait()
         finally:
             watchdog.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
     return Outcome(
         process.returncode,
         log.read_text(encoding="utf-8", errors="replace"),
         time.perf_counter() - started,
-        peak_rss=usage.ru_maxrss * 1024,
+        peak_rss=int(peak.read_text(encoding="utf-8")) if peak.exists() else None,
     )
 
 
