@@ -35,6 +35,7 @@ from typing import Any
 
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
+from datasette.handle_exception import handle_exception as datasette_error_page
 from datasette.utils import await_me_maybe
 from datasette.utils.asgi import Base400, Request, Response
 from datasette.views.base import DatasetteError
@@ -45,6 +46,7 @@ from markupsafe import Markup
 REQUEST_ERRORS_FROM = ("datasette/views/table.py", "datasette/views/base.py", "datasette/filters.py")
 SHOWN_CHARACTERS = 60  # of a bad value in a message
 MESSAGE_CHARACTERS = 120  # of a plugin's own message
+DATASETTES_PAGE = datasette_error_page.__module__  # where Datasette's own handler makes its answer
 
 
 def shown(value: str) -> str:
@@ -231,10 +233,13 @@ async def client_error_page(datasette: Any, request: Request, error: DatasetteEr
 @hookimpl(hookwrapper=True)
 def handle_exception(datasette: Any, request: Request, exception: BaseException) -> Any:
     """Wraps every handle_exception hook, Datasette's own error page among
-    them: a client error is answered with client_error_page, and any other
-    exception by the hooks as before, the first answer kept, as Datasette
-    keeps it, with the exception being handled: Datasette's page prints it
-    with rich where rich is installed, and rich fails when no exception is."""
+    them: a client error this plugin names is answered with
+    client_error_page; any other exception goes to the hooks in turn, the
+    first answer kept, as Datasette keeps it (plugins/releases.py answers a
+    withdrawn id's 404), with the exception being handled: Datasette's page
+    prints it with rich where rich is installed, and rich fails when no
+    exception is. Where Datasette's page would answer a 4xx of its own,
+    client_error_page answers it instead."""
     outcome = yield
     hooks = outcome.get_result()
 
@@ -243,15 +248,14 @@ def handle_exception(datasette: Any, request: Request, exception: BaseException)
         if answer is not None:
             status, message = answer
             title = {404: "Not found", 503: "Service unavailable"}.get(status, "Bad request")
-            error: DatasetteError | None = DatasetteError(message, status=status, title=title)
-        else:
-            error = answered_here(exception)
-        if error is not None:
-            return await client_error_page(datasette, request, error)
+            return await client_error_page(datasette, request, DatasetteError(message, status=status, title=title))
+        own = answered_here(exception)
         try:
             raise exception
         except BaseException:
             for hook in hooks:
+                if own is not None and getattr(hook, "__module__", None) == DATASETTES_PAGE:
+                    return await client_error_page(datasette, request, own)
                 response = await await_me_maybe(hook)
                 if response is not None:
                     return response
