@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from loader import DATABASE_NAME as DATABASE
 
@@ -58,9 +59,40 @@ EVENT_LINKS = 10
 # Lists whose name column names the row's own record.
 OWN_NAMES = {"place_list": "places", "actors": "actors"}
 
+# What a cell the page does not show is rendered as: anything but None or
+# empty, which would leave Datasette to render it after all.
+NOT_SHOWN = Markup("…")
+
+# For each Datasette, the columns of each view that its page does not show:
+# {(database, view): columns}, found at startup (see hidden_cells).
+HIDDEN: WeakKeyDictionary[Any, dict[tuple[str, str], frozenset[str]]] = WeakKeyDictionary()
+
+
+@hookimpl
+def startup(datasette: Any) -> Any:
+    async def hidden_cells() -> None:
+        """Datasette renders every cell of a page's rows, through render_cell,
+        although the page shows a few columns: 27 columns of 100 rows on the
+        event list, which showed 7 of them, and whose popup and geometry
+        cells parse JSON. A view's columns that its page does not show are
+        rendered as NOT_SHOWN at once. Only views: a table's row page shows
+        every column through the same hook, which cannot tell the two pages
+        apart, and a view has no row pages."""
+        hidden = {}
+        for name, db in datasette.databases.items():
+            for view in await db.view_names():
+                shown = (datasette.plugin_config(CONFIG, database=name, table=view) or {}).get("columns")
+                if shown:
+                    hidden[(name, view)] = frozenset(await db.table_columns(view)) - set(shown)
+        HIDDEN[datasette] = hidden
+
+    return hidden_cells
+
 
 def _link(datasette: Any, table: str, key: str, text: str) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(datasette.urls.row(DATABASE, table, key), text)
+    # escape() in an f-string: Markup.format escapes through string.Formatter,
+    # several times slower, and a page of the event list makes ~900 links.
+    return Markup(f'<a href="{escape(datasette.urls.row(DATABASE, table, key))}">{escape(text)}</a>')
 
 
 def _json_list(value: Any) -> list | None:
@@ -95,6 +127,8 @@ async def _event_titles(datasette: Any, ids: list) -> dict[str, str]:
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
     if database != DATABASE or value is None:
         return None
+    if table is not None and column in HIDDEN.get(datasette, {}).get((database, table), ()):
+        return NOT_SHOWN
     keys = row.keys()
     if column == "title" and (key := _event_key(row, table)):
         return _link(datasette, "events", key, value)
@@ -146,13 +180,23 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 @hookimpl
 def extra_template_vars(datasette: Any, database: str | None, table: str | None, view_name: str) -> dict:
-    """The columns a table page shows and their headings; every column when none are configured."""
+    """The columns a table page shows and their headings; every column when
+    none are configured, and on a row's own page."""
     config = (datasette.plugin_config(CONFIG, database=database, table=table) or {}) if table else {}
-    shown: dict[str, str] = config.get("columns") or {}
-    headings = {**(config.get("headings") or {}), **shown}
+    listed: dict[str, str] = config.get("columns") or {}
+    headings = {**(config.get("headings") or {}), **listed}
+    # The list page shows the listed columns; a record's own page (the row
+    # page, drawn by the same _table.html) shows every one of its fields.
+    shown = listed if view_name == "table" else {}
 
     def heading(column: str) -> str:
         return headings.get(column, column.replace("_", " ").capitalize())
+
+    def shown_cells(row: list[dict]) -> list[dict]:
+        """The cells of a row the page shows: picked here rather than by a
+        filter in the template's loop, which Datasette's templates run
+        asynchronously, at a cost for every cell of every row."""
+        return [cell for cell in row if cell["column"] in shown] if shown else row
 
     async def facet_labels(column: str, values: list) -> dict:
         """The names that a facet's key values stand for; none for other columns."""
@@ -173,6 +217,7 @@ def extra_template_vars(datasette: Any, database: str | None, table: str | None,
     extra: dict[str, Any] = {
         "described": described,
         "shown_columns": list(shown),
+        "shown_cells": shown_cells,
         "sort_as": config.get("sort_as") or {},
         "facet_labels": facet_labels,
         "column_heading": heading,

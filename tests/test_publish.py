@@ -26,6 +26,7 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
 from datasette.utils import parse_metadata
+from markupsafe import Markup
 
 from loader.errors import LoaderError
 from loader.serve import (
@@ -38,6 +39,7 @@ from loader.serve import (
     serve,
     write_inspect_file,
 )
+from tests.support.plugins import plugin_module
 
 
 @pytest.fixture(scope="module")
@@ -530,6 +532,24 @@ def test_reader_cells_are_names_that_link(ds: Datasette, sql) -> None:
         assert f'<a href="/events/events/{event_id}">{html.escape(title)}</a>' in linked
     places = get(ds, "/events/place_list").text
     assert "<bdi>السويداء</bdi>" in places and '["' not in places.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_a_list_page_renders_the_cells_it_shows_and_a_row_page_every_cell(ds: Datasette, sql) -> None:
+    """A view's columns its page does not show are not rendered (labels' NOT_SHOWN);
+    a table's list shows a few columns too, but a record's own page every one."""
+    labels = plugin_module("labels")
+    popup = '{"link": "/events/events/x", "title": "X"}'
+    asyncio.run(ds.invoke_startup())
+
+    def rendered(table: str | None) -> list:
+        row = {"popup": popup}
+        return pm.hook.render_cell(row=row, value=popup, column="popup", table=table, database="events", datasette=ds)
+
+    assert rendered("event_list") == [labels.NOT_SHOWN]
+    assert rendered(None) == [Markup('<a href="/events/events/x">X</a>')]  # one's own query shows it
+    document, archived = sql("select id, archive_ref from documents where archive_ref is not null limit 1")[0]
+    assert archived not in get(ds, "/events/documents").text.split("<tbody>")[1]
+    assert f">{html.escape(archived)}<" in get(ds, f"/events/documents/{document}").text
 
 
 def test_facets_on_keys_show_names(ds: Datasette, sql) -> None:
