@@ -25,6 +25,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
+from datasette.utils import to_css_class
 from markupsafe import Markup, escape
 
 from loader import DATABASE_NAME as DATABASE
@@ -192,11 +193,22 @@ def extra_template_vars(datasette: Any, database: str | None, table: str | None,
     def heading(column: str) -> str:
         return headings.get(column, column.replace("_", " ").capitalize())
 
-    def shown_cells(row: list[dict]) -> list[dict]:
-        """The cells of a row the page shows: picked here rather than by a
-        filter in the template's loop, which Datasette's templates run
-        asynchronously, at a cost for every cell of every row."""
-        return [cell for cell in row if cell["column"] in shown] if shown else row
+    columns: dict[str, tuple[str, str]] = {}  # each column's CSS class and heading, worked out once
+
+    def shown_cells(row: list[dict]) -> list[tuple[dict, str, str]]:
+        """The cells of a row the page shows, each with its column's CSS
+        class and heading: picked here rather than by a filter and calls in
+        the template's loop, which Datasette's templates run asynchronously,
+        at a cost for every cell of every row."""
+        cells = []
+        for cell in row:
+            column = cell["column"]
+            if shown and column not in shown:
+                continue
+            if column not in columns:
+                columns[column] = (to_css_class(column), heading(column))
+            cells.append((cell, *columns[column]))
+        return cells
 
     async def facet_labels(column: str, values: list) -> dict:
         """The names that a facet's key values stand for; none for other columns."""
