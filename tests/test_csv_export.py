@@ -149,3 +149,22 @@ def test_many_ranges_come_out_whole_in_rowid_order(tmp_path: Path) -> None:
         status, _, text = fetch(db, f"/-/csv/ranges/{name}.csv")
         assert status == 200
         assert list(csv.reader(io.StringIO(text)))[1:] == expected, name
+
+
+def test_the_widest_table_datasette_opens_comes_out_whole(tmp_path: Path) -> None:
+    """A line is joined by one printf of all its cells: a table of as many
+    columns as sql_limits lets Datasette open, of every type, keeps each
+    cell in its place."""
+    width = plugin_module("sql_limits").MAX_COLUMNS
+    db = tmp_path / "many.db"
+    conn = sqlite3.connect(db)
+    conn.execute(f"CREATE TABLE t ({', '.join(f'c{i}' for i in range(width))})")
+    row = [[f'"{i}", said', i, i / 8, None, bytes([i % 256])][i % 5] for i in range(width)]
+    conn.execute(f"INSERT INTO t VALUES ({', '.join('?' * width)})", row)
+    conn.commit()
+    conn.close()
+    status, _, text = fetch(db, "/-/csv/many/t.csv")
+    assert status == 200
+    header, line = list(csv.reader(io.StringIO(text)))
+    assert header == [f"c{i}" for i in range(width)]
+    assert line == ["" if v is None else f"x'{v.hex().upper()}'" if isinstance(v, bytes) else str(v) for v in row]
