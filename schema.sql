@@ -950,7 +950,10 @@ WHERE e.date_precision <> 'year'
 GROUP BY 2, p.id
 ORDER BY 1, 2, 3;
 
-CREATE INDEX monthly_counts_key ON monthly_counts(dimension, key);
+-- A name's months, with their counts in the index itself: the overview reads
+-- its busiest names' squares, and a square's page its count, from the index
+-- alone.
+CREATE INDEX monthly_counts_key ON monthly_counts(dimension, key, month, events);
 
 -- Each dimension's events a month, all its names together (an event with two
 -- actors counts once for each), and each name's rank by its events in all

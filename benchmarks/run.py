@@ -917,12 +917,10 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
             "JSON among them) in the site's table template.",
             "reader: timeline": "the page reads 200 events through the index on their dates and its chart "
             "from the build's overview_months; what is left is rendering those events.",
-            "reader: overview": "the page counts nothing: its squares are the build's monthly_counts, a row "
-            "for each name shown in each of its 3 charts and each period, read through the index "
-            "on (dimension, key), which does not hold the month and the count, and each square is drawn as "
-            "an SVG link in the page's template; what is left grows with the periods of the record, not with "
-            "the events. What would meet it: a covering index on monthly_counts, and the squares drawn with "
-            "fewer template calls.",
+            "reader: overview": "the page counts nothing: its squares are the build's monthly_counts, read "
+            "through an index that holds each name's months and counts, and drawn as SVG in Python "
+            "(plugins/timeline.py); what is left grows with the periods of the record and the names shown, "
+            "not with the events.",
         }
         for name in (name for name in site.pages if name in missed):
             timed_out = (
