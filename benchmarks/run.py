@@ -27,6 +27,7 @@ pages a user opens are timed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -52,7 +53,7 @@ from loader.build import WRITE_PRAGMAS, integrity_check
 from loader.facet_counts import count_facets
 from loader.map_cells import cluster_places
 from loader.schema import read_schema
-from loader.serve import SETTINGS
+from loader.serve import SETTINGS, datasette_options
 from tests.support.generated import overview_links
 from tests.support.site_helpers import CHROMIUM, free_port, launch
 
@@ -93,6 +94,23 @@ def rss_of_tree(pid: int) -> float:
         total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
         pending.extend(int(child) for child in children)
     return total / 1024
+
+
+def cpu_of_tree(pid: int) -> float:
+    """CPU seconds of a process and all its descendants so far, from /proc,
+    with those of its children that have ended and been waited for."""
+    total, pending, tick = 0, [pid], os.sysconf("SC_CLK_TCK")
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # it has just ended
+            continue
+        # utime, stime, cutime and cstime: fields 14 to 17, counted after the name in parentheses.
+        total += sum(int(field) for field in stat.rsplit(")", 1)[1].split()[11:15])
+        pending.extend(int(child) for child in children)
+    return total / tick
 
 
 def measured(command: list[str], cwd: Path = PROJECT_ROOT) -> tuple[Run, str]:
@@ -460,17 +478,85 @@ UNCACHED = {"cookie": "benchmark=uncached"}
 CSV_TARGET_MB_S = 40  # issue 14: CSV of any view at 40 MB/s or more
 
 
+@dataclass(frozen=True)
+class Download:
+    """A whole CSV download, and the cores the server's processes and the
+    client (this process, reading it) kept busy on average while it ran."""
+
+    mb: float
+    mb_s: float
+    server_cores: float
+    client_cores: float
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Where a page's time goes, from Datasette's own trace of it."""
+
+    total_ms: float
+    sql_ms: float  # the queries' time, counted once where they ran at once
+    queries: int
+    slowest_ms: float
+    slowest_sql: str
+
+    @property
+    def python_ms(self) -> float:
+        return self.total_ms - self.sql_ms
+
+
+def traced_parts(db: Path, urls: dict[str, str], rounds: int = 5) -> dict[str, Parts]:
+    """Each page asked for in this process under Datasette's own tracer (what
+    its `_trace=1` shows, taken here without its trace_debug setting, which
+    the served site never has), the round of median time of `rounds`, each
+    page warmed up first: its queries' time, and the rest, which is Python
+    (Datasette making the rows' cells, the template)."""
+    from datasette.app import Datasette
+    from datasette.tracer import capture_traces
+
+    datasette = Datasette(**datasette_options(db))
+    cookies = dict([UNCACHED["cookie"].split("=")])
+
+    async def traced(url: str) -> Parts:
+        queries: list[dict] = []
+        start = time.perf_counter()
+        with capture_traces(queries):
+            await datasette.client.get(url, cookies=cookies)
+        total_ms = (time.perf_counter() - start) * 1000
+        queries.sort(key=lambda query: query["start"])
+        sql_s, reach = 0.0, float("-inf")
+        for query in queries:  # the union of the queries' spans: facets run at once
+            sql_s += max(0.0, query["end"] - max(query["start"], reach))
+            reach = max(reach, query["end"])
+        slowest = max(queries, key=lambda query: query["duration_ms"], default=None)
+        sql = " ".join(str(slowest["sql"]).split()) if slowest else ""
+        sql = re.sub(r"\bselect\s+(?:(?!\bfrom\b).){40,}?\bfrom\b", "select … from", sql, flags=re.I)
+        return Parts(total_ms, sql_s * 1000, len(queries), slowest["duration_ms"] if slowest else 0.0, sql)
+
+    async def measure() -> dict[str, Parts]:
+        await datasette.invoke_startup()
+        for url in urls.values():  # warm every page first: templates, connections, caches
+            await traced(url)
+        measured = {}
+        for name, url in urls.items():
+            timed = sorted([await traced(url) for _ in range(rounds)], key=lambda parts: parts.total_ms)
+            measured[name] = timed[len(timed) // 2]
+        return measured
+
+    return asyncio.run(measure())
+
+
 @dataclass
 class Site:
     rows: int
     urls: dict[str, str]
     pages: dict[str, tuple[float, float, int]]  # name: (p50 ms, p95 ms, status)
-    csv: dict[str, tuple[float, float]]  # name: (MB, MB/s, the better of two runs)
+    csv: dict[str, Download]  # name: the better of two downloads
     start_s: float
     map_draw: tuple[str, float, float, float] | None = None  # (which map, p50 ms, slowest ms, page parsed p50 ms)
     rss_mb: float = 0.0  # the serving process, after every page
     reconciliation: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)  # name: the facets that timed out on its page
+    parts: dict[str, Parts] = field(default_factory=dict)  # name: where a missed page's time goes
 
 
 def busiest_squares(overview: str) -> dict[str, str]:
@@ -586,15 +672,23 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
                 )
             csv_rates = {}
             for name, url in CSV_URLS.items():
-                best = 0.0
+                downloads = []
                 for _ in range(2):
-                    t = time.perf_counter()
+                    t, server, client_cpu = time.perf_counter(), cpu_of_tree(process.pid), time.process_time()
                     size = 0
                     with client.stream("GET", url) as response:
                         for chunk in response.iter_bytes():
                             size += len(chunk)
-                    best = max(best, size / 1e6 / (time.perf_counter() - t))
-                csv_rates[name] = (size / 1e6, best)
+                    wall = time.perf_counter() - t
+                    downloads.append(
+                        Download(
+                            size / 1e6,
+                            size / 1e6 / wall,
+                            (cpu_of_tree(process.pid) - server) / wall,
+                            (time.process_time() - client_cpu) / wall,
+                        )
+                    )
+                csv_rates[name] = max(downloads, key=lambda download: download.mb_s)
             rss = rss_of_tree(process.pid)
             drawn = map_first_draw(base)
     finally:
@@ -610,6 +704,7 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
         rss,
         reconciliation_counts(db),
         dropped,
+        traced_parts(db, {name: urls[name] for name in missed_pages(timings, dropped)}),
     )
 
 
@@ -730,6 +825,15 @@ def _verdict(name: str, p50: float, p95: float, status: int, dropped: str = "") 
     return f"p50 < {target} ms: {_mark(p50 < target)}" if target else "-"
 
 
+def missed_pages(pages: dict[str, tuple[float, float, int]], dropped: dict[str, str]) -> list[str]:
+    """The pages that missed their targets, in the order they were timed."""
+    return [
+        name
+        for name, (p50, p95, status) in pages.items()
+        if status != 404 and "missed" in _verdict(name, p50, p95, status, dropped.get(name, ""))
+    ]
+
+
 def site_report(sites: list[Site]) -> list[str]:
     """Each page at each size side by side, the growth between the smallest and
     the largest, the map's first draw, memory and the reconciliation."""
@@ -773,13 +877,17 @@ def site_report(sites: list[Site]) -> list[str]:
             f"| {_verdict(name, p50, p95, status, large.dropped.get(name, ''))} |"
         )
     lines.append("")
-    for name, (mb, rate) in large.csv.items():
+    for name, download in large.csv.items():
         target = (
             "for comparison: the whole-table CSV every table and view page links to is /-/csv's"
             if name == DATASETTES_CSV
-            else f"target > {CSV_TARGET_MB_S} MB/s: {_mark(rate > CSV_TARGET_MB_S)}"
+            else f"target > {CSV_TARGET_MB_S} MB/s: {_mark(download.mb_s > CSV_TARGET_MB_S)}"
         )
-        lines.append(f"- Full CSV, {name} (`{CSV_URLS[name]}`): {mb:,.0f} MB at **{rate:.1f} MB/s**; {target}")
+        lines.append(
+            f"- Full CSV, {name} (`{CSV_URLS[name]}`): {download.mb:,.0f} MB at **{download.mb_s:.1f} MB/s**, "
+            f"the server's processes busy on {download.server_cores:.1f} cores and the client on "
+            f"{download.client_cores:.1f} of {os.cpu_count()}; {target}"
+        )
     for s in sites:
         if s.map_draw:
             which, p50, worst, parsed = s.map_draw
@@ -854,94 +962,155 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
                 "while sorting; what grows beyond it with N was not measured step by step in this run."
             )
     if site:
-        missed = {
-            name
-            for name, (p50, p95, status) in site.pages.items()
-            if status != 404 and "missed" in _verdict(name, p50, p95, status, site.dropped.get(name, ""))
-        }
-        why = {
-            "events with the default facets": "its facets are read from facet_counts (counted by the build), "
-            "so what is left is Datasette rendering the page: 100 rows with their labels, and the facets' values.",
-            "date facet (the SQL Datasette's date facet runs)": "the GROUP BY reads all of the "
-            "events_start_day index, one entry an event; the pages themselves read facet_counts instead.",
-            "full-text search": "the page does more than the match: it also counts the matches and renders "
-            "101 rows with their labels.",
-            "alias-aware search (canned query actor_events)": "the canned query matches the name in "
-            "actors_fts, then gathers every event of the actor through event_participants and renders them.",
-            "one page of map JSON (event_list, as datasette-cluster-map asks)": "the map asks for the count "
-            "(_extra=count, for its 'Showing N of M'), and the page carries max_returned_rows rows, each "
-            "with its actor list, rendered as JSON objects in Python by Datasette. Past 10,000 events the "
-            "event list's map no longer asks for these pages: it draws the server's clusters.",
-            "reader: a facet click (event list, most common type)": "its facets come from the build's counts "
-            "(facet_counts holds every click of 1,000 rows or more, up to the 30 values a facet lists) and its "
-            "rows from the index on (event_type, start_date), and its count is the build's; what is left is "
-            "Datasette rendering 100 rows of the view.",
-            "reader: a facet click (event list, most common place)": "its facets come from the build's counts "
-            "and its rows from the index on (place_id, start_date), and its count is the build's; what is left "
-            "is Datasette rendering 100 rows of the view.",
-            ACTOR_CLICK: "its facets and its count come from the build's counts (plugins/facet_counts.py, "
-            "plugins/click_counts.py) and its 100 newest rows are found by walking the index of dates until "
-            "the page is full (the twin clause asks each event whether the actor is among its actors); what "
-            "is left is that walk, "
-            "which passes over the events of other actors, and Datasette rendering 100 rows of the view.",
-            OVERVIEW_SQUARE: "its facets come from the build's counts of the square's page and its count from "
-            "the square's own in monthly_counts; its 100 newest rows are found by walking the period's range of "
-            "dates, asking each event whether the actor is among its actors; what is left is that walk, which "
-            "passes over the events of other actors, and Datasette rendering 100 rows of the view.",
-            OVERVIEW_TYPE: "its facets come from the build's counts of the square's page and its count from "
-            "monthly_counts; its rows from the index on (event_type, start_date); what is left is Datasette "
-            "rendering 100 rows of the view.",
-            OVERVIEW_PLACE: "its facets come from the build's counts of the square's page and its count from "
-            "monthly_counts; its rows from the index on (place_id, start_date); what is left is Datasette "
-            "rendering 100 rows of the view.",
-            OVERVIEW_BAR: "its facets come from the build's counts of the bar's page and its count from "
-            "monthly_sums; its rows from the period's range of the index on start_date; what is left is "
-            "Datasette rendering 100 rows of the view.",
-            "reader: a facet click counted live (event list, the busiest place the build leaves to Datasette)": (
-                "its facets are counted over its matching events, the column facets in one query and the actors "
-                "through event_actors' index; the build counts ahead only the clicks of 1,000 rows or more, up to "
-                "the 30 values a facet lists, and this place falls below. What would meet it: a lower threshold, "
-                "at the price of a longer build."
-            ),
-            "reader: search the event list": "a search's facets are counted live over its matches (the column "
-            "facets in one query, the actors through event_actors' index), and a search cannot be counted "
-            "ahead; what grows is the number of matches.",
-            "reader: home": "Datasette's index page asks each of the database's tables for its columns, "
-            "primary keys and full-text table, one query on a SQL thread each (plugins/permission_cache.py "
-            "has taken away the permission checks that copied metadata.yml a hundred times a page): time that "
-            "grows with the number of tables (each full-text index adds four), not with the events.",
-            "reader: database": "as the home page: one query on a SQL thread for each table's columns, keys "
-            "and counts; the page runs no query that grows with the events.",
-            "reader: event list (map, all its facets)": "its facets and its map come from the build's counts; "
-            "what is left is Datasette rendering 100 rows of every column of the view (the popup and geometry "
-            "JSON among them) in the site's table template.",
-            "reader: timeline": "the page reads 200 events through the index on their dates and its chart "
-            "from the build's overview_months; what is left is rendering those events.",
-            "reader: overview": "the page counts nothing: its squares are the build's monthly_counts, read "
-            "through an index that holds each name's months and counts, and drawn as SVG in Python "
-            "(plugins/timeline.py); what is left grows with the periods of the record and the names shown, "
-            "not with the events.",
-        }
-        for name in (name for name in site.pages if name in missed):
-            timed_out = (
-                f" At {site.rows:,} events its {site.dropped[name]} facet ran past the facet time limit "
-                f"({SETTINGS['facet_time_limit_ms']} ms) and was left out of the page."
-                if site.dropped.get(name)
-                else ""
-            )
-            if name in why or timed_out:
-                lines.append(f"- {name}: {why.get(name, '')}{timed_out}")
-        for name, (mb, rate) in site.csv.items():
-            if rate <= CSV_TARGET_MB_S and "a view" in name:
-                table_mb = site.csv["plugins/csv_export.py"][0]
-                lines.append(
-                    f"- {name}: SQLite writes the lines as for a table, on two cores (a thread and a helper "
-                    f"process take the ranges in turn), but the view computes each row as it goes (the place's "
-                    f"name, the actors' names, the map's popup and geometry JSON), and its {mb:,.0f} MB are "
-                    f"{mb / table_mb:.1f}× the table's. What would meet it: the view's costliest columns stored "
-                    "by the build, at the price of a longer build and a larger file."
-                )
+        lines += page_notes(site)
     return lines + [""] if len(lines) > 2 else []
+
+
+# What is left of an event-list page once the build has counted it, and what
+# would take it away: the same on every page of the event list.
+EVENT_LIST_RENDERING = (
+    "Datasette making a cell of each of the view's 27 columns for each of its 100 rows (through the "
+    "render_cell hook) and rendering the page"
+)
+FEWER_CELLS = (
+    "What would meet it: Datasette making only the cells the page shows (7 of the 27); Datasette 0.65 "
+    "chooses a page's columns only from `_col` in its address, which every link and export on the page "
+    "would then carry."
+)
+WALK = (
+    "its 100 newest rows are found by walking the index of dates, asking each event whether the actor "
+    "is among its actors (the twin clause), until the page is full: a walk that passes over the events "
+    "of other actors"
+)
+BY_ACTOR_AND_DATE = (
+    "What would meet it: the actor's newest events read from an index on (actor, start date) that the build "
+    "would store beside event_actors, in place of the walk; and Datasette making only the cells the page shows."
+)
+WHY = {
+    "events with the default facets": "its facets are read from facet_counts (counted by the build), so "
+    "what is left is Datasette rendering 100 rows of the table's 18 columns with their labels, and the "
+    "facets' values. What would meet it: fewer cells a page.",
+    "date facet (the SQL Datasette's date facet runs)": "the GROUP BY reads all of the events_start_day "
+    "index, one entry an event; the pages themselves read facet_counts instead, so no reader waits for it. "
+    "What would meet it: nothing in this query, which must read an entry an event; it is timed to show "
+    "what the build's counts save.",
+    "full-text search": "the page does more than the match: it also counts the matches and renders 101 "
+    "rows of the table's 18 columns with their labels. What would meet it: Datasette making fewer cells "
+    "(a page of fewer rows, or of fewer columns, which 0.65 takes only from `_col` in the address).",
+    "alias-aware search (canned query actor_events)": "the canned query matches the name in actors_fts, "
+    "then gathers the actor's events through event_participants, up to max_returned_rows (1,000), and "
+    "Datasette renders every one. What would meet it: the actor's events a page at a time, which "
+    "Datasette 0.65's query page cannot do; or a lower max_returned_rows, for every query of the site.",
+    "one page of map JSON (event_list, as datasette-cluster-map asks)": "the map asks for the count "
+    "(_extra=count, for its 'Showing N of M'), and the page carries max_returned_rows rows, each with its "
+    "actor list, rendered as JSON objects in Python by Datasette. Past 10,000 events the event list's map "
+    "no longer asks for these pages: it draws the server's clusters. What would meet it: fewer rows a "
+    "page of JSON, which would cost the map more requests; past 10,000 events none are asked for.",
+    "reader: a facet click (event list, most common type)": "its facets, its count and its rows come from "
+    f"the build's counts and the index on (event_type, start_date); what is left is {EVENT_LIST_RENDERING}. "
+    + FEWER_CELLS,
+    "reader: a facet click (event list, most common place)": "its facets, its count and its rows come from "
+    f"the build's counts and the index on (place_id, start_date); what is left is {EVENT_LIST_RENDERING}. "
+    + FEWER_CELLS,
+    ACTOR_CLICK: "its facets and its count come from the build's counts (plugins/facet_counts.py, "
+    f"plugins/click_counts.py); {WALK}; and then {EVENT_LIST_RENDERING}. {BY_ACTOR_AND_DATE}",
+    OVERVIEW_SQUARE: "its facets come from the build's counts of the square's page and its count from "
+    f"monthly_counts; within the period's range of dates, {WALK}; and then {EVENT_LIST_RENDERING}. "
+    + BY_ACTOR_AND_DATE,
+    OVERVIEW_TYPE: "its facets come from the build's counts of the square's page, its count from "
+    f"monthly_counts and its rows from the index on (event_type, start_date); what is left is "
+    f"{EVENT_LIST_RENDERING}. {FEWER_CELLS}",
+    OVERVIEW_PLACE: "its facets come from the build's counts of the square's page, its count from "
+    f"monthly_counts and its rows from the index on (place_id, start_date); what is left is "
+    f"{EVENT_LIST_RENDERING}. {FEWER_CELLS}",
+    OVERVIEW_BAR: "its facets come from the build's counts of the bar's page, its count from monthly_sums "
+    f"and its rows from the period's range of the index on start_date; what is left is {EVENT_LIST_RENDERING}. "
+    + FEWER_CELLS,
+    "reader: a facet click counted live (event list, the busiest place the build leaves to Datasette)": (
+        "its facets are counted over its matching events, the column facets in one query and the actors "
+        "through event_actors' index; the build counts ahead only the clicks of 1,000 rows or more, up to "
+        "the 30 values a facet lists, and this place is not among them. What would meet it: a lower "
+        "threshold, or every value's click counted ahead, at the price of a longer build."
+    ),
+    "reader: search the event list": "a search's facets are counted live over its matches (the column "
+    "facets in one query, the actors through event_actors' index), and its rows query sorts every match, "
+    "each with all the view's columns (the actor lists, the popup and geometry JSON), to keep the newest "
+    "100: what grows is the number of matches. What would meet it: the rows query over the newest matches "
+    "only (a clause keeping those on or after the date of the 101st newest gives the same rows three to "
+    "four times faster in SQL), for which Datasette 0.65 has no hook that leaves the count and the facets "
+    "alone; or the view's costly columns stored by the build.",
+    "reader: home": "Datasette's index page asks each of the database's tables for its columns, primary "
+    "keys and full-text table, one query on a SQL thread each (plugins/permission_cache.py has taken away "
+    "the permission checks that copied metadata.yml a hundred times a page): time that grows with the "
+    "number of tables (each full-text index adds four), not with the events. What would meet it: fewer "
+    "tables, or Datasette asking once for them all.",
+    "reader: database": "as the home page: one query on a SQL thread for each table's columns, keys and "
+    "counts; the page runs no query that grows with the events. What would meet it: fewer tables, or "
+    "Datasette asking once for them all.",
+    "reader: event list (map, all its facets)": "its facets and its map come from the build's counts; "
+    f"what is left is its rows (the newest 100 through the index on start_date) and {EVENT_LIST_RENDERING}. "
+    + FEWER_CELLS,
+    "reader: timeline": "the page reads 200 events through the index on their dates and its chart from "
+    "the build's overview_months; what is left is rendering those events. What would meet it: fewer "
+    "events a page.",
+    "reader: overview": "the page counts nothing: its squares are the build's monthly_counts, read through "
+    "an index that holds each name's months and counts, and drawn as SVG in Python (plugins/timeline.py); "
+    "what is left grows with the periods of the record and the names shown, not with the events. What "
+    "would meet it: fewer names or periods drawn.",
+}
+
+
+def page_notes(site: Site) -> list[str]:
+    """Each missed page's reason and remedy, with where its time went as
+    Datasette's tracer saw it in this run; and each missed CSV's, with the
+    cores it kept busy."""
+    lines = []
+    for name in missed_pages(site.pages, site.dropped):
+        target = READER_P50_MS if name.startswith("reader: ") else PAGE_TARGETS_MS.get(name, 0)
+        parts = site.parts.get(name)
+        traced = ""
+        if parts:
+            traced = (
+                f" Traced in this process at {site.rows:,} events: {parts.total_ms:,.0f} ms, of which its "
+                f"{parts.queries} queries took {parts.sql_ms:,.0f} ms (the slowest {parts.slowest_ms:,.0f} ms: "
+                f"`{parts.slowest_sql[:160]}{'…' if len(parts.slowest_sql) > 160 else ''}`) and Python the other {parts.python_ms:,.0f} ms."
+            )
+        reason = WHY.get(name) or (
+            f"What would meet it: its {'Python' if parts and parts.python_ms > parts.sql_ms else 'queries'}, the "
+            f"larger part, made faster by what it is over {target} ms."
+        )
+        timed_out = (
+            f" At {site.rows:,} events its {site.dropped[name]} facet ran past the facet time limit "
+            f"({SETTINGS['facet_time_limit_ms']} ms) and was left out of the page."
+            if site.dropped.get(name)
+            else ""
+        )
+        lines.append(f"- {name}: {reason}{traced}{timed_out}")
+    table = site.csv["plugins/csv_export.py"]
+    cores = os.cpu_count() or 1
+    for name, download in site.csv.items():
+        if name == DATASETTES_CSV or download.mb_s > CSV_TARGET_MB_S:
+            continue
+        busy = (
+            f"the server's processes kept {download.server_cores:.1f} cores busy and the client "
+            f"{download.client_cores:.1f}, of this machine's {cores}"
+        )
+        if download is table:
+            lines.append(
+                f"- {name}: {busy}. The work is SQLite writing each row's line of CSV (a CASE for each "
+                "cell: quoted text, bare numbers), on the worker's thread and one helper process, which take "
+                "the ranges of rows in turn. What would meet it: more cores, each with a helper process of "
+                "its own (plugins/csv_export.py runs one a worker, for a machine of two cores)."
+            )
+        else:
+            lines.append(
+                f"- {name}: {busy}. SQLite writes the lines as for the table, but the view computes each "
+                "row as it goes (the place's name, the actors' names, the map's popup and geometry JSON), "
+                f"and its {download.mb:,.0f} MB are {download.mb / table.mb:.1f}× the table's. What would "
+                "meet it: the view's costliest columns stored by the build, at the price of a longer build "
+                "and a larger file."
+            )
+    return lines
 
 
 def load_average() -> str:

@@ -9,7 +9,18 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.generate import generate
-from benchmarks.run import OVERVIEW_PAGES, PAGE_TARGETS_MS, reader_pages, run
+from benchmarks.run import (
+    CSV_URLS,
+    DATASETTES_CSV,
+    OVERVIEW_PAGES,
+    PAGE_TARGETS_MS,
+    Download,
+    Site,
+    page_notes,
+    reader_pages,
+    run,
+    traced_parts,
+)
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
@@ -49,3 +60,28 @@ def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
     assert re.search(r"map at 2,002 events, first markers drawn in Chromium \([\w -]+\): \*\*[\d,]+ ms\*\*", text)
     assert re.search(r"Memory of the serving process at 2,002 events, after every page: \d+ MB", text)
     assert re.search(r"At 2,002 events: .*imported places kept as imported: [\d,]+", text)
+    # Where a page's time goes, as Datasette's tracer sees it, on the run's own database.
+    parts = traced_parts(tmp_path / "work" / "events.db", {"list": "/events/event_list"}, rounds=1)["list"]
+    assert 0 < parts.sql_ms <= parts.total_ms and parts.queries > 1
+    assert parts.slowest_ms <= parts.sql_ms and parts.slowest_sql.lower().startswith(("select", "with", "pragma"))
+
+
+def test_every_missed_page_and_download_gets_a_reason_and_a_remedy() -> None:
+    """Done-when of issue 14: a miss is reported with its reason and what
+    would meet it, whichever page or download misses."""
+    every = reader_pages(defaultdict(lambda: "x"), dict.fromkeys(OVERVIEW_PAGES, "x"))
+    names = list(dict.fromkeys([*PAGE_TARGETS_MS, *every]))
+    slow = Download(1_000.0, 1.0, 1.5, 0.5)
+    site = Site(
+        rows=10,
+        urls=dict.fromkeys(names, "/"),
+        pages={name: (10_000.0, 10_000.0, 200) for name in names},
+        csv={name: slow if name != DATASETTES_CSV else Download(1.0, 1.0, 1.0, 0.1) for name in CSV_URLS},
+        start_s=1.0,
+    )
+    notes = page_notes(site)
+    for name in [*names, *(name for name in CSV_URLS if name != DATASETTES_CSV)]:
+        (line,) = (line for line in notes if line.startswith(f"- {name}: "))
+        assert "What would meet it" in line, name
+        assert "cores busy" in line or name in names
+    assert not any(line.startswith(f"- {DATASETTES_CSV}:") for line in notes)
