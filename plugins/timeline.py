@@ -161,7 +161,7 @@ def squares(row: dict, y: float, months: list[dict], peak: int, href: str, filte
     named row, a link to its events. Drawn here rather than in the template:
     Datasette renders templates asynchronously, where each square cost some
     40 µs, most of the page's time at 1M events (a thousand squares and more)."""
-    name, height, parts = escape(row["name"]), CELL * 0.75, []
+    name, height, base, parts = escape(row["name"]), CELL * 0.75, escape(href), []
     for i, (count, m) in enumerate(zip(row["cells"], months, strict=True)):
         x = LEFT + i * CELL
         if not count:
@@ -175,7 +175,7 @@ def squares(row: dict, y: float, months: list[dict], peak: int, href: str, filte
         )
         if row["key"]:
             query = escape(square_query(m["month"], filter_key, row["key"]))
-            square = f'<a href="{href}?{query}" aria-label="{label} events">{square}</a>'
+            square = f'<a href="{base}?{query}" aria-label="{label} events">{square}</a>'
         parts.append(square)
     return Markup("\n".join(parts))
 
