@@ -1,10 +1,10 @@
-"""The README's schema reference, generated from the two files that hold its facts.
+"""The schema reference of docs/reference.md, generated from the two files that hold its facts.
 
 Each fact about a column is written once: its type, whether it is required,
 what it refers to and which values it allows live in schema.sql; what it
 means lives in metadata.yml, where Datasette shows it beside the column. The
-README's section is generated from both (with cog, see the README's notes
-for contributors), so none of the three can drift from another.
+reference's section is generated from both (with cog, see the notes for
+contributors in docs/architecture.md), so none of the three can drift from another.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def test_vocabularies_are_read_from_the_checks() -> None:
 
 @pytest.mark.parametrize("table", list(read_schema().tables))
 def test_metadata_describes_every_column_and_no_other(table: str) -> None:
-    """metadata.yml holds what each column means; the README's reference is generated from it and schema.sql."""
+    """metadata.yml holds what each column means; docs/reference.md is generated from it and schema.sql."""
     described = table_metadata(table).get("columns") or {}
     columns = read_schema().tables[table].columns
     assert [c for c in columns if not str(described.get(c) or "").strip()] == [], "columns without a description"
