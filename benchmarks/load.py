@@ -3,33 +3,46 @@
 A fixed number of clients, each with its own connection, send requests one
 after another for a fixed time, mixing what visitors do: table pages,
 facets, full-text search, canned queries, the map's JSON and streamed CSV.
-Some of them (`--runaway`) may instead send runaway SQL without pause, each
-stopped by the time limit; their answers are counted apart, since only the
-others' must all succeed. The client's own CPU time is reported as a share
-of the machine's cores, since it runs beside the server. Only 127.0.0.1 is
-ever sent anything, and the run stops by itself.
+With `--distinct` every request carries a parameter of its own, so no cache
+can answer it: the figure a site is worth when readers do not all ask for the
+same seven pages. Some of the clients (`--hostile N --kind KIND`) may instead
+do one costly thing without pause (runaway SQL, runaway `_where`, heavy
+facets, whole exports, downloads they never read or abandon after 64 KB);
+their answers are counted apart, since only the others' must all succeed,
+and the others' p99 is what the hostile kind costs them. The server's
+processes' memory is sampled throughout: each one's size before, at its
+peak and a few seconds after. The client's own CPU time is reported as a
+share of the machine's cores, since it runs beside the server. Only
+127.0.0.1 is ever sent anything, and the run stops by itself.
 
-    python -m benchmarks.load                       # 50 clients, 60 s, over sources/
-    python -m benchmarks.load --runaway 3           # 3 of the 50 send runaway SQL
-    python -m benchmarks.load --clients 10 --seconds 5 --sources tests/fixtures/valid
+    python -m benchmarks.load                                  # 50 clients, 60 s, over sources/
+    python -m benchmarks.load --hostile 9 --kind "_where="     # 9 of the 50 send runaway _where
+    python -m benchmarks.load --distinct --clients 10 --seconds 5 --sources tests/fixtures/valid
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import resource
+import socket
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import click
 import httpx
 
 from benchmarks.options import clients_option, path_option, seconds_option
-from tests.support.site_helpers import serving  # the same `serve` the browser tests start
+from benchmarks.proc import rss_by_process
+from tests.support.site_helpers import serving_process  # the same `serve` the browser tests start
 
 # What each kind of request asks for; every one must answer 200.
 MIX = {
@@ -41,25 +54,72 @@ MIX = {
     "map JSON": "/events/event_list.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects",
     "CSV stream": "/events/event_list.csv?_stream=on&_size=max",
 }
-# What a runaway client sends, in turn: each runs until the time limit stops it
-# (400) or waits its turn too long (503); neither counts as an error.
+# Runaway SQL, each stopped by the time limit (400) or refused its turn (503);
+# neither counts as an error.
 RUNAWAY = [
     "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c",
     "select count(*) from sqlite_master a, sqlite_master b, sqlite_master c, sqlite_master d, sqlite_master e",
     "select printf('%.*c', 900000000, 'x')",
 ]
+# The same work through a table page's `_where`, which Datasette runs as SQL too.
+RUNAWAY_WHERE = [f"({sql}) > 0" for sql in RUNAWAY[:2]]
+HEAVY_FACETS = "/events/event_list.json?" + urlencode(
+    [
+        ("_facet", "place_name"),
+        ("_facet", "origin"),
+        ("_facet_array", "actor_names"),
+        ("_facet_array", "actor_ids"),
+        ("_facet_date", "end_date"),
+        ("_size", "0"),
+    ]
+)
+EXPORTS = ["/events/event_list.csv?_stream=on&_size=max", "/-/csv/events/events.csv", "/events/events.json?_size=max"]
+# A large answer that the visitor's own SQL asks for, as B2 of the red-team report did.
+LARGE_SQL_CSV = "/events.csv?" + urlencode(
+    {
+        "sql": "select printf('%.*c', 15000, 'x') as t from "
+        "(with recursive c(x) as (select 1 union all select x + 1 from c limit 1000) select x from c)"
+    }
+)
+ABANDON_AFTER = 64 * 1024
+SETTLE_SECONDS = 5  # how long after the load the server's memory is read again
+SAMPLE_SECONDS = 0.2
+_numbers = itertools.count()  # every request's own parameter, for distinct URLs and cache-busting
+
+
+def fresh(path: str) -> str:
+    """The path with a parameter no other request has, so no cache answers it."""
+    return f"{path}{'&' if '?' in path else '?'}_rt={next(_numbers)}"
+
+
+@dataclass
+class ProcessMemory:
+    pid: int
+    before: int | None  # None: started during the run (a replaced worker)
+    peak: int
+    after: int | None  # None: ended during the run
+
+    def describe(self) -> str:
+        def mb(value: int | None) -> str:
+            return "–" if value is None else f"{value / 1024**2:.0f}"
+
+        return f"{mb(self.before)}/{mb(self.peak)}/{mb(self.after)}"
 
 
 @dataclass
 class LoadResult:
     clients: int
     seconds: float
+    distinct: bool = False
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: Counter = field(default_factory=Counter)
     error_examples: list[str] = field(default_factory=list)
-    runaway: int = 0  # clients sending runaway SQL
-    runaway_answers: Counter = field(default_factory=Counter)  # their statuses
+    hostile: int = 0  # clients doing `kind` instead of browsing
+    kind: str = ""
+    hostile_answers: Counter = field(default_factory=Counter)  # their statuses or outcomes
     client_cpu: float = 0.0  # seconds of CPU the load-test client used
+    memory: list[ProcessMemory] = field(default_factory=list)
+    path: str = "serve"  # which way the site was served
 
     @property
     def client_share(self) -> float:
@@ -80,17 +140,32 @@ class LoadResult:
             return float("nan")
         return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
+    @property
+    def largest_rise(self) -> int:
+        """The most any process that was there before grew above its size then."""
+        return max((m.peak - m.before for m in self.memory if m.before is not None), default=0)
+
+    @property
+    def largest_kept(self) -> int:
+        """The most any process that was there before kept above its size then, after the load."""
+        return max((m.after - m.before for m in self.memory if m.before is not None and m.after is not None), default=0)
+
+    def label(self) -> str:
+        urls = "distinct URLs" if self.distinct else "repeated URLs"
+        hostile = f", {self.hostile} of them {HOSTILE[self.kind][0]}" if self.hostile else ""
+        return f"{self.path}: {self.clients} clients, {urls}{hostile}"
+
     def summary(self) -> str:
-        runaway = f" ({self.runaway} of them sending runaway SQL)" if self.runaway else ""
         return (
-            f"{self.clients} clients{runaway} for {self.seconds:.0f} s: {self.requests:,} requests, "
+            f"{self.label()}, {self.seconds:.0f} s: {self.requests:,} requests, "
             f"{self.requests / self.seconds:,.1f} requests/s, p50 {self.percentile(50) * 1000:.0f} ms, "
             f"p95 {self.percentile(95) * 1000:.0f} ms, p99 {self.percentile(99) * 1000:.0f} ms, "
-            f"errors {self.error_count}; the client used {self.client_share:.0%} of the cores"
+            f"errors {self.error_count}; a process grew at most {self.largest_rise / 1024**2:.0f} MB and kept "
+            f"{self.largest_kept / 1024**2:.0f} MB; the client used {self.client_share:.0%} of the cores"
         )
 
 
-async def _client(base: str, number: int, deadline: float, result: LoadResult) -> None:
+async def _browse(base: str, number: int, deadline: float, result: LoadResult) -> None:
     kinds = list(MIX)
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         i = number  # each client starts at a different kind, so all run at once
@@ -99,7 +174,7 @@ async def _client(base: str, number: int, deadline: float, result: LoadResult) -
             i += 1
             started = time.perf_counter()
             try:
-                response = await client.get(MIX[kind])
+                response = await client.get(fresh(MIX[kind]) if result.distinct else MIX[kind])
                 ok = response.status_code == 200
                 problem = f"{kind}: HTTP {response.status_code}"
             except httpx.HTTPError as e:
@@ -112,43 +187,163 @@ async def _client(base: str, number: int, deadline: float, result: LoadResult) -
                     result.error_examples.append(problem)
 
 
-async def _runaway(base: str, number: int, deadline: float, result: LoadResult) -> None:
+async def _asking(paths: Callable[[int], str], base: str, number: int, deadline: float, result: LoadResult) -> None:
+    """Ask paths(i) back to back, reading each answer whole, counting statuses."""
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        i = number
-        while time.monotonic() < deadline:
+        for i in itertools.count(number):
+            if time.monotonic() >= deadline:
+                return
             try:
-                response = await client.get("/events.json", params={"sql": RUNAWAY[i % len(RUNAWAY)]})
-                result.runaway_answers[str(response.status_code)] += 1
+                response = await client.get(paths(i))
+                result.hostile_answers[str(response.status_code)] += 1
             except httpx.HTTPError as e:
-                result.runaway_answers[type(e).__name__] += 1
-            i += 1
+                result.hostile_answers[type(e).__name__] += 1
 
 
-async def _run(base: str, clients: int, seconds: float, runaway: int) -> LoadResult:
-    result = LoadResult(clients, seconds, runaway=runaway)
+async def _raw_get(base: str, path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection that has sent GET path, with a small receive buffer, as a
+    client that reads slowly or not at all has."""
+    address = urlsplit(base)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (address.hostname, address.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n\r\n".encode())
+    await writer.drain()
+    return reader, writer
+
+
+async def _unread(base: str, number: int, deadline: float, result: LoadResult) -> None:
+    """Ask for a large download and never read it, for the whole run."""
+    while time.monotonic() < deadline:
+        path = LARGE_SQL_CSV if number % 2 else fresh(EXPORTS[0])
+        reader, writer = await _raw_get(base, path)
+        try:
+            await asyncio.wait_for(reader.read(1), timeout=max(0.0, deadline - time.monotonic()))
+            # Once the answer has begun, hold it unread until the server gives up or the run ends.
+            result.hostile_answers["held unread"] += 1
+            while time.monotonic() < deadline and not reader.at_eof():
+                await asyncio.sleep(0.5)
+            result.hostile_answers["closed by the server" if reader.at_eof() else "held to the end"] += 1
+        except asyncio.TimeoutError:
+            result.hostile_answers["no answer begun"] += 1
+        finally:
+            writer.close()
+
+
+async def _abandon(base: str, number: int, deadline: float, result: LoadResult) -> None:
+    """Ask for a large download, read 64 KB of it and hang up; again and again."""
+    while time.monotonic() < deadline:
+        reader, writer = await _raw_get(base, fresh(EXPORTS[number % 2]))
+        try:
+            await asyncio.wait_for(reader.readexactly(ABANDON_AFTER), timeout=30)
+            result.hostile_answers["abandoned after 64 KB"] += 1
+        except asyncio.IncompleteReadError:
+            result.hostile_answers["shorter than 64 KB"] += 1
+        except asyncio.TimeoutError:
+            result.hostile_answers["64 KB not sent in 30 s"] += 1
+        finally:
+            writer.close()
+
+
+Hostile = Callable[[str, int, float, LoadResult], Awaitable[None]]
+
+
+def _asks(paths: Callable[[int], str]) -> Hostile:
+    return lambda base, number, deadline, result: _asking(paths, base, number, deadline, result)
+
+
+# Each costly kind of client: what it does (in words), and how.
+HOSTILE: dict[str, tuple[str, Hostile]] = {
+    "?sql=": (
+        "sending runaway SQL",
+        _asks(lambda i: "/events.json?" + urlencode({"sql": RUNAWAY[i % len(RUNAWAY)]})),
+    ),
+    "_where=": (
+        "sending runaway SQL through a table's _where",
+        _asks(
+            lambda i: (
+                "/events/events.json?"
+                + urlencode({"_size": 1, "_where": RUNAWAY_WHERE[i % len(RUNAWAY_WHERE)], "_rt": i})
+            )
+        ),
+    ),
+    "facets": ("asking heavy facets of their own choosing", _asks(lambda i: fresh(HEAVY_FACETS))),
+    "exports": ("downloading whole tables", _asks(lambda i: fresh(EXPORTS[i % len(EXPORTS)]))),
+    "unread": ("asking large downloads and never reading them", _unread),
+    "abandoned": ("abandoning large downloads after 64 KB", _abandon),
+}
+
+
+async def _run(base: str, result: LoadResult) -> None:
     started = time.monotonic()
     cpu = resource.getrusage(resource.RUSAGE_SELF)
+    deadline = started + result.seconds
+    hostile = HOSTILE[result.kind][1] if result.hostile else None
     await asyncio.gather(
-        *(_runaway(base, n, started + seconds, result) for n in range(runaway)),
-        *(_client(base, n, started + seconds, result) for n in range(runaway, clients)),
+        *(hostile(base, n, deadline, result) for n in range(result.hostile) if hostile),
+        *(_browse(base, n, deadline, result) for n in range(result.hostile, result.clients)),
     )
     result.seconds = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
     result.client_cpu = after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime
-    return result
 
 
-def run_load(base: str, clients: int, seconds: float, runaway: int = 0) -> LoadResult:
-    """Load a site already serving on 127.0.0.1 for about `seconds`; `runaway`
-    of the clients send runaway SQL instead of browsing."""
+@contextmanager
+def sampled_memory(servers: list[int], result: LoadResult) -> Iterator[None]:
+    """Sample the memory of the server's processes (those under the pids
+    `servers`) while the block runs and SETTLE_SECONDS after it; each one's
+    size before, peak and after go into result."""
+
+    def rss() -> dict[int, int]:
+        return {pid: size for server in servers for pid, size in rss_by_process(server).items()}
+
+    before = rss()
+    peaks = dict(before)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(SAMPLE_SECONDS):
+            for pid, size in rss().items():
+                peaks[pid] = max(peaks.get(pid, 0), size)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield
+        time.sleep(SETTLE_SECONDS)
+    finally:
+        done.set()
+        sampler.join()
+    after = rss()
+    result.memory = [ProcessMemory(pid, before.get(pid), peak, after.get(pid)) for pid, peak in sorted(peaks.items())]
+
+
+def run_load(
+    base: str,
+    servers: list[int],
+    clients: int,
+    seconds: float,
+    *,
+    distinct: bool = False,
+    hostile: int = 0,
+    kind: str = "",
+    path: str = "serve",
+) -> LoadResult:
+    """Load a site already serving on 127.0.0.1 (its processes under the pids
+    `servers`, served the way `path` names) for about `seconds`; `hostile` of
+    the clients do `kind` instead of browsing."""
     if httpx.URL(base).host != "127.0.0.1":
         raise ValueError("the load test only ever targets 127.0.0.1")
-    return asyncio.run(_run(base, clients, seconds, runaway))
-
-
-def serve_and_load(sources: Path, db: Path, clients: int, seconds: float, runaway: int = 0) -> LoadResult:
-    with serving(sources, db) as base:
-        return run_load(base, clients, seconds, runaway)
+    if hostile >= clients:
+        raise ValueError(f"{hostile} hostile clients leave none of the {clients} to browse")
+    if hostile and kind not in HOSTILE:
+        raise ValueError(f"unknown kind of hostile client {kind!r}: one of {', '.join(HOSTILE)}")
+    result = LoadResult(clients, seconds, distinct=distinct, hostile=hostile, kind=kind, path=path)
+    with sampled_memory(servers, result):
+        asyncio.run(_run(base, result))
+    return result
 
 
 def table(result: LoadResult) -> str:
@@ -164,22 +359,27 @@ def table(result: LoadResult) -> str:
             f"{result.percentile(95, kind) * 1000:.0f} | {result.percentile(99, kind) * 1000:.0f} | "
             f"{result.errors[kind]} |"
         )
-    if result.runaway:
-        answers = ", ".join(f"{count:,} × {status}" for status, count in sorted(result.runaway_answers.items()))
-        lines.append(f"| runaway SQL ({result.runaway} clients; answers {answers or 'none'}) | | | | | |")
+    if result.hostile:
+        answers = ", ".join(f"{count:,} × {status}" for status, count in sorted(result.hostile_answers.items()))
+        lines.append(f"| {HOSTILE[result.kind][0]} ({result.hostile} clients; answers {answers or 'none'}) | | | | | |")
+    memory = ", ".join(m.describe() for m in result.memory)
+    lines += ["", f"Memory of the server's processes, MB before/peak/after (– where a process came or went): {memory}."]
     return "\n".join(lines)
 
 
 @click.command()
 @clients_option
 @seconds_option
-@click.option("--runaway", default=0, show_default=True, help="How many of the clients send runaway SQL.")
+@click.option("--distinct", is_flag=True, help="Give every request a parameter of its own, so no cache answers it.")
+@click.option("--hostile", default=0, show_default=True, help="How many of the clients do --kind instead.")
+@click.option("--kind", type=click.Choice(list(HOSTILE)), default="?sql=", show_default=True)
 @path_option("--sources", "sources", folder=True, help="What is served.")
 @path_option("--workdir", "build/load", folder=True, help="Where the served events.db is built.")
-def main(clients: int, seconds: float, runaway: int, sources: Path, workdir: Path) -> None:
+def main(clients: int, seconds: float, distinct: bool, hostile: int, kind: str, sources: Path, workdir: Path) -> None:
     """Serve SOURCES with `python -m loader serve` and load it."""
     workdir.mkdir(parents=True, exist_ok=True)
-    result = serve_and_load(sources, workdir / "events.db", clients, seconds, runaway)
+    with serving_process(sources, workdir / "events.db") as (base, process):
+        result = run_load(base, [process.pid], clients, seconds, distinct=distinct, hostile=hostile, kind=kind)
     click.echo(result.summary())
     click.echo(table(result))
     for example in result.error_examples:

@@ -28,16 +28,21 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 import httpx
 
-from benchmarks.load import LoadResult, serve_and_load, table
+from benchmarks.generate import generate
+from benchmarks.load import HOSTILE, LoadResult, run_load, table
 from benchmarks.options import clients_option, path_option, seconds_option
 from loader import PROJECT_ROOT
 from loader.build import build
+from loader.formats import default_origin
+from loader.importer import ImportSpec
 from tests.support.bad_input import Outcome, reference_database, run_case
 from tests.support.crash import (
     DISK_FAULTS,
@@ -55,7 +60,8 @@ from tests.test_public_site import ADDRESS_SPACE, BLOB_QUERIES, BOUND_BYTES
 
 SITE_TESTS = ["tests/test_public_site.py", "tests/browser/test_hostile_content.py", "tests/test_crawl.py"]
 FORMATS = ["json", "csv", "ics", "geojson"]
-RUNAWAY_CLIENTS = 3
+HOSTILE_CLIENTS = 9  # of each costly kind, among the load's clients
+HOSTILE_P99 = 2.0  # seconds: the others' p99 while they run, at most
 ERROR_BOX = 'border: 3px solid red;">'  # where Datasette's error page says what went wrong
 # What these checks do not cover, measured by hand when this report was written.
 KNOWN_LIMITS = [
@@ -215,6 +221,62 @@ def memory(work: Path) -> tuple[int, list[MemoryCase]]:
     return max(idle.values()), cases
 
 
+def load_database(work: Path, sources: Path, events: int) -> Path:
+    """The database the load tests serve: the sources, with `events` generated
+    ACLED events imported, so that whole exports and facets cost what they
+    cost on a real import rather than on fifty events."""
+    db = work / "load" / "events.db"
+    db.parent.mkdir(parents=True)
+    imports = []
+    if events:
+        generated = generate(work / "load" / "acled.csv", events)
+        imports.append(ImportSpec(generated, default_origin(generated)))
+    build(sources, db, imports)
+    return db
+
+
+@contextmanager
+def served(way: str, sources: Path, db: Path) -> Iterator[tuple[str, list[int]]]:
+    """The site over db served one of the WAYS; its base URL and the pids
+    under which all its processes run."""
+    with serving_process(sources, db) as (base, process):
+        yield base, [process.pid]
+
+
+WAYS = ["serve"]
+
+
+def loads(db: Path, sources: Path, clients: int, seconds: float, hostile_seconds: float) -> list[LoadResult]:
+    """Each way of serving: the repeating load, the distinct-URL load, and
+    HOSTILE_CLIENTS of each costly kind among distinct-URL browsers."""
+    results = []
+    for way in WAYS:
+        runs: list[tuple[float, bool, int, str]] = [(seconds, False, 0, ""), (seconds, True, 0, "")]
+        runs += [(hostile_seconds, True, HOSTILE_CLIENTS, kind) for kind in HOSTILE]
+        for run_seconds, distinct, hostile, kind in runs:
+            with served(way, sources, db) as (base, pids):
+                result = run_load(
+                    base, pids, clients, run_seconds, distinct=distinct, hostile=hostile, kind=kind, path=way
+                )
+            click.echo(f"  {result.summary()}", err=True)
+            results.append(result)
+    return results
+
+
+def load_failures(results: list[LoadResult]) -> list[str]:
+    """What a load run broke: an error, a hostile kind that cost the others
+    more than HOSTILE_P99, or a process past the memory bound."""
+    failures = []
+    for r in results:
+        if r.error_count:
+            failures.append(f"{r.label()}: {r.error_count} errors, e.g. {r.error_examples[0]}")
+        if r.hostile and r.percentile(99) >= HOSTILE_P99:
+            failures.append(f"{r.label()}: the others' p99 {r.percentile(99):.1f} s (bound {HOSTILE_P99:.0f} s)")
+        if r.largest_rise >= BOUND_BYTES:
+            failures.append(f"{r.label()}: a process grew {r.largest_rise / 1024**2:.0f} MB")
+    return failures
+
+
 def write_report(
     out: Path,
     fuzzed: list[ClassResult],
@@ -258,7 +320,11 @@ def write_report(
         f"at most {max(c.peak for c in memory_cases) / 1024**2:.0f} MB above a worker's idle "
         f"{idle / 1024**2:.0f} MB (bound {BOUND_BYTES / 1024**2:.0f} MB), "
         f"at most {max(c.kept for c in memory_cases) / 1024**2:.0f} MB kept afterwards.",
-        *(f"- **Load:** {load.summary()}." for load in loads),
+        f"- **Load:** {len(loads)} runs, {sum(load.error_count for load in loads)} errors; the others' p99 with "
+        f"{HOSTILE_CLIENTS} hostile clients of each kind at most "
+        f"{max((load.percentile(99) for load in loads if load.hostile), default=0):.2f} s "
+        f"(bound {HOSTILE_P99:.0f} s); a server process grew at most "
+        f"{max((load.largest_rise for load in loads), default=0) / 1024**2:.0f} MB.",
         "",
         "## Bad input",
         "",
@@ -336,21 +402,34 @@ def write_report(
         "",
         "## Load",
         "",
-        f"`python -m loader serve` over {load_sources}, on 127.0.0.1: uvicorn with its worker processes,",
-        "arbitrary SQL gated to one query at a time under a 1 s limit, repeated pages answered from each",
-        "worker's cache (see loader/serve.py for the trade-offs). Clients each have their own connection and",
-        "send requests back to back, cycling through the mix below; in the second run 3 of them send runaway",
-        "SQL without pause instead, and only the others' answers count. Client and server share the machine's",
-        "two cores; the client's share of them is given with each run.",
+        f"The site over {load_sources}, on 127.0.0.1, served each way named in the first column: `serve` is",
+        "`python -m loader serve` (uvicorn with its worker processes, arbitrary SQL gated to one query at a time",
+        "under a 1 s limit, repeated pages answered from each worker's cache; see loader/serve.py). Clients each",
+        "have their own connection and send requests back to back, cycling through the mix below. With repeated",
+        "URLs every client asks the same seven pages, which a cache answers; with distinct URLs every request",
+        f"carries a parameter of its own, so none is. In the runs with hostile clients, {HOSTILE_CLIENTS} of the",
+        "clients do one costly thing without pause instead of browsing, and only the others' answers count",
+        f"(their p99 must stay under {HOSTILE_P99:.0f} s). The memory columns are the most any server process grew",
+        "above its size before the run, and kept a few seconds after it. Client and server share the machine's",
+        "cores; the client's share of them is given with each run.",
         "",
+        "| served by | run | requests/s | p50 ms | p95 ms | p99 ms | errors | grew MB | kept MB |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for load in loads:
-        lines += [
-            f"**{load.summary()}.**",
-            "",
-            table(load),
-            "",
-        ]
+        run = (
+            f"{load.hostile} {HOSTILE[load.kind][0]}"
+            if load.hostile
+            else ("distinct URLs" if load.distinct else "repeated URLs")
+        )
+        lines.append(
+            f"| {load.path} | {run} | {load.requests / load.seconds:,.1f} | {load.percentile(50) * 1000:.0f} | "
+            f"{load.percentile(95) * 1000:.0f} | {load.percentile(99) * 1000:.0f} | {load.error_count} | "
+            f"{load.largest_rise / 1024**2:.0f} | {load.largest_kept / 1024**2:.0f} |"
+        )
+    lines += ["", *(f"- FAILED {f}" for f in load_failures(loads)), ""]
+    for load in loads:
+        lines += [f"**{load.summary()}.**", "", table(load), ""]
         lines += [f"- ERROR {e}" for e in load.error_examples]
     lines += KNOWN_LIMITS
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -365,6 +444,8 @@ def write_report(
 @click.option("--kills-writing", default=12, show_default=True)
 @clients_option
 @seconds_option
+@click.option("--hostile-seconds", default=30.0, show_default=True, help="How long each hostile kind's run lasts.")
+@click.option("--import-events", default=20_000, show_default=True, help="Generated events the load tests serve.")
 @path_option("--sources", "sources", folder=True, help="What the load test serves.")
 @path_option("--out", "docs/reliability.md", folder=False)
 def main(
@@ -375,6 +456,8 @@ def main(
     kills_writing: int,
     clients: int,
     seconds: float,
+    hostile_seconds: float,
+    import_events: int,
     sources: Path,
     out: Path,
 ) -> None:
@@ -391,12 +474,9 @@ def main(
         site = site_tests()
         click.echo("Memory...", err=True)
         idle, memory_cases = memory(work)
-        loads = []
-        for runaway in (0, RUNAWAY_CLIENTS):
-            click.echo(f"Load: {clients} clients ({runaway} runaway) for {seconds:.0f} s...", err=True)
-            load_dir = work / f"load-{runaway}"
-            load_dir.mkdir()
-            loads.append(serve_and_load(sources, load_dir / "events.db", clients, seconds, runaway))
+        click.echo(f"Load: {clients} clients, {', '.join(WAYS)}...", err=True)
+        db = load_database(work, sources, import_events)
+        loaded = loads(db, sources, clients, seconds, hostile_seconds)
     write_report(
         out,
         fuzzed,
@@ -404,8 +484,8 @@ def main(
         site,
         idle,
         memory_cases,
-        loads,
-        f"`{sources.name}/`",
+        loaded,
+        f"`{sources.name}/` with {import_events:,} generated ACLED events imported",
         time.monotonic() - started,
         loads_before,
     )
@@ -414,7 +494,7 @@ def main(
         any(r.failures for r in fuzzed)
         or crashed.failures
         or not site[1]
-        or any(load.error_count for load in loads)
+        or load_failures(loaded)
         or any(c.peak >= BOUND_BYTES or c.status >= 500 for c in memory_cases)
     )
     sys.exit(1 if failed else 0)

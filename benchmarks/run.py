@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -49,6 +48,7 @@ import sqlite_utils
 
 from benchmarks.generate import generate
 from benchmarks.options import path_option
+from benchmarks.proc import cpu_of_tree, rss_of_tree
 from loader import PROJECT_ROOT
 from loader.build import WRITE_PRAGMAS, integrity_check
 from loader.facet_counts import count_facets
@@ -80,39 +80,6 @@ class Run:
     )  # step: (wall s, CPU s), as the build timed them
     tree_rss_mb: float = 0.0  # all its processes together, at the sampled peak
     load: float = field(default_factory=lambda: os.getloadavg()[0])  # 1-minute load average when it ended
-
-
-def _tree_files(pid: int, name: str) -> Iterator[str]:
-    """/proc/PID/name of a process and of each of its descendants still running."""
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            text = Path(f"/proc/{current}/{name}").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:  # it has just ended
-            continue
-        yield text
-        pending.extend(int(child) for child in children)
-
-
-def rss_of_tree(pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
-    return (
-        sum(
-            next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-            for status in _tree_files(pid, "status")
-        )
-        / 1024
-    )
-
-
-def cpu_of_tree(pid: int) -> float:
-    """CPU seconds of a process and all its descendants so far, from /proc,
-    with those of its children that have ended and been waited for."""
-    # utime, stime, cutime and cstime: fields 14 to 17, counted after the name in parentheses.
-    ticks = sum(int(field) for stat in _tree_files(pid, "stat") for field in stat.rsplit(")", 1)[1].split()[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def measured(command: list[str], cwd: Path = PROJECT_ROOT) -> tuple[Run, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import sqlite3
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
 from loader.serve import METADATA_PATH, SETTINGS
-from tests.support.site_helpers import process_memory, serving, serving_process, worker_pids
+from tests.support.site_helpers import process_memory, serving_process, worker_pids
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 PATHS = [
@@ -93,9 +94,14 @@ INJECTIONS = [
 
 
 @pytest.fixture(scope="module")
-def site(hostile_db: Path) -> Iterator[str]:
-    with serving(hostile_db.parent / "sources", hostile_db) as base:
-        yield base
+def served(hostile_db: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    with serving_process(hostile_db.parent / "sources", hostile_db) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def site(served: tuple[str, subprocess.Popen]) -> str:
+    return served[0]
 
 
 @pytest.fixture(scope="module")
@@ -278,9 +284,10 @@ def test_canned_query_parameters_are_bound_never_interpolated(
         conn.close()
 
 
-def test_a_short_burst_of_mixed_load_is_served_without_errors(site: str) -> None:
+def test_a_short_burst_of_mixed_load_is_served_without_errors(served: tuple[str, subprocess.Popen]) -> None:
     """The load test of `make reliability`, small: 10 clients for 4 seconds."""
-    result = run_load(site, clients=10, seconds=4)
+    base, process = served
+    result = run_load(base, [process.pid], clients=10, seconds=4)
     assert result.error_count == 0, result.error_examples
     assert all(result.latencies.get(kind) for kind in MIX)
 
