@@ -7,24 +7,52 @@ Cookie, Authorization`. The pages readers open most (the event list, its
 facets, the map's JSON) cost Datasette tens of milliseconds of Python each
 and are asked for again and again, so each worker process keeps the last
 CACHE_BYTES of such answers and sends a repeat in well under a millisecond.
-Only what a shared cache may keep is kept: a 200 to a GET without a cookie or
-an Authorization header (the Vary), with a positive max-age and neither
-`private` nor `no-store`, no Set-Cookie, at most ENTRY_BYTES; each for its
-max-age, and no longer. The answer carries `Age`, as HTTP caches add. While
-one request for a URL is being answered, others for the same URL wait for it
-rather than all computing the same page (the burst when a worker starts);
-they stop waiting as soon as its first answer turns out not to be kept.
+Only what a shared cache may keep is kept: a 200 to a GET without a cookie,
+an Authorization or an If-None-Match header (the first two are the Vary; to
+the third, Datasette's database download answers 304), with a positive
+max-age and neither `private` nor `no-store`, no Set-Cookie, a body of at
+most ENTRY_BYTES; each for its max-age, and no longer. The answer carries
+`Age`, as HTTP caches add. While one request for a URL is being answered,
+others for the same URL wait for it rather than all computing the same page
+(the burst when a worker starts); they stop waiting as soon as its first
+answer turns out not to be kept.
+
+A page is kept under its whole URL as the app sees it: scheme, Host, path
+(raw and decoded) and query string. Datasette writes absolute links from the
+scheme and the Host, and uvicorn sets the scheme from `X-Forwarded-Proto`, so
+a URL without them let one request pin `https://` links on the page everyone
+else got. And the app is shown no other request header when its answer may
+be kept, so no header a client sends (a forwarded one, or one some plugin
+reads tomorrow) can shape a page another client receives: Datasette's Vary
+promises the page depends on none of them, and this makes it so.
+
+The bound: the cache holds at most CACHE_BYTES of Python memory per worker,
+everything an entry holds counted: its key, its status and headers, its body
+(each as `sys.getsizeof` measures it) and ENTRY_OVERHEAD for the entry's own
+objects and its place in the ordered dict. A key of more than KEY_BYTES is
+not kept at all: no page the site links to has one, and a visitor can make
+any number of them. Expired entries are swept every SWEEP_SECONDS while
+anything is kept, so the memory a burst of one-off URLs took is freed soon
+after they expire, not when the same URLs are asked again. Beyond the cache,
+each request being answered holds its body (at most ENTRY_BYTES) until it is
+kept or refused.
+
+Large pages can push popular ones out (an entry is at most ENTRY_BYTES, a
+sixteenth of the cache), and a visitor can flush the cache with a score of
+them. No admission rule is tried against that: flushing costs the site no
+more than that visitor asking for URLs that are never kept, which a new query
+string gives anyone; it is a loss of speed, not of memory or correctness.
 
 Hand-written because the ASGI caches on PyPI (asgi-caches) are unmaintained
 since 2019 and built for Starlette, and a proxy from Debian (Varnish, nginx)
-would make `make serve` more than one command. The cost: up to CACHE_BYTES
-more memory in each worker once it is warm.
+would make `make serve` more than one command.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
 from collections import OrderedDict
 from typing import Any
@@ -33,15 +61,36 @@ from datasette import hookimpl
 
 CACHE_BYTES = 32_000_000
 ENTRY_BYTES = 2_000_000
+KEY_BYTES = 4_000
+# An entry's objects besides its key, headers and body (the Entry, its two
+# floats) and its share of the ordered dict (node, table slots at up to 2/3
+# load): measured with tracemalloc at 210-250 bytes, about 350 just after the
+# table grows; rounded up.
+ENTRY_OVERHEAD = 512
+SWEEP_SECONDS = 2.0
 MAX_AGE = re.compile(rb"(?:^|,)\s*max-age=(\d+)")
+PERSONAL = (b"cookie", b"authorization", b"if-none-match")
+
+Key = tuple[str, bytes, str, bytes | None, bytes]
+
+
+def footprint(value: object) -> int:
+    """Bytes of Python memory a key, a header list or a body holds, the
+    objects inside a tuple or a list included."""
+    if isinstance(value, (tuple, list)):
+        return sys.getsizeof(value) + sum(footprint(item) for item in value)
+    return sys.getsizeof(value)
 
 
 class Entry:
-    """One kept answer. (A plain class: dataclasses cannot see a module that
-    Datasette loads from its plugins directory.)"""
+    """One kept answer and what keeping it costs. (A plain class: dataclasses
+    cannot see a module that Datasette loads from its plugins directory.)"""
 
-    def __init__(self, start: dict, body: bytes, stored: float, expires: float) -> None:
-        self.start, self.body, self.stored, self.expires = start, body, stored, expires
+    __slots__ = ("status", "headers", "body", "stored", "expires", "cost")
+
+    def __init__(self, key: Key, status: int, headers: list, body: bytes, stored: float, expires: float) -> None:
+        self.status, self.headers, self.body, self.stored, self.expires = status, headers, body, stored, expires
+        self.cost = ENTRY_OVERHEAD + footprint(key) + footprint(headers) + footprint(body)
 
 
 def lifetime(headers: list[tuple[bytes, bytes]]) -> int:
@@ -56,19 +105,28 @@ def lifetime(headers: list[tuple[bytes, bytes]]) -> int:
     return int(found.group(1)) if found else 0
 
 
-def cacheable(scope: dict) -> bool:
+def cache_key(scope: dict) -> Key | None:
+    """What the page depends on, or None if its answer may not be kept."""
     if scope["type"] != "http" or scope["method"] != "GET":
-        return False
-    return not any(name.lower() in (b"cookie", b"authorization") for name, _ in scope.get("headers", []))
+        return None
+    headers = scope.get("headers", [])
+    if any(name.lower() in PERSONAL for name, _ in headers):
+        return None
+    host = next((value for name, value in headers if name.lower() == b"host"), b"")
+    key = (scope.get("scheme") or "http", host, scope["path"], scope.get("raw_path"), scope["query_string"])
+    return key if footprint(key) <= KEY_BYTES else None
 
 
 class Cache:
+    """Answers by key, least recently used first, costing at most `capacity` bytes together."""
+
     def __init__(self, capacity: int = CACHE_BYTES) -> None:
         self.capacity = capacity
         self.size = 0
-        self.entries: OrderedDict[tuple[str, bytes], Entry] = OrderedDict()
+        self.entries: OrderedDict[Key, Entry] = OrderedDict()
+        self.sweeper: asyncio.TimerHandle | None = None
 
-    def get(self, key: tuple[str, bytes]) -> Entry | None:
+    def get(self, key: Key) -> Entry | None:
         entry = self.entries.get(key)
         if entry is None:
             return None
@@ -78,80 +136,98 @@ class Cache:
         self.entries.move_to_end(key)
         return entry
 
-    def put(self, key: tuple[str, bytes], entry: Entry) -> None:
+    def put(self, key: Key, entry: Entry) -> None:
         self.drop(key)
         self.entries[key] = entry
-        self.size += len(entry.body)
+        self.size += entry.cost
         while self.size > self.capacity:
             self.drop(next(iter(self.entries)))
+        if self.sweeper is None:
+            self.sweep_later()
 
-    def drop(self, key: tuple[str, bytes]) -> None:
+    def drop(self, key: Key) -> None:
         entry = self.entries.pop(key, None)
         if entry is not None:
-            self.size -= len(entry.body)
+            self.size -= entry.cost
+
+    def sweep_later(self) -> None:
+        if self.entries:
+            self.sweeper = asyncio.get_running_loop().call_later(SWEEP_SECONDS, self.sweep)
+
+    def sweep(self) -> None:
+        self.sweeper = None
+        now = time.monotonic()
+        for key in [key for key, entry in self.entries.items() if entry.expires <= now]:
+            self.drop(key)
+        self.sweep_later()
 
 
 async def replay(entry: Entry, send: Any) -> None:
     age = str(int(time.monotonic() - entry.stored)).encode()
-    headers = [(name, value) for name, value in entry.start["headers"] if name.lower() != b"age"]
-    await send({**entry.start, "headers": [*headers, (b"age", age)]})
+    headers = [(name, value) for name, value in entry.headers if name.lower() != b"age"]
+    await send({"type": "http.response.start", "status": entry.status, "headers": [*headers, (b"age", age)]})
     await send({"type": "http.response.body", "body": entry.body})
+
+
+class ResponseCache:
+    """The ASGI app that answers from the cache or asks `app`. (A class, so
+    that its cache can be looked at.)"""
+
+    def __init__(self, app: Any, capacity: int = CACHE_BYTES) -> None:
+        self.app = app
+        self.cache = Cache(capacity)
+        self.pending: dict[Key, asyncio.Event] = {}
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        key = cache_key(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        scope = {**scope, "headers": [(b"host", key[1])] if key[1] else []}
+        if key in self.pending:
+            await self.pending[key].wait()
+        entry = self.cache.get(key)
+        if entry is not None:
+            await replay(entry, send)
+            return
+        if key in self.pending:  # the first answer was not kept: compute alongside it
+            await self.app(scope, receive, send)
+            return
+        self.pending[key] = done = asyncio.Event()
+        try:
+            await self.answer(key, done, scope, receive, send)
+        finally:
+            self.pending.pop(key)
+            done.set()
+
+    async def answer(self, key: Key, done: asyncio.Event, scope: dict, receive: Any, send: Any) -> None:
+        status, size, keep = 0, 0, True
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: dict) -> None:
+            nonlocal status, headers, size, keep
+            if message["type"] == "http.response.start":
+                status, headers = message["status"], message.get("headers", [])
+                keep = status == 200 and lifetime(headers) > 0
+                if not keep:
+                    done.set()
+            elif message["type"] == "http.response.body" and keep:
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > ENTRY_BYTES:
+                    keep = False
+                    chunks.clear()
+                    done.set()
+                elif not message.get("more_body"):
+                    now = time.monotonic()
+                    body = b"".join(chunks)
+                    self.cache.put(key, Entry(key, status, headers, body, now, now + lifetime(headers)))
+            await send(message)
+
+        await self.app(scope, receive, capture)
 
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
-    def wrap(app: Any) -> Any:
-        cache = Cache()
-        pending: dict[tuple[str, bytes], asyncio.Event] = {}
-
-        async def response_cache(scope: dict, receive: Any, send: Any) -> None:
-            if not cacheable(scope):
-                await app(scope, receive, send)
-                return
-            host = next((value for name, value in scope.get("headers", []) if name.lower() == b"host"), b"")
-            key = (scope["path"], host + b"?" + scope["query_string"])  # pages may hold absolute URLs
-            if key in pending:
-                await pending[key].wait()
-            entry = cache.get(key)
-            if entry is not None:
-                await replay(entry, send)
-                return
-            if key in pending:  # the first answer was not kept: compute alongside it
-                await app(scope, receive, send)
-                return
-            pending[key] = done = asyncio.Event()
-            try:
-                await answer(key, done, scope, receive, send)
-            finally:
-                pending.pop(key)
-                done.set()
-
-        async def answer(key: tuple[str, bytes], done: asyncio.Event, scope: dict, receive: Any, send: Any) -> None:
-            start: dict = {}
-            chunks: list[bytes] = []
-            keep, size = [True], [0]
-
-            async def capture(message: dict) -> None:
-                if message["type"] == "http.response.start":
-                    start.update(message)
-                    keep[0] = message["status"] == 200 and lifetime(message.get("headers", [])) > 0
-                    if not keep[0]:
-                        done.set()
-                elif message["type"] == "http.response.body" and keep[0]:
-                    chunks.append(message.get("body", b""))
-                    size[0] += len(chunks[-1])
-                    if size[0] > ENTRY_BYTES:
-                        keep[0] = False
-                        chunks.clear()
-                        done.set()
-                    elif not message.get("more_body"):
-                        now = time.monotonic()
-                        seconds = lifetime(start.get("headers", []))
-                        cache.put(key, Entry(start, b"".join(chunks), now, now + seconds))
-                await send(message)
-
-            await app(scope, receive, capture)
-
-        return response_cache
-
-    return wrap
+    return ResponseCache
