@@ -49,3 +49,18 @@ def test_a_runaway_query_is_stopped_at_the_shorter_limit_and_pages_are_not_gated
     # with rich and took the time back up to 2.8 s.
     assert took < (gate.SQL_TIME_LIMIT_MS + SETTINGS["sql_time_limit_ms"]) / 2000
     assert page_took < took  # the page did not wait for the runaway
+
+
+def test_a_where_is_visitors_sql_and_a_chosen_facet_has_its_own_lane() -> None:
+    def lane(query: str) -> str | None:
+        return gate.lane_of({"type": "http", "query_string": query.encode()})
+
+    assert lane("sql=select+1") == lane("_where=1%3D1&_facet=kind") == "sql"
+    assert lane("_facet=kind") == lane("_facet_array=actor_names") == lane("_facet_date=start_date") == "facets"
+    assert lane("_facet_size=max") is lane("_search=paris&_sort=start_date") is None  # links of the site's pages
+    # Datasette 0.65 counts a _where page's rows under the pages' 3 s, which _timelimit does not reach.
+    assert parse_qs(gate.limited("_where=1%3D1&_nocount=0")) == {
+        "_where": ["1=1"],
+        "_timelimit": [str(gate.SQL_TIME_LIMIT_MS)],
+        "_nocount": ["1"],
+    }
