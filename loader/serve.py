@@ -29,22 +29,76 @@ repeated pages from memory. The trade-offs:
   blocks back to the system when freed, and plugins/memory_release.py frees
   what a refused query leaves behind, so a worker returns to its idle size
   after a large page, at a small cost in speed.
+
+How the server is kept in hand (issue 23, the red team's B1, B9, B11, B14):
+
+- `serve` stays the parent: it runs uvicorn's supervisor in its own process
+  (it used to replace itself with uvicorn), so that when it stops it can
+  remove what it made. Each worker asks Linux to kill it when that parent
+  dies (die_with_supervisor), so a `kill -9` of the parent takes the workers
+  and the port with it instead of leaving orphans that nothing restarts;
+- each server has a private run directory, named to the workers by
+  EVENT_STORE_RUN_DIR (the SQL gate's lock file lives there), removed when
+  the server stops; a start removes those of servers that were killed, and
+  the temporary file of a killed build even when nothing needs rebuilding;
+- forwarded headers are trusted from nobody unless `trusted_proxy` names the
+  proxy in front: uvicorn trusts X-Forwarded-Proto from 127.0.0.1 by default,
+  so anyone on the machine could make the site (and its cache) build https
+  links;
+- connections: uvicorn closes a keep-alive connection idle for
+  KEEP_ALIVE_SECONDS, but has no timeout before a request's head has
+  arrived, so 1,000 silent connections and 1,000 half-sent requests stayed
+  open for a minute; RequestDeadlineProtocol closes a connection whose
+  request is not complete REQUEST_SECONDS after it opened (or after its last
+  answer). It does not limit a slow reader of a long answer, nor the count of
+  connections: uvicorn's --limit-concurrency counts idle connections too, so
+  a flood of silent ones would turn every visitor's request into a 503 for
+  the deadline; the production proxy (nginx) is the place for per-client
+  limits;
+- memory: a worker retires after about MAX_REQUESTS requests (uvicorn's
+  --limit-max-requests, with 10 % jitter so the workers do not all retire at
+  once) and the supervisor starts a fresh one while the others serve, so
+  memory that something keeps past its request (which memory_release cannot
+  give back, B1) is returned; and each worker's address space is capped at
+  WORKER_ADDRESS_SPACE, so a runaway request fails with a MemoryError in its
+  worker rather than growing until the machine's OOM killer picks a victim;
+- uneven workers (B11): the workers share one listening socket, and the
+  worker that wakes first accepts every connection waiting (asyncio accepts
+  up to the backlog at once), so with keep-alive clients one worker can hold
+  most connections while another sits idle. uvicorn has no remedy: it has no
+  SO_REUSEPORT socket per worker, and its --backlog sets the listen queue
+  and that batch together. Behind nginx, balance over several upstream
+  connections (or one port per worker) instead.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import errno
+import fcntl
 import json
+import multiprocessing
 import os
+import resource
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
 from . import DATABASE_FILE, PROJECT_ROOT
-from .build import build, recorded_imports
-from .errors import LoaderError
+from .build import build, build_lock, recorded_imports, remove_stale_temporaries
+from .errors import BuildLocked, LoaderError
 from .schema import SCHEMA_PATH
 from .sources import source_files
 
@@ -53,6 +107,19 @@ TEMPLATES_PATH = PROJECT_ROOT / "templates"
 PLUGINS_PATH = PROJECT_ROOT / "plugins"
 WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
 DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
+RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"  # and where this server keeps its files (the SQL gate's lock)
+RUN_DIR_PREFIX = "event-store-serve-"  # in the system's temporary directory
+KEEP_ALIVE_SECONDS = 5  # uvicorn's default: an idle keep-alive connection is closed after this
+REQUEST_SECONDS = 10  # a connection's request must have arrived this long after it opened or was last answered
+GRACEFUL_SHUTDOWN_SECONDS = 30  # a stopping worker finishes its answers (a large export) for this long at most
+# A worker retires after this many requests (plus up to 10 %): at the 800
+# requests/s of cached pages measured for the site, each worker every 75 s or
+# so, for 1.3 s of CPU to start anew (measured); at uncached pages' 56/s, 18 min.
+MAX_REQUESTS = 20_000
+# Idle, a worker reserves about 185 MB of address space (with its SQL threads
+# started, on the fixture database); the cap leaves five times that for requests.
+WORKER_ADDRESS_SPACE = 1024**3
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # glibc: blocks of 128 KB and more are mapped and unmapped on their own, and
 # freed memory is trimmed, so a large response's memory goes back to the system.
 ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072", "MALLOC_ARENA_MAX": "2"}
@@ -142,30 +209,102 @@ def datasette_options(db: Path) -> dict[str, Any]:
     }
 
 
+def die_with_supervisor() -> None:
+    """Ask Linux to kill this worker as soon as the supervisor that started it dies.
+
+    uvicorn's supervisor stops its workers when it is stopped, but not when it
+    is killed (kill -9, the OOM killer): then they served on with nothing to
+    restart them, and held the port, so `serve` refused to start again.
+    PR_SET_PDEATHSIG needs no watchdog thread; Python's standard library has
+    no prctl, hence ctypes. The signal comes when the thread that started the
+    worker ends, which in uvicorn's supervisor is its main thread, so only its
+    death. Elsewhere than Linux, or in a single-process server, nothing is done.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent.pid:  # it died before the request was made
+        signal.raise_signal(signal.SIGKILL)
+
+
+def cap_address_space() -> None:
+    """Lower this worker's address-space limit to WORKER_ADDRESS_SPACE (a lower
+    limit it was given stays), so that a request that would grow it beyond
+    gets a MemoryError (a 500) and the worker lives on at its size."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = min(limit for limit in (soft, hard, WORKER_ADDRESS_SPACE) if limit != resource.RLIM_INFINITY)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
 def app() -> Any:
     """Each worker's ASGI app: uvicorn calls this (`--factory`) in every process."""
     from datasette.app import Datasette
 
+    die_with_supervisor()
+    cap_address_space()
     return Datasette(**datasette_options(Path(os.environ[DATABASE_VARIABLE]))).app()
 
 
-def uvicorn_command(port: int, host: str = "127.0.0.1", workers: int = WORKERS) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        f"{__name__}:app",
-        "--app-dir",
-        str(PROJECT_ROOT),
-        "--workers",
-        str(workers),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
+class RequestDeadlineProtocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request has not
+    fully arrived REQUEST_SECONDS after it opened or after its last answer.
+
+    uvicorn (0.55) times a connection out only once it has answered a request
+    (--timeout-keep-alive); before that, a client that sends nothing, or sends
+    a request's head a byte at a time, keeps its connection for ever. nginx's
+    client_header_timeout is the same bound; behind nginx this never fires.
+    It relies on H11Protocol's loop, conn and transport attributes and its
+    on_response_complete hook, which uvicorn could rename in another version:
+    tests/test_serve_supervision.py starts the real server and would fail.
+    """
+
+    deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._start_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+        super().connection_lost(exc)
+
+    def _start_deadline(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self.deadline = self.loop.call_later(REQUEST_SECONDS, self._expire)
+
+    def _expire(self) -> None:
+        # DONE: the whole request has arrived, and its answer may take its time.
+        if self.conn.their_state is not h11.DONE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def uvicorn_options(port: int, workers: int, trusted_proxy: str | None, max_requests: int) -> dict[str, Any]:
+    """uvicorn.run's arguments for this site (the module docstring says why each)."""
+    return {
+        "app": f"{__name__}:app",
+        "factory": True,
+        "app_dir": str(PROJECT_ROOT),
+        "host": "127.0.0.1",
+        "port": port,
+        "workers": workers,
+        "http": RequestDeadlineProtocol,
+        "access_log": False,
+        "proxy_headers": trusted_proxy is not None,
+        "forwarded_allow_ips": trusted_proxy,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "limit_max_requests": max_requests,
+        "limit_max_requests_jitter": max_requests // 10,
+    }
 
 
 def port_taken(port: int, host: str = "127.0.0.1") -> bool:
@@ -181,8 +320,79 @@ def port_taken(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
-def serve(db: Path, sources: Path, port: int, workers: int = WORKERS) -> None:
-    """Build if needed, then replace this process with uvicorn serving Datasette."""
+def _lock_directory(path: Path) -> int | None:
+    """An open descriptor of the directory path holding its exclusive lock, or
+    None when another process holds it. The lock is the process's own: it goes
+    when the process dies, however it dies."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def remove_stale_run_directories() -> None:
+    """Remove this user's run directories whose server is dead: nobody holds their lock."""
+    for path in sorted(Path(tempfile.gettempdir()).glob(RUN_DIR_PREFIX + "*")):
+        try:
+            if path.lstat().st_uid != os.getuid():
+                continue
+            fd = _lock_directory(path)
+        except OSError:  # gone meanwhile, or not a directory
+            continue
+        if fd is not None:
+            shutil.rmtree(path, ignore_errors=True)
+            os.close(fd)
+
+
+@contextmanager
+def run_directory() -> Iterator[Path]:
+    """A directory private to this server, locked while it lives and removed when it stops."""
+    remove_stale_run_directories()
+    while True:
+        path = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX))
+        # Another server starting at this instant may take it for a dead
+        # server's before it is locked, and remove it; then make another.
+        try:
+            fd = _lock_directory(path)
+        except FileNotFoundError:
+            continue
+        if fd is not None and path.is_dir():
+            break
+        if fd is not None:
+            os.close(fd)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+
+
+def remove_dead_build_leftovers(db: Path) -> None:
+    """The temporary file of a build that was killed, which otherwise stays
+    until the next build; one that is running keeps its own."""
+    try:
+        with build_lock(db.parent):
+            remove_stale_temporaries(db)
+    except BuildLocked:
+        pass
+
+
+def serve(
+    db: Path,
+    sources: Path,
+    port: int,
+    workers: int = WORKERS,
+    trusted_proxy: str | None = None,
+    max_requests: int = MAX_REQUESTS,
+) -> None:
+    """Build if needed, then serve Datasette until stopped (SIGTERM or Ctrl-C).
+
+    trusted_proxy: the address of a proxy in front (e.g. nginx's, "127.0.0.1"),
+    whose X-Forwarded-Proto and X-Forwarded-For are believed; by default none.
+    """
     if db.name != DATABASE_FILE:
         raise LoaderError(
             f"{db.name}: the database file must be named {DATABASE_FILE}, "
@@ -195,6 +405,10 @@ def serve(db: Path, sources: Path, port: int, workers: int = WORKERS) -> None:
         )
     if is_stale(db, sources):
         build(sources, db)
+    else:
+        remove_dead_build_leftovers(db)
     write_inspect_file(db)
-    command = uvicorn_command(port, workers=workers)
-    os.execve(command[0], command, {**os.environ, **ALLOCATOR, DATABASE_VARIABLE: str(db.resolve())})
+    with run_directory() as run_dir:
+        # The workers are new processes started from this environment.
+        os.environ.update({**ALLOCATOR, DATABASE_VARIABLE: str(db.resolve()), RUN_DIR_VARIABLE: str(run_dir)})
+        uvicorn.run(**uvicorn_options(port, workers, trusted_proxy, max_requests))

@@ -17,6 +17,11 @@ ctypes). Ordinary pages grow a worker by well under that and pay only for
 reading /proc/self/statm. Where there is no /proc or no glibc (not Linux),
 the plugin does nothing. No Datasette plugin gives memory back after a
 request; datasette-psutil only reports it.
+
+What a worker keeps on purpose past a request (a cache's entries, objects
+something still refers to) is not garbage, so this cannot give it back; for
+that, `serve` retires each worker after some thousands of requests and
+uvicorn's supervisor starts a fresh one (loader/serve.py, MAX_REQUESTS).
 """
 
 from __future__ import annotations

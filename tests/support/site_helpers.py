@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,9 +32,16 @@ CHROMIUM_ARGS = [
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports free on 127.0.0.1, all different: bound together, then let go."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def wait_until_served(
@@ -64,16 +71,17 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
 
 @contextmanager
 def serving_process(
-    sources: Path, db: Path, timeout: float = 60, address_space: int | None = None
+    sources: Path, db: Path, timeout: float = 60, address_space: int | None = None, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """As serving(), yielding the server process too; `address_space` caps
-    the virtual memory of it and of each of its workers, in bytes."""
+    the virtual memory of it and of each of its workers, in bytes; `port` is
+    a free one unless given."""
 
     def limit() -> None:
         if address_space:
             resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
-    port = free_port()
+    port = port or free_port()
     # A file, not a pipe: nobody reads the access log while the site runs, and
     # once a pipe's buffer filled (a few hundred requests) the server would block.
     log = tempfile.TemporaryFile()
