@@ -25,9 +25,18 @@ def test_the_limit_set_through_ctypes_is_the_one_sqlite_applies() -> None:
     conn.close()
 
 
+def test_a_text_costs_what_the_costliest_format_writes() -> None:
+    """A count of characters let 990 KB of zero bytes through as 6 MB of JSON (red team B6)."""
+    assert limits.text_cost("a" * 1000) == 2000  # ICS writes a comma as two; counted so for any character
+    assert limits.text_cost("\0" * 1000) == 6002  # JSON's \u0000, with its quotes
+    assert limits.text_cost("😀" * 1000) == 12002  # a surrogate pair of \uXXXX
+    assert limits.text_cost("[" + "[]," * 1000 + "[]]") >= 2001 * limits.TOKEN_BYTES  # a list an item, once parsed
+    assert limits.text_cost("x [1, 2]") == 16  # prose is not parsed
+
+
 def test_the_row_factory_stops_a_cursor_past_its_bytes() -> None:
     conn = sqlite3.connect(":memory:")
-    conn.row_factory = limits.counting_rows(limit=2500)
+    conn.row_factory = limits.counting_rows(limit=3000)
     assert len(conn.execute("select zeroblob(1000) union all select zeroblob(1000)").fetchall()) == 2
     with pytest.raises(limits.ResultTooLarge):
         conn.execute(
