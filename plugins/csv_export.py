@@ -27,6 +27,10 @@ one helper at a time; a download while it is busy is read by the thread
 alone. The connections have none of the site's SQL limits, which only a
 visitor's own SQL needs: they run nothing but the table or view.
 
+A download whose reader hangs up, or stops reading, is cancelled by
+plugins/disconnect.py; the `finally` of _stream_ranges then lets a piece being
+read finish, kills the helper and frees its place.
+
 A piece sent stops at PAGE_BYTES of CSV, so it holds a few megabytes however
 wide the rows. Datasette's own CSV writes a blob as a link to download it;
 here a blob is written losslessly as an SQL blob literal, `x'0A1B...'` (its
@@ -206,9 +210,14 @@ class Helper:
             await write(await self.process.stdout.readexactly(size))
 
     async def finish(self) -> None:
+        """Kill the process and wait for it. `communicate()`, not `wait()`: asyncio's
+        wait() returns only once the pipes are closed too, and a download stopped
+        early (its reader gone) leaves the process's output unread, so the pipe,
+        paused by its full buffer, would never see its end; communicate() reads
+        what is left (a pipe's worth) to the end."""
         if self.process.returncode is None:
             self.process.kill()
-            await self.process.wait()
+            await self.process.communicate()
 
 
 async def _stream_ranges(source: Source, write: Write) -> None:

@@ -168,3 +168,30 @@ def test_the_widest_table_datasette_opens_comes_out_whole(tmp_path: Path) -> Non
     header, line = list(csv.reader(io.StringIO(text)))
     assert header == [f"c{i}" for i in range(width)]
     assert line == ["" if v is None else f"x'{v.hex().upper()}'" if isinstance(v, bytes) else str(v) for v in row]
+
+
+def test_a_helper_stopped_with_its_output_unread_ends(tmp_path: Path) -> None:
+    """A download stopped early (its reader gone) kills its helper with a
+    range's CSV still unread in the pipe: the helper must still be waited
+    for, and its place freed, within moments. (asyncio's wait() alone waited
+    for the pipe's end for ever, holding the download and the worker's one
+    helper.)"""
+    module = plugin_module("csv_export")
+    db = tmp_path / "wide.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, text TEXT)")
+    conn.executemany("INSERT INTO t (text) VALUES (?)", [("x" * 10_000,) for _ in range(500)])
+    conn.commit()
+    conn.close()
+
+    async def stop_unread() -> int | None:
+        source = module.Source(str(db), False, "t", ["id", "text"])
+        helper = (await module.Helper.start(source)).ask((0, 500))
+        await asyncio.sleep(1)  # the helper writes its 5 MB; the pipe fills and pauses
+        try:
+            await asyncio.wait_for(helper.finish(), 10)
+        finally:
+            source.close()
+        return helper.process.returncode
+
+    assert asyncio.run(stop_unread()) is not None
