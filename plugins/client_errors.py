@@ -18,6 +18,17 @@ with rich (installed here with the test tools), which fails otherwise. No
 plugin on PyPI does this: datasette-show-errors goes the other way,
 showing a 500's traceback.
 
+A parameter that cannot be right is refused before Datasette reads it
+(malformed_parameter, from an ASGI wrapper): Datasette 0.65 would fail on it
+with a 500 only after counting the table and its facets, some half a second
+of a worker's CPU each time, and a few clients asking again and again made
+every other reader wait (issue 23). They are a `_facet…` value that starts
+with "{", which Datasette parses as JSON naming the facet's column, a
+`_through` that is not such an object, an `__in` list that is not JSON, a
+`_timelimit` that is not a number, and a number of more digits than Python
+will read (its limit against quadratic-time conversion), which Datasette's
+numeric filters and `_facet_size` convert.
+
 One error raises nothing: Datasette 0.65 answers the CSV of a query whose SQL
 fails with "200 OK" and an empty file, a line break and no header, so a
 spreadsheet opens an empty sheet and a script cannot tell. An ASGI wrapper
@@ -29,6 +40,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +48,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.handle_exception import handle_exception as datasette_error_page
-from datasette.utils import await_me_maybe
+from datasette.utils import await_me_maybe, urlsafe_components
 from datasette.utils.asgi import Base400, Request, Response
 from datasette.views.base import DatasetteError
 from markupsafe import Markup
@@ -55,6 +67,15 @@ def shown(value: str) -> str:
     return repr(value if len(value) <= SHOWN_CHARACTERS else value[:SHOWN_CHARACTERS] + "…")
 
 
+def _parsed(value: str) -> Any:
+    """value read as JSON; ValueError if it is not JSON, as when it nests
+    deeper than Python's parser goes (RecursionError)."""
+    try:
+        return json.loads(value)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def _integer(value: str) -> bool:
     try:
         int(value)
@@ -64,38 +85,77 @@ def _integer(value: str) -> bool:
 
 
 def _through(value: str) -> bool:
+    """Datasette reads `_through` as JSON naming a table, a column and a value it binds as SQL."""
     try:
-        through = json.loads(value)
+        through = _parsed(value)
     except ValueError:
         return False
-    return isinstance(through, dict) and {"table", "column", "value"} <= through.keys()
+    return (
+        isinstance(through, dict)
+        and isinstance(through.get("table"), str)
+        and isinstance(through.get("column"), str)
+        and isinstance(through.get("value"), (str, int, float))
+    )
+
+
+def _facet(value: str) -> bool:
+    """Datasette reads a `_facet…` value that starts with "{" as JSON whose
+    "column" (or else "simple") names the column to count."""
+    if not value.startswith("{"):
+        return True
+    try:
+        config = _parsed(value)
+    except ValueError:
+        return False
+    return isinstance(config, dict) and isinstance(config.get("column") or config.get("simple"), str)
 
 
 def _json_list(value: str) -> bool:
     try:
-        return isinstance(json.loads(value), list)
+        return isinstance(_parsed(value), list)
     except ValueError:
         return False
+
+
+def _readable_number(value: str) -> bool:
+    """Whether Python would read these digits as a number, if they are a number;
+    a longer one could be no row's value (SQLite's integers have 19 digits)."""
+    digits = value.strip().lstrip("+-")
+    return not (digits.isdigit() and 0 < sys.get_int_max_str_digits() < len(digits))
 
 
 def malformed_parameter(request: Request) -> str | None:
     """What is wrong with the request's parameters, as Datasette reads them;
     None if nothing is."""
-    checks: list[tuple[str, str, Callable[[str], bool], str]] = []
     for key in request.args:
+        rules: list[tuple[Callable[[str], bool], str]] = [
+            (_readable_number, "is too large a number (SQLite integers have 64 bits)")
+        ]
         if key == "_timelimit":
-            checks.append((key, key, _integer, "must be a whole number of milliseconds"))
+            rules.append((_integer, "must be a whole number of milliseconds"))
         elif key == "_through":
-            checks.append((key, key, _through, 'must be JSON like {"table": ..., "column": ..., "value": ...}'))
+            rules.append((_through, 'must be JSON like {"table": ..., "column": ..., "value": ...}'))
+        elif key.startswith("_facet"):
+            rules.append((_facet, 'must be a column\'s name or JSON like {"column": ...}'))
         elif key.endswith(("__in", "__notin")):
-            checks.append(
-                (key, key, lambda v: not v.startswith("[") or _json_list(v), "must be a JSON list or a, b, c")
-            )
-    for key, name, valid, rule in checks:
+            rules.append((lambda v: not v.startswith("[") or _json_list(v), "must be a JSON list or a, b, c"))
         for value in request.args.getlist(key):
-            if not valid(value):
-                return f"{name}={shown(value)} {rule}"
+            for valid, rule in rules:
+                if not valid(value):
+                    return f"{key}={shown(value)} {rule}"
     return None
+
+
+async def missing_keys(datasette: Any, url_vars: dict) -> str | None:
+    """Why a row's URL names no row when it gives fewer values than its
+    table's primary key has columns: Datasette 0.65 binds only the values
+    given and fails on the rest (simonw/datasette#2811, fixed in 1.0a by
+    pull request #2815, which answers 400)."""
+    table = url_vars["table"]
+    keys = await datasette.get_database(url_vars["database"]).primary_keys(table)
+    if len(urlsafe_components(url_vars["pks"])) >= len(keys):
+        return None
+    return f"no such row: a row of {table} is named by its {len(keys)} keys, {', '.join(keys)}, joined by commas"
 
 
 def _raised_in(exception: BaseException, functions: list[Callable]) -> bool:
@@ -134,9 +194,6 @@ async def client_error(datasette: Any, request: Request, exception: BaseExceptio
         return 400, f"no such column: {shown(column)}"
     if isinstance(exception, OverflowError):
         return 400, "a number in the request is too large (SQLite integers have 64 bits)"
-    problem = malformed_parameter(request)
-    if problem and isinstance(exception, (ValueError, LookupError)):
-        return 400, problem
     url_vars = request.url_vars
     if "_next" in request.args and isinstance(exception, (ValueError, sqlite3.IntegrityError)):  # bad offset
         return 400, f"_next={shown(request.args['_next'])} is not a page link this site issued"
@@ -144,6 +201,10 @@ async def client_error(datasette: Any, request: Request, exception: BaseExceptio
         database = datasette.get_database(url_vars["database"])
         if url_vars["table"] in await database.view_names():
             return 404, f"{url_vars['table']} is a view: its rows have no pages of their own"
+    if url_vars.get("pks") and url_vars.get("table") and isinstance(exception, sqlite3.ProgrammingError):
+        missing = await missing_keys(datasette, url_vars)
+        if missing:
+            return 404, missing
     renderers = [render for render, _ in datasette.renderers.values()]
     if not isinstance(exception, DatasetteError) or exception.status == 500:
         if _raised_in(exception, renderers):
@@ -172,7 +233,16 @@ async def bad_request(send: Any, message: str) -> None:
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Callable:
     def wrap(app: Callable) -> Callable:
-        async def csv_errors(scope: dict, receive: Any, send: Any) -> None:
+        async def client_errors(scope: dict, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                # Ahead of Datasette's app, which would give the page its CSRF
+                # token and run the startup hooks its templates need.
+                request = Request({**scope, "csrftoken": lambda: ""}, receive)
+                problem = malformed_parameter(request)
+                if problem:
+                    await datasette.invoke_startup()
+                    await (await error_answer(datasette, request, 400, problem)).asgi_send(send)
+                    return
             if not failed_csv(scope):
                 await app(scope, receive, send)
                 return
@@ -198,7 +268,7 @@ def asgi_wrapper(datasette: Any) -> Callable:
 
             await app(scope, receive, hold)
 
-        return csv_errors
+        return client_errors
 
     return wrap
 
@@ -230,6 +300,12 @@ async def client_error_page(datasette: Any, request: Request, error: DatasetteEr
     return Response.html(page, status=error.status)
 
 
+async def error_answer(datasette: Any, request: Request, status: int, message: str) -> Response:
+    """client_error_page for an error this plugin names."""
+    title = {404: "Not found", 503: "Service unavailable"}.get(status, "Bad request")
+    return await client_error_page(datasette, request, DatasetteError(message, status=status, title=title))
+
+
 @hookimpl(hookwrapper=True)
 def handle_exception(datasette: Any, request: Request, exception: BaseException) -> Any:
     """Wraps every handle_exception hook, Datasette's own error page among
@@ -246,9 +322,7 @@ def handle_exception(datasette: Any, request: Request, exception: BaseException)
     async def inner() -> Any:
         answer = await client_error(datasette, request, exception)
         if answer is not None:
-            status, message = answer
-            title = {404: "Not found", 503: "Service unavailable"}.get(status, "Bad request")
-            return await client_error_page(datasette, request, DatasetteError(message, status=status, title=title))
+            return await error_answer(datasette, request, *answer)
         own = answered_here(exception)
         try:
             raise exception

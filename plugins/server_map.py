@@ -21,14 +21,16 @@ they are given in the browser, so none of them fits at this size.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
+from datasette.database import Results
 from datasette.filters import Filters
 from datasette.utils import escape_fts
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from loader import DATABASE_NAME as DATABASE
 from loader.map_cells import RESOLUTIONS, cells
@@ -98,6 +100,19 @@ def page_where(request: Any) -> tuple[str, dict]:
     return " and ".join(clauses) or "1", params
 
 
+async def narrowed(db: Any, sql: str, where: str, params: dict) -> Results:
+    """The rows of sql with the page's WHERE clause. Filters the data cannot
+    answer (an "array contains" on a column of plain text: "malformed JSON")
+    are the request's error, a 400, as Datasette's table page answers them;
+    without filters an error is the site's own."""
+    try:
+        return await db.execute(sql.format(where=where, limit=POPUPS), params)
+    except sqlite3.OperationalError as e:
+        if where == "1":
+            raise
+        raise BadRequest(f"these filters cannot be applied here: {e}") from e
+
+
 def resolution_for(zoom: int) -> int:
     return max(0, min(MAX_RESOLUTION, zoom - 3))
 
@@ -122,14 +137,12 @@ async def clusters(request: Any, datasette: Any) -> Response:
     try:
         if "place" in args:
             params = {**params, "place": args["place"]}
-            count = (await db.execute(PLACE_COUNT.format(where=where), params)).first()[0]
-            rows = await db.execute(PLACE.format(where=where, limit=POPUPS), params)
+            count = (await narrowed(db, PLACE_COUNT, where, params)).first()[0]
+            rows = await narrowed(db, PLACE, where, params)
             return Response.json(
                 {"place_id": args["place"], "events": count, "popups": [json.loads(r["popup"]) for r in rows]}
             )
-        places = (
-            [dict(row) for row in await db.execute(FILTERED_PLACES.format(where=where), params)] if filtered else []
-        )
+        places = [dict(row) for row in await narrowed(db, FILTERED_PLACES, where, params)] if filtered else []
         if "zoom" not in args:
             if not filtered:
                 return Response.json(dict((await db.execute(TOTAL)).first()))

@@ -19,11 +19,12 @@ chart opens the page that starts with the month's first event.
 from __future__ import annotations
 
 import calendar
+import re
 from collections import defaultdict
 from typing import Any
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import BadRequest, Response
 from markupsafe import Markup, escape
 
 from loader import DATABASE_NAME as DATABASE
@@ -37,6 +38,8 @@ PAGE_SIZE = 200
 # before ends just ahead of it.
 AT_EVENT = "(start_date, end_date, id) {op} (SELECT start_date, end_date, id FROM events WHERE id = :start)"
 AT_MONTH = "start_date {op} :month || '-01'"
+# A month as the chart's bars link it; past the last event it is a page of no events.
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 # An overview square's width and the margin for the rows' names, in SVG units.
 CELL, LEFT = 30, 250
 FORWARD = "SELECT * FROM ({sql}) WHERE {at} LIMIT :size"
@@ -45,13 +48,18 @@ FROM_FIRST = "SELECT * FROM ({sql}) LIMIT :size"
 BACKWARD = "SELECT id FROM ({sql}) WHERE {at} ORDER BY start_date DESC, end_date DESC, id DESC LIMIT :size"
 
 
+def month_label(key: str) -> str:
+    """A month (YYYY-MM) as a page writes it."""
+    return f"{calendar.month_name[int(key[5:7])]} {int(key[:4])}"
+
+
 def month(key: str, count: int) -> dict:
     """One month of a chart: its key (YYYY-MM), how it is written, its count
     and its last day, for a link to the events of that month."""
     year, number = int(key[:4]), int(key[5:7])
     return {
         "month": key,
-        "label": f"{calendar.month_name[number]} {year}",
+        "label": month_label(key),
         "short": f"{calendar.month_abbr[number]} {year}",
         "count": count,
         "last_day": f"{key}-{calendar.monthrange(year, number)[1]:02d}",
@@ -89,6 +97,8 @@ async def timeline(datasette: Any, request: Any) -> Response:
     query = await datasette.get_canned_query(DATABASE, QUERY, request.actor)
     params = {name: request.args.get(name, "").strip() for name in query["params"]}
     start, at_month = request.args.get("start", "").strip(), request.args.get("month", "").strip()[:7]
+    if at_month and not MONTH.fullmatch(at_month):
+        raise BadRequest(f"month={at_month!r} is not a month: give it as YYYY-MM, as in 2024-03")
     at = AT_EVENT if start else AT_MONTH if at_month else ""
     db = datasette.get_database(DATABASE)
     values = {**params, "start": start, "month": at_month, "size": PAGE_SIZE + 1}
@@ -112,6 +122,7 @@ async def timeline(datasette: Any, request: Any) -> Response:
             "months": await chart_months(db, params["from_date"][:7], params["to_date"][:7]),
             "year_only": await year_only(db),
             "params": params,
+            "from_month": month_label(at_month) if at_month else "",
             "query": query,
             "page_size": PAGE_SIZE,
         },

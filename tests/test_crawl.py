@@ -9,7 +9,7 @@ which scripts fetch), breadth first, up to
 MAX_PAGES pages, and sends each page once as linked; then each kind of page
 once with each entry of PARAMETERS added to the query it was first linked
 with. A kind is a path (sort, facet and page links differ only in their
-query). `make reliability` sets CRAWL_EVERY_PATH=1 and sends the whole corpus
+query). Before all that, it sends PROBES, requests no page links to. `make reliability` sets CRAWL_EVERY_PATH=1 and sends the whole corpus
 to every path. Under `make test`, which has minutes rather than a quarter of
 an hour, the rows of one table count as one kind, and each kind gets every
 SAMPLE-th parameter set, starting at its own place in the corpus, so every set
@@ -36,6 +36,7 @@ MAX_PAGES = 400
 CONCURRENT = 6
 MARKUP = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 HUGE = "9" * 40
+DIGITS = "9" * 5000  # more than Python reads as a number
 RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 # The classes of issue 15 and more: unknown columns, foreign tokens, bad JSON,
 # values that do not parse, numbers beyond 64 bits, huge values, markup.
@@ -84,6 +85,31 @@ PARAMETERS: list[dict[str, str]] = [
     {"title__notin": "[1"},
     {"latitude__gt": HUGE},
     {MARKUP: MARKUP},
+    # Issue 23's answers of 500 (red team B8): facets as bad JSON, a _through
+    # that is no object, numbers of more digits than Python reads.
+    {"_facet": "{"},
+    {"_facet_array": "{}"},
+    {"_facet_date": '{"a": 1}'},
+    {"_facet_size": "{"},
+    {"_through": "0"},
+    {"_through": "[]"},
+    {"_through": "null"},
+    {"_through": "1e999"},
+    {"start_date__gt": DIGITS},
+    {"rowid__gt": DIGITS},
+]
+# Requests no page links to, each of which answered 500 (issue 23), sent
+# first, while the server's workers are fresh: the stacked tiles read the
+# catalog a worker fills on its first requests.
+PROBES = [
+    *[f"/-/tiles-stack/1/{x}/{y}.png" for x in range(2) for y in range(2)],
+    "/-/timeline?month=2999-02",
+    "/-/timeline?month=abc",
+    "/-/timeline?month=9999-99",
+    "/events/withdrawals/zzz",
+    "/events/record_history/zzz",
+    "/-/map/events.json?place_id__arraycontains=x",
+    "/-/map/events.json?" + urlencode({"start_date__gt": DIGITS}),
 ]
 SKIPPED = ("/-/static", "/-/static-plugins")
 # The home page, and what the pages' scripts fetch rather than link to.
@@ -166,6 +192,7 @@ async def crawl(base: str) -> tuple[list[str], list[str], int]:
                 problems.append(f"{url}: markup echoed unescaped")
             return response
 
+        await asyncio.gather(*(get(url) for url in PROBES))
         while queue and len(pages) < MAX_PAGES:
             batch, queue = queue[: MAX_PAGES - len(pages)], queue[MAX_PAGES - len(pages) :]
             pages += batch

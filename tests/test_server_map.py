@@ -92,6 +92,19 @@ def test_bad_requests_are_refused(ds: Datasette) -> None:
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize("view", ["", f"&zoom=3&bbox={WORLD}", f"&zoom=12&bbox={WORLD}", "&place={place}"])
+def test_a_filter_the_data_cannot_answer_is_refused_as_the_table_page_refuses_it(
+    ds: Datasette, mapped_db: Path, view: str
+) -> None:
+    """Issue 23: "array contains" on a column of plain text fails in SQLite
+    ("malformed JSON"); the table page answers 400, and the map answered 500."""
+    view = view.format(place=scalar(mapped_db, "select place_id from events where place_id is not null limit 1"))
+    table = asyncio.run(ds.client.get("/events/event_list?place_id__arraycontains=x"))
+    response = asyncio.run(ds.client.get(f"/-/map/events.json?place_id__arraycontains=x{view}"))
+    assert (table.status_code, response.status_code) == (400, 400), response.text[:300]
+    assert "malformed JSON" in response.json()["error"]
+
+
 def test_the_event_list_switches_map_by_size(ds: Datasette) -> None:
     """400 events are fewer than the default threshold: datasette-cluster-map draws them,
     unless ?_map=server asks for the server's clusters; a _where clause keeps datasette-cluster-map."""

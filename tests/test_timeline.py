@@ -5,6 +5,7 @@ the build's own tables counted again live)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -151,3 +152,21 @@ def test_a_pairs_page_names_the_first_events_and_counts_the_rest(imported_db: Pa
     cell = cell[: cell.index("</td>")]
     assert re.findall(r'<a href="/events/events/([^"]+)">', cell) == events[:10]
     assert "and 30 more" in cell
+
+
+def test_a_month_after_the_last_event_is_a_page_of_none_that_links_back(ds: Datasette, imported_db: Path) -> None:
+    """Issue 23: such a month answered 500 (the heading read the first event of none)."""
+    ((last_id, last_date),) = sql(
+        imported_db, "select id, start_date from events order by start_date desc, end_date desc, id desc limit 1"
+    )
+    year = int(last_date[:4]) + 1
+    text = page(ds, f"/-/timeline?month={year}-02")
+    assert ids(text) == [] and f"No events from February {year} on" in text
+    earlier = link(text, "prev")
+    assert earlier is not None and ids(page(ds, earlier))[-1] == last_id
+
+
+@pytest.mark.parametrize("month", ["abc", "9999-99", "2024-13", "2024-00", "0000-1x"])
+def test_a_malformed_month_is_a_clear_400(ds: Datasette, month: str) -> None:
+    response = asyncio.run(ds.client.get(f"/-/timeline?{urlencode({'month': month})}"))
+    assert response.status_code == 400 and "give it as YYYY-MM" in response.text, response.text[:300]
