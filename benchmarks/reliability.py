@@ -43,6 +43,7 @@ from loader import PROJECT_ROOT
 from loader.build import build
 from loader.formats import default_origin
 from loader.importer import ImportSpec
+from loader.production import Limits, running
 from tests.support.bad_input import Outcome, reference_database, run_case
 from tests.support.crash import (
     DISK_FAULTS,
@@ -55,11 +56,12 @@ from tests.support.crash import (
     scenario,
 )
 from tests.support.mutations import MUTATIONS
-from tests.support.site_helpers import process_memory, serving_process, worker_pids
+from tests.support.site_helpers import free_ports, process_memory, serving_process, worker_pids
 from tests.test_public_site import ADDRESS_SPACE, BLOB_QUERIES, BOUND_BYTES
 
 SITE_TESTS = ["tests/test_public_site.py", "tests/browser/test_hostile_content.py", "tests/test_crawl.py"]
 FORMATS = ["json", "csv", "ics", "geojson"]
+PRODUCTION_SERVES = 2  # serve processes behind nginx on the production path
 HOSTILE_CLIENTS = 9  # of each costly kind, among the load's clients
 HOSTILE_P99 = 2.0  # seconds: the others' p99 while they run, at most
 ERROR_BOX = 'border: 3px solid red;">'  # where Datasette's error page says what went wrong
@@ -235,15 +237,26 @@ def load_database(work: Path, sources: Path, events: int) -> Path:
     return db
 
 
+SERVE = "make serve"
+PRODUCTION = f"nginx + {PRODUCTION_SERVES} serve"
+WAYS = [SERVE, PRODUCTION]
+# The load's clients all come from 127.0.0.1, which deploy/nginx.conf's
+# per-client limits would count as one visitor; the rest of its limits stand.
+LOAD_LIMITS = Limits(connections_per_client=200, requests_per_second=100_000, request_burst=100_000)
+
+
 @contextmanager
 def served(way: str, sources: Path, db: Path) -> Iterator[tuple[str, list[int]]]:
     """The site over db served one of the WAYS; its base URL and the pids
     under which all its processes run."""
-    with serving_process(sources, db) as (base, process):
-        yield base, [process.pid]
-
-
-WAYS = ["serve"]
+    if way == SERVE:
+        with serving_process(sources, db) as (base, process):
+            yield base, [process.pid]
+        return
+    with tempfile.TemporaryDirectory(prefix="production-") as run_dir:
+        ports = free_ports(PRODUCTION_SERVES + 1)
+        with running(db, sources, Path(run_dir), ports[0], ports[1:], limits=LOAD_LIMITS) as production:
+            yield production.base, [production.nginx.pid, *(s.pid for s in production.serves)]
 
 
 def loads(db: Path, sources: Path, clients: int, seconds: float, hostile_seconds: float) -> list[LoadResult]:
@@ -403,8 +416,11 @@ def write_report(
         "## Load",
         "",
         f"The site over {load_sources}, on 127.0.0.1, served each way named in the first column: `serve` is",
-        "`python -m loader serve` (uvicorn with its worker processes, arbitrary SQL gated to one query at a time",
-        "under a 1 s limit, repeated pages answered from each worker's cache; see loader/serve.py). Clients each",
+        "`python -m loader serve` (uvicorn with its worker processes, visitors' SQL gated to one query at a time",
+        "under a 1 s limit, repeated pages answered from each worker's cache; see loader/serve.py), and the",
+        f"production path is deploy/nginx.conf (Debian's nginx) in front of {PRODUCTION_SERVES} such `serve` processes,",
+        "with its per-client connection and request-rate limits raised, since every client here is 127.0.0.1",
+        "(loader/production.py runs it). Clients each",
         "have their own connection and send requests back to back, cycling through the mix below. With repeated",
         "URLs every client asks the same seven pages, which a cache answers; with distinct URLs every request",
         f"carries a parameter of its own, so none is. In the runs with hostile clients, {HOSTILE_CLIENTS} of the",

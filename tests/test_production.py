@@ -1,0 +1,169 @@
+"""The production path: Debian's nginx, with deploy/nginx.conf, in front of two `serve` processes on loopback.
+
+Each test asks the real nginx for real pages of a built database, and checks
+one thing the red team found missing when uvicorn faced clients itself.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from loader.exports import describe, write_csv
+from loader.production import LOOPBACK, Limits, Production, running
+from tests.support.site_helpers import free_ports
+
+IDLE = 2  # seconds: the idle timeout these tests give nginx, shorter than a server's
+RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+
+@pytest.fixture(scope="module")
+def release(published_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release folder as `make release` writes it, with the one table's CSV these tests ask for."""
+    directory = tmp_path_factory.mktemp("release")
+    (directory / "csv").mkdir()
+    with sqlite3.connect(published_db) as conn:
+        write_csv(conn, describe(conn, "places"), directory / "csv" / "places.csv")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def site(published_db: Path, release: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
+    ports = free_ports(3)
+    with running(
+        published_db,
+        published_db.parent / "sources",
+        tmp_path_factory.mktemp("production"),
+        ports[0],
+        ports[1:],
+        release=release,
+        limits=Limits(idle_timeout=IDLE),
+    ) as production:
+        yield production
+
+
+def fetch(
+    production: Production, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    host, port = production.base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bool:
+    """Whether the server closes the connection within seconds (whatever it sends first)."""
+    connection.settimeout(seconds)
+    try:
+        while connection.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_a_page_answers_and_its_repeat_comes_from_the_cache(site: Production) -> None:
+    first = fetch(site, "/events/events?_test=cache")
+    second = fetch(site, "/events/events?_test=cache")
+    assert (first[0], first[1]["X-Cache-Status"]) == (200, "MISS")
+    assert (second[0], second[1]["X-Cache-Status"]) == (200, "HIT")
+    assert second[2] == first[2]
+    with_cookie = fetch(site, "/events/events?_test=cache", headers={"Cookie": "ds_actor=x"})
+    assert with_cookie[1]["X-Cache-Status"] == "BYPASS"
+
+
+def test_a_clients_forwarded_headers_do_not_change_the_page_others_get(site: Production) -> None:
+    path = "/events/events?_test=poison"
+    forged = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "evil.example",
+        "Forwarded": "proto=https;host=evil.example",
+        "Host": "evil.example",
+    }
+    assert fetch(site, path, headers=forged)[0] == 200
+    status, headers, body = fetch(site, path)
+    assert (status, headers["X-Cache-Status"]) == (200, "HIT")  # the copy the forged request put there
+    assert headers["Link"].startswith(f"{site.base}/events/events.json?_test=poison;")
+    assert b"evil.example" not in body
+    assert f"https://{LOOPBACK}".encode() not in body
+
+
+def test_only_get_and_head_are_served(site: Production) -> None:
+    for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+        status, headers, _ = fetch(site, "/events/events", method=method)
+        assert (method, status, headers["Allow"]) == (method, 405, "GET, HEAD")
+    assert fetch(site, "/events/events", method="HEAD")[0] == 200
+
+
+def test_a_url_longer_than_the_bound_is_refused(site: Production) -> None:
+    assert fetch(site, "/events/event_types.json?pad=" + "x" * 20_000)[0] == 414
+
+
+def test_idle_and_unfinished_connections_are_closed(site: Production) -> None:
+    port = int(site.base.rsplit(":", 1)[1])
+    with socket.create_connection((LOOPBACK, port)) as silent:
+        assert closed_within(silent, IDLE + 3)
+    with socket.create_connection((LOOPBACK, port)) as unfinished:
+        unfinished.sendall(b"GET /events/events HTTP/1.1\r\nHost: x\r\n")
+        assert closed_within(unfinished, IDLE + 3)
+    with socket.create_connection((LOOPBACK, port)) as kept_alive:
+        kept_alive.sendall(b"GET /-/versions.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        kept_alive.settimeout(10)
+        assert kept_alive.recv(4096).startswith(b"HTTP/1.1 200")
+        assert closed_within(kept_alive, IDLE + 3)
+
+
+def test_a_client_runs_one_sql_query_at_a_time(site: Production) -> None:
+    port = int(site.base.rsplit(":", 1)[1])
+    with socket.create_connection((LOOPBACK, port)) as runaway:
+        runaway.sendall(f"GET /events.json?sql={quote(RUNAWAY)} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(0.5)  # nginx has it, and the site is running it (for a second, its time limit)
+        for path in (
+            "/events.json?sql=select+1",
+            "/events/events.json?_where=1%3D1",
+            "/events.json?%73ql=select+1",  # Datasette decodes the name to sql
+        ):
+            assert (path, fetch(site, path)[0]) == (path, 429)
+        assert fetch(site, "/events/events.json?_test=while-sql")[0] == 200  # pages are not limited
+        runaway.settimeout(30)
+        assert runaway.recv(4096).startswith(b"HTTP/1.1 400")  # stopped by the time limit, after the above
+    assert fetch(site, "/events.json?sql=select+1")[0] == 200
+
+
+def test_a_release_table_is_sent_as_its_file_and_a_view_by_the_site(
+    site: Production, release: Path, published_db: Path
+) -> None:
+    status, headers, body = fetch(site, "/-/csv/events/places.csv")
+    assert (status, headers["Content-Type"]) == (200, "text/csv; charset=utf-8")
+    assert body == (release / "csv" / "places.csv").read_bytes()
+    assert "X-Cache-Status" not in headers  # nginx sent the file itself
+    status, headers, _ = fetch(site, "/-/csv/events/places.csv?_bom=on")  # asks for more than the file
+    assert (status, headers["X-Cache-Status"]) == (200, "MISS")
+    with sqlite3.connect(published_db) as conn:
+        view_columns = [column[0] for column in conn.execute("SELECT * FROM event_list LIMIT 0").description]
+    status, headers, body = fetch(site, "/-/csv/events/event_list.csv")  # no file in the release: the site's export
+    assert (status, headers["X-Cache-Status"]) == (200, "MISS")
+    assert body.split(b"\r\n", 1)[0].decode() == ",".join(view_columns)
+
+
+def test_gets_are_answered_by_the_other_serve_when_one_dies(published_db: Path, tmp_path: Path) -> None:
+    ports = free_ports(3)
+    with running(published_db, published_db.parent / "sources", tmp_path, ports[0], ports[1:]) as production:
+        dead = production.serves[0]
+        os.killpg(dead.pid, signal.SIGKILL)
+        dead.wait(timeout=10)
+        answers = [fetch(production, f"/events/events.json?_test=retry-{n}") for n in range(10)]
+    assert [(status, headers["X-Cache-Status"]) for status, headers, _ in answers] == [(200, "MISS")] * 10
