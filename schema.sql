@@ -6,6 +6,12 @@
 -- each record's fields, types and references, and tries every record against
 -- them, so a CHECK that fails here is what a curator sees as the error.
 -- A CHECK's constraint name is therefore written as "<field>: <message>".
+-- Every date lies between 1800-01-01 and 2100-12-31: wide enough for any
+-- political event a source can report or plan, and narrow enough that date
+-- arithmetic never meets the ends of SQLite's or Python's calendars (year 0,
+-- year 300's leap day, year 9999), where it goes wrong. Each such CHECK leaves
+-- a text that is not a date at all to the CHECK before it, so a mistyped date
+-- is told one thing, and tries the cheap range first.
 -- The part below the marker (indexes, full-text indexes, views) runs once the
 -- rows are in, which is both faster and gives identical files for identical
 -- sources.
@@ -42,16 +48,25 @@ CREATE TABLE documents (
     -- of the window below, which date_basis marks as inferred.
     published_date TEXT
         CONSTRAINT "published_date: must be a real calendar date written YYYY-MM-DD"
-        CHECK (published_date IS date(published_date, '+0 days')),
+        CHECK (published_date IS date(published_date, '+0 days'))
+        CONSTRAINT "published_date: must be between 1800-01-01 and 2100-12-31"
+        CHECK (published_date BETWEEN '1800-01-01' AND '2100-12-31'
+               OR published_date IS NOT date(published_date, '+0 days')),
     -- Earliest and latest day the article can have appeared, from its own
     -- text. A printed date is its own window; an empty published_latest means
     -- the text sets no later bound.
     published_earliest TEXT
         CONSTRAINT "published_earliest: must be a real calendar date written YYYY-MM-DD"
-        CHECK (published_earliest IS date(published_earliest, '+0 days')),
+        CHECK (published_earliest IS date(published_earliest, '+0 days'))
+        CONSTRAINT "published_earliest: must be between 1800-01-01 and 2100-12-31"
+        CHECK (published_earliest BETWEEN '1800-01-01' AND '2100-12-31'
+               OR published_earliest IS NOT date(published_earliest, '+0 days')),
     published_latest TEXT
         CONSTRAINT "published_latest: must be a real calendar date written YYYY-MM-DD"
-        CHECK (published_latest IS date(published_latest, '+0 days')),
+        CHECK (published_latest IS date(published_latest, '+0 days'))
+        CONSTRAINT "published_latest: must be between 1800-01-01 and 2100-12-31"
+        CHECK (published_latest BETWEEN '1800-01-01' AND '2100-12-31'
+               OR published_latest IS NOT date(published_latest, '+0 days')),
     -- 'printed' (the article shows its date) or 'inferred' (worked out from
     -- its text, as date_inference explains).
     date_basis TEXT NOT NULL DEFAULT 'printed'
@@ -168,10 +183,16 @@ CREATE TABLE events (
     -- Earliest and latest possible day, as UCDP records them.
     start_date TEXT NOT NULL
         CONSTRAINT "start_date: must be a real calendar date written YYYY-MM-DD"
-        CHECK (start_date IS date(start_date, '+0 days')),
+        CHECK (start_date IS date(start_date, '+0 days'))
+        CONSTRAINT "start_date: must be between 1800-01-01 and 2100-12-31"
+        CHECK (start_date BETWEEN '1800-01-01' AND '2100-12-31'
+               OR start_date IS NOT date(start_date, '+0 days')),
     end_date TEXT NOT NULL
         CONSTRAINT "end_date: must be a real calendar date written YYYY-MM-DD"
-        CHECK (end_date IS date(end_date, '+0 days')),
+        CHECK (end_date IS date(end_date, '+0 days'))
+        CONSTRAINT "end_date: must be between 1800-01-01 and 2100-12-31"
+        CHECK (end_date BETWEEN '1800-01-01' AND '2100-12-31'
+               OR end_date IS NOT date(end_date, '+0 days')),
     date_precision TEXT NOT NULL
         CONSTRAINT "date_precision: must be one of day, week, month, year"
         CHECK (date_precision IN ('day', 'week', 'month', 'year')),
@@ -322,7 +343,10 @@ CREATE TABLE withdrawals (
         CHECK (id <> '' AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
     withdrawn TEXT NOT NULL
         CONSTRAINT "withdrawn: must be a real calendar date written YYYY-MM-DD"
-        CHECK (withdrawn IS date(withdrawn, '+0 days')),
+        CHECK (withdrawn IS date(withdrawn, '+0 days'))
+        CONSTRAINT "withdrawn: must be between 1800-01-01 and 2100-12-31"
+        CHECK (withdrawn BETWEEN '1800-01-01' AND '2100-12-31'
+               OR withdrawn IS NOT date(withdrawn, '+0 days')),
     reason TEXT NOT NULL
         CONSTRAINT "reason: must not be blank" CHECK (trim(reason, char(32, 9, 10, 13)) <> ''),
     -- The record that now stands for it, in the same table, when it was merged.
@@ -978,18 +1002,25 @@ SELECT dimension, row_number() OVER (PARTITION BY dimension ORDER BY sum(events)
 FROM monthly_counts GROUP BY dimension, key ORDER BY 1, 2;
 
 -- Every month from the first to the last that monthly_counts has, empty ones
--- included, so that gaps in the record show as gaps, with its events.
+-- included, so that gaps in the record show as gaps, with its events. Months
+-- are counted as whole numbers (year * 12 + month - 1), not stepped with
+-- strftime's '+1 month', which SQLite 3.40 gets wrong for February of year
+-- 300 (it stays there, and the step never ends): with whole numbers the span
+-- ends at the last month, whatever the dates.
 CREATE VIEW overview_months AS
-WITH RECURSIVE span(month) AS (
-    SELECT min(month) FROM monthly_sums WHERE dimension = 'type'
-    UNION ALL
-    SELECT strftime('%Y-%m', month || '-01', '+1 month') FROM span
-    WHERE month < (SELECT max(month) FROM monthly_sums WHERE dimension = 'type')
-)
+WITH RECURSIVE
+    ends(first, last) AS (
+        SELECT substr(min(month), 1, 4) * 12 + substr(min(month), 6, 2) - 1,
+               substr(max(month), 1, 4) * 12 + substr(max(month), 6, 2) - 1
+        FROM monthly_sums WHERE dimension = 'type'),
+    span(n) AS (
+        SELECT first FROM ends WHERE first IS NOT NULL
+        UNION ALL
+        SELECT n + 1 FROM span WHERE n < (SELECT last FROM ends)),
+    months(month) AS (SELECT printf('%04d-%02d', n / 12, n % 12 + 1) FROM span)
 SELECT month,
-       coalesce((SELECT events FROM monthly_sums WHERE dimension = 'type' AND month = span.month), 0) AS events
-FROM span
-WHERE month IS NOT NULL;
+       coalesce((SELECT events FROM monthly_sums WHERE dimension = 'type' AND month = months.month), 0) AS events
+FROM months;
 
 -- The dataset's own version as an Atom entry, which both changes feeds carry.
 CREATE VIEW feed_version AS

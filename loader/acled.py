@@ -390,6 +390,10 @@ class Mapper:
             problems.append(("location", "is required"))
         if problems or precision is None or where is None:
             return [], problems
+        try:
+            start, end = date_span(day, precision)
+        except OverflowError:  # the first or last days Python has, which schema.sql's range refuses anyway
+            return [], [("event_date", f"'{event_date}' is too near an end of the calendar to widen to a {precision}")]
 
         place_key = (location, admin1, admin2, admin3, point)
         place_id = self.entity(
@@ -453,7 +457,6 @@ class Mapper:
             )
             rows.append(("event_documents", (event, document_id)))
 
-        start, end = date_span(day, precision)
         title = f"{sub_event_type} in {location}"
         rows.insert(
             0,

@@ -52,6 +52,21 @@ WRITE_PRAGMAS = ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF", "PRAGM
 
 
 @dataclass
+class Steps(Timings):
+    """The build's timings, which also tell progress of each step as it
+    begins, so that every step a build times is one its caller sees."""
+
+    progress: Progress | None = None
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        if self.progress:
+            self.progress.step(name)
+        with super().step(name):
+            yield
+
+
+@dataclass
 class Build(Dataset):
     """The curated dataset, and what each import added to the written database."""
 
@@ -232,8 +247,9 @@ def build(
     progress: Progress | None = None,
 ) -> Build:
     """Validate the sources and replace the database with what they hold,
-    together with the imports it was built with and any given now."""
-    timings = Timings()
+    together with the imports it was built with and any given now, telling
+    progress (if given) of each step and of each import's rows."""
+    timings = Steps(progress=progress)
     with timings.step("validating the sources"):
         dataset = validate(sources)
         check_published_ids(sources, dataset.db.conn)

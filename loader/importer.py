@@ -22,11 +22,10 @@ import multiprocessing
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -40,8 +39,18 @@ from .schema import Schema, read_schema
 BATCH = 5_000  # rows a batch: per-batch costs vanish, and memory stays small
 # The tables written once for each row; the others hold rows that rows share.
 EVENT_TABLES = ("events", "event_actors", "event_documents")
-# progress(label, total bytes): a context whose value is told the bytes read so far.
-Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+
+
+class Progress(Protocol):
+    """What a build tells its caller as it goes, since a large import takes
+    minutes and a caller (a person at a terminal, a harness with a time
+    limit) must see that it moves: each step as it begins, and after each
+    batch of an import the events written and the bytes of the file read.
+    The library never prints; cli.py does."""
+
+    def step(self, name: str) -> None: ...
+
+    def imported(self, shown: str, events: int, read: int, size: int) -> None: ...
 
 
 def file_sha256(path: Path) -> str:
@@ -164,6 +173,7 @@ class Reader:
             raise InvalidImport(
                 self.rows.path, self.problems + e.problems, self.bad_rows + 1, skippable=False
             ) from None
+        batch.position = self.rows.position()
         yield batch
 
     def _row(
@@ -337,33 +347,32 @@ class Importer:
         reader = context.Process(target=read, args=(path, self.spec.origin, existing, sending), daemon=True)
         reader.start()
         sending.close()
-        bar = progress(f"Importing {self.shown}", path.stat().st_size) if progress else nullcontext(None)
+        size = path.stat().st_size
         try:
-            with bar as update:
-                while True:
-                    try:
-                        message = receiving.recv()
-                    except EOFError:
-                        raise LoaderError(f"reading {self.shown} failed (exit code {reader.exitcode})") from None
-                    kind, *rest = message
-                    if kind == "invalid":
-                        problems, rows, skippable = rest
-                        raise InvalidImport(path, self.problems + problems, self.bad_rows + rows, skippable)
-                    if kind == "failed":
-                        raise LoaderError(f"reading {self.shown} failed: {rest[0]}")
-                    if kind == "header":
-                        self.format, self.columns = rest
-                        importing = BY_NAME[self.format]
-                        self.source_column = importing.source_column
-                        importing.prepare(self.db)
-                    elif kind == "batch":
-                        self.write(rest[0])
-                        if update:
-                            update(rest[0].position)
-                    else:
-                        problems, bad_rows = rest
-                        self.report(problems, bad_rows)
-                        break
+            while True:
+                try:
+                    message = receiving.recv()
+                except EOFError:
+                    raise LoaderError(f"reading {self.shown} failed (exit code {reader.exitcode})") from None
+                kind, *rest = message
+                if kind == "invalid":
+                    problems, rows, skippable = rest
+                    raise InvalidImport(path, self.problems + problems, self.bad_rows + rows, skippable)
+                if kind == "failed":
+                    raise LoaderError(f"reading {self.shown} failed: {rest[0]}")
+                if kind == "header":
+                    self.format, self.columns = rest
+                    importing = BY_NAME[self.format]
+                    self.source_column = importing.source_column
+                    importing.prepare(self.db)
+                elif kind == "batch":
+                    self.write(rest[0])
+                    if progress:
+                        progress.imported(self.shown, self.events, rest[0].position, size)
+                else:
+                    problems, bad_rows = rest
+                    self.report(problems, bad_rows)
+                    break
         finally:
             receiving.close()
             if reader.is_alive():  # the write failed while the reader was still sending

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import sqlite_utils
 
-from .problems import did_you_mean
+from .rows import unknown_name
 from .rules import slug, type_problem
 from .schema import Schema
 
@@ -33,9 +33,10 @@ class Mapper:
         implied = [c for c in header if c in IMPLIED]
         if implied:
             raise ValueError(f"column {implied[0]} is set by the import, from --import NAME=FILE; remove the column")
-        unknown = [c for c in header if c not in self.table.columns]
+        unknown = [(position, c) for position, c in enumerate(header, 1) if c not in self.table.columns]
         if unknown:
-            raise ValueError(f"unknown column {unknown[0]}{did_you_mean(unknown[0], self.table.columns)}")
+            position, name = unknown[0]
+            raise ValueError(unknown_name("column", name, position, self.table.columns))
         missing = [c for c, column in self.table.columns.items() if column.required and c not in header]
         if missing:
             raise ValueError("missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,13 @@ import pytest
 from loader.build import build, build_lock
 from loader.errors import BuildLocked, InvalidSources, ReplaceFailed
 from loader.sources import DEFAULT_SOURCES
+from loader.yaml_files import MAX_FILE_BYTES
+from tests.support.bad_input import PROBLEM, TIME_LIMIT, VALID, run_subprocess
+
+DATES = Path(__file__).parent / "fixtures" / "dates"
+RANGE = "must be between 1800-01-01 and 2100-12-31"
+REFUSAL_RSS = 200 * 1024**2  # a refused build: the interpreter and the loader, and not the bad input
+LARGEST_FILE_RSS = 400 * 1024**2  # a build of a sources file at the size limit, of the densest records
 
 
 def dump(path: Path) -> list[str]:
@@ -170,3 +179,98 @@ def test_real_sources_build(tmp_path: Path) -> None:
     assert counts["events"] > 0 and counts["documents"] > 0 and counts["claims"] > 0
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def line_numbers(path: Path, *needles: str) -> set[int]:
+    text = path.read_text(encoding="utf-8").splitlines()
+    return {number for number, line in enumerate(text, 1) if any(needle in line for needle in needles)}
+
+
+@pytest.mark.parametrize("name", ["out-of-range.yml", "acled.csv", "events.csv", "events.ndjson"])
+def test_a_date_outside_the_store_range_is_refused_at_its_line_within_seconds(name: str, tmp_path: Path) -> None:
+    """B5: one date at or before February 300 (a typo such as 0250-06-01)
+    kept the build stepping through months forever. Every date outside
+    1800-01-01 to 2100-12-31 is refused where it is written, in sources and
+    in each import format; the build runs in a subprocess that is killed
+    after a minute, so that a regression fails instead of hanging."""
+    sources = shutil.copytree(VALID, tmp_path / "sources")
+    arguments: tuple[str, ...] = ()
+    if name.endswith(".yml"):
+        shown = f"sources/events/{name}"
+        refused = line_numbers(DATES / name, "start_date:", "end_date:")
+        shutil.copy(DATES / name, sources / "events" / name)
+    else:
+        shown, arguments = name, ("--import", name)
+        refused = {1, 2, 3, 4} if name.endswith(".ndjson") else {2, 3, 4, 5}  # a CSV's first line is its header
+        shutil.copy(DATES / name, tmp_path / name)
+    outcome = run_subprocess(tmp_path, arguments)
+    assert outcome.exit_code == 1 and outcome.seconds < TIME_LIMIT, outcome.output
+    problems = [m for m in PROBLEM.finditer(outcome.output) if m["file"] == shown]
+    assert {int(m["line"]) for m in problems if RANGE in m["rest"]} == refused, outcome.output
+    if name == "acled.csv":  # a week or a month around the first or last day Python has
+        assert {int(m["line"]) for m in problems if "too near an end of the calendar" in m["rest"]} == {6, 7}
+    assert "Traceback" not in outcome.output and not (tmp_path / "events.db").exists()
+
+
+def test_month_tables_run_from_the_first_month_to_the_last_whatever_the_dates(sources: Path, tmp_path: Path) -> None:
+    """The months at both ends of the store's range are counted and listed;
+    and the overview's list of months ends for any months its table could
+    hold, including February of year 300, where SQLite's '+1 month' stays
+    (bounded by a progress handler, so that a regression fails, not hangs)."""
+    shutil.copy(DATES / "ends.yml", sources / "events" / "ends.yml")
+    db_path = tmp_path / "events.db"
+    build(sources, db_path)
+    conn = sqlite3.connect(db_path)
+    counted = conn.execute("SELECT DISTINCT month FROM monthly_counts ORDER BY month").fetchall()
+    assert counted[0] == ("1800-01",) and counted[-1] == ("2100-12",)
+    months = conn.execute("SELECT month, events FROM overview_months").fetchall()
+    assert len(months) == (2100 - 1800 + 1) * 12
+    assert months[:2] == [("1800-01", 1), ("1800-02", 0)] and months[-2:] == [("2100-11", 0), ("2100-12", 1)]
+    deadline = time.monotonic() + 10
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+    for first, last, expected in (
+        ("0300-01", "0300-04", [("0300-01", 1), ("0300-02", 0), ("0300-03", 0), ("0300-04", 1)]),
+        ("0000-01", "9999-12", 10_000 * 12),
+    ):
+        conn.execute("DELETE FROM monthly_sums")
+        conn.executemany("INSERT INTO monthly_sums VALUES ('type', ?, 1)", [(first,), (last,)])
+        found = conn.execute("SELECT month, events FROM overview_months").fetchall()
+        assert (found if isinstance(expected, list) else len(found)) == expected
+    conn.close()
+
+
+def dense_records(size: int) -> str:
+    """A file of one-line place records, the densest a curator could write:
+    the most for the parser to hold in memory for each byte of the file."""
+    lines, length, n = ["places:"], len("places:\n"), 0
+    while True:
+        line = f"  - {{id: place-{n}, name: Place {n}, kind: town, country_code: SY}}"
+        if length + len(line) + 1 > size:
+            return "\n".join(lines) + "\n"
+        lines.append(line)
+        length += len(line) + 1
+        n += 1
+
+
+def test_a_source_file_over_the_size_limit_is_refused_and_one_at_it_builds_in_bounded_memory(tmp_path: Path) -> None:
+    """B12: a 71 MB file of records took the build past 3.8 GB. A file over
+    MAX_FILE_BYTES is refused at its first line without being parsed, and
+    one just under it, of the densest records, builds in bounded memory."""
+    sources = shutil.copytree(VALID, tmp_path / "sources")
+    big = sources / "events" / "big.yml"
+    with big.open("w", encoding="utf-8") as f:  # 30 MB of comments: once accepted, after minutes
+        f.writelines(["# " + "x" * 97 + "\n"] * 300_000)
+    outcome = run_subprocess(tmp_path)
+    assert outcome.exit_code == 1, outcome.output
+    assert (
+        "sources/events/big.yml:1: -: -: holds more than 2,000,000 bytes (2 MB), the most a sources file may:"
+        in outcome.output
+    )
+    assert outcome.peak_rss is not None and outcome.peak_rss < REFUSAL_RSS
+    big.unlink()
+    places = sources / "many-places.yml"
+    places.write_text(dense_records(MAX_FILE_BYTES), encoding="utf-8")
+    assert MAX_FILE_BYTES - 100 < places.stat().st_size <= MAX_FILE_BYTES
+    outcome = run_subprocess(tmp_path, time_limit=300)  # a minute or two on a busy machine
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.peak_rss is not None and outcome.peak_rss < LARGEST_FILE_RSS

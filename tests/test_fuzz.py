@@ -46,6 +46,10 @@ SUBPROCESS_SAMPLE = [
     "broken-rule",
     "deep-ndjson",
     "import-bad-byte",
+    "date-out-of-range",
+    "import-date-out-of-range",
+    "oversized-file",
+    "import-overlong-row",
 ]
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -17,7 +18,9 @@ from loader.build import build, recorded_imports
 from loader.cli import cli, import_spec
 from loader.errors import InvalidImport, LoaderError
 from loader.importer import ImportSpec
+from loader.rows import MAX_ROW
 from loader.serve import is_stale
+from tests.support.bad_input import VALID, run_subprocess
 
 ACLED = Path(__file__).parent / "fixtures" / "acled"
 GOOD = ACLED / "syria.csv"
@@ -364,3 +367,53 @@ def test_an_origin_column_is_told_it_comes_from_the_import(sources: Path, db: Pa
     [problem] = raised.value.problems
     assert problem.message == "column origin is set by the import, from --import NAME=FILE; remove the column"
     assert "did you mean" not in problem.message
+
+
+REFUSAL_RSS = 200 * 1024**2  # a refused build: the interpreter and the loader, and not the bad input
+
+
+@pytest.mark.parametrize("name", ["commas.csv", "string.ndjson", "quoted.csv"])
+def test_an_overlong_row_is_refused_at_its_line_in_bounded_memory(name: str, tmp_path: Path) -> None:
+    """B13: a line of 2×10⁹ commas, or a JSON string of 2 GB, was read whole
+    (3.95 GB before the cap stopped it). A row longer than MAX_ROW is refused
+    at its line having read no more of it; so is a CSV record that runs over
+    many short lines of quoted line breaks."""
+    shutil.copytree(VALID, tmp_path / "sources")
+    header = GOOD.read_text().splitlines()[0]
+    with (tmp_path / name).open("w", encoding="utf-8") as f:
+        if name == "commas.csv":
+            f.write(header + "\n" + GOOD.read_text().splitlines()[1] + "\n" + "," * 100_000_000 + "\n")
+            line = 3
+        elif name == "string.ndjson":
+            f.write('{"id": "' + "x" * 100_000_000 + '"}\n')
+            line = 1
+        else:
+            f.write(header + "\n" + '"a\n",' * (MAX_ROW // 2) + '"a"\n')  # lines of four characters: ","a
+            line = 2 + MAX_ROW // 4
+    outcome = run_subprocess(tmp_path, ("--import", name))
+    assert outcome.exit_code == 1, outcome.output
+    assert f"{name}:{line}: -: -: a row longer than {MAX_ROW:,} characters" in outcome.output
+    assert "Traceback" not in outcome.output
+    assert outcome.peak_rss is not None and outcome.peak_rss < REFUSAL_RSS
+
+
+def test_a_header_that_is_not_one_is_not_repeated(sources: Path, db: Path, tmp_path: Path) -> None:
+    """B14: `--import ../../etc/passwd` printed the file's first line as an
+    unknown column. A header name is repeated only when it looks like a
+    column name, so that no file the user can read is shown by a message."""
+    path = tmp_path / "passwd"
+    path.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    with pytest.raises(InvalidImport) as raised:
+        build(sources, db, [import_spec(str(path), False)])
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (1, "column 1 is not named like a column; is this a file of events?")
+    ]
+    ndjson = tmp_path / "extra.ndjson"
+    good = {"id": "2025-09-01-x", "title": "x", "summary": "x", "event_type": "meeting"}
+    good |= {"start_date": "2025-09-01", "end_date": "2025-09-01", "date_precision": "day", "place_id": "paris"}
+    ndjson.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "y", "root:x:0:0:/bin/bash": 1}) + "\n")
+    with pytest.raises(InvalidImport) as raised:
+        build(sources, db, [import_spec(str(ndjson), False)])
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (2, "field 9 is not named like a field; is this a file of events?")
+    ]

@@ -10,6 +10,7 @@ import pytest
 from loader.errors import InvalidSources
 from loader.problems import Problem, display_path
 from loader.sources import validate
+from loader.yaml_files import MAX_FILE_BYTES
 
 EVENT = """\
 events:
@@ -144,6 +145,36 @@ def test_impossible_date(sources: Path, date: str) -> None:
     problem = only_problem(sources)
     assert (problem.line, problem.record, problem.field) == (line_of(path, "start_date"), DEFAULTS["id"], "start_date")
     assert problem.message == f"must be a real calendar date written YYYY-MM-DD (got '{date}')"
+
+
+@pytest.mark.parametrize(
+    ("field", "date"),
+    [
+        ("start_date", "0001-01-01"),
+        ("start_date", "0250-06-01"),
+        ("start_date", "1799-12-31"),
+        ("end_date", "2101-01-01"),
+    ],
+)
+def test_a_date_outside_the_store_range(sources: Path, field: str, date: str) -> None:
+    """B5: a real date far from the store's (a typo of year 0250) reached
+    the build, whose month arithmetic cannot step past February 300."""
+    changes = {"start_date": date, "end_date": date} if field == "start_date" else {field: date}
+    path = event_file(sources, **changes)
+    found = {(p.line, p.field, p.message) for p in problems(sources)}
+    assert (line_of(path, field), field, f"must be between 1800-01-01 and 2100-12-31 (got '{date}')") in found
+    assert all("between" in message for _, _, message in found)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(sources: Path) -> None:
+    padding = "# " + "x" * 97 + "\n"
+    text = EVENT.format(**DEFAULTS)
+    write(sources, "events/test.yml", padding * ((MAX_FILE_BYTES - len(text)) // len(padding)) + text)
+    validate(sources)  # at the limit: read
+    path = write(sources, "events/test.yml", padding * (MAX_FILE_BYTES // len(padding) + 1) + text)
+    problem = only_problem(sources)
+    assert (problem.path, problem.line) == (display_path(path), 1)
+    assert problem.message.startswith("holds more than 2,000,000 bytes (2 MB), the most a sources file may: split")
 
 
 def test_end_before_start(sources: Path) -> None:

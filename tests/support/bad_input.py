@@ -70,10 +70,10 @@ def run_cli(directory: Path, arguments: tuple[str, ...] = ()) -> Outcome:
     return Outcome(result.exit_code, result.output, time.perf_counter() - started, exception=caught)
 
 
-def run_subprocess(directory: Path, arguments: tuple[str, ...] = ()) -> Outcome:
+def run_subprocess(directory: Path, arguments: tuple[str, ...] = (), time_limit: float = TIME_LIMIT) -> Outcome:
     """`python -m loader build` as a curator runs it, with a cap on memory and
-    a watchdog on time, measuring its peak resident memory (through
-    tests/support/peak_memory.py, which says why)."""
+    a watchdog on time (twice time_limit), measuring its peak resident memory
+    (through tests/support/peak_memory.py, which says why)."""
     started = time.perf_counter()
     log = directory / "output.txt"
     peak = directory / "peak-rss.txt"
@@ -89,7 +89,7 @@ def run_subprocess(directory: Path, arguments: tuple[str, ...] = ()) -> Outcome:
             env=env,
             start_new_session=True,  # the watchdog kills the build with the process that started it
         )
-        watchdog = threading.Timer(2 * TIME_LIMIT, os.killpg, (process.pid, signal.SIGKILL))
+        watchdog = threading.Timer(2 * time_limit, os.killpg, (process.pid, signal.SIGKILL))
         watchdog.start()
         try:
             process.wait()

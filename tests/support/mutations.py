@@ -13,6 +13,7 @@ import copy
 import csv
 import datetime
 import io
+import json
 import random
 import re
 import string
@@ -26,9 +27,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import ScalarString
 
+from loader.rows import MAX_ROW
 from loader.schema import read_schema
 from loader.sources import NESTED
-from loader.yaml_files import YAML_ONLY_LINE_BREAK
+from loader.yaml_files import MAX_FILE_BYTES, YAML_ONLY_LINE_BREAK
 
 SCHEMA = read_schema()
 DATE_COLUMNS = ("start_date", "end_date", "published_date")
@@ -328,6 +330,25 @@ def impossible_date(tree: Tree, rnd: random.Random) -> Target:
     rec = tree.pick(rnd, lambda r: any(c in r.node for c in DATE_COLUMNS))
     key = rnd.choice([c for c in DATE_COLUMNS if c in rec.node])
     rec.node[key] = _impossible_date(rnd)
+    return tree.target(rec)
+
+
+def _date_out_of_range(rnd: random.Random) -> str:
+    """A real calendar date outside the store's 1800-01-01 to 2100-12-31:
+    a typo of the year, or one at an end of SQLite's or Python's calendar."""
+    year = rnd.choice([rnd.randint(0, 1799), rnd.randint(2101, 9999), 1, 250, 300, 1799, 2101, 9999])
+    month, day = rnd.choice([(1, 1), (2, 1), (6, 1), (12, 31), (rnd.randint(1, 12), rnd.randint(1, 28))])
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+@mutation("a real date outside 1800-01-01 to 2100-12-31, such as 0250-06-01 or 0001-01-01 (the build hung on them)")
+def date_out_of_range(tree: Tree, rnd: random.Random) -> Target:
+    rec = tree.pick(rnd, lambda r: any(c in r.node for c in DATE_COLUMNS))
+    date = _date_out_of_range(rnd)
+    if rec.table == "events":
+        rec.node.update(start_date=date, end_date=date, date_precision="day")
+    else:
+        rec.node[rnd.choice([c for c in DATE_COLUMNS if c in rec.node])] = date
     return tree.target(rec)
 
 
@@ -705,6 +726,16 @@ def several_documents(tree: Tree, rnd: random.Random) -> Target:
     return Target(file, range(text.count("\n") + 1, text.count("\n") + 4), None)
 
 
+@mutation("a sources file over the 2 MB limit: pasted data, or records that belong in several files")
+def oversized_file(tree: Tree, rnd: random.Random) -> Target:
+    file = rnd.choice([*tree.files, "big.yml"])
+    text = tree.text(file) if file in tree.files else "places:\n"
+    filler = rnd.choice(["# " + "x" * 97 + "\n", "  - {id: p, name: P, kind: town}\n"])
+    size = rnd.choice([MAX_FILE_BYTES + 1, rnd.randint(MAX_FILE_BYTES, 8 * MAX_FILE_BYTES)])
+    tree.write(file, text + filler * (size // len(filler) + 1))
+    return Target(file, range(1, 2), None)
+
+
 @mutation("an empty file, or one with only a comment, --- or null")
 def empty_file(tree: Tree, rnd: random.Random) -> Target:
     file = rnd.choice([*tree.files, "new.yml", "events/new.yaml"])
@@ -854,3 +885,43 @@ def import_missing_column(tree: Tree, rnd: random.Random) -> Target:
     index = header.index(drop)
     trimmed = [[v for i, v in enumerate(row) if i != index] for row in [header, *rows]]
     return _import_file(tree, "acled.csv", _csv(trimmed[0], trimmed[1:]), 1)
+
+
+@mutation("an imported row dated outside 1800-01-01 to 2100-12-31, in an ACLED export or the events' own columns")
+def import_date_out_of_range(tree: Tree, rnd: random.Random) -> Target:
+    date = _date_out_of_range(rnd)
+    if rnd.random() < 0.5:
+        header, rows = _acled_rows(rnd)
+        for n, row in enumerate(rows):
+            row[0] = f"SYR{n:05d}"
+        bad = rnd.randrange(len(rows))
+        rows[bad][header.index("event_date")] = date
+        rows[bad][header.index("time_precision")] = "1"
+        return _import_file(tree, "acled.csv", _csv(header, rows), bad + 2)
+    columns = ["id", "title", "summary", "event_type", "start_date", "end_date", "date_precision", "place_id"]
+    rows = [
+        [f"2025-09-{n + 1:02d}-x", "x", "x", "meeting", f"2025-09-{n + 1:02d}", f"2025-09-{n + 1:02d}", "day", "paris"]
+        for n in range(rnd.randint(1, 5))
+    ]
+    bad = rnd.randrange(len(rows))
+    rows[bad][4:6] = [date, date]
+    if rnd.random() < 0.5:
+        return _import_file(tree, "events.csv", _csv(columns, rows), bad + 2)
+    text = "".join(json.dumps(dict(zip(columns, row, strict=True))) + "\n" for row in rows)
+    return _import_file(tree, "events.ndjson", text, bad + 1)
+
+
+@mutation(
+    "an imported row longer than 1,000,000 characters: a line of commas, a huge JSON string, endless quoted lines"
+)
+def import_overlong_row(tree: Tree, rnd: random.Random) -> Target:
+    header, rows = _acled_rows(rnd)
+    length = rnd.choice([MAX_ROW + 1, rnd.randint(MAX_ROW, 20 * MAX_ROW)])
+    kind = rnd.randrange(3)
+    if kind == 0:
+        text = _csv(header, rows)
+        return _import_file(tree, "acled.csv", text + "," * length + "\n", text.count("\n") + 1)
+    if kind == 1:
+        return _import_file(tree, "events.ndjson", '{"id": "' + "x" * length + '"}\n', 1)
+    # Quoted line breaks: lines of four characters (","a), one record.
+    return _import_file(tree, "acled.csv", ",".join(header) + "\n" + '"a\n",' * (MAX_ROW // 2) + "\n", 2 + MAX_ROW // 4)
