@@ -6,9 +6,7 @@ the library's exceptions into messages and exit codes.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import time
 from pathlib import Path
 
 import click
@@ -20,6 +18,7 @@ from .errors import InvalidSources, LoaderError
 from .formats import default_origin
 from .importer import ImportSpec
 from .problems import MAX_SHOWN, display_path
+from .production import render_config
 from .published import check_published_ids
 from .release import DIST
 from .release import release as release_dataset
@@ -27,6 +26,8 @@ from .rules import slug
 from .serve import serve as serve_database
 from .sources import DEFAULT_SOURCES
 from .sources import validate as validate_sources
+
+PROGRESS_EVERY = 5.0  # seconds between two lines of an import's progress
 
 sources_option = click.option(
     "--sources",
@@ -75,11 +76,26 @@ def import_spec(value: str, skip_invalid: bool) -> ImportSpec:
     return ImportSpec(path, name, skip_invalid)
 
 
-@contextmanager
-def progress_bar(label: str, length: int) -> Iterator[Callable[[int], None]]:
-    """A bar on stderr for an import, told how many bytes have been read."""
-    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-        yield lambda position: bar.update(position - bar.pos)
+class StderrProgress:
+    """A build's progress as lines on stderr: each step as it begins, and an
+    import's events every PROGRESS_EVERY seconds, so that a build of a
+    million rows shows it is moving without flooding a log. Plain lines
+    rather than a bar, since a build is as often run by make, CI or serve's
+    log as at a terminal."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.monotonic()
+
+    def say(self, text: str) -> None:
+        self.last = time.monotonic()
+        click.echo(f"[{self.last - self.started:7.1f} s] {text}", err=True)
+
+    def step(self, name: str) -> None:
+        self.say(name)
+
+    def imported(self, shown: str, events: int, read: int, size: int) -> None:
+        if time.monotonic() - self.last >= PROGRESS_EVERY:
+            self.say(f"{shown}: {events:,} events imported, {read * 100 // max(size, 1)}% of the file read")
 
 
 @click.group(cls=Cli)
@@ -135,7 +151,7 @@ def build(
     anything fails, the previous file is left exactly as it was.
     """
     specs = [import_spec(value, skip_invalid) for value in imports]
-    result = build_database(sources, db, specs, drop_imports, progress=progress_bar if sys.stderr.isatty() else None)
+    result = build_database(sources, db, specs, drop_imports, progress=StderrProgress())
     click.echo(f"Wrote {display_path(db)}: {result.summary()}")
     if result.version and not result.version.in_checkout:
         click.echo(f"{display_path(sources)} is not in a git checkout: built without record history", err=True)
@@ -152,12 +168,39 @@ def build(
 @sources_option
 @db_option
 @click.option("--port", type=int, default=8001, show_default=True, help="Port on 127.0.0.1.")
-def serve(sources: Path, db: Path, port: int) -> None:
+@click.option(
+    "--trusted-proxy",
+    metavar="ADDRESS",
+    help="Believe X-Forwarded-Proto and X-Forwarded-For from this proxy only (nginx's, e.g. 127.0.0.1); "
+    "by default from nobody.",
+)
+def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None) -> None:
     """Serve the database with Datasette on http://127.0.0.1:PORT.
 
     Builds the database first when it is missing or older than the sources.
     """
-    serve_database(db, sources, port)
+    serve_database(db, sources, port, trusted_proxy=trusted_proxy, progress=StderrProgress())
+
+
+@cli.command("nginx-config")
+@click.option("--listen", default="80", show_default=True, help="nginx's port, or ADDRESS:PORT.")
+@click.option("--host", required=True, help="The site's name as visitors write it.")
+@click.option(
+    "--serve-port", "serve_ports", type=int, multiple=True, required=True, help="A serve's port on 127.0.0.1 (repeat)."
+)
+@click.option(
+    "--release",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The release folder whose csv/ nginx sends as files.",
+)
+@click.option("--user", default="www-data", show_default=True, help="The user nginx's workers run as.")
+def nginx_config(listen: str, host: str, serve_ports: tuple[int, ...], release: Path, user: str) -> None:
+    """Print deploy/nginx.conf filled in for this server (see deploy/README.md)."""
+    click.echo(
+        render_config(listen=listen, host=host, serve_ports=serve_ports, release_csv=release / "csv", user=user),
+        nl=False,
+    )
 
 
 @cli.command()

@@ -180,7 +180,19 @@ def running(
         ),
         encoding="utf-8",
     )
-    serve = [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db), "--port"]
+    serve = [
+        sys.executable,
+        "-m",
+        "loader",
+        "serve",
+        "--sources",
+        str(sources),
+        "--db",
+        str(db),
+        "--trusted-proxy",
+        LOOPBACK,
+        "--port",
+    ]
     with ExitStack() as stack:
         serves: list[subprocess.Popen] = []
         waits: list[tuple[str, subprocess.Popen, Path]] = []

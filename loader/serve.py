@@ -99,6 +99,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from . import DATABASE_FILE, PROJECT_ROOT
 from .build import build, build_lock, recorded_imports, remove_stale_temporaries
 from .errors import BuildLocked, LoaderError
+from .importer import Progress
 from .schema import SCHEMA_PATH
 from .sources import source_files
 
@@ -387,8 +388,10 @@ def serve(
     workers: int = WORKERS,
     trusted_proxy: str | None = None,
     max_requests: int = MAX_REQUESTS,
+    progress: Progress | None = None,
 ) -> None:
-    """Build if needed, then serve Datasette until stopped (SIGTERM or Ctrl-C).
+    """Build if needed (reporting to progress), then serve Datasette until
+    stopped (SIGTERM or Ctrl-C).
 
     trusted_proxy: the address of a proxy in front (e.g. nginx's, "127.0.0.1"),
     whose X-Forwarded-Proto and X-Forwarded-For are believed; by default none.
@@ -404,7 +407,7 @@ def serve(
             "(stop it, or choose another port: make serve PORT=8002)"
         )
     if is_stale(db, sources):
-        build(sources, db)
+        build(sources, db, progress=progress)
     else:
         remove_dead_build_leftovers(db)
     write_inspect_file(db)

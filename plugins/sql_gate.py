@@ -73,6 +73,7 @@ from urllib.parse import parse_qsl, urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from loader import DATABASE_NAME
 from loader.serve import RUN_DIR_VARIABLE
 
 SQL_TIME_LIMIT_MS = 1000
@@ -81,7 +82,6 @@ CONCURRENT = 1  # requests of a lane a process runs at once
 POLL_SECONDS = 0.05  # how often a waiting request tries the site-wide lock
 RAW_SQL = {"sql", "_where"}  # the parameters Datasette runs as SQL text
 VISITOR_FACETS = {"_facet", "_facet_array", "_facet_date"}
-DATABASE = "events"
 FEEDS = ("event_feed", "release_feed")
 # What waits in each lane, as the 503 names it.
 LANES = {"sql": "SQL queries", "facets": "requests for facets of your choosing"}
@@ -122,7 +122,7 @@ def refusal(datasette: Any, scope: dict) -> str | None:
     keys = {key for key, _ in pairs}
     path = scope["path"]
     if path.endswith(".atom") and "sql" in keys:
-        feeds = " and ".join(datasette.urls.table(DATABASE, feed, format="atom") for feed in FEEDS)
+        feeds = " and ".join(datasette.urls.table(DATABASE_NAME, feed, format="atom") for feed in FEEDS)
         return (
             "Atom is offered for this site's own feeds, "
             f"{feeds}, not for your own SQL: ask the same query as .json (or .csv) instead.\n"

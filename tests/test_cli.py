@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from loader import __version__
 from loader.cli import cli
+from loader.problems import display_path
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +65,7 @@ def test_build_then_validate_writes_nothing(sources: Path, tmp_path: Path) -> No
     db_path = tmp_path / "out.db"
     result = CliRunner().invoke(cli, ["build", "--sources", str(sources), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Wrote ")
+    assert result.stdout.startswith("Wrote ")
     assert sqlite3.connect(db_path).execute("SELECT count(*) FROM events").fetchone()[0] == 2
     before = sorted(tmp_path.rglob("*"))
     CliRunner().invoke(cli, ["validate", "--sources", str(sources)])
@@ -83,6 +84,25 @@ def test_build_timings_name_each_step_with_its_wall_and_cpu_time(sources: Path, 
     assert sum(float(wall) for _, wall, _ in steps) > 0
     plain = CliRunner().invoke(cli, ["build", "--sources", str(sources), "--db", str(tmp_path / "out.db")])
     assert "timing:" not in plain.output
+
+
+def test_build_prints_each_step_and_an_imports_progress_on_stderr(
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build of a large import runs for minutes: it says on stderr what it
+    is doing, each step as it begins and the events imported so far (here
+    after every batch; PROGRESS_EVERY seconds apart at a terminal)."""
+    monkeypatch.setattr("loader.cli.PROGRESS_EVERY", 0.0)
+    acled = PROJECT / "tests" / "fixtures" / "acled" / "syria.csv"
+    result = CliRunner().invoke(
+        cli, ["build", "--sources", str(sources), "--db", str(tmp_path / "out.db"), "--import", str(acled)]
+    )
+    assert result.exit_code == 0, result.output
+    progress = re.findall(r"^\[ *[\d.]+ s\] (.+)$", result.stderr, re.MULTILINE)
+    assert progress[0] == "validating the sources"
+    assert f"{display_path(acled)}: 5 events imported, 100% of the file read" in progress
+    assert any("integrity check" in line for line in progress)
+    assert "] " not in result.stdout
 
 
 def test_python_dash_m_runs_without_traceback(sources: Path, tmp_path: Path) -> None:
