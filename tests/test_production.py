@@ -140,7 +140,12 @@ def test_a_client_runs_one_sql_query_at_a_time(site: Production) -> None:
         assert fetch(site, "/events/events.json?_test=while-sql")[0] == 200  # pages are not limited
         runaway.settimeout(30)
         assert runaway.recv(4096).startswith(b"HTTP/1.1 400")  # stopped by the time limit, after the above
-    assert fetch(site, "/events.json?sql=select+1")[0] == 200
+    # The turn is the client's again once nginx has finished the runaway's request,
+    # which it may still be doing when its first bytes arrive.
+    deadline = time.monotonic() + 5
+    while (status := fetch(site, "/events.json?sql=select+1")[0]) == 429 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status == 200
 
 
 def test_a_release_table_is_sent_as_its_file_and_a_view_by_the_site(
