@@ -199,3 +199,47 @@ def release(
         f"{counts['added']} added, {counts['changed']} changed, {counts['withdrawn']} withdrawn{since}"
     )
     click.echo("Commit " + " and ".join(display_path(p) for p in result.bookkeeping) + " with the release.")
+
+
+# --- The curator's desk (loader/desk): its modules are imported by each command,
+# so that the other commands do not load the matcher's and date parser's libraries.
+
+
+@cli.command("find")
+@click.argument("name")
+@sources_option
+@click.option(
+    "--db",
+    "database",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Look in a built database's actors and places instead of the sources (as the site's search does).",
+)
+@click.option("--limit", type=int, default=10, show_default=True, help="At most this many records.")
+@click.option(
+    "--geonames",
+    type=click.Choice(["store", "world", "none"]),
+    default="store",
+    show_default=True,
+    help="Also look among GeoNames cities: of the countries the store has places in, of the world "
+    "(slower: most of a minute), or none.",
+)
+def find_command(name: str, sources: Path, database: Path | None, limit: int, geonames: str) -> None:
+    """Every actor and place NAME may mean, best first, in any spelling or script.
+
+    Each line gives the score (100: the same name by the matching key), the
+    record, and the name or alias that matched. GeoNames cities follow, with
+    their GeoNames id, for a place the store may not have yet.
+    """
+    from .desk.find import ALL_COUNTRIES, find, matcher_from_database, matcher_from_sources, store_countries
+
+    matcher = matcher_from_database(database) if database else matcher_from_sources(sources)
+    countries = {"store": store_countries(matcher.entries), "world": ALL_COUNTRIES, "none": None}[geonames]
+    found = find(name, matcher, limit, countries)
+    if not found.candidates:
+        click.echo(f"No actor or place may be {name!r}.")
+    for c in found.candidates:
+        click.echo(f"{c.score:5.1f}  {c.entry.kind} {c.entry.id}  ({c.matched})  {c.entry.detail[:70]}".rstrip())
+    for c in found.geonames:
+        click.echo(
+            f"{c.score:5.1f}  geonames {c.entry.id} {c.entry.name}, {c.entry.country} ({c.entry.detail})  ({c.matched})"
+        )
