@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import DATABASE_FILE, __version__
+from .archive import ARCHIVE_ENV, DEFAULT_FOLDERS, find_archive, numbered
 from .build import DEFAULT_DB
 from .build import build as build_database
 from .errors import InvalidSources, LoaderError
@@ -34,6 +35,15 @@ sources_option = click.option(
     default=DEFAULT_SOURCES,
     show_default="sources/",
     help="Directory of YAML records.",
+)
+archive_option = click.option(
+    "--archive",
+    "archive_folders",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help=f"Folder of archived copies to check every locator against; repeatable. Default: the folders "
+    f"{ARCHIVE_ENV} names (separated by ':'), else, for the project's own sources/, "
+    f"{' and '.join(DEFAULT_FOLDERS)} from the project's root where they exist.",
 )
 db_option = click.option(
     "--db",
@@ -57,6 +67,11 @@ class Cli(click.Group):
             raise click.ClickException(str(error)) from error
         except LoaderError as error:
             raise click.ClickException(str(error)) from error
+
+
+def _own(sources: Path) -> bool:
+    """Whether these are the project's own sources, whose archive lies beside the checkout."""
+    return sources.resolve() == DEFAULT_SOURCES.resolve()
 
 
 def import_spec(value: str, skip_invalid: bool) -> ImportSpec:
@@ -91,16 +106,20 @@ def cli() -> None:
 
 @cli.command()
 @sources_option
-def validate(sources: Path) -> None:
+@archive_option
+def validate(sources: Path, archive_folders: tuple[Path, ...]) -> None:
     """Check every record without writing anything.
 
     Lists every problem as FILE:LINE: RECORD: FIELD: MESSAGE and exits 1,
-    or prints a one-line summary and exits 0, then any warnings (events that
+    or prints a one-line summary and exits 0, then one line if no archive
+    was found to check the locators against, then any warnings (events that
     may be recorded twice), which do not fail.
     """
-    dataset = validate_sources(sources)
+    dataset = validate_sources(sources, archive=find_archive(archive_folders, own_sources=_own(sources)))
     check_published_ids(sources, dataset.db.conn)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
+    if unchecked := dataset.unchecked():
+        click.echo(unchecked)
     for warning in dataset.warnings:
         click.echo(f"warning: {warning}", err=True)
 
@@ -126,8 +145,15 @@ def validate(sources: Path) -> None:
 )
 @click.option("--drop-imports", is_flag=True, help="Build without the imports the database was built with.")
 @click.option("--timings", is_flag=True, help="Also print how long each step took, in wall-clock and CPU seconds.")
+@archive_option
 def build(
-    sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool, drop_imports: bool, timings: bool
+    sources: Path,
+    db: Path,
+    imports: tuple[str, ...],
+    skip_invalid: bool,
+    drop_imports: bool,
+    timings: bool,
+    archive_folders: tuple[Path, ...],
 ) -> None:
     """Validate the records, then write the database.
 
@@ -135,8 +161,17 @@ def build(
     anything fails, the previous file is left exactly as it was.
     """
     specs = [import_spec(value, skip_invalid) for value in imports]
-    result = build_database(sources, db, specs, drop_imports, progress=progress_bar if sys.stderr.isatty() else None)
+    result = build_database(
+        sources,
+        db,
+        specs,
+        drop_imports,
+        progress=progress_bar if sys.stderr.isatty() else None,
+        archive=find_archive(archive_folders, own_sources=_own(sources)),
+    )
     click.echo(f"Wrote {display_path(db)}: {result.summary()}")
+    if unchecked := result.unchecked():
+        click.echo(unchecked)
     if result.version and not result.version.in_checkout:
         click.echo(f"{display_path(sources)} is not in a git checkout: built without record history", err=True)
     for report in result.imports:
@@ -199,6 +234,25 @@ def release(
         f"{counts['added']} added, {counts['changed']} changed, {counts['withdrawn']} withdrawn{since}"
     )
     click.echo("Commit " + " and ".join(display_path(p) for p in result.bookkeeping) + " with the release.")
+
+
+@cli.command()
+@click.argument("archived_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--words", type=int, default=8, show_default=True, help="How many of each paragraph's first words to show."
+)
+def paragraphs(archived_file: Path, words: int) -> None:
+    """List an archived copy's paragraphs as N:HASH and their first words.
+
+    The locator a citation's paragraphs takes is the first column. The text
+    is the curator's own copy, shown here only: never paste it into sources/.
+    """
+    try:
+        text = archived_file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{display_path(archived_file)}: not UTF-8 text ({error.reason})") from None
+    for line in numbered(text, words):
+        click.echo(line)
 
 
 # --- The curator's desk (loader/desk): its modules are imported by each command,
