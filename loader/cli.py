@@ -297,3 +297,28 @@ def find_command(name: str, sources: Path, database: Path | None, limit: int, ge
         click.echo(
             f"{c.score:5.1f}  geonames {c.entry.id} {c.entry.name}, {c.entry.country} ({c.entry.detail})  ({c.matched})"
         )
+
+
+@cli.command("diff")
+@click.argument("revision", required=False)
+@sources_option
+@click.option("--all-warnings", is_flag=True, help="Also list the warnings the sources had at REVISION already.")
+def diff_command(revision: str | None, sources: Path, all_warnings: bool) -> None:
+    """What the working tree changes in the records against REVISION, in words.
+
+    REVISION is a git commit (default: the last release's, from
+    sources/releases.tsv, else HEAD). Lists the records added, changed,
+    withdrawn and renamed, events re-dated, disputes opened or answered and
+    citations added; then, as warnings, prose elsewhere made false by the
+    change (stale prose), aliases that now clash with another record's
+    names, and likely duplicate events. Exits 0 either way.
+    """
+    from .desk.diff import diff
+
+    report = diff(sources, revision, all_warnings)
+    if not report:
+        click.echo(f"No change to the records since {report.base}.")
+    for finding in report.changes:
+        click.echo(f"{finding.kind}: {finding}")
+    for finding in report.warnings:
+        click.echo(f"warning: {finding.kind}: {finding}")
