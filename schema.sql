@@ -846,7 +846,8 @@ SELECT
     NULL AS claimant_name,
     NULL AS stance,
     NULL AS statement,
-    ed.note
+    ed.note,
+    ed.paragraphs
 FROM event_documents AS ed
 JOIN documents AS d ON d.id = ed.document_id
 JOIN document_dates AS dd ON dd.document_id = d.id
@@ -865,12 +866,43 @@ SELECT
     a.name,
     c.stance,
     c.statement,
-    c.notes
+    c.notes,
+    c.paragraphs
 FROM claims AS c
 JOIN documents AS d ON d.id = c.document_id
 JOIN document_dates AS dd ON dd.document_id = d.id
 LEFT JOIN actors AS a ON a.id = c.claimant_id
 WHERE c.event_id IS NOT NULL;
+
+-- Every paragraph of a document that something is cited for, one row per
+-- locator and use: what of which event it supports (the fields of a
+-- citation, an actor's role, a claim) or the document's own date. A
+-- reader holding the article checks it against the store in paragraph order.
+CREATE VIEW document_citations AS
+SELECT
+    c.document_id,
+    CAST(substr(j.value, 1, instr(j.value, ':') - 1) AS INTEGER) AS paragraph,
+    j.value AS locator,
+    c.kind,
+    c.event_id,
+    (SELECT title FROM events WHERE id = c.event_id) AS event_title,
+    c.cited_for,
+    c.claim_id
+FROM (
+    SELECT document_id, paragraphs, 'facts' AS kind, event_id,
+           (SELECT group_concat(value, ', ') FROM json_each(supports)) AS cited_for, NULL AS claim_id
+    FROM event_documents
+    UNION ALL
+    SELECT ea.document_id, ea.paragraphs, 'actor', ea.event_id,
+           (SELECT name FROM actors WHERE id = ea.actor_id) || ' as ' || ea.role, NULL
+    FROM event_actors AS ea
+    UNION ALL
+    SELECT document_id, paragraphs, 'claim', event_id, statement, id FROM claims
+    UNION ALL
+    SELECT id, date_paragraphs, 'date', NULL, 'its publication date', NULL FROM documents
+) AS c
+JOIN json_each(coalesce(c.paragraphs, '[]')) AS j
+WHERE c.document_id IS NOT NULL;
 
 -- Each document's publication date as a reader should take it: the printed
 -- day, or the window it was inferred to, saying so.
