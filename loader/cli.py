@@ -322,3 +322,51 @@ def diff_command(revision: str | None, sources: Path, all_warnings: bool) -> Non
         click.echo(f"{finding.kind}: {finding}")
     for finding in report.warnings:
         click.echo(f"warning: {finding.kind}: {finding}")
+
+
+desk_archive_option = click.option(
+    "--archive",
+    "archive_folders",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help="Folder of archived articles; repeatable. Default: as for validate (the setting, else the project's own).",
+)
+
+
+def desk_archive(folders: tuple[Path, ...]) -> tuple[Path, ...]:
+    from .archive import ARCHIVE_ENV, find_archive
+
+    archive = find_archive(folders)
+    if archive is None:
+        raise click.ClickException(f"no archive folder found: give --archive or set {ARCHIVE_ENV}")
+    return archive.folders
+
+
+@cli.command("overlap")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    show_default="the project's root",
+    help="The checkout whose tracked and new files are read.",
+)
+@desk_archive_option
+@click.option("--new", is_flag=True, help="Only runs on lines added since --since (and in new files).")
+@click.option("--since", default="HEAD", show_default=True, help="The commit --new compares with.")
+def overlap_command(root: Path | None, archive_folders: tuple[Path, ...], new: bool, since: str) -> None:
+    """List every run of ten or more words a project file shares with an archived article.
+
+    Facts may be taken from the articles, sentences may not: paraphrase
+    each run listed. A document's title is a citation, and web addresses
+    are not words, so neither is listed. Exits 1 when a run is listed.
+    """
+    from . import PROJECT_ROOT
+    from .desk.overlap import overlap
+
+    folders = desk_archive(archive_folders)
+    hits, read, articles = overlap(root or PROJECT_ROOT, folders, new_since=since if new else None)
+    for hit in hits:
+        click.echo(str(hit))
+    click.echo(f"{len(hits)} run(s) of ten words or more shared with {articles} archived articles; {read} files read.")
+    if hits:
+        raise SystemExit(1)
