@@ -5,6 +5,7 @@ paragraph order; the published fixture, built with its archive."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +35,21 @@ def test_an_event_page_shows_each_sources_outlet_date_paragraphs_and_address(sit
     assert "no public address known" in cradle
     claims = text.split('class="event-related claims"', 1)[1].split("</table>", 1)[0]
     assert "¶&nbsp;4" in claims
+
+
+def test_an_event_page_shows_what_is_inferred_or_from_outside_the_documents(tmp_path: Path) -> None:
+    sources = published_sources(tmp_path / "sources")
+    paris = sources / "events" / "paris.yml"
+    paris.write_text(
+        paris.read_text().replace(
+            "    status: disputed\n",
+            "    status: disputed\n    inferred: [date]\n    outside_knowledge: Where Paris lies.\n"
+            "    notes: The day is worked out from a weekday.\n",
+        )
+    )
+    build(sources, tmp_path / "events.db")
+    text = page_text(in_process_site(tmp_path / "events.db"), "/events/events/2025-08-19-paris-shaibani-dermer")
+    assert "not said by a document:</em> date." in text and "From outside the documents:</em> Where Paris lies." in text
 
 
 def test_a_document_page_lists_what_each_paragraph_supports_in_order(site) -> None:
