@@ -19,15 +19,15 @@ ARCHIVE = Path(__file__).parent / "fixtures" / "archive"
 FIXTURE_ARCHIVE = Archive((ARCHIVE,))
 
 
-def test_a_paragraph_is_a_block_between_blank_lines_with_its_whitespace_collapsed() -> None:
-    text = "Title\r\n\r\nOne line\r\n  wrapped\there.\n \t \n\n\u00a0\nLast\rblock  \n"
-    assert paragraphs(text) == ["Title", "One line wrapped here.", "Last block"]
+def test_a_paragraph_is_a_non_blank_line_with_its_whitespace_collapsed() -> None:
+    text = "Title\r\n\r\nOne  line\there.\r\nNext line.\n \t \n\n\u00a0\nLast\rblock  \n"
+    assert paragraphs(text) == ["Title", "One line here.", "Next line.", "Last", "block"]
     assert paragraphs("\n\n  \n") == []
 
 
 def test_a_recaptured_copy_with_the_same_text_keeps_every_locator() -> None:
-    original = "First paragraph of the\narticle.\n\nSecond one.\n"
-    recaptured = "\r\n\r\n  First  paragraph of the article.\r\n\r\n\r\nSecond\r\none.  "
+    original = "First paragraph of the article.\n\nSecond one.\n"
+    recaptured = "\r\n\r\n  First  paragraph of the\tarticle.\r\n\r\n\r\n\u00a0\r\nSecond one.  "
     assert locators(original) == locators(recaptured)
     assert locators(original) == [
         f"1:{hashlib.sha256(b'First paragraph of the article.').hexdigest()[:8]}",
