@@ -370,3 +370,51 @@ def overlap_command(root: Path | None, archive_folders: tuple[Path, ...], new: b
     click.echo(f"{len(hits)} run(s) of ten words or more shared with {articles} archived articles; {read} files read.")
     if hits:
         raise SystemExit(1)
+
+
+@cli.command("archive")
+@click.argument("article", type=click.File("rb"))
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The archive folder to file it in. Default: the last folder of the archive validate reads.",
+)
+@click.option("--url", help="The article's public address, where known.")
+@click.option("--outlet", help="The outlet that published it, where the page shows it.")
+@click.option("--retrieved", help="The day it was captured, YYYY-MM-DD (default: today).")
+@sources_option
+@click.option("--no-record", is_flag=True, help="File the article only; write no document record.")
+def archive_command(
+    article: click.utils.LazyFile,
+    folder: Path | None,
+    url: str | None,
+    outlet: str | None,
+    retrieved: str | None,
+    sources: Path,
+    no_record: bool,
+) -> None:
+    """File ARTICLE (a text file, or - for standard input) in the archive, named by its content hash.
+
+    Adds its address, outlet, printed date and capture day to the folder's
+    MANIFEST.tsv, and appends its document record to sources/documents.yml
+    for you to finish (every TO WRITE): the printed date with its
+    paragraph, or a window from the latest date the text names to the day
+    it was captured. The same text filed twice is found, not copied.
+    """
+    from datetime import date
+
+    from .desk.archive_file import archive
+
+    try:
+        day = date.fromisoformat(retrieved) if retrieved else None
+    except ValueError as error:
+        raise click.BadParameter(f"{retrieved}: not a date YYYY-MM-DD", param_hint="--retrieved") from error
+    target = folder or desk_archive(())[-1]
+    filed = archive(article.read(), target, None if no_record else sources, url, outlet, day)
+    if not filed.new:
+        click.echo(f"Already archived as {display_path(filed.path)}; nothing written.")
+        return
+    click.echo(f"Archived {display_path(filed.path)} (SHA-256 {filed.sha256}).")
+    if not no_record:
+        click.echo(f"Appended {filed.document_id} to {display_path(sources / 'documents.yml')}: finish every TO WRITE.")
