@@ -373,7 +373,7 @@ def overlap_command(root: Path | None, archive_folders: tuple[Path, ...], new: b
 
 
 @cli.command("archive")
-@click.argument("article", type=click.File("rb"))
+@click.argument("article", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option(
     "--to",
     "folder",
@@ -386,7 +386,7 @@ def overlap_command(root: Path | None, archive_folders: tuple[Path, ...], new: b
 @sources_option
 @click.option("--no-record", is_flag=True, help="File the article only; write no document record.")
 def archive_command(
-    article: click.utils.LazyFile,
+    article: Path,
     folder: Path | None,
     url: str | None,
     outlet: str | None,
@@ -411,7 +411,10 @@ def archive_command(
     except ValueError as error:
         raise click.BadParameter(f"{retrieved}: not a date YYYY-MM-DD", param_hint="--retrieved") from error
     target = folder or desk_archive(())[-1]
-    filed = archive(article.read(), target, None if no_record else sources, url, outlet, day)
+    if str(article) != "-" and not article.is_file():
+        raise click.BadParameter(f"{article}: no such file", param_hint="ARTICLE")
+    data = sys.stdin.buffer.read() if str(article) == "-" else article.read_bytes()
+    filed = archive(data, target, None if no_record else sources, url, outlet, day)
     if not filed.new:
         click.echo(f"Already archived as {display_path(filed.path)}; nothing written.")
         return
