@@ -421,3 +421,32 @@ def archive_command(
     click.echo(f"Archived {display_path(filed.path)} (SHA-256 {filed.sha256}).")
     if not no_record:
         click.echo(f"Appended {filed.document_id} to {display_path(sources / 'documents.yml')}: finish every TO WRITE.")
+
+
+@cli.command("draft")
+@click.argument("archived_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@sources_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the draft to this file instead of standard output (keep it out of sources/ until finished).",
+)
+def draft_command(archived_file: Path, sources: Path, out: Path | None) -> None:
+    """Draft what ARCHIVED_FILE gives the store, as YAML to finish.
+
+    The document's record; every known actor and place it names, with the
+    paragraphs (N:HASH locators); names the store does not know, each with
+    find's best candidates or marked new; every date expression resolved
+    against the document's date window, weekday shown; the recorded events
+    it most likely reports, to cite rather than duplicate; and stubs of a
+    new event and claim. Every open value says TO WRITE. The draft never
+    repeats ten words of the article.
+    """
+    from .desk.draft import draft
+
+    text = draft(archived_file, sources).to_yaml()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {display_path(out)}.")
+    else:
+        click.echo(text, nl=False)
