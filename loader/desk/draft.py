@@ -28,10 +28,11 @@ from . import DeskError
 from .archive_file import skeleton
 from .dates import DateExpression, Window, expressions
 from .names import TITLE_WORDS, Matcher, key
-from .overlap import RUN, Shingles, file_hits
+from .overlap import RUN, Shingles, file_hits, words
 from .records import Records, from_directory
 
 MAX_WORDS = 6  # the longest name looked up
+MAX_EVENTS = 25  # recorded events listed, best first
 # Capitalised words that start sentences or name no one.
 NOT_NAMES = frozenset(
     """a an the this that these those it its in on at of for from by with and but or as after before
@@ -41,6 +42,9 @@ NOT_NAMES = frozenset(
     july august september october november december read more click share search welcome""".split()
 )
 CONNECTORS = frozenset({"al", "el", "bin", "ibn", "abu", "de", "of", "the", "and"})
+POSSESSIVE = re.compile(r"[’']s$")
+# Adjectives of a state or country that the suffix rules below do not make.
+DEMONYMS = {"France": ["French"], "Turkey": ["Turkish"], "United States": ["American", "U.S."], "Lebanon": ["Lebanese"]}
 TOKEN = re.compile(r"[\w’'-]+|[^\w\s]", re.UNICODE)
 
 
@@ -178,6 +182,15 @@ class Names:
                     k = key(str(name))
                     index = k.words or (k.native,)
                     self.by_key.setdefault(index, []).append((kind, rid, str(record["name"]), str(name)))
+            # "Israeli", "Syrian", "Iranian": an article names a state by its adjective.
+            for rid, record in records.tables[table].items():
+                if record.get("kind") not in ("state", "country"):
+                    continue
+                name = str(record["name"])
+                for adjective in [name + "i", name + "n", name + "ian", *DEMONYMS.get(name, [])]:
+                    index = key(adjective).words
+                    if index not in self.by_key:
+                        self.by_key[index] = [(kind, rid, name, adjective)]
 
     def lookup(self, span: list[str]) -> list[tuple[str, str, str, str]]:
         text = " ".join(span)
@@ -214,7 +227,7 @@ def mentions(
                 span = tokens[i : i + n]
                 if not all(t[:1].isalnum() for t in span):
                     continue
-                hits = names.lookup([t.rstrip("’'s") if t.endswith(("’s", "'s")) else t for t in span])
+                hits = names.lookup(span) or names.lookup([POSSESSIVE.sub("", t) for t in span])
                 if hits:
                     # One actor and one place may share a name (Damascus): both are listed.
                     for kind, rid, name, _alias in hits:
@@ -289,7 +302,7 @@ def likely_events(
             reasons.append("after the article's date")
         if score >= 4:
             ranked.append((eid, score, reasons))
-    return sorted(ranked, key=lambda e: (-e[1], e[0]))[:12]
+    return sorted(ranked, key=lambda e: (-e[1], e[0]))[:MAX_EVENTS]
 
 
 def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft:
@@ -324,7 +337,8 @@ def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft
         likely_events(records, mentioned, dates, window),
         [f"{n}:{locator_hash(p)}" for n, p in enumerate(paras, start=1)],
     )
-    copied = file_hits("draft", result.to_yaml(), _shingles(article), [])
+    # The document's title is the headline kept as a citation, the one text that may be copied.
+    copied = file_hits("draft", result.to_yaml(), _shingles(article), [words(str(document.get("title") or ""))])
     if copied:
         raise DeskError(f"the draft would repeat {len(copied)} run(s) of {RUN} words of the article; nothing written")
     return result
