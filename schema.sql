@@ -78,6 +78,21 @@ CREATE TABLE documents (
         CONSTRAINT "url: must start with http:// or https://"
         CHECK (url LIKE 'http://_%' OR url LIKE 'https://_%'),
     archive_ref TEXT UNIQUE,
+    -- The SHA-256 of the archived file archive_ref names, as 64 lowercase hex
+    -- digits: a re-captured or altered copy no longer matches it.
+    archive_sha256 TEXT
+        CONSTRAINT "archive_sha256: must be a SHA-256 written as 64 lowercase hex digits"
+        CHECK (length(archive_sha256) = 64 AND archive_sha256 NOT GLOB '*[^0-9a-f]*'),
+    -- The paragraphs the date basis rests on (the printed date's line, or
+    -- the passages date_inference uses), as locators (see event_documents);
+    -- empty only when the archived copy has none.
+    date_paragraphs TEXT
+        CONSTRAINT "date_paragraphs: must be a list of locators written N:HASH, such as 5:3fa2b1c0"
+        CHECK (date_paragraphs IS NULL OR json_valid(date_paragraphs) AND json_type(date_paragraphs) = 'array'
+               AND json(date_paragraphs) NOT GLOB '*[^]0-9a-f:,"[]*'
+               AND length(json(date_paragraphs)) - length(replace(json(date_paragraphs), '"', '')) = 2 * json_array_length(date_paragraphs)
+               AND length(json(date_paragraphs)) - length(replace(json(date_paragraphs), ':', '')) = json_array_length(date_paragraphs)
+               AND json(date_paragraphs) NOT GLOB '*[^0-9]:*' AND json(date_paragraphs) NOT GLOB '*"0*'),
     language TEXT NOT NULL DEFAULT 'en'
         CONSTRAINT "language: must be an ISO 639-1 code such as en, ar or he"
         CHECK (length(language) = 2 AND language NOT GLOB '*[^a-z]*'),
@@ -231,6 +246,19 @@ CREATE TABLE events (
     distinct_from TEXT NOT NULL DEFAULT '[]'
         CONSTRAINT "distinct_from: must be a list of event ids"
         CHECK (json_valid(distinct_from) AND json_type(distinct_from) = 'array'),
+    -- Which of the event's facts are the curators' inference rather than
+    -- what a document says (notes say how), and what the record takes from
+    -- outside the documents at all: marked here, not only in prose.
+    inferred TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "inferred: must be a list of: occurrence, date, place, actors, type, outcome, casualties, purpose"
+        CHECK (json_valid(inferred) AND json_type(inferred) = 'array'
+               AND trim(replace(replace(replace(replace(replace(replace(replace(replace(inferred,
+                   '"occurrence"', ''), '"date"', ''), '"place"', ''), '"actors"', ''), '"type"', ''),
+                   '"outcome"', ''), '"casualties"', ''), '"purpose"', ''), '[], ') = ''),
+    outside_knowledge TEXT
+        CONSTRAINT "outside_knowledge: must not be blank" CHECK (trim(outside_knowledge, char(32, 9, 10, 13)) <> ''),
+    CONSTRAINT "notes: an event whose facts are inferred says in notes how"
+        CHECK (inferred = '[]' OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
     CONSTRAINT "place_id: an event with no place must say why in notes"
         CHECK (place_id IS NOT NULL OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
     CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
@@ -263,6 +291,21 @@ CREATE TABLE event_actors (
     basis TEXT NOT NULL DEFAULT 'report'
         CONSTRAINT "basis: must be one of report, preview"
         CHECK (basis IN ('report', 'preview')),
+    -- The paragraphs of document_id that name the actor in this role.
+    paragraphs TEXT
+        CONSTRAINT "paragraphs: must be a non-empty list of locators written N:HASH, such as 5:3fa2b1c0"
+        CHECK (paragraphs IS NULL OR json_valid(paragraphs) AND json_type(paragraphs) = 'array'
+               AND json_array_length(paragraphs) >= 1
+               AND json(paragraphs) NOT GLOB '*[^]0-9a-f:,"[]*'
+               AND length(json(paragraphs)) - length(replace(json(paragraphs), '"', '')) = 2 * json_array_length(paragraphs)
+               AND length(json(paragraphs)) - length(replace(json(paragraphs), ':', '')) = json_array_length(paragraphs)
+               AND json(paragraphs) NOT GLOB '*[^0-9]:*' AND json(paragraphs) NOT GLOB '*"0*'),
+    -- What of this row is the curators' inference rather than the document's
+    -- words: the actor (an unnamed party identified), its role, or both.
+    inferred TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "inferred: must be a list of: actor, role"
+        CHECK (json_valid(inferred) AND json_type(inferred) = 'array'
+               AND trim(replace(replace(inferred, '"actor"', ''), '"role"', ''), '[], ') = ''),
     PRIMARY KEY (event_id, actor_id, role)
 ) STRICT;
 
@@ -285,6 +328,28 @@ CREATE TABLE event_documents (
     basis TEXT NOT NULL DEFAULT 'report'
         CONSTRAINT "basis: must be one of report, preview"
         CHECK (basis IN ('report', 'preview')),
+    -- The paragraphs of the document's archived copy that say what this
+    -- citation is cited for: a JSON array of locators "N:HASH", N the
+    -- paragraph's number and HASH the first 8 hex digits of the SHA-256 of
+    -- its text (loader/archive.py defines a paragraph; validate checks each
+    -- locator's exact form, and each against the archive when it has it).
+    -- Required of curated records by validate; imports have none.
+    paragraphs TEXT
+        CONSTRAINT "paragraphs: must be a non-empty list of locators written N:HASH, such as 5:3fa2b1c0"
+        CHECK (paragraphs IS NULL OR json_valid(paragraphs) AND json_type(paragraphs) = 'array'
+               AND json_array_length(paragraphs) >= 1
+               AND json(paragraphs) NOT GLOB '*[^]0-9a-f:,"[]*'
+               AND length(json(paragraphs)) - length(replace(json(paragraphs), '"', '')) = 2 * json_array_length(paragraphs)
+               AND length(json(paragraphs)) - length(replace(json(paragraphs), ':', '')) = json_array_length(paragraphs)
+               AND json(paragraphs) NOT GLOB '*[^0-9]:*' AND json(paragraphs) NOT GLOB '*"0*'),
+    -- Which of supports the curators infer from the document rather than
+    -- read in it (a date worked out from "on Tuesday"); each is in supports.
+    inferred TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "inferred: must be a list of: occurrence, date, place, actors, type, outcome, casualties, purpose"
+        CHECK (json_valid(inferred) AND json_type(inferred) = 'array'
+               AND trim(replace(replace(replace(replace(replace(replace(replace(replace(inferred,
+                   '"occurrence"', ''), '"date"', ''), '"place"', ''), '"actors"', ''), '"type"', ''),
+                   '"outcome"', ''), '"casualties"', ''), '"purpose"', ''), '[], ') = ''),
     PRIMARY KEY (event_id, document_id)
 ) STRICT;
 
@@ -325,6 +390,15 @@ CREATE TABLE claims (
     dispute_id TEXT REFERENCES disputes(id),
     position TEXT
         CONSTRAINT "position: must not be blank" CHECK (trim(position, char(32, 9, 10, 13)) <> ''),
+    -- The paragraphs of document_id that make the claim (see event_documents).
+    paragraphs TEXT
+        CONSTRAINT "paragraphs: must be a non-empty list of locators written N:HASH, such as 5:3fa2b1c0"
+        CHECK (paragraphs IS NULL OR json_valid(paragraphs) AND json_type(paragraphs) = 'array'
+               AND json_array_length(paragraphs) >= 1
+               AND json(paragraphs) NOT GLOB '*[^]0-9a-f:,"[]*'
+               AND length(json(paragraphs)) - length(replace(json(paragraphs), '"', '')) = 2 * json_array_length(paragraphs)
+               AND length(json(paragraphs)) - length(replace(json(paragraphs), ':', '')) = json_array_length(paragraphs)
+               AND json(paragraphs) NOT GLOB '*[^0-9]:*' AND json(paragraphs) NOT GLOB '*"0*'),
     CONSTRAINT "position: a claim that answers a dispute gives its position, and only such a claim has one"
         CHECK ((dispute_id IS NULL) = (position IS NULL))
 ) STRICT;
@@ -796,7 +870,8 @@ SELECT
     NULL AS claimant_name,
     NULL AS stance,
     NULL AS statement,
-    ed.note
+    ed.note,
+    ed.paragraphs
 FROM event_documents AS ed
 JOIN documents AS d ON d.id = ed.document_id
 JOIN document_dates AS dd ON dd.document_id = d.id
@@ -815,12 +890,43 @@ SELECT
     a.name,
     c.stance,
     c.statement,
-    c.notes
+    c.notes,
+    c.paragraphs
 FROM claims AS c
 JOIN documents AS d ON d.id = c.document_id
 JOIN document_dates AS dd ON dd.document_id = d.id
 LEFT JOIN actors AS a ON a.id = c.claimant_id
 WHERE c.event_id IS NOT NULL;
+
+-- Every paragraph of a document that something is cited for, one row per
+-- locator and use: what of which event it supports (the fields of a
+-- citation, an actor's role, a claim) or the document's own date. A
+-- reader holding the article checks it against the store in paragraph order.
+CREATE VIEW document_citations AS
+SELECT
+    c.document_id,
+    CAST(substr(j.value, 1, instr(j.value, ':') - 1) AS INTEGER) AS paragraph,
+    j.value AS locator,
+    c.kind,
+    c.event_id,
+    (SELECT title FROM events WHERE id = c.event_id) AS event_title,
+    c.cited_for,
+    c.claim_id
+FROM (
+    SELECT document_id, paragraphs, 'facts' AS kind, event_id,
+           (SELECT group_concat(value, ', ') FROM json_each(supports)) AS cited_for, NULL AS claim_id
+    FROM event_documents
+    UNION ALL
+    SELECT ea.document_id, ea.paragraphs, 'actor', ea.event_id,
+           (SELECT name FROM actors WHERE id = ea.actor_id) || ' as ' || ea.role, NULL
+    FROM event_actors AS ea
+    UNION ALL
+    SELECT document_id, paragraphs, 'claim', event_id, statement, id FROM claims
+    UNION ALL
+    SELECT id, date_paragraphs, 'date', NULL, 'its publication date', NULL FROM documents
+) AS c
+JOIN json_each(coalesce(c.paragraphs, '[]')) AS j
+WHERE c.document_id IS NOT NULL;
 
 -- Each document's publication date as a reader should take it: the printed
 -- day, or the window it was inferred to, saying so.

@@ -27,6 +27,7 @@ from pathlib import Path
 import sqlite_utils
 
 from . import DATABASE_FILE, PROJECT_ROOT
+from .archive import Archive
 from .errors import BuildLocked, LoaderError, ReplaceFailed
 from .facet_counts import count_facets
 from .history import write_history
@@ -245,16 +246,18 @@ def build(
     imports: Sequence[ImportSpec] = (),
     drop_imports: bool = False,
     progress: Progress | None = None,
+    archive: Archive | None = None,
 ) -> Build:
-    """Validate the sources and replace the database with what they hold,
-    together with the imports it was built with and any given now, telling
-    progress (if given) of each step and of each import's rows."""
+    """Validate the sources (their locators against the archive, when one is
+    given) and replace the database with what they hold, together with the
+    imports it was built with and any given now, telling progress (if given)
+    of each step and of each import's rows."""
     timings = Steps(progress=progress)
     with timings.step("validating the sources"):
-        dataset = validate(sources)
+        dataset = validate(sources, archive=archive)
         check_published_ids(sources, dataset.db.conn)
         plan = planned_imports(target, imports, drop_imports)
-    result = Build(dataset.schema, dataset.db, dataset.files, timings=timings)
+    result = Build(dataset.schema, dataset.db, dataset.files, archive=dataset.archive, timings=timings)
     with atomic_replace(target) as temporary:
         # VACUUM INTO writes a copy whose bytes depend only on the content,
         # so identical sources (and imports) give identical files.

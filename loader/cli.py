@@ -6,12 +6,14 @@ the library's exceptions into messages and exit codes.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import click
 
 from . import DATABASE_FILE, __version__
+from .archive import ARCHIVE_ENV, DEFAULT_FOLDERS, find_archive, numbered
 from .build import DEFAULT_DB
 from .build import build as build_database
 from .errors import InvalidSources, LoaderError
@@ -36,6 +38,15 @@ sources_option = click.option(
     show_default="sources/",
     help="Directory of YAML records.",
 )
+archive_option = click.option(
+    "--archive",
+    "archive_folders",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help=f"Folder of archived copies to check every locator against; repeatable. Default: the folders "
+    f"{ARCHIVE_ENV} names (separated by ':'), else, for the project's own sources/, "
+    f"{' and '.join(DEFAULT_FOLDERS)} from the project's root where they exist.",
+)
 db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -58,6 +69,11 @@ class Cli(click.Group):
             raise click.ClickException(str(error)) from error
         except LoaderError as error:
             raise click.ClickException(str(error)) from error
+
+
+def _own(sources: Path) -> bool:
+    """Whether these are the project's own sources, whose archive lies beside the checkout."""
+    return sources.resolve() == DEFAULT_SOURCES.resolve()
 
 
 def import_spec(value: str, skip_invalid: bool) -> ImportSpec:
@@ -107,16 +123,20 @@ def cli() -> None:
 
 @cli.command()
 @sources_option
-def validate(sources: Path) -> None:
+@archive_option
+def validate(sources: Path, archive_folders: tuple[Path, ...]) -> None:
     """Check every record without writing anything.
 
     Lists every problem as FILE:LINE: RECORD: FIELD: MESSAGE and exits 1,
-    or prints a one-line summary and exits 0, then any warnings (events that
+    or prints a one-line summary and exits 0, then one line if no archive
+    was found to check the locators against, then any warnings (events that
     may be recorded twice), which do not fail.
     """
-    dataset = validate_sources(sources)
+    dataset = validate_sources(sources, archive=find_archive(archive_folders, own_sources=_own(sources)))
     check_published_ids(sources, dataset.db.conn)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
+    if unchecked := dataset.unchecked():
+        click.echo(unchecked)
     for warning in dataset.warnings:
         click.echo(f"warning: {warning}", err=True)
 
@@ -142,8 +162,15 @@ def validate(sources: Path) -> None:
 )
 @click.option("--drop-imports", is_flag=True, help="Build without the imports the database was built with.")
 @click.option("--timings", is_flag=True, help="Also print how long each step took, in wall-clock and CPU seconds.")
+@archive_option
 def build(
-    sources: Path, db: Path, imports: tuple[str, ...], skip_invalid: bool, drop_imports: bool, timings: bool
+    sources: Path,
+    db: Path,
+    imports: tuple[str, ...],
+    skip_invalid: bool,
+    drop_imports: bool,
+    timings: bool,
+    archive_folders: tuple[Path, ...],
 ) -> None:
     """Validate the records, then write the database.
 
@@ -151,8 +178,17 @@ def build(
     anything fails, the previous file is left exactly as it was.
     """
     specs = [import_spec(value, skip_invalid) for value in imports]
-    result = build_database(sources, db, specs, drop_imports, progress=StderrProgress())
+    result = build_database(
+        sources,
+        db,
+        specs,
+        drop_imports,
+        progress=StderrProgress(),
+        archive=find_archive(archive_folders, own_sources=_own(sources)),
+    )
     click.echo(f"Wrote {display_path(db)}: {result.summary()}")
+    if unchecked := result.unchecked():
+        click.echo(unchecked)
     if result.version and not result.version.in_checkout:
         click.echo(f"{display_path(sources)} is not in a git checkout: built without record history", err=True)
     for report in result.imports:
@@ -242,3 +278,219 @@ def release(
         f"{counts['added']} added, {counts['changed']} changed, {counts['withdrawn']} withdrawn{since}"
     )
     click.echo("Commit " + " and ".join(display_path(p) for p in result.bookkeeping) + " with the release.")
+
+
+@cli.command()
+@click.argument("archived_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--words", type=int, default=8, show_default=True, help="How many of each paragraph's first words to show."
+)
+def paragraphs(archived_file: Path, words: int) -> None:
+    """List an archived copy's paragraphs as N:HASH and their first words.
+
+    The locator a citation's paragraphs takes is the first column. The text
+    is the curator's own copy, shown here only: never paste it into sources/.
+    """
+    try:
+        text = archived_file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{display_path(archived_file)}: not UTF-8 text ({error.reason})") from None
+    for line in numbered(text, words):
+        click.echo(line)
+
+
+# --- The curator's desk (loader/desk): its modules are imported by each command,
+# so that the other commands do not load the matcher's and date parser's libraries.
+
+
+@cli.command("find")
+@click.argument("name")
+@sources_option
+@click.option(
+    "--db",
+    "database",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Look in a built database's actors and places instead of the sources (as the site's search does).",
+)
+@click.option("--limit", type=int, default=10, show_default=True, help="At most this many records.")
+@click.option(
+    "--geonames",
+    type=click.Choice(["store", "world", "none"]),
+    default="store",
+    show_default=True,
+    help="Also look among GeoNames cities: of the countries the store has places in, of the world "
+    "(slower: most of a minute), or none.",
+)
+def find_command(name: str, sources: Path, database: Path | None, limit: int, geonames: str) -> None:
+    """Every actor and place NAME may mean, best first, in any spelling or script.
+
+    Each line gives the score (100: the same name by the matching key), the
+    record, and the name or alias that matched. GeoNames cities follow, with
+    their GeoNames id, for a place the store may not have yet.
+    """
+    from .desk.find import ALL_COUNTRIES, find, matcher_from_database, matcher_from_sources, store_countries
+
+    matcher = matcher_from_database(database) if database else matcher_from_sources(sources)
+    countries = {"store": store_countries(matcher.entries), "world": ALL_COUNTRIES, "none": None}[geonames]
+    found = find(name, matcher, limit, countries)
+    if not found.candidates:
+        click.echo(f"No actor or place may be {name!r}.")
+    for c in found.candidates:
+        click.echo(f"{c.score:5.1f}  {c.entry.kind} {c.entry.id}  ({c.matched})  {c.entry.detail[:70]}".rstrip())
+    for c in found.geonames:
+        click.echo(
+            f"{c.score:5.1f}  geonames {c.entry.id} {c.entry.name}, {c.entry.country} ({c.entry.detail})  ({c.matched})"
+        )
+
+
+@cli.command("diff")
+@click.argument("revision", required=False)
+@sources_option
+@click.option("--all-warnings", is_flag=True, help="Also list the warnings the sources had at REVISION already.")
+def diff_command(revision: str | None, sources: Path, all_warnings: bool) -> None:
+    """What the working tree changes in the records against REVISION, in words.
+
+    REVISION is a git commit (default: the last release's, from
+    sources/releases.tsv, else HEAD). Lists the records added, changed,
+    withdrawn and renamed, events re-dated, disputes opened or answered and
+    citations added; then, as warnings, prose elsewhere made false by the
+    change (stale prose), aliases that now clash with another record's
+    names, and likely duplicate events. Exits 0 either way.
+    """
+    from .desk.diff import diff
+
+    report = diff(sources, revision, all_warnings)
+    if not report:
+        click.echo(f"No change to the records since {report.base}.")
+    for finding in report.changes:
+        click.echo(f"{finding.kind}: {finding}")
+    for finding in report.warnings:
+        click.echo(f"warning: {finding.kind}: {finding}")
+
+
+desk_archive_option = click.option(
+    "--archive",
+    "archive_folders",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help="Folder of archived articles; repeatable. Default: as for validate (the setting, else the project's own).",
+)
+
+
+def desk_archive(folders: tuple[Path, ...]) -> tuple[Path, ...]:
+    from .archive import ARCHIVE_ENV, find_archive
+
+    archive = find_archive(folders)
+    if archive is None:
+        raise click.ClickException(f"no archive folder found: give --archive or set {ARCHIVE_ENV}")
+    return archive.folders
+
+
+@cli.command("overlap")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    show_default="the project's root",
+    help="The checkout whose tracked and new files are read.",
+)
+@desk_archive_option
+@click.option("--new", is_flag=True, help="Only runs on lines added since --since (and in new files).")
+@click.option("--since", default="HEAD", show_default=True, help="The commit --new compares with.")
+def overlap_command(root: Path | None, archive_folders: tuple[Path, ...], new: bool, since: str) -> None:
+    """List every run of ten or more words a project file shares with an archived article.
+
+    Facts may be taken from the articles, sentences may not: paraphrase
+    each run listed. A document's title is a citation, and web addresses
+    are not words, so neither is listed. Exits 1 when a run is listed.
+    """
+    from . import PROJECT_ROOT
+    from .desk.overlap import overlap
+
+    folders = desk_archive(archive_folders)
+    hits, read, articles = overlap(root or PROJECT_ROOT, folders, new_since=since if new else None)
+    for hit in hits:
+        click.echo(str(hit))
+    click.echo(f"{len(hits)} run(s) of ten words or more shared with {articles} archived articles; {read} files read.")
+    if hits:
+        raise SystemExit(1)
+
+
+@cli.command("archive")
+@click.argument("article", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The archive folder to file it in. Default: the last folder of the archive validate reads.",
+)
+@click.option("--url", help="The article's public address, where known.")
+@click.option("--outlet", help="The outlet that published it, where the page shows it.")
+@click.option("--retrieved", help="The day it was captured, YYYY-MM-DD (default: today).")
+@sources_option
+@click.option("--no-record", is_flag=True, help="File the article only; write no document record.")
+def archive_command(
+    article: Path,
+    folder: Path | None,
+    url: str | None,
+    outlet: str | None,
+    retrieved: str | None,
+    sources: Path,
+    no_record: bool,
+) -> None:
+    """File ARTICLE (a text file, or - for standard input) in the archive, named by its content hash.
+
+    Adds its address, outlet, printed date and capture day to the folder's
+    MANIFEST.tsv, and appends its document record to sources/documents.yml
+    for you to finish (every TO WRITE): the printed date with its
+    paragraph, or a window from the latest date the text names to the day
+    it was captured. The same text filed twice is found, not copied.
+    """
+    from datetime import date
+
+    from .desk.archive_file import archive
+
+    try:
+        day = date.fromisoformat(retrieved) if retrieved else None
+    except ValueError as error:
+        raise click.BadParameter(f"{retrieved}: not a date YYYY-MM-DD", param_hint="--retrieved") from error
+    target = folder or desk_archive(())[-1]
+    if str(article) != "-" and not article.is_file():
+        raise click.BadParameter(f"{article}: no such file", param_hint="ARTICLE")
+    data = sys.stdin.buffer.read() if str(article) == "-" else article.read_bytes()
+    filed = archive(data, target, None if no_record else sources, url, outlet, day)
+    if not filed.new:
+        click.echo(f"Already archived as {display_path(filed.path)}; nothing written.")
+        return
+    click.echo(f"Archived {display_path(filed.path)} (SHA-256 {filed.sha256}).")
+    if not no_record:
+        click.echo(f"Appended {filed.document_id} to {display_path(sources / 'documents.yml')}: finish every TO WRITE.")
+
+
+@cli.command("draft")
+@click.argument("archived_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@sources_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the draft to this file instead of standard output (keep it out of sources/ until finished).",
+)
+def draft_command(archived_file: Path, sources: Path, out: Path | None) -> None:
+    """Draft what ARCHIVED_FILE gives the store, as YAML to finish.
+
+    The document's record; every known actor and place it names, with the
+    paragraphs (N:HASH locators); names the store does not know, each with
+    find's best candidates or marked new; every date expression resolved
+    against the document's date window, weekday shown; the recorded events
+    it most likely reports, to cite rather than duplicate; and stubs of a
+    new event and claim. Every open value says TO WRITE. The draft never
+    repeats ten words of the article.
+    """
+    from .desk.draft import draft
+
+    text = draft(archived_file, sources).to_yaml()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {display_path(out)}.")
+    else:
+        click.echo(text, nl=False)

@@ -57,8 +57,9 @@ def voice(claim: dict[str, Any]) -> str:
 def _fill_sole_citation(tables: dict[str, list[Record]]) -> None:
     """An event's only document supports whatever the event records, unless its
     citation says otherwise: nothing else can. Writing that out would only
-    repeat it, so the citation's supports and its actors' document_id are
-    filled in, and the database shows them like any others."""
+    repeat it, so the citation's supports and its actors' document_id (and
+    the citation's paragraphs as theirs) are filled in, and the database
+    shows them like any others."""
     citations: dict[Any, list[Record]] = defaultdict(list)
     for citation in tables["event_documents"]:
         citations[citation.values.get("event_id")].append(citation)
@@ -78,6 +79,8 @@ def _fill_sole_citation(tables: dict[str, list[Record]]) -> None:
         for row in actors[event_id]:
             if "document_id" not in row.lines:
                 row.values["document_id"] = citation.values.get("document_id")
+                if "paragraphs" not in row.lines and citation.values.get("paragraphs") is not None:
+                    row.values["paragraphs"] = citation.values["paragraphs"]
 
 
 def _event_problems(tables: dict[str, list[Record]], reported: set[tuple[str, str]]) -> list[Problem]:

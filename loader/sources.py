@@ -20,7 +20,8 @@ from typing import Any
 import sqlite_utils
 from ruamel.yaml.comments import CommentedMap
 
-from . import PROJECT_ROOT, provenance
+from . import PROJECT_ROOT, evidence, provenance
+from .archive import ARCHIVE_ENV, Archive
 from .cross_check import cross_check, record_key
 from .errors import InvalidSources, LoaderError
 from .problems import Problem, did_you_mean, display_path
@@ -46,6 +47,18 @@ class Dataset:
     files: list[Path]
     # Likely mistakes that do not stop a build, such as two records of one event.
     warnings: list[Problem] = field(default_factory=list)
+    # The archive the locators were checked against; None when there was none
+    # and only their form was checked.
+    archive: Archive | None = None
+
+    def unchecked(self) -> str | None:
+        """What was left unchecked for want of an archive, in one line; None when nothing was."""
+        if self.archive is not None:
+            return None
+        return (
+            "locators were not checked against an archive (none found): give --archive DIR "
+            f"or set {ARCHIVE_ENV} to check them and the dates that claims state"
+        )
 
     def counts(self) -> dict[str, int]:
         return {name: self.db[name].count for name in self.schema.tables}
@@ -237,16 +250,22 @@ def load_records(records: list[Record], schema: Schema) -> tuple[sqlite_utils.Da
     return db, problems
 
 
-def validate(directory: Path = DEFAULT_SOURCES, schema: Schema | None = None) -> Dataset:
-    """Read and check every record; raise InvalidSources listing every problem."""
+def validate(
+    directory: Path = DEFAULT_SOURCES, schema: Schema | None = None, archive: Archive | None = None
+) -> Dataset:
+    """Read and check every record; raise InvalidSources listing every problem.
+
+    Locators are checked against the archive when one is given, else for
+    their form only (Dataset.unchecked says so)."""
     schema = schema or read_schema()
     records, files, problems, complete = read_sources(directory, schema)
     problems += cross_check(records, schema, references=complete)
     problems += provenance.check(records, problems)
+    problems += evidence.check(records, archive)
     db, refused = load_records(records, schema)
     # A field already reported would only be reported again in other words.
     reported = {(p.path, p.record, p.field) for p in problems}
     problems += [p for p in refused if (p.path, p.record, p.field) not in reported]
     if problems:
         raise InvalidSources(problems)
-    return Dataset(schema=schema, db=db, files=files, warnings=provenance.likely_duplicates(records))
+    return Dataset(schema=schema, db=db, files=files, warnings=provenance.likely_duplicates(records), archive=archive)

@@ -35,7 +35,8 @@ def test_version() -> None:
 
 
 def test_validate_prints_a_one_line_summary(sources: Path) -> None:
-    result = CliRunner().invoke(cli, ["validate", "--sources", str(sources)])
+    archive = Path(__file__).parent / "fixtures" / "archive"
+    result = CliRunner().invoke(cli, ["validate", "--sources", str(sources), "--archive", str(archive)])
     assert result.exit_code == 0, result.output
     assert result.output.count("\n") == 1
     assert "is valid: " in result.output and "2 events" in result.output

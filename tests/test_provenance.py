@@ -33,11 +33,11 @@ events:
 {documents}
 """
 TWO_CITATIONS = """\
-      - {document_id: cradle-paris-confirmation, supports: [occurrence, date, place, actors]}
-      - {document_id: newarab-paris-meeting, supports: [occurrence, actors]}"""
+      - {document_id: cradle-paris-confirmation, supports: [occurrence, date, place, actors], paragraphs: ["2:d93a2d5b"]}
+      - {document_id: newarab-paris-meeting, paragraphs: ["2:9ae4d6bf"], supports: [occurrence, actors]}"""
 TWO_ACTORS = """\
-      - {actor_id: asaad-al-shaibani, role: participant, document_id: cradle-paris-confirmation}
-      - {actor_id: ron-dermer, role: participant, document_id: newarab-paris-meeting}"""
+      - {actor_id: asaad-al-shaibani, role: participant, document_id: cradle-paris-confirmation, paragraphs: ["2:d93a2d5b"]}
+      - {actor_id: ron-dermer, role: participant, paragraphs: ["2:9ae4d6bf"], document_id: newarab-paris-meeting}"""
 
 
 def sources(tmp_path: Path, text: str) -> Path:
@@ -105,7 +105,7 @@ def test_a_citation_must_say_what_it_supports(tmp_path):
 
 def test_a_sole_citation_supports_what_the_event_records(tmp_path):
     actors = "      - {actor_id: asaad-al-shaibani, role: participant}"
-    documents = "      - {document_id: cradle-paris-confirmation}"
+    documents = '      - {document_id: cradle-paris-confirmation, paragraphs: ["2:d93a2d5b"]}'
     dataset = validate(sources(tmp_path, meeting(actors=actors, documents=documents)))
     (supports,) = dataset.db.execute(
         "select supports from event_documents where event_id = '2025-08-test-meeting'"
@@ -125,12 +125,14 @@ DISPUTED = (
     claims:
       - id: test-yes
         document_id: cradle-paris-confirmation
+        paragraphs: ["4:f378d47a"]
         statement: They agreed.
         stance: asserts
         dispute_id: test-question
         position: {yes}
       - id: test-no
         document_id: {no_document}
+        paragraphs: ["4:263fc0b7"]
         statement: They did not agree.
         stance: denies
         dispute_id: test-question
@@ -172,8 +174,8 @@ def test_the_same_statement_twice_is_refused(tmp_path):
         meeting()
         + """\
     claims:
-      - {id: first, document_id: cradle-paris-confirmation, statement: "They met.", stance: asserts}
-      - {id: second, document_id: cradle-paris-confirmation, statement: "They  met", stance: confirms}
+      - {id: first, document_id: cradle-paris-confirmation, statement: "They met.", stance: asserts, paragraphs: ["4:f378d47a"]}
+      - {id: second, document_id: cradle-paris-confirmation, statement: "They  met", stance: confirms, paragraphs: ["4:f378d47a"]}
 """
     )
     found = refusals(sources(tmp_path, text))

@@ -23,7 +23,7 @@ events:
     date_precision: {date_precision}
     place_id: {place_id}
     documents:
-      - document_id: {document_id}
+      - {{document_id: {document_id}, paragraphs: ["2:d93a2d5b"]}}
 """
 DEFAULTS = dict(
     id="2025-09-01-test-meeting",
@@ -266,7 +266,7 @@ def test_event_cited_from_another_file_is_not_documentless(sources: Path) -> Non
     write(
         sources,
         "citations.yml",
-        f"event_documents:\n  - {{event_id: {DEFAULTS['id']}, document_id: newarab-paris-meeting}}\n",
+        f"event_documents:\n  - {{event_id: {DEFAULTS['id']}, document_id: newarab-paris-meeting, paragraphs: ['2:9ae4d6bf']}}\n",
     )
     assert validate(sources).counts()["event_documents"] == 4
 

@@ -52,7 +52,8 @@ def generate_sources(directory: Path, events: int, variant: int = 0, words: int 
         "  - {id: israel, name: Israel, kind: state, country_code: IL}",
         "documents:",
         *(
-            f"  - {{id: doc-{i}, title: {text(6)}, outlet: Wire {i % 7}, archive_ref: doc-{i}.txt}}"
+            f"  - {{id: doc-{i}, title: {text(6)}, outlet: Wire {i % 7}, archive_ref: doc-{i}.txt, "
+            f"archive_sha256: {i:064x}, date_paragraphs: []}}"
             for i in range(events)
         ),
         "events:",
@@ -72,7 +73,7 @@ def generate_sources(directory: Path, events: int, variant: int = 0, words: int 
             "      - {actor_id: syria, role: participant}",
             "      - {actor_id: israel, role: participant}",
             "    documents:",
-            f"      - document_id: doc-{i}",
+            f"      - {{document_id: doc-{i}, paragraphs: ['1:{i:08x}']}}",
         ]
     (directory / "generated.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return directory

@@ -1,0 +1,243 @@
+"""Date expressions in an article, each resolved against the article's own
+date window, with the weekday shown.
+
+An article's "Tuesday" or "last month" means nothing until it is counted
+from the article's date, which may itself be a window (an undated page);
+docs/curating.md says how a curator does that by hand, and this module does
+the counting for them and shows its work, so that the curator checks a
+reading instead of making one. Phrases are found by patterns written here
+(a printed date, a day and month, a weekday, a month, a year, relative
+words); dateparser resolves relative words ("last week", "two days ago")
+against a base date. dateparser invents a day for a bare year or month
+(it reads "2029" as today's day and month in 2029), so a year or month is
+never passed to it: it is resolved here to its whole span, and the draft
+says the day is unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+MONTHS = [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+]  # fmt: skip
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTH = r"(?P<month>" + "|".join(m.capitalize() for m in MONTHS) + r")"
+WEEKDAY = r"(?P<weekday>" + "|".join(d.capitalize() for d in WEEKDAYS) + r")"
+
+# Each kind of phrase, most specific first; a span taken by one is not read again.
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("printed date", re.compile(r"(?<![\w-])(?P<iso>\d{4}-\d{2}-\d{2})(?![\w-])")),
+    ("date", re.compile(rf"\b(?P<day>\d{{1,2}})(?:-\d{{1,2}})? {MONTH},? (?P<year>\d{{4}})\b")),
+    ("date", re.compile(rf"\b{MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?,? (?P<year>\d{{4}})\b")),
+    ("day and month", re.compile(rf"\b(?P<day>\d{{1,2}})(?:-\d{{1,2}})? {MONTH}\b")),
+    ("day and month", re.compile(rf"\b{MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b")),
+    ("month", re.compile(rf"\b(?:(?:early|mid|late)[- ])?{MONTH}(?: (?P<year>\d{{4}}))?\b")),
+    ("weekday", re.compile(rf"\b(?:(?P<which>last|next|this|on|since|until|by) )?{WEEKDAY}\b")),
+    (
+        "relative",
+        re.compile(
+            r"\b(?:yesterday|today|tomorrow|tonight"
+            r"|(?:last|this|next|past|coming) (?:week|month|year|weekend)"
+            r"|(?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?|years?) (?:ago|earlier|later|before|after)"
+            r"|earlier this (?:week|month|year)|later this (?:week|month|year))\b",
+            re.IGNORECASE,
+        ),
+    ),
+    ("year", re.compile(r"\b(?:in|since|by|until|of|from|to|before|after) (?P<year>(?:19|20)\d{2})\b")),
+]
+
+
+@dataclass(frozen=True)
+class Window:
+    earliest: date
+    latest: date
+
+    def __str__(self) -> str:
+        return long(self.earliest) if self.earliest == self.latest else f"{long(self.earliest)} to {long(self.latest)}"
+
+
+@dataclass(frozen=True)
+class DateExpression:
+    paragraph: int
+    phrase: str
+    kind: str  # printed date, date, day and month, month, weekday, relative, year
+    resolved: Window | None
+    reading: str  # the resolution in words, or why there is none
+
+    def __str__(self) -> str:
+        return f"¶ {self.paragraph}: {self.kind} {self.phrase!r} -> {self.reading}"
+
+
+def long(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1].capitalize()} {day.year}, a {WEEKDAYS[day.weekday()].capitalize()}"
+
+
+def _month_span(year: int, month: int) -> Window:
+    last = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
+    return Window(date(year, month, 1), last)
+
+
+def _relation(day: date, base: Window) -> str:
+    """Where a day lies against the article's date (or window)."""
+    if base.earliest == base.latest:
+        delta = (base.earliest - day).days
+        if delta == 0:
+            return "the printed date"
+        unit = "day" if abs(delta) == 1 else "days"
+        return f"{abs(delta)} {unit} {'before' if delta > 0 else 'after'} the article's date"
+    return f"against a window of {(base.latest - base.earliest).days + 1} days"
+
+
+def _weekday(name: str, which: str | None, base: Window) -> tuple[Window | None, str]:
+    """A weekday counted back (or, with "next", on) from each end of the window.
+
+    A news report's bare weekday is the latest such day on or before its
+    date ("on Tuesday" in a Wednesday paper is the day before); with
+    "next" it is the first after. A window wider than a week leaves the
+    day open."""
+    target = WEEKDAYS.index(name.lower())
+    forward = which == "next"
+
+    def count(day: date) -> date:
+        if forward:
+            return day + timedelta(days=(target - day.weekday() - 1) % 7 + 1)
+        back = (day.weekday() - target) % 7
+        if which == "last" and back == 0:
+            back = 7
+        return day - timedelta(days=back)
+
+    first, last = count(base.earliest), count(base.latest)
+    if (base.latest - base.earliest).days >= 7:
+        reading = f"a {name} between {long(first)} and {long(last)}: the window is too wide for one day"
+        return Window(first, last), reading
+    if first == last:
+        return Window(first, first), f"{long(first)}, {_relation(first, base)}"
+    return Window(first, last), f"{long(first)} or {long(last)}, as the article's date is a window"
+
+
+def _relative(phrase: str, base: Window) -> tuple[Window | None, str]:
+    """Relative words through dateparser, once from each end of the window."""
+    import dateparser
+
+    settings = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False}
+    low = phrase.lower()
+    ends = []
+    for end in (base.earliest, base.latest):
+        # Weeks, months and years count as whole calendar spans, as curating.md asks.
+        if low in ("last week", "past week"):
+            monday = end - timedelta(days=end.weekday() + 7)
+            ends.append(Window(monday, monday + timedelta(days=6)))
+            continue
+        if low in ("this week", "earlier this week"):
+            monday = end - timedelta(days=end.weekday())
+            ends.append(Window(monday, end))
+            continue
+        if low in ("last month", "past month"):
+            first = end.replace(day=1) - timedelta(days=1)
+            ends.append(_month_span(first.year, first.month))
+            continue
+        if low in ("this month", "earlier this month"):
+            ends.append(Window(end.replace(day=1), end))
+            continue
+        if low in ("last year", "past year"):
+            ends.append(Window(date(end.year - 1, 1, 1), date(end.year - 1, 12, 31)))
+            continue
+        if low in ("next month",):
+            nxt = _month_span(end.year, end.month).latest + timedelta(days=1)
+            ends.append(_month_span(nxt.year, nxt.month))
+            continue
+        parsed = dateparser.parse(
+            phrase,
+            settings={**settings, "RELATIVE_BASE": _noon(end)},  # type: ignore[arg-type]
+        )
+        if parsed is None:
+            return None, "not resolved: dateparser does not read it"
+        ends.append(Window(parsed.date(), parsed.date()))
+    window = Window(min(e.earliest for e in ends), max(e.latest for e in ends))
+    return window, str(window)
+
+
+def _noon(day: date):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    return datetime(day.year, day.month, day.day, 12)
+
+
+def resolve(kind: str, match: re.Match[str], base: Window | None) -> tuple[Window | None, str]:
+    groups = match.groupdict()
+    month = MONTHS.index(groups["month"].lower()) + 1 if groups.get("month") else None
+    try:
+        if kind == "printed date":
+            day = date.fromisoformat(groups["iso"])
+            return Window(day, day), long(day)
+        if kind == "date" and month:
+            day = date(int(groups["year"]), month, int(groups["day"]))
+            return Window(day, day), long(day) + (f", {_relation(day, base)}" if base else "")
+        if kind == "day and month" and month:
+            if base is None:
+                return None, "no year given and no article date to take it from"
+            years = sorted({base.earliest.year, base.latest.year})
+            days = [date(y, month, int(groups["day"])) for y in years]
+            # The year that puts the day nearest the article's date, before it if it can.
+            day = min(days, key=lambda d: (d > base.latest, abs((base.latest - d).days)))
+            if day > base.latest:
+                day = date(day.year - 1, month, int(groups["day"]))
+            return Window(day, day), f"{long(day)} (year from the article's date)"
+        if kind == "month" and month:
+            if groups.get("year"):
+                span = _month_span(int(groups["year"]), month)
+            elif base is None:
+                return None, "no year given and no article date to take it from"
+            else:
+                year = base.latest.year if month <= base.latest.month else base.latest.year - 1
+                span = _month_span(year, month)
+            return span, f"{span.earliest.isoformat()} to {span.latest.isoformat()}: the month, no day given"
+        if kind == "year":
+            year = int(groups["year"])
+            return (
+                Window(date(year, 1, 1), date(year, 12, 31)),
+                f"the year {year}, no day given (dateparser would invent one)",
+            )
+    except ValueError:
+        return None, "not a date of the calendar"
+    if base is None:
+        return None, "not resolved: the article's date is not known"
+    if kind == "weekday":
+        return _weekday(groups["weekday"], groups.get("which"), base)
+    return _relative(match.group(0), base)
+
+
+def expressions(paragraphs: list[str], base: Window | None) -> list[DateExpression]:
+    """Every date expression of the paragraphs, in order, resolved against `base`."""
+    found: list[DateExpression] = []
+    for number, text in enumerate(paragraphs, start=1):
+        taken: list[tuple[int, int]] = []
+        hits = []
+        for kind, pattern in PATTERNS:
+            for match in pattern.finditer(text):
+                if any(s < match.end() and match.start() < e for s, e in taken):
+                    continue
+                if kind == "month" and match.group("month") == "May" and not match.group("year"):
+                    continue  # the verb, far more often than the month
+                taken.append((match.start(), match.end()))
+                hits.append((match.start(), kind, match))
+        for _, kind, match in sorted(hits, key=lambda h: h[0]):
+            window, reading = resolve(kind, match, base)
+            found.append(DateExpression(number, match.group(0), kind, window, reading))
+    return found
+
+
+def printed_date(paragraphs: list[str], within: int = 3) -> tuple[date, int] | None:
+    """The date an article prints near its top (ISO or written out), and its paragraph."""
+    for number, text in enumerate(paragraphs[:within], start=1):
+        for kind, pattern in PATTERNS[:3]:
+            match = pattern.search(text)
+            if match:
+                window, _ = resolve(kind, match, None)
+                if window:
+                    return window.earliest, number
+    return None

@@ -1,0 +1,395 @@
+"""`diff [REV]`: what the working tree changes in the published data, in words,
+and what it leaves false elsewhere.
+
+A curator's change is small, its reach is not: re-dating a meeting makes
+every note that states its old date wrong, an alias added for one person
+draws another person's searches, a new event may be one already recorded.
+Git shows lines; this says which records were added, changed, withdrawn or
+renamed, which events were re-dated (old window -> new), which disputes were
+opened or answered and which citations added, and then three kinds of
+warning:
+
+- stale prose: a note, summary or date inference anywhere that names a
+  record withdrawn or renamed, or states a date of a re-dated event that no
+  longer falls in its window;
+- alias clash: an alias equal to (by the matching key) or one word of
+  another record's name or alias;
+- likely duplicate events, with or without a place.
+
+Warnings the change did not bring (present at REV already) are left out
+unless asked for; `checks` gives them all, for validate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from .names import key
+from .records import Records, from_commit, from_directory
+
+MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
+NAMED = ("actors", "places")
+# Fields whose change the report names but does not spell out (long prose).
+LONG = {"notes", "summary", "date_inference", "description", "statement", "question"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the report: what kind, which record, in words."""
+
+    kind: str  # added | changed | withdrawn | removed | renamed | re-dated | dispute | citation | stale | alias-clash | duplicate
+    table: str
+    key: str
+    words: str
+    file: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        return f"{where}{self.words}"
+
+
+@dataclass
+class Report:
+    base: str
+    changes: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changes or self.warnings)
+
+
+# --- Dates -------------------------------------------------------------------------
+
+
+def _day(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+def _window(event: dict[str, Any]) -> tuple[date | None, date | None]:
+    start = _day(event.get("start_date"))
+    return start, _day(event.get("end_date")) or start
+
+
+def date_phrases(day: date, precision: str) -> list[str]:
+    """The ways prose here writes a day (or its month, at month precision)."""
+    month = MONTHS[day.month - 1]
+    if precision in ("month", "year"):
+        return [f"{month} {day.year}"] if precision == "month" else []
+    return [day.isoformat(), f"{day.day} {month} {day.year}", f"{month} {day.day}, {day.year}"]
+
+
+def _window_words(event: dict[str, Any]) -> str:
+    start, end = _window(event)
+    if start is None:
+        return "no date"
+    return start.isoformat() if end in (None, start) else f"{start.isoformat()} to {end.isoformat()}"
+
+
+# --- The changes ----------------------------------------------------------------------
+
+
+def _title(table: str, record: dict[str, Any]) -> str:
+    return str(record.get("title") or record.get("name") or record.get("question") or record.get("statement") or "")[
+        :80
+    ]
+
+
+def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    words = []
+    for name in sorted(set(old) | set(new)):
+        if name in ("claims", "disputes", "documents", "actors"):
+            continue
+        a, b = old.get(name), new.get(name)
+        if a == b:
+            continue
+        if name in LONG or isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
+            words.append(name)
+        else:
+            words.append(f"{name} {a!r} -> {b!r}")
+    return words
+
+
+def _citations(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(d.get("document_id")): d for d in event.get("documents") or [] if isinstance(d, dict)}
+
+
+def _roles(event: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(str(a.get("actor_id")), str(a.get("role"))) for a in event.get("actors") or [] if isinstance(a, dict)}
+
+
+def _renames(base: Records, work: Records) -> dict[tuple[str, str], str]:
+    """Removed keys and the record that now stands for each: a withdrawal's
+    replaced_by, or a record of the same table holding the old id among its aliases."""
+    renamed: dict[tuple[str, str], str] = {}
+    for entry in work.tables["withdrawals"].values():
+        if entry.get("replaced_by"):
+            renamed[(str(entry.get("table_name")), str(entry.get("id")))] = str(entry["replaced_by"])
+    for table, records in work.tables.items():
+        for rkey, record in records.items():
+            for alias in record.get("aliases") or [] if table == "events" else []:
+                if str(alias) in base.tables[table] and str(alias) not in records:
+                    renamed[(table, str(alias))] = rkey
+    return renamed
+
+
+def changes(base: Records, work: Records) -> list[Finding]:
+    found: list[Finding] = []
+    renamed = _renames(base, work)
+    withdrawn = {(str(w.get("table_name")), str(w.get("id"))): w for w in work.tables["withdrawals"].values()}
+    renamed_to = set()
+    for (table, old), new in renamed.items():
+        if old in base.tables.get(table, {}) and old not in work.tables.get(table, {}):
+            renamed_to.add((table, new))
+            found.append(
+                Finding("renamed", table, new, f"{table} {old} renamed {new}", work.files.get((table, new), ""))
+            )
+    for table in base.tables:
+        if table == "withdrawals":
+            continue
+        old_records, new_records = base.tables[table], work.tables[table]
+        for rkey in sorted(set(new_records) - set(old_records)):
+            if (table, rkey) in renamed_to:
+                continue
+            record = new_records[rkey]
+            where = f" (on {record['event_id']})" if record.get("event_id") and table in ("claims", "disputes") else ""
+            found.append(
+                Finding(
+                    "added",
+                    table,
+                    rkey,
+                    f"{table} {rkey} added{where}: {_title(table, record)}",
+                    work.files[(table, rkey)],
+                )
+            )
+            if table == "disputes":
+                found.append(Finding("dispute", table, rkey, f"dispute {rkey} opened: {record.get('question', '')}"))
+        for rkey in sorted(set(old_records) - set(new_records)):
+            if (table, rkey) in renamed:
+                continue
+            entry = withdrawn.get((table, rkey))
+            if entry:
+                words = f"{table} {rkey} withdrawn: {entry.get('reason', '')}"
+                found.append(Finding("withdrawn", table, rkey, words, base.files[(table, rkey)]))
+            else:
+                words = f"{table} {rkey} removed without a withdrawal"
+                found.append(Finding("removed", table, rkey, words, base.files[(table, rkey)]))
+        pairs = [(k, k) for k in sorted(set(old_records) & set(new_records))]
+        pairs += [(o, n) for (t, o), n in renamed.items() if t == table and o in old_records and n in new_records]
+        for old_key, rkey in pairs:
+            found += _compare(table, rkey, old_records[old_key], new_records[rkey], work.files[(table, rkey)])
+    # Claims that answer a dispute: new answers to an old question, or a claim moved to one.
+    for ckey, claim in work.tables["claims"].items():
+        dispute = claim.get("dispute_id")
+        before = base.tables["claims"].get(ckey, {})
+        if dispute and before.get("dispute_id") != dispute:
+            words = f"dispute {dispute} answered by claim {ckey}: {claim.get('position', '')}"
+            found.append(Finding("dispute", "claims", ckey, words, work.files[("claims", ckey)]))
+    return found
+
+
+def _compare(table: str, rkey: str, old: dict[str, Any], new: dict[str, Any], file: str) -> list[Finding]:
+    """What changed in one record (renamed or not)."""
+    found: list[Finding] = []
+    if old == new:
+        return found
+    if table == "events" and _window(old) != _window(new):
+        words = f"event {rkey} re-dated: {_window_words(old)} -> {_window_words(new)}"
+        found.append(Finding("re-dated", table, rkey, words, file))
+    skip = ("start_date", "end_date", "id", "aliases") if old.get("id") != new.get("id") else ("start_date", "end_date")
+    fields = [f for f in _changed_fields(old, new) if not f.startswith(skip)]
+    if fields:
+        found.append(Finding("changed", table, rkey, f"{table} {rkey} changed: {'; '.join(fields)}", file))
+    if table == "events":
+        found += _event_parts(rkey, old, new, file)
+    if table == "disputes" and old.get("status") != new.get("status"):
+        words = f"dispute {rkey} {new.get('status')} (was {old.get('status')})"
+        found.append(Finding("dispute", table, rkey, words, file))
+    return found
+
+
+def _event_parts(rkey: str, old: dict[str, Any], new: dict[str, Any], file: str) -> list[Finding]:
+    found = []
+    before, after = _citations(old), _citations(new)
+    for document in sorted(set(after) - set(before)):
+        supports = ", ".join(after[document].get("supports") or [])
+        words = f"event {rkey} now cites {document}" + (f" for {supports}" if supports else "")
+        found.append(Finding("citation", "events", rkey, words, file))
+    for document in sorted(set(before) - set(after)):
+        found.append(Finding("citation", "events", rkey, f"event {rkey} no longer cites {document}", file))
+    for document in sorted(set(before) & set(after)):
+        if before[document] != after[document]:
+            parts = sorted(
+                k
+                for k in set(before[document]) | set(after[document])
+                if before[document].get(k) != after[document].get(k)
+            )
+            words = f"event {rkey}: its citation of {document} changed ({', '.join(parts)})"
+            found.append(Finding("citation", "events", rkey, words, file))
+    for actor, role in sorted(_roles(new) - _roles(old)):
+        found.append(Finding("changed", "events", rkey, f"event {rkey}: {actor} added as {role}", file))
+    for actor, role in sorted(_roles(old) - _roles(new)):
+        found.append(Finding("changed", "events", rkey, f"event {rkey}: {actor} no longer {role}", file))
+    return found
+
+
+# --- Warnings -----------------------------------------------------------------------
+
+
+def stale_prose(base: Records, work: Records) -> list[Finding]:
+    """Prose that names a record gone from the store, or states a date a
+    re-dated event no longer has while naming the event or its place or actors."""
+    found: list[Finding] = []
+    renamed = _renames(base, work)
+    gone = {
+        rkey: renamed.get((table, rkey))
+        for table in ("events", "documents", "places", "actors", "claims", "disputes")
+        for rkey in base.tables[table]
+        if rkey not in work.tables[table]
+    }
+    redated: list[tuple[str, list[str], list[str]]] = []
+    for rkey, new in work.tables["events"].items():
+        old = base.tables["events"].get(rkey) or next(
+            (base.tables["events"][o] for (t, o), n in renamed.items() if t == "events" and n == rkey), None
+        )
+        if not old or _window(old) == _window(new):
+            continue
+        start, end = _window(new)
+        phrases = []
+        for day in {d for d in _window(old) if d}:
+            if start and end and start <= day <= end:
+                continue
+            phrases += date_phrases(day, str(old.get("date_precision", "day")))
+        names = [rkey, *[str(a) for a in new.get("aliases") or []]]
+        for table, ref in [("places", new.get("place_id"))] + [
+            ("actors", a.get("actor_id")) for a in new.get("actors") or [] if isinstance(a, dict)
+        ]:
+            record = work.get(table, str(ref)) if ref else None
+            if record:
+                names += [str(record["name"]), *[str(a) for a in record.get("aliases") or []]]
+        redated.append((rkey, phrases, names))
+    id_pattern = {
+        rkey: re.compile(rf"(?<![\w-]){re.escape(rkey)}(?![\w-])") for rkey in gone if len(rkey) > 3 and "-" in rkey
+    }
+    for table, rkey, path, text in work.prose():
+        file = work.files[(table, rkey)]
+        for old_id, pattern in id_pattern.items():
+            if pattern.search(text):
+                now = f", now {gone[old_id]}" if gone[old_id] else ", which is gone"
+                words = f"{table} {rkey} {path} names {old_id}{now}"
+                found.append(Finding("stale", table, rkey, words, file))
+        for event, phrases, names in redated:
+            # A date inside an id (2031-03-04-port-...) is the id, not a date.
+            stated = [p for p in phrases if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", text)]
+            if not stated:
+                continue
+            own = table == "events" and rkey == event
+            if own or any(n and n in text for n in names):
+                words = f"{table} {rkey} {path} says {stated[0]!r}, no longer a date of {event}"
+                found.append(Finding("stale", table, rkey, words, file))
+    return found
+
+
+def alias_clashes(records: Records) -> list[Finding]:
+    """Every alias that is, by the matching key, another record's name or
+    alias, or one word of one: a search for either finds both."""
+    found: list[Finding] = []
+    for table in NAMED:
+        names: dict[tuple[str, ...], set[str]] = {}
+        words: dict[str, set[str]] = {}
+        for rkey, record in records.tables[table].items():
+            for name in [record.get("name"), *(record.get("aliases") or [])]:
+                if not name:
+                    continue
+                k = key(str(name)).words or (str(name),)
+                names.setdefault(k, set()).add(rkey)
+                if len(k) > 1:
+                    for word in k:
+                        words.setdefault(word, set()).add(rkey)
+        for rkey, record in records.tables[table].items():
+            for alias in record.get("aliases") or []:
+                k = key(str(alias)).words or (str(alias),)
+                others = sorted(names.get(k, set()) - {rkey})
+                if others:
+                    words_ = f"{table} {rkey}: alias {alias!r} is also a name of {', '.join(others)}"
+                    found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)]))
+                    continue
+                if len(k) == 1:
+                    others = sorted(words.get(k[0], set()) - {rkey})
+                    if others:
+                        words_ = f"{table} {rkey}: alias {alias!r} is a word of a name of {', '.join(others)}"
+                        found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)]))
+    return found
+
+
+def likely_duplicates(records: Records) -> list[Finding]:
+    """Pairs of events on overlapping dates, sharing two actors and their type
+    or their place, where one may have no place: validate's warning covers
+    only pairs at one place."""
+    found: list[Finding] = []
+    events = sorted(records.tables["events"].items())
+    spans = {k: _window(e) for k, e in events}
+    actors = {k: {a for a, _ in _roles(e)} for k, e in events}
+    for (a, ea), (b, eb) in combinations(events, 2):
+        (s1, e1), (s2, e2) = spans[a], spans[b]
+        if not (s1 and s2 and e1 and e2) or s1 > e2 or s2 > e1:
+            continue
+        if b in (ea.get("distinct_from") or []) or a in (eb.get("distinct_from") or []):
+            continue
+        if len(actors[a] & actors[b]) < 2:
+            continue
+        pa, pb = ea.get("place_id"), eb.get("place_id")
+        same_type = ea.get("event_type") == eb.get("event_type")
+        if pa and pb and pa != pb:
+            continue
+        if not (same_type or (pa and pa == pb)):
+            continue
+        # Without one place to share, the actors must also act alike: Israel's
+        # demands and Syria's demands in one month are two events.
+        if not (pa and pa == pb) and len(_roles(ea) & _roles(eb)) < 2:
+            continue
+        where = f"at {pa}" if pa and pa == pb else "one without a place" if pa or pb else "neither with a place"
+        words = f"events {a} and {b} may be one ({where}, overlapping dates, two or more actors in common)"
+        found.append(Finding("duplicate", "events", a, words, records.files[("events", a)]))
+    return found
+
+
+def checks(records: Records) -> list[Finding]:
+    """The warnings that need no earlier version: for validate."""
+    return alias_clashes(records) + likely_duplicates(records)
+
+
+def _new(before: list[Finding], after: list[Finding]) -> list[Finding]:
+    seen = {(f.kind, f.table, f.key, f.words) for f in before}
+    return [f for f in after if (f.kind, f.table, f.key, f.words) not in seen]
+
+
+def diff(sources: Path, revision: str | None = None, all_warnings: bool = False) -> Report:
+    """Compare the working tree's sources with `revision` (default: the last
+    release's commit listed in sources/releases.tsv, else HEAD)."""
+    if revision is None:
+        revision = last_release_commit(sources) or "HEAD"
+    base, work = from_commit(sources, revision), from_directory(sources)
+    report = Report(revision, changes(base, work))
+    warnings = checks(work)
+    report.warnings = stale_prose(base, work) + (warnings if all_warnings else _new(checks(base), warnings))
+    return report
+
+
+def last_release_commit(sources: Path) -> str | None:
+    path = sources / "releases.tsv"
+    if not path.is_file():
+        return None
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line and line[0] != "#"]
+    commits = [row[2] for row in rows if len(row) > 2 and row[2] and not row[2].endswith("-dirty")]
+    return commits[-1] if commits else None

@@ -1,0 +1,348 @@
+"""`draft ARCHIVED_FILE`: what an archived article gives the store, as a draft
+for the curator to finish, in YAML with every open value marked TO WRITE.
+
+The draft points into the article by paragraph and locator and never
+quotes it: a name as the text spells it and a date phrase are a few
+words, and the whole draft is checked against the article for any run of
+ten words before it is returned. It holds the document's record (from
+documents.yml when filed, else a skeleton); every known actor and place the
+article names, with its paragraphs; the names it does not know, each with
+find's best candidates or marked new; every date expression, resolved
+against the document's date window with the weekday shown; the recorded
+events it most likely reports (to cite, not to duplicate); and stubs of a
+new event and claim with every field validate asks for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..archive import locator_hash, paragraphs
+from . import DeskError
+from .archive_file import skeleton
+from .dates import DateExpression, Window, expressions
+from .names import TITLE_WORDS, Matcher, key
+from .overlap import RUN, Shingles, file_hits, words
+from .records import Records, from_directory
+
+MAX_WORDS = 6  # the longest name looked up
+MAX_EVENTS = 25  # recorded events listed, best first
+# Capitalised words that start sentences or name no one.
+NOT_NAMES = frozenset(
+    """a an the this that these those it its in on at of for from by with and but or as after before
+    during while when where what who why how he she they we i you his her their our there here if
+    according meanwhile however although despite both each all some many more most other such only
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december read more click share search welcome""".split()
+)
+CONNECTORS = frozenset({"al", "el", "bin", "ibn", "abu", "de", "of", "the", "and"})
+POSSESSIVE = re.compile(r"[’']s$")
+# Adjectives of a state or country that the suffix rules below do not make.
+DEMONYMS = {"France": ["French"], "Turkey": ["Turkish"], "United States": ["American", "U.S."], "Lebanon": ["Lebanese"]}
+TOKEN = re.compile(r"[\w’'-]+|[^\w\s]", re.UNICODE)
+
+
+@dataclass
+class Mention:
+    kind: str  # actor | place
+    id: str
+    name: str  # the record's name
+    spelled: set[str] = field(default_factory=set)  # as the text spells it
+    paragraphs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    document: dict[str, Any]
+    window: Window | None
+    mentions: list[Mention]
+    unknown: list[tuple[str, list[int], list[tuple[str, float]]]]  # name, paragraphs, candidates
+    dates: list[DateExpression]
+    events: list[tuple[str, int, list[str]]]  # event id, score, reasons
+    locators: list[str]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.data(), allow_unicode=True, sort_keys=False, width=100)
+
+    def data(self) -> dict[str, Any]:
+        def loc(numbers: list[int]) -> list[str]:
+            return [self.locators[n - 1] for n in sorted(set(numbers))]
+
+        document_id = self.document.get("id", "TO WRITE")
+        known_places = [m for m in self.mentions if m.kind == "place"]
+        known_actors = [m for m in self.mentions if m.kind == "actor"]
+        return {
+            "document": self.document,
+            "date_window": str(self.window) if self.window else "unknown: the document has no date or window yet",
+            "actors": [
+                {"id": m.id, "name": m.name, "as_written": sorted(m.spelled), "paragraphs": loc(m.paragraphs)}
+                for m in known_actors
+            ],
+            "places": [
+                {"id": m.id, "name": m.name, "as_written": sorted(m.spelled), "paragraphs": loc(m.paragraphs)}
+                for m in known_places
+            ],
+            "unknown_names": [
+                {
+                    "as_written": name,
+                    "paragraphs": loc(numbers),
+                    "candidates": [f"{c} ({s:.0f})" for c, s in candidates] or ["new: no record matches"],
+                }
+                for name, numbers, candidates in self.unknown
+            ],
+            "dates": [
+                {
+                    "paragraph": self.locators[d.paragraph - 1],
+                    "phrase": d.phrase,
+                    "kind": d.kind,
+                    "resolution": d.reading,
+                }
+                for d in self.dates
+            ],
+            "recorded_events_it_may_report": [
+                {
+                    "event_id": e,
+                    "score": s,
+                    "why": reasons,
+                    "cite_as": {"document_id": document_id, "supports": ["TO WRITE"], "paragraphs": ["TO WRITE"]},
+                }
+                for e, s, reasons in self.events
+            ],
+            "new_event_stub": {
+                "id": "TO WRITE: YYYY-MM-DD-place-what",
+                "title": "TO WRITE (own words)",
+                "summary": "TO WRITE (own words)",
+                "event_type": "TO WRITE (sources/event_types.yml)",
+                "start_date": "TO WRITE",
+                "end_date": "TO WRITE",
+                "date_precision": "TO WRITE: day | week | month | year",
+                "place_id": (
+                    known_places[0].id if known_places else "TO WRITE, or leave out and start notes with 'No place:'"
+                ),
+                "status": "TO WRITE: reported | confirmed | disputed | planned",
+                "notes": "TO WRITE: how the date was resolved (see dates above)",
+                "actors": [
+                    {"actor_id": m.id, "role": "TO WRITE", "document_id": document_id, "paragraphs": loc(m.paragraphs)}
+                    for m in known_actors[:3]
+                ],
+                "documents": [
+                    {
+                        "document_id": document_id,
+                        "supports": ["occurrence", "TO WRITE"],
+                        "note": "TO WRITE",
+                        "paragraphs": ["TO WRITE"],
+                    }
+                ],
+            },
+            "claim_stub": {
+                "id": "TO WRITE",
+                "document_id": document_id,
+                "claimant_id": "TO WRITE: who says it (not the outlet), or leave out for the article's own voice",
+                "statement": "TO WRITE (own words, hedges kept)",
+                "stance": "TO WRITE: asserts | confirms | denies | disputes | qualifies",
+                "paragraphs": ["TO WRITE"],
+            },
+        }
+
+
+def _windows(document: dict[str, Any]) -> Window | None:
+    def day(value: Any) -> date | None:
+        try:
+            return date.fromisoformat(str(value)[:10]) if value else None
+        except ValueError:
+            return None
+
+    printed = day(document.get("published_date"))
+    if printed:
+        return Window(printed, printed)
+    earliest, latest = day(document.get("published_earliest")), day(document.get("published_latest"))
+    if earliest and latest:
+        return Window(earliest, latest)
+    if earliest:
+        return Window(earliest, max(earliest, date.today()))
+    return None
+
+
+class Names:
+    """Every name and alias of the store by its text key (and Arabic/Hebrew by itself)."""
+
+    def __init__(self, records: Records):
+        self.by_key: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = {}
+        for kind, table in (("actor", "actors"), ("place", "places")):
+            for rid, record in records.tables[table].items():
+                for name in [record.get("name"), *(record.get("aliases") or [])]:
+                    if not name:
+                        continue
+                    k = key(str(name))
+                    index = k.words or (k.native,)
+                    self.by_key.setdefault(index, []).append((kind, rid, str(record["name"]), str(name)))
+            # "Israeli", "Syrian", "Iranian": an article names a state by its adjective.
+            for rid, record in records.tables[table].items():
+                if record.get("kind") not in ("state", "country"):
+                    continue
+                name = str(record["name"])
+                for adjective in [name + "i", name + "n", name + "ian", *DEMONYMS.get(name, [])]:
+                    index = key(adjective).words
+                    if index not in self.by_key:
+                        self.by_key[index] = [(kind, rid, name, adjective)]
+
+    def lookup(self, span: list[str]) -> list[tuple[str, str, str, str]]:
+        text = " ".join(span)
+        k = key(text)
+        found = self.by_key.get(k.words or (k.native,), [])
+        result = []
+        for kind, rid, name, alias in found:
+            # An acronym alias (US, UN, AP) matches only as written: "us" is a pronoun.
+            if alias.replace(".", "").isupper() and len(alias) <= 5 and alias.replace(".", "") != text.replace(".", ""):
+                continue
+            if len(span) == 1 and not (span[0][:1].isupper() or not span[0][:1].isascii()):
+                continue
+            result.append((kind, rid, name, alias))
+        return result
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in TOKEN.findall(text)]
+
+
+def mentions(
+    paras: list[str], records: Records, matcher: Matcher
+) -> tuple[list[Mention], list[tuple[str, list[int], list[tuple[str, float]]]]]:
+    names = Names(records)
+    found: dict[tuple[str, str], Mention] = {}
+    unknown: dict[str, list[int]] = {}
+    for number, text in enumerate(paras, start=1):
+        tokens = _tokens(text)
+        covered = [False] * len(tokens)
+        i = 0
+        while i < len(tokens):
+            matched = False
+            for n in range(min(MAX_WORDS, len(tokens) - i), 0, -1):
+                span = tokens[i : i + n]
+                if not all(t[:1].isalnum() for t in span):
+                    continue
+                hits = names.lookup(span) or names.lookup([POSSESSIVE.sub("", t) for t in span])
+                if hits:
+                    # One actor and one place may share a name (Damascus): both are listed.
+                    for kind, rid, name, _alias in hits:
+                        m = found.setdefault((kind, rid), Mention(kind, rid, name))
+                        m.spelled.add(" ".join(span))
+                        m.paragraphs.append(number)
+                    for j in range(i, i + n):
+                        covered[j] = True
+                    i += n
+                    matched = True
+                    break
+            if not matched:
+                i += 1
+        # Names the store does not know: runs of capitalised words not covered.
+        run: list[str] = []
+        for j, token in enumerate([*tokens, "."]):
+            capital = j < len(tokens) and not covered[j] and token[:1].isupper() and token.lower() not in NOT_NAMES
+            connector = j < len(tokens) and run and token.lower() in CONNECTORS and not covered[j]
+            if capital or connector:
+                run.append(token)
+                continue
+            while run and run[-1].lower() in CONNECTORS:
+                run.pop()
+            if run and (len(run) > 1 or (j - len(run) > 0 and tokens[j - len(run) - 1] not in '.!?"“')):
+                unknown.setdefault(" ".join(run), []).append(number)
+            run = []
+    result = []
+    for name, numbers in unknown.items():
+        # A title or an adjective of nationality alone ("Syrian Foreign Minister") names no one.
+        content = [w for w in name.split() if w.lower() not in TITLE_WORDS and w.lower() not in CONNECTORS]
+        if not content or (
+            len(content) == 1
+            and re.search(r"(ian|i|ese|ish)$", content[0])
+            and content[0][:1].isupper()
+            and len(name.split()) <= 4
+            and content[0] != name
+        ):
+            continue
+        candidates = [(f"{c.entry.kind} {c.entry.id}", c.score) for c in matcher.find(name, 3, 80.0)]
+        result.append((name, numbers, candidates))
+    return sorted(found.values(), key=lambda m: (m.kind, min(m.paragraphs))), result
+
+
+def likely_events(
+    records: Records, mentioned: list[Mention], dates: list[DateExpression], window: Window | None
+) -> list[tuple[str, int, list[str]]]:
+    """Recorded events the article may report: date, place, actors and type in common."""
+    actors = {m.id for m in mentioned if m.kind == "actor"}
+    places = {m.id for m in mentioned if m.kind == "place"}
+    spans = [d.resolved for d in dates if d.resolved and d.kind != "year"]
+    ranked = []
+    for eid, event in records.tables["events"].items():
+        try:
+            start = date.fromisoformat(str(event.get("start_date"))[:10])
+            end = date.fromisoformat(str(event.get("end_date") or event.get("start_date"))[:10])
+        except ValueError:
+            continue
+        reasons = []
+        score = 0
+        shared = sorted(actors & {str(a.get("actor_id")) for a in event.get("actors") or [] if isinstance(a, dict)})
+        if shared:
+            score += min(len(shared), 3) * 2
+            reasons.append("actors " + ", ".join(shared))
+        if event.get("place_id") in places:
+            score += 2
+            reasons.append(f"place {event['place_id']}")
+        if any(s.earliest <= end and start <= s.latest for s in spans):
+            score += 2
+            reasons.append("a date the text names")
+        if window and start > window.latest:
+            score -= 4  # after the article: it can only preview it
+            reasons.append("after the article's date")
+        if score >= 4:
+            ranked.append((eid, score, reasons))
+    return sorted(ranked, key=lambda e: (-e[1], e[0]))[:MAX_EVENTS]
+
+
+def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft:
+    if not article.is_file():
+        raise DeskError(f"{article}: no such archived file")
+    data = article.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DeskError(f"{article.name}: not UTF-8 text ({error.reason})") from None
+    paras = paragraphs(text)
+    records = from_directory(sources)
+    from .find import entries_from_sources
+
+    matcher = matcher or Matcher(entries_from_sources(sources))
+    document = next((d for d in records.tables["documents"].values() if d.get("archive_ref") == article.name), None)
+    if document is None:
+        import hashlib
+
+        record, _ = skeleton(article.name, hashlib.sha256(data).hexdigest(), text, None, None, date.today())
+        document = yaml.safe_load("documents:\n" + record)["documents"][0]
+        document = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in document.items()}
+    window = _windows(document)
+    mentioned, unknown = mentions(paras, records, matcher)
+    dates = expressions(paras, window)
+    result = Draft(
+        document,
+        window,
+        mentioned,
+        unknown,
+        dates,
+        likely_events(records, mentioned, dates, window),
+        [f"{n}:{locator_hash(p)}" for n, p in enumerate(paras, start=1)],
+    )
+    # The document's title is the headline kept as a citation, the one text that may be copied.
+    copied = file_hits("draft", result.to_yaml(), _shingles(article), [words(str(document.get("title") or ""))])
+    if copied:
+        raise DeskError(f"the draft would repeat {len(copied)} run(s) of {RUN} words of the article; nothing written")
+    return result
+
+
+def _shingles(article: Path) -> Shingles:
+    return Shingles([article])

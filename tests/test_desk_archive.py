@@ -1,0 +1,90 @@
+"""archive: an article filed by its content hash, its manifest row, and its
+document record's skeleton; the date expressions behind it."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from loader.archive import locators, paragraphs
+from loader.cli import cli
+from loader.desk.archive_file import archive
+from loader.desk.dates import Window, expressions, printed_date
+
+FIXTURES = Path(__file__).parent / "fixtures" / "desk"
+GAZETTE = FIXTURES / "archive" / "gazette-port-selim.txt"
+INTERVIEW = FIXTURES / "archive" / "undated-levin-interview.txt"
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "MANIFEST.tsv").write_text("file\tsha256\turl\tretrieved\n", encoding="utf-8")
+    shutil.copytree(FIXTURES / "sources", tmp_path / "sources")
+    return folder, tmp_path / "sources"
+
+
+def test_a_printed_article_is_filed_once_with_its_manifest_row_and_record(desk: tuple[Path, Path]) -> None:
+    folder, sources = desk
+    data = GAZETTE.read_bytes()
+    filed = archive(data, folder, sources, "https://example.org/gazette", "The Harbour Gazette", date(2031, 4, 2))
+    assert filed.new and filed.path.name.startswith("100_") and filed.path.read_bytes() == data
+    manifest = (folder / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()
+    assert manifest[0].split("\t") == ["file", "sha256", "url", "retrieved", "outlet", "printed"]
+    assert manifest[1].split("\t")[2:] == [
+        "https://example.org/gazette",
+        "2031-04-02",
+        "The Harbour Gazette",
+        "2031-03-05",
+    ]
+    record = (sources / "documents.yml").read_text(encoding="utf-8")
+    assert "  - id: harbour-gazette-2031-03-05-envoys-meet-port-selim\n" in record
+    assert 'title: "Envoys meet in Port Selim"' in record
+    assert "published_date: 2031-03-05\n    date_basis: printed" in record
+    # The printed date's paragraph, by the project's paragraph rule.
+    number = next(n for n, p in enumerate(paragraphs(GAZETTE.read_text(encoding="utf-8")), 1) if "2031-03-05" in p)
+    assert f'date_paragraphs: ["{locators(GAZETTE.read_text(encoding="utf-8"))[number - 1]}"]' in record
+    assert f"archive_sha256: {filed.sha256}" in record
+    again = archive(data, folder, sources)
+    assert not again.new and again.path == filed.path
+    assert len(list(folder.glob("*.txt"))) == 1
+
+
+def test_an_undated_article_gets_an_inferred_window_to_finish(desk: tuple[Path, Path]) -> None:
+    folder, sources = desk
+    filed = archive(INTERVIEW.read_bytes(), folder, sources, retrieved=date(2031, 4, 2))
+    assert "date_basis: inferred" in filed.record and "published_latest: 2031-04-02" in filed.record
+    assert "TO WRITE" in filed.record and filed.document_id.startswith("unattributed-2031-04-")
+
+
+def test_dates_resolve_against_the_articles_date_with_the_weekday() -> None:
+    paras = paragraphs(GAZETTE.read_text(encoding="utf-8"))
+    printed = printed_date(paras)
+    assert printed and printed[0] == date(2031, 3, 5)
+    found = {e.phrase: e for e in expressions(paras, Window(printed[0], printed[0]))}
+    assert found["on Tuesday"].reading == "4 March 2031, a Tuesday, 1 day before the article's date"
+    assert found["last week"].resolved == Window(date(2031, 2, 24), date(2031, 3, 2))
+    assert found["to 2029"].kind == "year" and "no day given" in found["to 2029"].reading
+    assert found["January"].resolved == Window(date(2031, 1, 1), date(2031, 1, 31))
+    assert found["next month"].resolved == Window(date(2031, 4, 1), date(2031, 4, 30))
+
+
+def test_a_weekday_in_a_wide_window_is_left_open() -> None:
+    paras = paragraphs(INTERVIEW.read_text(encoding="utf-8"))
+    found = {e.phrase: e for e in expressions(paras, Window(date(2031, 3, 4), date(2031, 4, 30)))}
+    assert "too wide for one day" in found["on Monday"].reading
+    assert found["4 March"].resolved == Window(date(2031, 3, 4), date(2031, 3, 4))
+
+
+def test_archive_command(desk: tuple[Path, Path]) -> None:
+    folder, sources = desk
+    args = ["archive", str(GAZETTE), "--to", str(folder), "--sources", str(sources), "--retrieved", "2031-04-02"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "Archived" in result.output and "finish every TO WRITE" in result.output
+    assert "Already archived" in CliRunner().invoke(cli, args).output

@@ -1,0 +1,49 @@
+"""draft: a made-up article against the made-up store: known names with their
+paragraphs, unknown ones with candidates, dates resolved, the recorded event
+it reports ranked first, and no run of ten words copied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from loader.cli import cli
+from loader.desk.draft import draft
+from loader.desk.overlap import Shingles, file_hits
+
+FIXTURES = Path(__file__).parent / "fixtures" / "desk"
+GAZETTE = FIXTURES / "archive" / "gazette-port-selim.txt"
+SOURCES = FIXTURES / "sources"
+
+
+def test_the_draft_of_a_filed_article() -> None:
+    result = draft(GAZETTE, SOURCES)
+    data = result.data()
+    assert data["document"]["id"] == "gazette-2031-03-05-port-selim-talks"
+    assert {a["id"] for a in data["actors"]} >= {"karim-al-haddad", "ezra-levin", "norland"}
+    haddad = next(a for a in data["actors"] if a["id"] == "karim-al-haddad")
+    assert haddad["as_written"] == ["Karim el-Hadad"]  # a spelling the store does not list
+    assert [p["id"] for p in data["places"]] == ["port-selim"]
+    unknown = {u["as_written"]: u["candidates"] for u in data["unknown_names"]}
+    assert unknown["Ezra Levine"][0].startswith("actor ezra-levin")
+    assert unknown["Tarsa"] == ["new: no record matches"]
+    readings = {d["phrase"]: d["resolution"] for d in data["dates"]}
+    assert readings["on Tuesday"] == "4 March 2031, a Tuesday, 1 day before the article's date"
+    assert "dateparser would invent one" in readings["to 2029"]
+    assert data["recorded_events_it_may_report"][0]["event_id"] == "2031-03-04-port-selim-haddad-meets-levin"
+    stub = data["new_event_stub"]
+    assert {"id", "title", "summary", "event_type", "start_date", "end_date", "date_precision", "status"} <= set(stub)
+    assert stub["documents"][0]["document_id"] == data["document"]["id"]
+
+
+def test_the_draft_copies_no_run_of_ten_words() -> None:
+    text = draft(GAZETTE, SOURCES).to_yaml()
+    assert file_hits("draft", text, Shingles([GAZETTE]), []) == []
+
+
+def test_draft_command_writes_yaml() -> None:
+    result = CliRunner().invoke(cli, ["draft", str(GAZETTE), "--sources", str(SOURCES)])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(result.output)["document"]["outlet"] == "The Harbour Gazette"

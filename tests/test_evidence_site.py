@@ -1,0 +1,68 @@
+"""The locators on the site: an event page shows "¶ N" beside each source,
+and a document's page lists what each of its paragraphs is cited for, in
+paragraph order; the published fixture, built with its archive."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from loader.archive import Archive
+from loader.build import build
+from tests.conftest import FIXTURES, published_sources
+from tests.support.site import in_process_site, page_text
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory):
+    directory = tmp_path_factory.mktemp("evidence")
+    db = directory / "events.db"
+    build(published_sources(directory / "sources"), db, archive=Archive((FIXTURES / "archive",)))
+    return in_process_site(db)
+
+
+def test_an_event_page_shows_each_sources_outlet_date_paragraphs_and_address(site) -> None:
+    text = page_text(site, "/events/events/2025-08-19-paris-shaibani-dermer")
+    documents = text.split('class="event-related documents"', 1)[1].split("</table>", 1)[0]
+    cradle = documents[documents.index("/events/documents/cradle-paris-confirmation") :].split("</tr>", 1)[0]
+    assert "The Cradle" in cradle and "2025-08-20" in cradle
+    assert re.findall(r'title="paragraph (\d) of the archived copy; text hash (\w+)">¶&nbsp;\d', cradle) == [
+        ("2", "d93a2d5b"),
+        ("3", "0ca8d0d5"),
+    ]
+    assert "no public address known" in cradle
+    claims = text.split('class="event-related claims"', 1)[1].split("</table>", 1)[0]
+    assert "¶&nbsp;4" in claims
+
+
+def test_an_event_page_shows_what_is_inferred_or_from_outside_the_documents(tmp_path: Path) -> None:
+    sources = published_sources(tmp_path / "sources")
+    paris = sources / "events" / "paris.yml"
+    paris.write_text(
+        paris.read_text().replace(
+            "    status: disputed\n",
+            "    status: disputed\n    inferred: [date]\n    outside_knowledge: Where Paris lies.\n"
+            "    notes: The day is worked out from a weekday.\n",
+        )
+    )
+    build(sources, tmp_path / "events.db")
+    text = page_text(in_process_site(tmp_path / "events.db"), "/events/events/2025-08-19-paris-shaibani-dermer")
+    assert "not said by a document:</em> date." in text and "From outside the documents:</em> Where Paris lies." in text
+
+
+def test_a_document_page_lists_what_each_paragraph_supports_in_order(site) -> None:
+    text = page_text(site, "/events/documents/newarab-paris-meeting")
+    table = text.split('class="document-citations"', 1)[1].split("</table>", 1)[0]
+    paragraphs = [int(n) for n in re.findall(r"¶&nbsp;(\d+)", table)]
+    assert paragraphs == sorted(paragraphs) and paragraphs[0] == 2 and 5 in paragraphs
+    assert "claim: Earlier encounters between the two sides had already taken place." in table
+    assert "Ron Dermer as participant" in table
+    assert table.count('href="/events/events/2025-08-19-paris-shaibani-dermer"') >= 3
+    assert "no public address known" in text
+
+
+def test_the_locators_are_in_the_tables_and_views(site) -> None:
+    text = page_text(site, "/events/document_citations.json?document_id=cradle-paris-confirmation&_shape=array")
+    assert '"locator": "1:a6a5d45c"' in text and '"kind": "date"' in text
