@@ -364,7 +364,8 @@ def test_calendar_feed_from_the_served_site_parses_as_icalendar(site: str, sql) 
     assert len(entries) == sql("select count(*) from events")[0][0]
     for entry in entries:
         assert entry["DTSTAMP"] and entry["DTSTART"].params["VALUE"] == "DATE"
-        assert str(entry["URL"]).startswith(f"{site}/events/events/")
+        # Linked at the permalink base metadata.yml sets, as the citations are.
+        assert str(entry["URL"]).startswith(f"{metadata_permalink(site_options()['metadata'])}/events/events/")
 
 
 def test_geojson_from_the_served_site_is_valid(site: str, sql) -> None:
