@@ -1,5 +1,6 @@
 """`_bom=on` on any CSV download makes it a CSV for a spreadsheet: a UTF-8
-byte-order mark in front, and no cell a spreadsheet would run as a formula.
+byte-order mark in front, no cell a spreadsheet would run as a formula, and
+no date label it would turn into a date.
 
 Excel on a default Windows set-up reads a CSV file without a byte-order
 mark in the local code page, which garbles "Erdoğan" and every Arabic and
@@ -19,6 +20,19 @@ of such a cell, as OWASP's CSV injection guidance says: the spreadsheet then
 shows the text, with the quote. The plain CSV, the one programs read, is left
 byte for byte as Datasette or /-/csv wrote it: a program would take the quote
 for data, and neutralising is the spreadsheet's problem, not the data's.
+
+A date written in words is a label, not a date: "January 2026" says the
+month is all that is known, and "1973" is a year, not a quantity. Excel
+and LibreOffice (with "detect special numbers", Excel's only behaviour)
+read the first as the day 2026-01-01 and the second as the number 1973, so
+a month-precision event became a day-precision one in 16 of the 50 rows the
+newcomer review opened. So a cell of a label column (its name ends in
+`_label`: date_label, published_label, and the names `_labels=on` adds)
+that a spreadsheet would read as a date or a number, being digits, a
+month's name and separators only, gets the same leading `'` and stays the
+label as written; "between 13 and 20 July 2025" and "2024 to 2025" are
+text to a spreadsheet already and are left alone, and so are the ISO dates
+of start_date and end_date, which a spreadsheet should read as dates.
 
 A cell that is only a number (`-3`, `+1.5`, `-2e3`, ASCII digits) is left
 alone, unlike OWASP's advice to quote every such cell: a spreadsheet reads it
@@ -51,6 +65,13 @@ from datasette import hookimpl
 BOM = "\ufeff".encode()
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+LABEL_SUFFIX = "_label"
+MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+# Digits, at most one month's name, and separators: what a spreadsheet reads as a date or a number.
+DATE_LIKE = re.compile(rf"(?=.*[0-9])[\s0-9,./:-]*(?:{MONTH}\.?[\s0-9,./:-]*)?", re.IGNORECASE)
 # A cell is as long as the database's text, not the csv module's default 128 KB. (The limit is
 # the process's, and nothing else in a Datasette process reads CSV.)
 csv.field_size_limit(2**31 - 1)
@@ -63,9 +84,19 @@ def wants_bom(scope: dict) -> bool:
     return any(value.lower() in ("on", "1", "true") for value in values)
 
 
-def neutralised(cell: str) -> str:
-    """The cell as a spreadsheet may read it: with a `'` in front if it would run as a formula."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell) else cell
+def wants_header(scope: dict) -> bool:
+    """Whether the CSV's first record names its columns (Datasette's `_header=off` leaves it out)."""
+    return "off" not in parse_qs(scope["query_string"].decode("latin-1")).get("_header", [])
+
+
+def neutralised(cell: str, label: bool = False) -> str:
+    """The cell as a spreadsheet may read it: with a `'` in front if it would run as a
+    formula or, in a label column, if it would turn into a date or a number."""
+    if cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell):
+        return "'" + cell
+    if label and DATE_LIKE.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 class Lines:
@@ -93,7 +124,9 @@ class Lines:
 class Neutraliser:
     """A CSV body's bytes in, the same CSV with formula cells neutralised out, piece by piece."""
 
-    def __init__(self) -> None:
+    def __init__(self, header: bool = True) -> None:
+        self.header = header  # the next record is the header, which names the label columns
+        self.labels: set[int] = set()
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.partial = ""  # the text after the last line break
         self.lines = Lines()
@@ -119,7 +152,10 @@ class Neutraliser:
             if self.lines.dry and not final:  # the record goes on in a piece still to come
                 self.lines.waiting.extendleft(reversed(self.lines.record))
                 break
-            cells = [neutralised(cell) for cell in row]
+            cells = [neutralised(cell, i in self.labels) for i, cell in enumerate(row)]
+            if self.header:
+                self.header = False
+                self.labels = {i for i, name in enumerate(row) if name.endswith(LABEL_SUFFIX)}
             if cells == row:
                 out.write("".join(self.lines.record))
             else:
@@ -135,7 +171,7 @@ def asgi_wrapper():
                 await app(scope, receive, send)
                 return
             state = {"ok": False, "marked": False}
-            neutraliser = Neutraliser()
+            neutraliser = Neutraliser(header=wants_header(scope))
 
             async def marked(message):
                 if message["type"] == "http.response.start":
