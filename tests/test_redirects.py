@@ -44,7 +44,7 @@ def event(id_: str, month: str, title: str, aliases: list[str] | None = None) ->
         "end_date": f"2025-{month}-{last_day}",
         "date_precision": "month",
         "place_id": "damascus",
-        "documents": [{"document_id": "newarab-paris-meeting"}],
+        "documents": [{"document_id": "newarab-paris-meeting", "paragraphs": ["2:9ae4d6bf"]}],
     }
     if aliases:
         record["aliases"] = aliases
