@@ -417,7 +417,7 @@ def write_report(
         "",
         f"The site over {load_sources}, on 127.0.0.1, served each way named in the first column: `serve` is",
         "`python -m loader serve` (uvicorn with its worker processes, visitors' SQL gated to one query at a time",
-        "under a 1 s limit, repeated pages answered from each worker's cache; see loader/serve.py), and the",
+        "under a 1 s limit, repeated pages answered from each worker's cache; see loader/site/serve.py), and the",
         f"production path is deploy/nginx.conf (Debian's nginx) in front of {PRODUCTION_SERVES} such `serve` processes,",
         "with its per-client connection and request-rate limits raised, since every client here is 127.0.0.1",
         "(loader/production.py runs it). Clients each",

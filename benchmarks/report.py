@@ -24,7 +24,7 @@ from benchmarks.site import (
     missed_pages,
     verdict,
 )
-from loader.serve import SETTINGS
+from loader.site.serve import SETTINGS
 from tests.support.site_helpers import CHROMIUM
 
 

@@ -21,7 +21,7 @@ import click
 from benchmarks.imports import FIXTURE_SOURCES, count_rows
 from benchmarks.proc import cpu_of_tree, rss_of_tree
 from loader import PROJECT_ROOT
-from loader.serve import datasette_options
+from loader.site.serve import datasette_options
 from tests.support.generated import overview_links
 from tests.support.site_helpers import CHROMIUM, free_port, launch
 

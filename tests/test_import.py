@@ -17,7 +17,7 @@ from loader.build import build, recorded_imports
 from loader.cli import cli, import_spec
 from loader.errors import InvalidImport, LoaderError
 from loader.importer import ImportSpec
-from loader.serve import is_stale
+from loader.site.serve import is_stale
 
 ACLED = Path(__file__).parent / "fixtures" / "acled"
 GOOD = ACLED / "syria.csv"

@@ -20,10 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.plugins import plugin_module
+from loader.site.plugins import sql_limits as limits
 from tests.support.site_helpers import process_memory, serving_process, worker_pids
-
-limits = plugin_module("sql_limits")
 
 ADDRESS_SPACE = 1536 * 1024**2  # each process's cap: a regression fails here instead of exhausting the machine
 SETTLED_BYTES = 16 * 1024**2  # above idle, once answered (plugins/memory_release.py)

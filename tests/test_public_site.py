@@ -21,7 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
-from loader.serve import METADATA_PATH, SETTINGS
+from loader.site.serve import METADATA_PATH, SETTINGS
 from tests.support.site_helpers import process_memory, serving_process, worker_pids
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]

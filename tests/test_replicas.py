@@ -17,13 +17,13 @@ from pathlib import Path
 
 from datasette.utils import temporary_docker_directory
 
-from loader.replicas import DOC_PATH, package_command, plugins, render, setting_options
-from loader.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
+from loader.site.replicas import DOC_PATH, package_command, plugins, render, setting_options
+from loader.site.serve import METADATA_PATH, PLUGINS_PATH, SETTINGS, TEMPLATES_PATH
 from tests.support.site_helpers import free_port, wait_until_served
 
 
 def test_the_document_is_rendered_from_serve_settings() -> None:
-    assert DOC_PATH.read_text(encoding="utf-8") == render(), "run python -m loader.replicas"
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), "run python -m loader.site.replicas"
     for name, value in SETTINGS.items():
         assert f"--setting {name} {str(value).lower() if isinstance(value, bool) else value}" in render()
     assert {"datasette~=0.65.1", "datasette-atom~=0.9", "datasette-cluster-map~=0.18"} <= set(plugins())

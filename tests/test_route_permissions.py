@@ -8,14 +8,13 @@ from pathlib import Path
 from datasette.app import Datasette
 
 from loader.build import build
-from loader.serve import PLUGINS_PATH
 
 TILE = "/-/tiles/basemap/3/4/3.png"
 
 
 def status(db: Path, path: str, metadata: dict | None = None) -> int:
     async def get() -> int:
-        datasette = Datasette([str(db)], metadata=metadata, plugins_dir=str(PLUGINS_PATH))
+        datasette = Datasette([str(db)], metadata=metadata)
         return (await datasette.client.get(path)).status_code
 
     return asyncio.run(get())

@@ -18,11 +18,10 @@ import feedparser
 import httpx
 import pytest
 
-from loader.serve import RUN_DIR_VARIABLE
-from tests.support.plugins import plugin_module
+from loader.site.plugins import sql_gate as gate
+from loader.site.serve import RUN_DIR_VARIABLE
 from tests.support.site_helpers import serving_process, worker_pids
 
-gate = plugin_module("sql_gate")
 RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 # 600 rows of 15,000 characters: a 9 MB CSV, far more than the sockets' buffers
 # hold and within every limit of sql_limits.py.

@@ -7,9 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.support.plugins import plugin_module
-
-limits = plugin_module("sql_limits")
+from loader.site.plugins import sql_limits as limits
 
 
 def test_the_limit_set_through_ctypes_is_the_one_sqlite_applies() -> None:

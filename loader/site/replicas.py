@@ -5,9 +5,11 @@ The served database is immutable, so a site under heavy reading runs as many
 stateless copies as it needs behind any load balancer or CDN. Datasette's own
 `datasette package` (a container image) and `datasette publish` (hosted
 platforms) make those copies; this module writes their command lines from
-loader/serve.py's SETTINGS and the project's Datasette plugins, so
-docs/replicas.md, which it renders, can never drift from what `serve` does.
-Run `python -m loader.replicas` to rewrite that file.
+loader/site/serve.py's SETTINGS, the project's wheel (which carries the site's
+plugin package, its templates and static files) and the published Datasette
+plugins it depends on, so docs/replicas.md, which it renders, can never
+drift from what `serve` does.
+Run `python -m loader.site.replicas` to rewrite that file.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ import shlex
 from importlib.metadata import PackageNotFoundError, requires
 from pathlib import Path
 
-from . import DATABASE_NAME, PROJECT_ROOT
-from .serve import METADATA_PATH, PLUGINS_PATH, TEMPLATES_PATH, setting_arguments
+from .. import DATABASE_NAME, PROJECT_ROOT, __version__
+from . import METADATA_PATH
+from .serve import setting_arguments
 
 DOC_PATH = PROJECT_ROOT / "docs" / "replicas.md"
 DB = f"{DATABASE_NAME}.db"
+# `pip wheel . --no-deps -w wheel` writes the project's wheel here, and
+# `--static wheel:wheel` puts this directory into the image's build context.
+WHEEL_DIR = "wheel"
+
+
+def wheel_path() -> str:
+    """The project's wheel, as the image's `pip install` finds it (in /app, the context)."""
+    return f"{WHEEL_DIR}/event_store-{__version__}-py3-none-any.whl"
 
 
 def setting_options() -> list[str]:
@@ -54,16 +65,21 @@ def _relative(path: Path) -> str:
     return path.relative_to(PROJECT_ROOT).as_posix()
 
 
+def wheel_command() -> list[str]:
+    """Builds the project's wheel where common_options expects it."""
+    return ["pip", "wheel", ".", "--no-deps", "-w", WHEEL_DIR]
+
+
 def common_options() -> list[str]:
-    """What `datasette package` and every `datasette publish` take alike."""
-    install = [arg for name in plugins() for arg in ("--install", name)]
+    """What `datasette package` and every `datasette publish` take alike: the
+    metadata, the project's wheel (the site's plugin package, templates and
+    static files, and the loader they import) and the plugins it needs."""
+    install = [arg for name in [wheel_path(), *plugins()] for arg in ("--install", name)]
     return [
         "--metadata",
         _relative(METADATA_PATH),
-        "--template-dir",
-        _relative(TEMPLATES_PATH),
-        "--plugins-dir",
-        _relative(PLUGINS_PATH),
+        "--static",
+        f"{WHEEL_DIR}:{WHEEL_DIR}",
         *install,
         "--extra-options",
         " ".join(setting_options()),
@@ -93,7 +109,7 @@ def render() -> str:
     release_db = "dist/event-store-VERSION/events.db"
     return f"""# Many replicas
 
-<!-- Written by `python -m loader.replicas` from loader/serve.py's SETTINGS; do not edit by hand. -->
+<!-- Written by `python -m loader.site.replicas` from loader/site/serve.py's SETTINGS; do not edit by hand. -->
 
 The served database is immutable: nothing writes to it while it is served, and
 it changes only when a new release (or build) replaces the file. So a site under
@@ -103,7 +119,9 @@ balancer or CDN, each with the same file. Pages may be cached for
 
 Each copy must serve the release's `events.db` under that name (the metadata
 and the site's links call the database `events`), with the project's metadata,
-templates, plugins and the settings `serve` uses:
+the project itself installed (its wheel: the site's Datasette plugin package,
+with its templates and static files, and the loader it imports) and the
+settings `serve` uses:
 
 ```
 {" ".join(setting_options())}
@@ -112,11 +130,19 @@ templates, plugins and the settings `serve` uses:
 ## A container image: `datasette package`
 
 Run in a checkout, with Docker installed, for a release's database copied to
-`events.db` (`cp {release_db} events.db`):
+`events.db` (`cp {release_db} events.db`), after building the project's
+wheel into `{WHEEL_DIR}/`:
 
 ```sh
+{" ".join(wheel_command())}
 {_shell(package_command())}
 ```
+
+`--static {WHEEL_DIR}:{WHEEL_DIR}` is how the wheel gets into the image's build
+context, where its `pip install` finds it; it also serves the wheel at
+`/{WHEEL_DIR}/`, the site's own code, public anyway. The plugins named beside
+it are its dependencies already; they are listed to pin them, unquoted
+(`datasette package` writes them into a shell `RUN` line).
 
 then run as many containers of the image as needed
 (`docker run -p 8001:8001 event-store`) behind the load balancer. The image
@@ -135,11 +161,14 @@ number of copies with the traffic:
 
 ## What was tested here
 
-`tests/test_replicas.py` makes the build context that `datasette package`
-makes (Datasette's own `temporary_docker_directory`, with the options above),
-runs the Dockerfile's `datasette inspect` step and its `CMD` without Docker on
-127.0.0.1, and checks that the copy serves every setting of `serve`, the
-project's templates and plugins, and the same pages as `serve`. Building the
+`tests/test_replicas.py` builds the wheel as above, makes the build context
+that `datasette package` makes (Datasette's own `temporary_docker_directory`,
+with the options above), and does what the Dockerfile does, without Docker:
+its `pip install` line into a new, empty virtual environment, then its
+`datasette inspect` step and its `CMD`, in the context directory, on
+127.0.0.1. It checks that the copy serves every setting of `serve`, the
+project's templates, plugins and static files, and the same pages as
+`serve`. Building the
 image with Docker, and publishing to any hosted platform, were not tested here:
 neither Docker nor those platforms are reachable from the test machines.
 """

@@ -96,15 +96,13 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from . import DATABASE_FILE, PROJECT_ROOT
-from .build import build, build_lock, recorded_imports, remove_stale_temporaries
-from .errors import BuildLocked, LoaderError
-from .schema import SCHEMA_PATH
-from .sources import source_files
+from .. import DATABASE_FILE, PROJECT_ROOT
+from ..build import build, build_lock, recorded_imports, remove_stale_temporaries
+from ..errors import BuildLocked, LoaderError
+from ..schema import SCHEMA_PATH
+from ..sources import source_files
+from . import METADATA_PATH
 
-METADATA_PATH = PROJECT_ROOT / "metadata.yml"
-TEMPLATES_PATH = PROJECT_ROOT / "templates"
-PLUGINS_PATH = PROJECT_ROOT / "plugins"
 WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
 DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
 RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"  # and where this server keeps its files (the SQL gate's lock)
@@ -188,13 +186,13 @@ def setting_arguments() -> list[str]:
 
 def site_options() -> dict[str, Any]:
     """What every Datasette of this site is given, whichever file it serves:
-    the project's metadata, templates, plugins and settings."""
+    the project's metadata and settings. The plugins, their templates and
+    static files are an installed plugin package (loader.site.plugins), which
+    Datasette loads by its entry point, as it loads any plugin."""
     from datasette.utils import parse_metadata
 
     return {
         "metadata": parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
-        "template_dir": str(TEMPLATES_PATH),
-        "plugins_dir": str(PLUGINS_PATH),
         "settings": SETTINGS,
     }
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from loader.serve import SETTINGS
+from loader.site.serve import SETTINGS
 from tests.conftest import published_sources
 from tests.support.site_helpers import serving
 from tests.test_version import git

@@ -102,8 +102,7 @@ async def stored_count(datasette: Any, path: str, pairs: list[tuple[str, str]]) 
     return None if row is None or row[0] is None else int(row[0])
 
 
-@hookimpl
-def asgi_wrapper(datasette: Any) -> Any:
+def wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         async def click_counts(scope: dict, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):

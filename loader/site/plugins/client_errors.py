@@ -230,8 +230,7 @@ async def bad_request(send: Any, message: str) -> None:
     await Response.text(message + "\n", status=400).asgi_send(send)
 
 
-@hookimpl
-def asgi_wrapper(datasette: Any) -> Callable:
+def wrapper(datasette: Any) -> Callable:
     def wrap(app: Callable) -> Callable:
         async def client_errors(scope: dict, receive: Any, send: Any) -> None:
             if scope["type"] == "http":

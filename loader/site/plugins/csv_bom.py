@@ -44,9 +44,8 @@ import io
 import re
 from collections import deque
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs
-
-from datasette import hookimpl
 
 BOM = "\ufeff".encode()
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -127,8 +126,7 @@ class Neutraliser:
         return out.getvalue().encode("utf-8")
 
 
-@hookimpl
-def asgi_wrapper():
+def wrapper(datasette: Any) -> Any:
     def wrap(app):
         async def csv_bom(scope, receive, send):
             if not wants_bom(scope):

@@ -40,8 +40,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from datasette import hookimpl
-
 SEND_SECONDS = 10.0
 SLICE = 64 * 1024
 
@@ -102,8 +100,7 @@ async def download(app: App, scope: MutableMapping[str, Any], receive: Receive, 
         task.result()
 
 
-@hookimpl
-def asgi_wrapper() -> Callable[[App], App]:
+def wrapper(datasette: Any) -> Callable[[App], App]:
     def wrap(app: App) -> App:
         async def guarded(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
             if is_download(scope):

@@ -166,7 +166,8 @@ async def found_often(datasette: Any, database: str, table: str, twin: Indexed, 
     return bool(rows >= enough)
 
 
-@hookimpl
+# tryfirst: the twin clauses come before Datasette's own (the SQL the facets are matched by).
+@hookimpl(tryfirst=True)
 async def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> FilterArguments | None:
     where, params = await twin_clauses(datasette, database, table, request)
     return FilterArguments(where, params) if where else None

@@ -21,7 +21,7 @@ request; datasette-psutil only reports it.
 What a worker keeps on purpose past a request (a cache's entries, objects
 something still refers to) is not garbage, so this cannot give it back; for
 that, `serve` retires each worker after some thousands of requests and
-uvicorn's supervisor starts a fresh one (loader/serve.py, MAX_REQUESTS).
+uvicorn's supervisor starts a fresh one (loader/site/serve.py, MAX_REQUESTS).
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ import gc
 import os
 from pathlib import Path
 from typing import Any
-
-from datasette import hookimpl
 
 GROWTH_BYTES = 8 * 1024**2
 # The cycle stays reachable until the event loop has run the callbacks that
@@ -70,8 +68,7 @@ def release() -> None:
         malloc_trim(0)
 
 
-@hookimpl
-def asgi_wrapper(datasette: Any) -> Any:
+def wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         if not resident_bytes():
             return app

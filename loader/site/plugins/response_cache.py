@@ -57,8 +57,6 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from datasette import hookimpl
-
 CACHE_BYTES = 32_000_000
 ENTRY_BYTES = 2_000_000
 KEY_BYTES = 4_000
@@ -228,6 +226,5 @@ class ResponseCache:
         await self.app(scope, receive, capture)
 
 
-@hookimpl
-def asgi_wrapper(datasette: Any) -> Any:
+def wrapper(datasette: Any) -> Any:
     return ResponseCache

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
@@ -37,7 +36,9 @@ from loader.map_cells import RESOLUTIONS, cells
 
 TABLE = "event_list"
 MIN_EVENTS = 10_000
-SCRIPT = Path(__file__).with_name("server_map.js")
+# The map's script: this package's static/server_map.js, served by Datasette
+# at /-/static-plugins/event-store/ as any installed plugin's static files.
+PACKAGE, SCRIPT = "event-store", "server_map.js"
 # Zoom at and past which the map shows places rather than cells; below it a
 # cell of resolution zoom - 3 (zoom 6 shows a country in cells some 120 km across).
 POINTS_ZOOM = 9
@@ -180,17 +181,9 @@ def _total(places: list[dict]) -> dict:
     }
 
 
-async def script(request: Any, datasette: Any) -> Response:
-    return Response(
-        SCRIPT.read_text(encoding="utf-8"),
-        content_type="text/javascript; charset=utf-8",
-        headers={"cache-control": "max-age=300"},
-    )
-
-
 @hookimpl
 def register_routes() -> list:
-    return [(r"^/-/map/events\.json$", clusters), (r"^/-/map/server-map\.js$", script)]
+    return [(r"^/-/map/events\.json$", clusters)]
 
 
 async def drawn_here(datasette: Any, database: str, table: str, view_name: str, request: Any) -> dict | None:
@@ -218,7 +211,9 @@ def when_drawn_here(make: Callable[[Any, Any, dict], Any], otherwise: Any) -> Ca
 
         return inner
 
-    return hookimpl(hook)
+    # tryfirst: before datasette-cluster-map's, whose script must find the
+    # listener settings_script adds first, and Leaflet loaded ahead of it.
+    return hookimpl(tryfirst=True)(hook)
 
 
 def leaflet_and_script(datasette: Any, request: Any, total: dict) -> list:
@@ -226,7 +221,7 @@ def leaflet_and_script(datasette: Any, request: Any, total: dict) -> list:
     # are fetched while the page is still arriving and run as soon as it is parsed.
     return [
         {"url": datasette.urls.static_plugins("datasette-leaflet", LEAFLET_JS), "module": True},
-        {"url": datasette.urls.path("/-/map/server-map.js"), "module": True},
+        {"url": datasette.urls.static_plugins(PACKAGE, SCRIPT), "module": True},
     ]
 
 

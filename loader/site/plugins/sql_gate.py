@@ -55,7 +55,7 @@ made and removed by `serve`); without it, as in a test's own process, in the
 system's temporary directory, named for the parent process.
 datasette-ip-rate-limit limits how often one address asks, not how many
 visitors' queries run at once, so a few addresses could still hold every thread.
-See loader/serve.py for how this fits the worker processes.
+See loader/site/serve.py for how this fits the worker processes.
 """
 
 from __future__ import annotations
@@ -70,10 +70,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from loader.serve import RUN_DIR_VARIABLE
+from loader.site.serve import RUN_DIR_VARIABLE
 
 SQL_TIME_LIMIT_MS = 1000
 WAIT_SECONDS = 5
@@ -194,8 +193,7 @@ async def turn(queue: asyncio.Semaphore, lane: str) -> Callable[[], None] | None
     return end
 
 
-@hookimpl
-def asgi_wrapper(datasette: Any) -> Any:
+def wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         queues: dict[str, asyncio.Semaphore] = {}  # made on first use, inside the server's event loop
 

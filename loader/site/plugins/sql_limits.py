@@ -195,7 +195,8 @@ def bounded_printf(*call: Any) -> Any:
     return _plain.conn.execute(f"SELECT printf({marks})", (pattern, *args)).fetchone()[0]
 
 
-@hookimpl
+# tryfirst: the limits are set before any other plugin's functions are added.
+@hookimpl(tryfirst=True)
 def prepare_connection(conn: sqlite3.Connection) -> None:
     set_limit(conn, LIMIT_LENGTH, MAX_VALUE_BYTES)
     set_limit(conn, LIMIT_COLUMN, MAX_COLUMNS)

@@ -256,7 +256,8 @@ def register_routes() -> list:
     return [(r"^/-/timeline$", timeline), (r"^/-/overview$", overview)]
 
 
-@hookimpl
+# tryfirst: the site's pages head the menu, before Datasette's own links.
+@hookimpl(tryfirst=True)
 def menu_links(datasette: Any) -> list[dict]:
     return [
         {"href": datasette.urls.path("/-/timeline"), "label": "Timeline"},

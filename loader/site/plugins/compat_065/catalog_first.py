@@ -25,11 +25,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from datasette import hookimpl
 
-
-@hookimpl(trylast=True)
-def asgi_wrapper(datasette: Any) -> Any:
+def wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         lock: asyncio.Lock | None = None  # made inside the server's event loop
         ready = False

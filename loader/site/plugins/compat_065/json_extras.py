@@ -15,9 +15,8 @@ when pyproject.toml moves to Datasette 1.0, which does this itself.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
-
-from datasette import hookimpl
 
 FACET_EXTRAS = {"facet_results", "facets_timed_out", "suggested_facets"}
 
@@ -37,8 +36,7 @@ def rewrite(query: str) -> str:
     return urlencode(pairs)
 
 
-@hookimpl
-def asgi_wrapper(datasette):
+def wrapper(datasette: Any) -> Any:
     def wrap(app):
         async def json_extras(scope, receive, send):
             if scope["type"] == "http" and scope["path"].endswith(".json") and b"_extra=" in scope["query_string"]:

@@ -10,13 +10,12 @@ whatever the method, not methods whatever the path.
 
 from __future__ import annotations
 
-from datasette import hookimpl
+from typing import Any
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-@hookimpl
-def asgi_wrapper(datasette):
+def wrapper(datasette: Any) -> Any:
     def wrap(app):
         async def read_only(scope, receive, send):
             if scope["type"] != "http" or scope["method"] in READ_METHODS:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils import await_me_maybe
 from datasette.utils.asgi import Request, Response
@@ -55,8 +54,7 @@ async def forbidden(send: Any) -> None:
     await Response.text("Forbidden: you may not see this database.\n", status=403).asgi_send(send)
 
 
-@hookimpl
-def asgi_wrapper(datasette: Any) -> Any:
+def wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         async def route_permissions(scope: dict, receive: Any, send: Any) -> None:
             if scope["type"] == "http" and scope["path"].startswith("/-/tiles"):
