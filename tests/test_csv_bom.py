@@ -1,4 +1,4 @@
-"""plugins/csv_bom.py: the spreadsheet CSV (`_bom=on`) runs no formula; the plain CSV is left as it was."""
+"""loader/site/plugins/csv_bom.py: the spreadsheet CSV (`_bom=on`) runs no formula; the plain CSV is left as it was."""
 
 from __future__ import annotations
 

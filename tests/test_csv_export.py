@@ -1,4 +1,4 @@
-"""plugins/csv_export.py: a whole table as CSV, the same rows Datasette holds."""
+"""loader/site/plugins/csv_export.py: a whole table as CSV, the same rows Datasette holds."""
 
 from __future__ import annotations
 

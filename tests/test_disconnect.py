@@ -1,4 +1,4 @@
-"""plugins/disconnect.py: a CSV download stops with its reader, on a real uvicorn.
+"""loader/site/plugins/disconnect.py: a CSV download stops with its reader, on a real uvicorn.
 
 The server is uvicorn with one worker (the process itself) serving a table
 of 300 MB of CSV, a view without rowids whose CSV has no end in sight, and a

@@ -1,4 +1,4 @@
-"""plugins/permission_cache.py: each permission is decided by the hooks once
+"""loader/site/plugins/compat_065/permission_cache.py: each permission is decided by the hooks once
 per worker, and each actor keeps its own decisions."""
 
 from __future__ import annotations

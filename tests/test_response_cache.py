@@ -1,4 +1,4 @@
-"""plugins/response_cache.py: repeats are answered from memory, only as a shared HTTP cache may."""
+"""loader/site/plugins/response_cache.py: repeats are answered from memory, only as a shared HTTP cache may."""
 
 from __future__ import annotations
 

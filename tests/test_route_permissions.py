@@ -1,4 +1,4 @@
-"""plugins/route_permissions.py: the map tiles' routes check what Datasette's own pages check."""
+"""loader/site/plugins/compat_065/route_permissions.py: the map tiles' routes check what Datasette's own pages check."""
 
 from __future__ import annotations
 

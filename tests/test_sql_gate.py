@@ -1,4 +1,4 @@
-"""plugins/sql_gate.py: visitors' SQL gets a shorter time limit than pages, and waits its turn."""
+"""loader/site/plugins/sql_gate.py: visitors' SQL gets a shorter time limit than pages, and waits its turn."""
 
 from __future__ import annotations
 

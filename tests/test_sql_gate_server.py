@@ -1,4 +1,4 @@
-"""plugins/sql_gate.py against the site served by real uvicorn on 127.0.0.1: the
+"""loader/site/plugins/sql_gate.py against the site served by real uvicorn on 127.0.0.1: the
 turns of visitors' costly work are site-wide lock files in the server's run
 directory, held while the answer is computed and not while it is sent."""
 
@@ -146,7 +146,7 @@ def test_each_lane_is_site_wide_in_the_run_directory_and_readers_never_wait(
     Here the turn is held outside the worker, as another worker holds it:
     that lane's requests wait for it, the other lane's and the pages do not."""
     base, run_dir = site
-    # Each asked once in this module, so that plugins/response_cache.py has no copy of it to answer at once.
+    # Each asked once in this module, so that loader/site/plugins/response_cache.py has no copy of it to answer at once.
     with ThreadPoolExecutor(1) as pool:
         with held(run_dir, "sql", monkeypatch):
             waiting = waits_then_answers(pool, base, "/events.json", {"sql": "select 'its turn'"})

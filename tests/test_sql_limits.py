@@ -1,4 +1,4 @@
-"""plugins/sql_limits.py's own functions; the limits as the served site applies
+"""loader/site/plugins/sql_limits.py's own functions; the limits as the served site applies
 them are tested in test_public_site.py."""
 
 from __future__ import annotations

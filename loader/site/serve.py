@@ -12,21 +12,21 @@ else waited (issue 15). The database is an immutable file, so any number of
 processes can read it with nothing to coordinate. The site is therefore
 uvicorn running Datasette's ASGI app in WORKERS processes (uvicorn's own
 supervisor restarts a worker that dies), each with its own SQL threads, and
-plugins/sql_gate.py lets arbitrary SQL (`?sql=`) run one query at a time
+loader/site/plugins/sql_gate.py lets arbitrary SQL (`?sql=`) run one query at a time
 across the workers, under a shorter time limit than pages get, so the other
-threads (and a core) always serve pages; plugins/response_cache.py answers
+threads (and a core) always serve pages; loader/site/plugins/response_cache.py answers
 repeated pages from memory. The trade-offs:
 
 - memory: each worker holds its own Datasette (about 60 MB idle), so the
   site's idle size is WORKERS times that; each request is bounded within its
-  worker (plugins/sql_limits.py);
+  worker (loader/site/plugins/sql_limits.py);
 - arbitrary SQL is slower under contention: beyond one query at a time the
   others wait (and get 503 after 5 s), and a query gets 1 s rather than the
   pages' 3 s;
 - per-process caches (Datasette's, SQLite's page cache) are not shared, and
   the access log is off (a line per request costs CPU the two cores lack);
 - the memory allocator is told (glibc's MALLOC_* variables) to give large
-  blocks back to the system when freed, and plugins/memory_release.py frees
+  blocks back to the system when freed, and loader/site/plugins/memory_release.py frees
   what a refused query leaves behind, so a worker returns to its idle size
   after a large page, at a small cost in speed.
 

@@ -26,7 +26,9 @@ def build_wheel(directory: Path) -> Path:
     source.mkdir(parents=True)
     for name in PACKAGED:
         shutil.copy2(PROJECT_ROOT / name, source / name)
-    shutil.copytree(PROJECT_ROOT / "loader", source / "loader", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        PROJECT_ROOT / "loader", source / "loader", symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
     wheels = directory / "wheel"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(wheels)],
@@ -50,6 +52,4 @@ def empty_venv(path: Path) -> Path:
 
 def pip_install(bin_dir: Path, *requirements: str, cwd: Path | None = None) -> None:
     """Install into that environment; dependencies come from the package index or pip's cache."""
-    subprocess.run(
-        [str(bin_dir / "pip"), "install", "-q", *requirements], check=True, cwd=cwd, env=outside_env()
-    )
+    subprocess.run([str(bin_dir / "pip"), "install", "-q", *requirements], check=True, cwd=cwd, env=outside_env())

@@ -72,7 +72,7 @@ async def render(
 ) -> Response:
     if not can_render(columns):
         # Raised, not returned: Datasette sets a renderer's response to the
-        # query's own status, so plugins/client_errors.py answers it with a 400.
+        # query's own status, so client_errors.py answers it with a 400.
         raise ValueError("iCalendar needs the columns " + ", ".join(sorted(REQUIRED)))
     name = datasette.metadata("title") or "Events"
     if query_name:

@@ -310,7 +310,7 @@ def handle_exception(datasette: Any, request: Request, exception: BaseException)
     """Wraps every handle_exception hook, Datasette's own error page among
     them: a client error this plugin names is answered with
     client_error_page; any other exception goes to the hooks in turn, the
-    first answer kept, as Datasette keeps it (plugins/releases.py answers a
+    first answer kept, as Datasette keeps it (releases.py answers a
     withdrawn id's 404), with the exception being handled: Datasette's page
     prints it with rich where rich is installed, and rich fails when no
     exception is. Where Datasette's page would answer a 4xx of its own,

@@ -28,7 +28,7 @@ alone. The connections have none of the site's SQL limits, which only a
 visitor's own SQL needs: they run nothing but the table or view.
 
 A download whose reader hangs up, or stops reading, is cancelled by
-plugins/disconnect.py; the `finally` of _stream_ranges then lets a piece being
+disconnect.py; the `finally` of _stream_ranges then lets a piece being
 read finish, kills the helper and frees its place.
 
 A piece sent stops at PAGE_BYTES of CSV, so it holds a few megabytes however

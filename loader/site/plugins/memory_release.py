@@ -1,7 +1,7 @@
 """Give a request's memory back once it is answered, so that a worker returns
 to its idle size after the largest request the limits allow.
 
-A query refused for its size (plugins/sql_limits.py) leaves a reference cycle:
+A query refused for its size (sql_limits.py) leaves a reference cycle:
 the exception's traceback holds Datasette's frame, the frame holds the
 cursor, and the cursor's statement holds the row it was fetching when it was
 stopped, up to 64 MB of values. Python frees such a cycle only when its cycle

@@ -40,7 +40,7 @@ a query per page of rows at the pace of the reader; with `_where` that would be
 the visitor's SQL outside any turn, so it is refused (400), the rows being
 there page by page with `_next` or in one `?sql=`. Without `_where` such a
 download is a page's own SQL, a query at a time at the client's pace, and
-stays ungated like the site's own /-/csv export (plugins/csv_export.py), since
+stays ungated like the site's own /-/csv export (csv_export.py), since
 a turn held for a download's length is what B2 was.
 
 Atom of a visitor's own SQL is refused (400): datasette-atom 0.9 cleans every

@@ -1,5 +1,5 @@
 // The event list's map drawn from clusters counted on the server
-// (plugins/server_map.py): one request per view, a few hundred markers at most.
+// (server_map.py): one request per view, a few hundred markers at most.
 // Leaflet is loaded before this module, from the page's head.
 const settings = window.SERVER_MAP;
 // The page's own filters and search, which the server applies to every answer.
