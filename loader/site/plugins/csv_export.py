@@ -40,6 +40,11 @@ not UTF-8.
 No plugin streams a table's CSV faster: datasette-export-database hands out
 the whole SQLite file (the site offers events.db already) and datasette-export
 writes rendered pages to disk.
+
+Standard counterpart, in part: in production deploy/nginx.conf sends a
+table's CSV from the release's own file (csv/<table>.csv) at disk speed,
+and passes to this export only what no file holds (the views, `_bom=on`).
+`make serve` has no nginx, and views have no release file, so it stays.
 """
 
 from __future__ import annotations

@@ -22,6 +22,11 @@ What a worker keeps on purpose past a request (a cache's entries, objects
 something still refers to) is not garbage, so this cannot give it back; for
 that, `serve` retires each worker after some thousands of requests and
 uvicorn's supervisor starts a fresh one (loader/site/serve.py, MAX_REQUESTS).
+
+Standard counterpart, in part: uvicorn's --limit-max-requests, which `serve`
+uses (MAX_REQUESTS), returns a worker's memory thousands of requests later;
+this gives back one large request's memory right after it, which no flag
+does, so it stays, in every deployment.
 """
 
 from __future__ import annotations

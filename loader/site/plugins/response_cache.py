@@ -46,6 +46,11 @@ string gives anyone; it is a loss of speed, not of memory or correctness.
 Hand-written because the ASGI caches on PyPI (asgi-caches) are unmaintained
 since 2019 and built for Starlette, and a proxy from Debian (Varnish, nginx)
 would make `make serve` more than one command.
+
+Standard counterpart: in production, deploy/nginx.conf's proxy_cache keeps
+pages by the same Cache-Control and Vary, shared by every `serve` process
+behind it, and this cache then sees few repeats. `make serve` has no proxy in
+front, so it stays for that: it is what makes repeated pages fast there.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ row's `atom_content_html` with bleach in the event loop, so one 6 MB answer
 froze a worker for 45 s (red team B3), and the site's feeds are views with
 plain-text `atom_content`, which need no cleaning and stay served. The same
 rows are there as .json, which the refusal points to. The refusal can go
-when datasette-atom cleans off the event loop or bounds what it cleans.
+when datasette-atom cleans off the event loop or bounds what it cleans
+(docs/upstream/datasette-atom-clean-in-thread.patch, ready to send).
 
 The lock files live in the server's private run directory (EVENT_STORE_RUN_DIR,
 made and removed by `serve`); without it, as in a test's own process, in the
@@ -56,6 +57,12 @@ system's temporary directory, named for the parent process.
 datasette-ip-rate-limit limits how often one address asks, not how many
 visitors' queries run at once, so a few addresses could still hold every thread.
 See loader/site/serve.py for how this fits the worker processes.
+
+Standard counterpart, in part: deploy/nginx.conf limits how many requests
+carrying a visitor's SQL one client may have open at once (limit_conn), which
+bounds one client, not all of them: nginx cannot make visitors' SQL take
+turns site-wide, shorten its time limit (`_timelimit`), nor refuse Atom of
+it. So the gate stays, behind nginx and for `make serve`, which has none.
 """
 
 from __future__ import annotations

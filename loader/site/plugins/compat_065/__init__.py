@@ -10,10 +10,12 @@ wrappers) and the package's registration (permission_cache).
   the startup hooks. 0.65's refresh_schemas returns at once when another
   request holds its lock, so a fresh worker's first tile requests read a
   catalog not yet made. Removed by Datasette 1.0a (the catalog is filled in
-  invoke_startup, before the first request: simonw/datasette#2666).
+  invoke_startup, which now refreshes the catalog before the startup hooks
+  run: simonw/datasette#2666, merged 2026-03; #2847 makes the refresh atomic).
 - permission_cache: each permission decision made once per worker. 0.65's
   default permission hook deep-copies the whole metadata on every check.
-  Removed by Datasette 1.0a20, which removes the permission_allowed hook and
+  Removed by Datasette 1.0a20, which removes the permission_allowed hook
+  (simonw/datasette#2528) and
   resolves permissions in SQL (the module would then be dead code).
 - json_extras: 1.0's `_extra=` honoured by switching off, with 0.65's
   `_nofacet`/`_nocount`, the facets and count a JSON request did not ask

@@ -9,8 +9,8 @@ a 404 for a tile the basemap holds. So every request waits here until one
 full refresh has finished; afterwards this costs one boolean check. No
 published plugin does this; it belongs upstream, in Datasette's own lock.
 
-This wrapper is the outermost (trylast: Datasette wraps its app in each
-plugin's wrapper in the order the hooks are called), because other
+This wrapper is the outermost (first in ../middleware.py's WRAPPERS, whose
+one hook is trylast, outside any other plugin's wrapper), because other
 wrappers read the catalog too: route_permissions looks up the tile
 databases that /-/tiles-stack reads before the request reaches any view,
 and on a fresh worker that answered 500, "no such table: columns" (issue

@@ -6,6 +6,11 @@ canned query with a 500 error and a logged traceback. The public site takes
 no form posts at all, so anything but a read is refused here, before it
 reaches Datasette, with a plain answer. datasette-block refuses paths
 whatever the method, not methods whatever the path.
+
+Standard counterpart: in production, deploy/nginx.conf refuses any method
+but GET and HEAD with 405 before a request reaches a `serve` process, so this
+wrapper never sees one there. `make serve` has no nginx in front, so it stays
+for that; Datasette 1.0a's own 405 removes it (see compat_065/__init__.py).
 """
 
 from __future__ import annotations
