@@ -39,7 +39,7 @@ debian-tools:
 $(AXE): | debian-tools
 	npm install --no-save --no-audit --no-fund --prefix .axe axe-core@4 >/dev/null
 
-# make serve [PORT=8001]: several worker processes on 127.0.0.1 (see loader/serve.py).
+# make serve [PORT=8001]: several worker processes on 127.0.0.1 (see loader/site/serve.py).
 PORT ?= 8001
 serve: $(VENV)/.installed
 	$(PY) -m loader serve --port $(PORT)
@@ -48,7 +48,7 @@ serve: $(VENV)/.installed
 test: lint tools
 	$(PY) -m pytest
 
-CHECKED := loader plugins benchmarks tests
+CHECKED := loader benchmarks tests
 lint: $(TESTED)
 	$(PY) -m ruff check $(CHECKED)
 	$(PY) -m ruff format --check $(CHECKED)
@@ -60,7 +60,7 @@ lint: $(TESTED)
 # after changing serve's settings or the plugins pyproject.toml installs.
 docs: $(TESTED)
 	$(PY) -m cogapp -r docs/reference.md
-	$(PY) -m loader.replicas
+	$(PY) -m loader.site.replicas
 
 validate: $(VENV)/.installed
 	$(PY) -m loader validate

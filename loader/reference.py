@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 
 from . import DATABASE_NAME
 from .schema import Column, Table, read_schema
-from .serve import METADATA_PATH
+from .site import METADATA_PATH
 
 
 @cache

@@ -40,7 +40,7 @@ from .exports import data_tables, describe, write_csv, write_duckdb_script, writ
 from .problems import display_path
 from .published import Release, record_release, releases, write_releases
 from .schema import read_schema
-from .serve import METADATA_PATH
+from .site import METADATA_PATH
 from .sources import DEFAULT_SOURCES, validate
 from .version import git, release_of, source_version, stamp_release
 

@@ -23,7 +23,7 @@ from datasette.app import Datasette
 from loader.build import build
 from loader.citation import AUTHOR, SITE_SETTINGS, PermalinkError, metadata_permalink, permalink_base
 from loader.release import ReleaseResult, release
-from loader.serve import site_options
+from loader.site.serve import site_options
 from tests.test_version import git
 
 FIXTURES = Path(__file__).parent / "fixtures"

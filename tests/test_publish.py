@@ -30,17 +30,15 @@ from markupsafe import Markup
 
 from loader.citation import permalink, site_permalink
 from loader.errors import LoaderError
-from loader.serve import (
+from loader.site.plugins import labels
+from loader.site.serve import (
     METADATA_PATH,
-    PLUGINS_PATH,
     SETTINGS,
-    TEMPLATES_PATH,
     datasette_options,
     inspect_path,
     serve,
     write_inspect_file,
 )
-from tests.support.plugins import plugin_module
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +75,12 @@ def test_settings_are_in_force(ds: Datasette) -> None:
     assert {name: served[name] for name in SETTINGS} == SETTINGS
 
 
-def test_serve_passes_every_setting_and_directory(published_db: Path) -> None:
+def test_serve_passes_every_setting_and_no_directory(published_db: Path) -> None:
+    """The plugins, templates and static files come with the installed plugin
+    package (its entry point), not from directories serve names."""
     options = datasette_options(published_db)
     assert options["settings"] == SETTINGS
-    assert options["template_dir"] == str(TEMPLATES_PATH) and options["plugins_dir"] == str(PLUGINS_PATH)
+    assert "template_dir" not in options and "plugins_dir" not in options
     assert options["metadata"] == parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))
     assert options["inspect_data"] == json.loads(inspect_path(published_db).read_text())
 
@@ -542,7 +542,6 @@ def test_reader_cells_are_names_that_link(ds: Datasette, sql) -> None:
 def test_a_list_page_renders_the_cells_it_shows_and_a_row_page_every_cell(ds: Datasette, sql) -> None:
     """A view's columns its page does not show are not rendered (labels' NOT_SHOWN);
     a table's list shows a few columns too, but a record's own page every one."""
-    labels = plugin_module("labels")
     popup = '{"link": "/events/events/x", "title": "X"}'
     asyncio.run(ds.invoke_startup())
 

@@ -23,7 +23,7 @@ from datasette.app import Datasette
 
 from loader.citation import SITE_SETTINGS
 from loader.release import ReleaseResult, release
-from loader.serve import site_options
+from loader.site.serve import site_options
 from tests.test_version import git
 
 FIXTURES = Path(__file__).parent / "fixtures"

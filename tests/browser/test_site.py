@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from loader.citation import metadata_permalink
-from loader.serve import SETTINGS, site_options
+from loader.site.serve import SETTINGS, site_options
 from tests.conftest import published_sources
 from tests.support.site_helpers import serving
 from tests.test_version import git
