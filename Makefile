@@ -53,13 +53,13 @@ lint: $(TESTED)
 	$(PY) -m ruff check $(CHECKED)
 	$(PY) -m ruff format --check $(CHECKED)
 	$(PY) -m mypy
-	$(PY) -m cogapp --check docs/reference.md
+	$(PY) -m cogapp --check docs/reference.md docs/architecture.md
 
 # Regenerate the CLI reference and schema tables of docs/reference.md after changing
 # cli.py, schema.sql or metadata.yml's column descriptions, and docs/replicas.md
 # after changing serve's settings or the plugins pyproject.toml installs.
 docs: $(TESTED)
-	$(PY) -m cogapp -r docs/reference.md
+	$(PY) -m cogapp -r docs/reference.md docs/architecture.md
 	$(PY) -m loader.site.replicas
 
 validate: $(VENV)/.installed
