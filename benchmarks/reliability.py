@@ -470,7 +470,7 @@ def write_report(
 @clients_option
 @seconds_option
 @click.option("--hostile-seconds", default=30.0, show_default=True, help="How long each hostile kind's run lasts.")
-@click.option("--import-events", default=20_000, show_default=True, help="Generated events the load tests serve.")
+@click.option("--import-events", default=2_000, show_default=True, help="Generated events the load tests serve.")
 @path_option("--sources", "sources", folder=True, help="What the load test serves.")
 @path_option("--out", "docs/reliability.md", folder=False)
 def main(
