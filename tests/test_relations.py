@@ -4,6 +4,7 @@ rows the valid ones make."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from loader.archive import Archive
 from loader.errors import InvalidSources
 from loader.relations import cycles
-from loader.sources import validate
+from loader.sources import DEFAULT_SOURCES, validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARCHIVE = Archive((FIXTURES / "archive",))
@@ -112,3 +113,21 @@ def test_only_part_of_has_a_number(related: Path) -> None:
     found = refused(related, "    type: responds_to\n", "    type: responds_to\n    number: 2\n")
     assert [(line, field) for line, field, _ in found] == [(6, "number")]
     assert "only a part_of relation" in found[0][2]
+
+
+def test_every_relation_in_the_sources_is_cited_or_marked_inferred_with_a_reason() -> None:
+    """An invariant of the real sources: a relation rests on paragraphs of a
+    document or says why the curators infer it, and no event is part of a
+    process that is in turn part of it."""
+    dataset = validate(DEFAULT_SOURCES)
+    rows = list(dataset.db.query("SELECT * FROM event_relations"))
+    unsupported = [
+        r
+        for r in rows
+        if not (
+            (r["document_id"] and json.loads(r["paragraphs"] or "[]")) or (r["inferred"] and (r["note"] or "").strip())
+        )
+    ]
+    assert unsupported == []
+    for type_ in ("part_of", "follows"):
+        assert cycles([(r["from_event_id"], r["to_event_id"]) for r in rows if r["type"] == type_]) == []
