@@ -222,9 +222,9 @@ CREATE TABLE record_names (
     CONSTRAINT "lang: does not match the script the name is written in: a name in Latin letters is en, fr, or a transliteration such as ar-Latn or he-Latn; one in Arabic script ar (or fa), in Hebrew script he"
         CHECK (script = CASE
             WHEN lang GLOB '*-[A-Z][a-z][a-z][a-z]' THEN substr(lang, -4)
-            WHEN lang IN ('ar', 'fa', 'ur', 'ps') THEN 'Arab'
-            WHEN lang IN ('he', 'yi') THEN 'Hebr'
-            WHEN lang IN ('ru', 'uk', 'bg') THEN 'Cyrl'
+            WHEN lang = 'ar' OR lang = 'fa' OR lang = 'ur' OR lang = 'ps' THEN 'Arab'
+            WHEN lang = 'he' OR lang = 'yi' THEN 'Hebr'
+            WHEN lang = 'ru' OR lang = 'uk' OR lang = 'bg' THEN 'Cyrl'
             WHEN lang = 'el' THEN 'Grek'
             ELSE 'Latn' END)
 ) STRICT;

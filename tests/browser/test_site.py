@@ -252,7 +252,9 @@ HISTORY_EDITS = {
         ("stance: qualifies", "stance: disputes"),
         ("    status: disputed\n", "    status: disputed\n    distinct_from: [2025-07-strikes-on-damascus]\n"),
     ],
-    "places.yml": [("aliases: [باريس]", "aliases: [باريس, Lutetia]")],
+    "places.yml": [
+        ("aliases: [{name: باريس, lang: ar}]", "aliases: [{name: باريس, lang: ar}, {name: Lutetia, lang: la}]")
+    ],
 }
 
 
