@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from datasette.utils import parse_metadata
 
 from loader import PROJECT_ROOT
 from loader.build import build
 from loader.desk.find import matcher_from_database
 from loader.errors import InvalidSources
 from loader.languages import language_name, scripts
+from loader.release import release
+from loader.serve import METADATA_PATH
 from loader.sources import validate
 
 REAL = PROJECT_ROOT / "sources"
@@ -115,6 +118,17 @@ def test_no_file_writes_record_names_itself(sources: Path) -> None:
     assert [(p.line, p.field, p.message.split(" (")[0]) for p in raised.value.problems] == [
         (1, "record_names", "unknown section")
     ]
+
+
+def test_a_release_carries_the_names_by_language_and_describes_them(sources: Path, tmp_path: Path) -> None:
+    directory = release(sources, tmp_path / "none.db", tmp_path / "dist", "2026.01.10", "2026-01-10").directory
+    package = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
+    names = next(r for r in package["resources"] if r["name"] == "record_names")
+    described = {f["name"]: f.get("description", "") for f in names["schema"]["fields"]}
+    meanings = parse_metadata(METADATA_PATH.read_text())["databases"]["events"]["tables"]["record_names"]["columns"]
+    assert described == meanings
+    rows = (directory / "csv" / "record_names.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert "places,damascus,Dimashq,ar-Latn,Latn,0" in rows
 
 
 def test_languages_are_named_in_words() -> None:
