@@ -39,7 +39,7 @@ debian-tools:
 $(AXE): | debian-tools
 	npm install --no-save --no-audit --no-fund --prefix .axe axe-core@4 >/dev/null
 
-# make serve [PORT=8001]: several worker processes on 127.0.0.1 (see loader/serve.py).
+# make serve [PORT=8001]: several worker processes on 127.0.0.1 (see loader/site/serve.py).
 PORT ?= 8001
 serve: $(VENV)/.installed
 	$(PY) -m loader serve --port $(PORT)
@@ -48,19 +48,19 @@ serve: $(VENV)/.installed
 test: lint tools
 	$(PY) -m pytest
 
-CHECKED := loader plugins benchmarks tests
+CHECKED := loader benchmarks tests
 lint: $(TESTED)
 	$(PY) -m ruff check $(CHECKED)
 	$(PY) -m ruff format --check $(CHECKED)
 	$(PY) -m mypy
-	$(PY) -m cogapp --check docs/reference.md
+	$(PY) -m cogapp --check docs/reference.md docs/architecture.md
 
 # Regenerate the CLI reference and schema tables of docs/reference.md after changing
 # cli.py, schema.sql or metadata.yml's column descriptions, and docs/replicas.md
 # after changing serve's settings or the plugins pyproject.toml installs.
 docs: $(TESTED)
-	$(PY) -m cogapp -r docs/reference.md
-	$(PY) -m loader.replicas
+	$(PY) -m cogapp -r docs/reference.md docs/architecture.md
+	$(PY) -m loader.site.replicas
 
 validate: $(VENV)/.installed
 	$(PY) -m loader validate

@@ -612,6 +612,7 @@ CREATE INDEX place_matches_place_id ON place_matches(place_id);
 CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
 -- An event's relations from either end: its page lists both.
 CREATE INDEX event_relations_to ON event_relations(to_event_id, type);
+CREATE INDEX event_relations_document ON event_relations(document_id);
 
 -- The files imported beside the curated sources (build --import), so that a
 -- later build or serve re-imports them rather than silently dropping them.
@@ -1222,22 +1223,31 @@ SELECT month,
        coalesce((SELECT events FROM monthly_sums WHERE dimension = 'type' AND month = months.month), 0) AS events
 FROM months;
 
--- The dataset's own version as an Atom entry, which both changes feeds carry.
+-- The dataset's own version as an Atom entry, which both changes feeds carry;
+-- a build no release holds says so, and says when it holds uncommitted changes.
 CREATE VIEW feed_version AS
 SELECT
     'tag:event-store,2025:version/' || version || '/' || coalesce(built_from, sources_date) AS atom_id,
     coalesce(released, sources_date) || 'T00:00:00Z' AS atom_updated,
-    'Dataset version ' || version || coalesce(', released ' || released, '') AS atom_title,
-    'Built from the sources of ' || sources_date || coalesce(' at commit ' || built_from, '') || '.' AS atom_content,
+    'Dataset version ' || version || coalesce(', released ' || released, '')
+        || CASE WHEN version = 'unreleased' THEN ': no release holds these records' ELSE '' END AS atom_title,
+    CASE WHEN built_from LIKE '%-dirty'
+         THEN 'Built from uncommitted changes to the sources (on top of commit '
+              || substr(built_from, 1, length(built_from) - 6) || '), sources of ' || sources_date || '.'
+         ELSE 'Built from the sources of ' || sources_date || coalesce(' at commit ' || built_from, '') || '.'
+    END AS atom_content,
     '/events/dataset_release' AS atom_link,
     version,
     built_from
 FROM dataset_release;
 
--- The changes feed, per commit: one Atom entry (datasette-atom reads the atom_
--- columns; /events/event_feed.atom) for each commit that added, changed or
--- removed an event, newest first, and one for the dataset's own version, so
--- the feed is never empty.
+-- The changes feed, per commit: one Atom entry (the atom_ columns;
+-- /events/event_feed.atom, plugins/atom_feeds.py) for each commit that added,
+-- changed or removed an event, newest first, and one for the dataset's own
+-- version, so the feed is never empty. A renamed event's history is under the
+-- id it has now (loader/history.py), so every entry links a page that answers:
+-- the event's, a withdrawn id's (410, with its replacement), or the history of
+-- an event removed before any release published it.
 CREATE VIEW event_feed AS
 SELECT * FROM (
     SELECT
@@ -1247,48 +1257,74 @@ SELECT * FROM (
              ELSE 'Removed event: ' END || coalesce(e.title, h.record_id) AS atom_title,
         h.subject || CASE WHEN h.change = 'changed' THEN ' (changed: '
             || (SELECT group_concat(key, ', ') FROM json_each(h.fields)) || ')' ELSE '' END
+            || coalesce(' Renamed from ' || json_extract(h.fields, '$.id.old') || '.', '')
             || ' Commit ' || h.commit_hash || '.' AS atom_content,
-        '/events/events/' || h.record_id AS atom_link,
+        CASE WHEN e.id IS NOT NULL OR w.id IS NOT NULL THEN '/events/events/' || h.record_id
+             ELSE '/events/record_history?table_name=events&record_id=' || h.record_id END AS atom_link,
         h.record_id AS event_id,
         h.change,
         h.commit_hash
     FROM record_history AS h
     LEFT JOIN events AS e ON e.id = h.record_id
+    LEFT JOIN withdrawals AS w ON w.table_name = 'events' AND w.id = h.record_id
     WHERE h.table_name = 'events'
     UNION ALL
     SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, NULL, built_from FROM feed_version
 )
 ORDER BY atom_updated DESC, atom_id;
 
--- The changes feed, per release (/events/release_feed.atom): one entry for
--- each event that a release added, changed or removed, placed in the first
--- release cut from a commit at or after the change, and one for the dataset's
--- own version.
+-- The changes feed, per release (/events/release_feed.atom): for each release,
+-- one entry for each event it holds that the previous release did not (new),
+-- held differently (changed) or that it no longer holds (removed), as the
+-- commits placed in it say (each in the first release cut from a commit at or
+-- after it), and one for the dataset's own version. An event that came and
+-- went between two releases is in neither, so a release's new events are
+-- the events it added, as its CHANGES.md counts them.
 CREATE VIEW release_feed AS
 WITH placed AS (
     SELECT
-        h.*,
+        h.record_id, h.change, h.subject, h.committed, h.rowid AS seq,
         (SELECT r.version FROM releases AS r WHERE r.committed >= h.committed
-         ORDER BY r.committed, r.version LIMIT 1) AS version
+         ORDER BY r.committed, r.version LIMIT 1) AS version,
+        lag(h.change) OVER (PARTITION BY h.record_id ORDER BY h.committed, h.rowid) AS change_before
     FROM record_history AS h
     WHERE h.table_name = 'events'
+),
+spans AS (
+    SELECT
+        version, record_id, subject,
+        first_value(change_before) OVER span AS before_release,
+        last_value(change) OVER span AS after_release
+    FROM placed
+    WHERE version IS NOT NULL
+    WINDOW span AS (PARTITION BY record_id, version ORDER BY committed, seq
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+),
+released AS (
+    SELECT
+        version, record_id,
+        CASE WHEN coalesce(before_release, 'removed') = 'removed'
+             THEN CASE WHEN after_release = 'removed' THEN NULL ELSE 'new' END
+             WHEN after_release = 'removed' THEN 'removed' ELSE 'changed' END AS change,
+        group_concat(subject, '; ') AS subjects
+    FROM spans
+    GROUP BY version, record_id
 )
 SELECT * FROM (
     SELECT
-        'tag:event-store,2025:release/' || r.version || '/' || p.record_id AS atom_id,
+        'tag:event-store,2025:release/' || r.version || '/' || x.record_id AS atom_id,
         r.released || 'T00:00:00Z' AS atom_updated,
-        'Release ' || r.version || ': '
-            || CASE WHEN max(p.change = 'added') THEN 'new event: '
-                    WHEN e.id IS NULL THEN 'removed event: ' ELSE 'changed event: ' END
-            || coalesce(e.title, p.record_id) AS atom_title,
-        'In release ' || r.version || ' (' || r.released || '): ' || group_concat(p.subject, '; ') || '.' AS atom_content,
-        '/events/events/' || p.record_id AS atom_link,
-        p.record_id AS event_id,
+        'Release ' || r.version || ': ' || x.change || ' event: ' || coalesce(e.title, x.record_id) AS atom_title,
+        'In release ' || r.version || ' (' || r.released || '): ' || x.subjects || '.' AS atom_content,
+        CASE WHEN e.id IS NOT NULL OR w.id IS NOT NULL THEN '/events/events/' || x.record_id
+             ELSE '/events/record_history?table_name=events&record_id=' || x.record_id END AS atom_link,
+        x.record_id AS event_id,
         r.version
-    FROM placed AS p
-    JOIN releases AS r ON r.version = p.version
-    LEFT JOIN events AS e ON e.id = p.record_id
-    GROUP BY r.version, p.record_id
+    FROM released AS x
+    JOIN releases AS r ON r.version = x.version
+    LEFT JOIN events AS e ON e.id = x.record_id
+    LEFT JOIN withdrawals AS w ON w.table_name = 'events' AND w.id = x.record_id
+    WHERE x.change IS NOT NULL
     UNION ALL
     SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, version FROM feed_version
 )

@@ -24,7 +24,7 @@ from benchmarks.site import (
     missed_pages,
     verdict,
 )
-from loader.serve import SETTINGS
+from loader.site.serve import SETTINGS
 from tests.support.site_helpers import CHROMIUM
 
 
@@ -142,20 +142,20 @@ def site_report(sites: list[Site]) -> list[str]:
         "What keeps the pages flat as the events grow: the build counts the facets of every unfiltered "
         "page, of the event lists' pages one facet click away (clicks of 1,000 rows or more), and of every "
         "page the overview's squares link (loader/overview.py), into facet_counts (loader/facet_counts.py), "
-        "which plugins/facet_counts.py serves in place of Datasette's GROUP BYs, counting any other page's "
+        "which loader/site/plugins/facet_counts.py serves in place of Datasette's GROUP BYs, counting any other page's "
         "column facets in one query and its actors through event_actors' index; a filter on the start of a "
         "date (the overview's squares) reads its range of dates through an index; a facet click's page, and "
         "an overview square's, shows the number of rows the build counted instead of counting them again "
-        "(plugins/click_counts.py); a filter on a name or an actor the event list looks up gets a twin "
+        "(loader/site/plugins/click_counts.py); a filter on a name or an actor the event list looks up gets a twin "
         "clause on the key's index, and a busy actor's page asks it of each row as it walks the dates; the event list's map draws H3 clusters the build counted into "
-        "map_cells (loader/map_cells.py, plugins/server_map.py) instead of fetching every marker; other "
+        "map_cells (loader/map_cells.py, loader/site/plugins/server_map.py) instead of fetching every marker; other "
         "filtered pages read indexes that hold the sort column too; and each worker decides each "
-        "permission once (plugins/permission_cache.py).",
+        "permission once (loader/site/plugins/compat_065/permission_cache.py).",
         "",
         "`python -m loader serve` (Datasette, immutable, with its inspect file) over each size's database, "
         + ", ".join(f"ready in {s.start_s:.1f} s at {s.rows:,} events" for s in sites)
         + ". Each page was fetched once to warm up, then timed repeatedly from the same machine with "
-        "httpx, with a cookie, so that plugins/response_cache.py answers none of them from memory: every "
+        "httpx, with a cookie, so that loader/site/plugins/response_cache.py answers none of them from memory: every "
         "figure is a page computed afresh, as a reader's first visit is (a repeat within the page's "
         "max-age is answered from the worker's cache in about a millisecond). Growth is the largest size's p50 over the smallest's. Targets are judged at the largest size; "
         f'every page a reader reaches from the home page ("reader:") has p50 < {READER_P50_MS} ms and '

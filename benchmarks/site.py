@@ -21,7 +21,7 @@ import click
 from benchmarks.imports import FIXTURE_SOURCES, count_rows
 from benchmarks.proc import cpu_of_tree, rss_of_tree
 from loader import PROJECT_ROOT
-from loader.serve import datasette_options
+from loader.site.serve import datasette_options
 from tests.support.generated import overview_links
 from tests.support.site_helpers import CHROMIUM, free_port, launch
 
@@ -126,14 +126,14 @@ PAGE_TARGETS_MS = {
 READER_P50_MS, READER_P95_MS = 150, 300
 # The map's first view drawn in Chromium.
 MAP_TARGET_MS = 1000
-# Datasette's own full-table CSV, and plugins/csv_export.py's of a table and of a view.
+# Datasette's own full-table CSV, and loader/site/plugins/csv_export.py's of a table and of a view.
 DATASETTES_CSV = "Datasette's CSV stream"
 CSV_URLS = {
     DATASETTES_CSV: "/events/events.csv?_stream=on&_size=max",
-    "plugins/csv_export.py": "/-/csv/events/events.csv",
-    "plugins/csv_export.py, a view with names (event_list)": "/-/csv/events/event_list.csv",
+    "loader/site/plugins/csv_export.py": "/-/csv/events/events.csv",
+    "loader/site/plugins/csv_export.py, a view with names (event_list)": "/-/csv/events/event_list.csv",
 }
-# plugins/response_cache.py keeps no answer to a request that carries a cookie,
+# loader/site/plugins/response_cache.py keeps no answer to a request that carries a cookie,
 # so each timed request is computed, as a reader's first visit is.
 UNCACHED = {"cookie": "benchmark=uncached"}
 CSV_TARGET_MB_S = 40  # issue 14: CSV of any view at 40 MB/s or more
@@ -228,7 +228,7 @@ def busiest_squares(overview: str) -> dict[str, str]:
 
 def map_first_draw(base: str, rounds: int = 5) -> tuple[str, float, float, float] | None:
     """Time from navigating to the event list to its map's first markers, in
-    Debian's Chromium: the server's clusters (plugins/server_map.py) when the
+    Debian's Chromium: the server's clusters (loader/site/plugins/server_map.py) when the
     site uses them, else datasette-cluster-map's first markers. Each round is
     a new browser context, with nothing cached, as a first visit is; a first
     round, untimed, starts Chromium itself and reaches the server's workers."""

@@ -25,7 +25,7 @@ from .published import check_published_ids
 from .release import DIST
 from .release import release as release_dataset
 from .rules import slug
-from .serve import serve as serve_database
+from .site.serve import serve as serve_database
 from .sources import DEFAULT_SOURCES
 from .sources import validate as validate_sources
 

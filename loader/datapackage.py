@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .citation import AUTHOR
 from .exports import ExportedTable
 
 # Frictionless field types for SQLite's STRICT types.
@@ -99,9 +100,11 @@ def data_package(
     other_files: list[Path],
     described: dict[str, Any],
     sources: list[dict[str, str]],
+    homepage: str | None = None,
 ) -> dict[str, Any]:
     """datapackage.json: tables is each table with its CSV and Parquet files;
-    described is metadata.yml's tables (description, columns)."""
+    described is metadata.yml's tables (description, columns); homepage the
+    site's permalink base."""
     resources = []
     for table, csv_path, parquet_path in tables:
         resource = _file_resource(directory, csv_path, table.name)
@@ -119,7 +122,7 @@ def data_package(
     resources += [
         _file_resource(directory, path, path.name.lower().replace(".", "-").replace("_", "-")) for path in other_files
     ]
-    return {
+    package: dict[str, Any] = {
         "profile": "data-package",
         "name": name,
         "title": title,
@@ -129,16 +132,29 @@ def data_package(
         "sources": sources,
         "resources": resources,
     }
+    if homepage:
+        package["homepage"] = homepage + "/"
+    return package
 
 
 def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def citation_cff(title: str, version: str, released: str, licence: Licence, commit: str | None, abstract: str) -> str:
+def citation_cff(
+    title: str,
+    version: str,
+    released: str,
+    licence: Licence,
+    commit: str | None,
+    abstract: str,
+    url: str | None = None,
+) -> str:
     """CITATION.cff (Citation File Format 1.2.0), which GitHub, Zenodo and
     reference managers read. Written by hand: it is a dozen lines of YAML
-    whose every value is quoted here."""
+    whose every value is quoted here. The author is the one the site's BibTeX
+    names (loader/citation.py), and url the site's permalink base, so that a
+    reader holding only the citation can find the data."""
     lines = [
         "cff-version: 1.2.0",
         'message: "If you use this dataset, please cite it as below, with its version."',
@@ -149,15 +165,20 @@ def citation_cff(title: str, version: str, released: str, licence: Licence, comm
         f'license: "{licence.name}"',
         f"abstract: {json.dumps(abstract, ensure_ascii=False)}",
         "authors:",
-        '  - name: "The event store curators"',
+        f"  - name: {json.dumps(AUTHOR, ensure_ascii=False)}",
     ]
+    if url:
+        lines.append(f"url: {json.dumps(url + '/', ensure_ascii=False)}")
     if commit:
         lines.append(f'commit: "{commit}"')
     return "\n".join(lines) + "\n"
 
 
-def release_readme(title: str, version: str, released: str, licence: Licence, files: list[str]) -> str:
+def release_readme(
+    title: str, version: str, released: str, licence: Licence, files: list[str], url: str | None = None
+) -> str:
     listing = "\n".join(f"- `{path}`" for path in files)
+    online = f"\n> Online at <{url}/>." if url else ""
     return f"""# {title}, release {version}
 
 Released {released}. Version {version} is date-based (YYYY.MM.DD, the date of
@@ -166,8 +187,8 @@ newer sources on the same day is YYYY.MM.DD.2, and so on).
 
 ## How to cite
 
-> The event store curators. *{title}*, version {version} (released {released}).
-> Dataset. Licence: {licence.title}.
+> {AUTHOR}. *{title}*, version {version} (released {released}).
+> Dataset. Licence: {licence.title}.{online}
 
 `CITATION.cff` holds the same in the Citation File Format. Cite the version:
 every record id it contains stays valid in later releases, or is listed in a

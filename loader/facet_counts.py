@@ -7,14 +7,14 @@ facet_time_limit_ms are silently left off the page. The database is
 immutable, so the counts of an unfiltered page are the same for every
 visitor: they are counted here, with the same SQL semantics as Datasette's
 column, array and date facets, into schema.sql's facet_counts table, for
-whatever facets metadata.yml configures, and plugins/facet_counts.py serves
+whatever facets metadata.yml configures, and loader/site/plugins/facet_counts.py serves
 them. So are the largest pages one facet click away: the values an
 unfiltered page lists, each as a filter, whose page holds CLICK_MIN_ROWS
 rows or more (or a share of a small table's). So are the pages the
 overview's squares link (loader/overview.py): a name's events of a month or
 year, which, filtered three ways, no single index finds, and the bar of all
 events of each period, which holds a tenth of the rows. Any other filtered
-page is counted live, over fewer rows, by plugins/facet_counts.py.
+page is counted live, over fewer rows, by loader/site/plugins/facet_counts.py.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def indexed_columns(settings: dict[str, Any], database: str, table: str) -> dict
 CLICKED_VALUES = 30  # Datasette's default_facet_size: the values an unfiltered page lists
 # A clicked value's page is counted ahead if it holds at least CLICK_MIN_ROWS
 # rows, or at least a share of the rows: smaller pages Datasette counts live
-# quickly (plugins/facet_counts.py reads a thousand rows' facets in a few tens
+# quickly (loader/site/plugins/facet_counts.py reads a thousand rows' facets in a few tens
 # of milliseconds), from the index that finds them, and leaving them out keeps
 # the build's work down.
 CLICK_MIN_ROWS = 1_000

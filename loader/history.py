@@ -11,6 +11,12 @@ between files; records are matched by table and key wherever they sit.
 
 Only the files a commit changed are read again, in one `git cat-file --batch`
 process, so history costs little; outside a git checkout there is none.
+
+An event renamed (its id re-dated, say) lists its old ids in `aliases`, and
+its history is kept under the id it has now: the commit that renamed it is a
+change of its `id`, not the removal of one event and the addition of
+another. So the event's page shows all of its history, and the changes feeds
+link the event as it can be found today rather than at an id that is gone.
 """
 
 from __future__ import annotations
@@ -115,8 +121,34 @@ def _read(root: Path, requests: list[str]) -> list[str | None]:
     return contents
 
 
-def history_rows(sources: Path, schema: Schema) -> list[dict[str, Any]] | None:
-    """One row per record and commit that changed it; None outside a checkout."""
+def renamed_ids(db: sqlite_utils.Database) -> dict[Key, Key]:
+    """Each former id of an event (its aliases) and the event that holds it
+    now; an alias two events claim, or that is an event's own id, names none."""
+    if not db["events"].exists():
+        return {}
+    rows = db.execute(
+        "SELECT j.value, e.id FROM events AS e, json_each(e.aliases) AS j "
+        "WHERE j.type = 'text' AND j.value NOT IN (SELECT id FROM events) "
+        "GROUP BY j.value HAVING count(DISTINCT e.id) = 1"
+    ).fetchall()
+    return {("events", old): ("events", new) for old, new in rows}
+
+
+def _under_current_ids(records: dict[Key, dict[str, Any]], renamed: dict[Key, Key]) -> dict[Key, dict[str, Any]]:
+    """The records of one commit by the key each has now; where a commit holds
+    a record under both its old and its new id, the new one counts."""
+    found: dict[Key, dict[str, Any]] = {}
+    for key, record in records.items():
+        current = renamed.get(key, key)
+        if current == key or current not in found:
+            found[current] = record
+    return found
+
+
+def history_rows(sources: Path, schema: Schema, renamed: dict[Key, Key] | None = None) -> list[dict[str, Any]] | None:
+    """One row per record and commit that changed it, a renamed record's
+    under the key it has now (renamed: old key → current key); None outside
+    a checkout."""
     found = commits(sources)
     top = git(sources, "rev-parse", "--show-toplevel")
     if found is None or top is None:
@@ -134,7 +166,9 @@ def history_rows(sources: Path, schema: Schema) -> list[dict[str, Any]] | None:
             # they count as they were until a later commit makes it readable.
             if parsed is not None:
                 files[path] = parsed
-        current = {key: record for records in files.values() for key, record in records.items()}
+        current = _under_current_ids(
+            {key: record for records in files.values() for key, record in records.items()}, renamed or {}
+        )
         for key in sorted(state.keys() | current.keys()):
             old, new = state.get(key), current.get(key)
             if old == new:
@@ -166,7 +200,7 @@ def _value(text: str | None) -> Any:
 
 def write_history(db: sqlite_utils.Database, sources: Path, schema: Schema) -> bool:
     """Fill record_history; False when the sources are not in a git checkout."""
-    rows = history_rows(sources, schema)
+    rows = history_rows(sources, schema, renamed_ids(db))
     if rows is None:
         return False
     with db.atomic():

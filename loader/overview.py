@@ -1,4 +1,4 @@
-"""What the overview page links to, shared by the page (plugins/timeline.py)
+"""What the overview page links to, shared by the page (loader/site/plugins/timeline.py)
 and by the build, which counts the facets of every page it links ahead
 (loader/facet_counts.py), so that the two can never disagree on which pages
 those are.

@@ -8,7 +8,7 @@ under a folder of its own (so it needs no root), and `serve` processes on
 loopback ports behind it. Tests and the reliability run so exercise the very
 configuration operators use, rather than a copy of it.
 
-The `serve` processes trust forwarded headers only as loader/serve.py
+The `serve` processes trust forwarded headers only as loader/site/serve.py
 decides; nginx overwrites X-Forwarded-Proto and Host on every request, so
 whatever a client sends in them never reaches the site.
 """
@@ -32,7 +32,7 @@ from typing import IO
 
 from . import PROJECT_ROOT
 from .errors import LoaderError
-from .serve import port_taken
+from .site.serve import port_taken
 
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf"
 LOOPBACK = "127.0.0.1"

@@ -9,6 +9,8 @@ contributors in docs/architecture.md), so none of the three can drift from anoth
 
 from __future__ import annotations
 
+import ast
+import re
 import sqlite3
 from functools import cache
 from pathlib import Path
@@ -17,7 +19,7 @@ from ruamel.yaml import YAML
 
 from . import DATABASE_NAME
 from .schema import Column, Table, read_schema
-from .serve import METADATA_PATH
+from .site import METADATA_PATH
 
 
 @cache
@@ -79,3 +81,20 @@ def views_markdown() -> str:
     return "\n".join(
         f"- `{name}` — {' '.join(table_metadata(name).get('description', '').split())}" for name in view_columns()
     )
+
+
+def layout_markdown(package: Path = Path(__file__).parent) -> str:
+    """Every module of the package with the first sentence of its docstring,
+    as a table, for docs/architecture.md: read from the files (not imported,
+    so no plugin registers and no command runs), so the layout a contributor
+    reads is the one the code has."""
+    rows = ["| module | what it is for |", "| --- | --- |"]
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        paragraph = " ".join(docstring.split("\n\n", 1)[0].split())
+        first = re.split(r"(?<=[.!?])\s+(?=[A-Z`(])", paragraph, maxsplit=1)[0]
+        name = path.relative_to(package.parent).with_suffix("").as_posix().replace("/__init__", "/")
+        rows.append(f"| `{name}` | {first.replace('|', '/')} |")
+    return "\n".join(rows)

@@ -33,15 +33,16 @@ from ruamel.yaml import YAML
 from . import DATABASE_NAME, PROJECT_ROOT
 from .build import DEFAULT_DB, build, recorded_imports
 from .changes import Changes, compare, to_markdown
+from .citation import metadata_permalink
 from .datapackage import Licence, citation_cff, data_package, release_readme, sha256, write_json
 from .errors import InvalidSources, LoaderError
 from .exports import data_tables, describe, write_csv, write_duckdb_script, write_geojson, write_parquet
 from .problems import display_path
 from .published import Release, record_release, releases, write_releases
 from .schema import read_schema
-from .serve import METADATA_PATH
+from .site import METADATA_PATH
 from .sources import DEFAULT_SOURCES, validate
-from .version import git, source_version, stamp_release
+from .version import git, release_of, source_version, stamp_release
 
 DIST = PROJECT_ROOT / "dist"
 NAME = "event-store"
@@ -150,11 +151,17 @@ def _previous_version(db: Path) -> str:
         conn.close()
 
 
-def _metadata() -> tuple[str, str, dict[str, Any]]:
-    """The title, description and tables (with their columns' meanings) of metadata.yml."""
+def _metadata() -> tuple[str, str, dict[str, Any], str | None]:
+    """The title, description, tables (with their columns' meanings) and
+    permalink base of metadata.yml."""
     metadata = YAML(typ="safe").load(METADATA_PATH.read_text(encoding="utf-8"))
     database = metadata["databases"][DATABASE_NAME]
-    return metadata.get("title", NAME), database.get("description", ""), database.get("tables") or {}
+    return (
+        metadata.get("title", NAME),
+        database.get("description", ""),
+        database.get("tables") or {},
+        metadata_permalink(metadata),
+    )
 
 
 def release(
@@ -168,7 +175,10 @@ def release(
     """Write dist/event-store-<version>/ from the sources and the imports db was built with."""
     source = source_version(sources)
     known = releases(sources)
-    version = version or next_version(source.sources_date, source.built_from, known)
+    # Sources already released keep that release's version, even at a later
+    # commit that only added the release's bookkeeping.
+    same = release_of(sources, source)
+    version = version or (same.version if same else next_version(source.sources_date, source.built_from, known))
     if not VERSION.match(version):
         raise ReleaseError(f"version {version}: expected YYYY.MM.DD or YYYY.MM.DD.N")
     released = release_date(released)
@@ -234,10 +244,10 @@ def _write(
     changes = compare(previous[1] if previous else None, database, schema, previous[0] if previous else None, version)
     (directory / "CHANGES.md").write_text(to_markdown(changes), encoding="utf-8")
     (directory / "changes.json").write_text(changes.to_json(), encoding="utf-8")
-    title, description, described = _metadata()
+    title, description, described, url = _metadata()
     commit = built.version.built_from if built.version else None
     (directory / "CITATION.cff").write_text(
-        citation_cff(title, version, released, LICENCE, commit, description), encoding="utf-8"
+        citation_cff(title, version, released, LICENCE, commit, description, url), encoding="utf-8"
     )
     listing = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()) + [
         "README.md",
@@ -245,7 +255,7 @@ def _write(
         "SHA256SUMS",
     ]
     (directory / "README.md").write_text(
-        release_readme(title, version, released, LICENCE, sorted(listing)), encoding="utf-8"
+        release_readme(title, version, released, LICENCE, sorted(listing), url), encoding="utf-8"
     )
     others = [
         database,
@@ -263,7 +273,8 @@ def _write(
         tables,
         others,
         described,
-        [{"title": title_, "path": url} for title_, url in documents],
+        [{"title": title_, "path": address} for title_, address in documents],
+        url,
     )
     write_json(directory / "datapackage.json", package)
     files = sorted(p for p in directory.rglob("*") if p.is_file())

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from . import PROJECT_ROOT
 from .errors import LoaderError
 
-SCHEMA_PATH = PROJECT_ROOT / "schema.sql"
+# The package's schema.sql: in a checkout a link to the top-level file, resolved
+# to it; in an installed wheel a copy, so the site runs from any directory.
+SCHEMA_PATH = Path(__file__).with_name("schema.sql").resolve()
 
 # Separates the tables from what is created once the rows are loaded.
 AFTER_LOAD_MARKER = re.compile(r"^-- @after-load\b.*$", re.MULTILINE)

@@ -6,11 +6,15 @@ which records it holds. So every build writes one row into
 newest commit that touched them. Both come from the repository (or, outside a
 checkout, from the newest source file's modification date), never from the
 time of the build, so that two builds of the same sources stay byte-identical.
-Only the `release` command gives the row a version and a release date.
+The `release` command gives the row a version and a release date; a plain
+build of sources that a release was cut from (the same commit, or a later one
+that changed only the release's bookkeeping) takes that release's version and
+date from sources/releases.tsv, so that `make serve` right after `make release`
+cites the release rather than calling it unreleased.
 
 The version scheme is date-based, `YYYY.MM.DD`, the day the release was cut
 from; a second release on the same day adds `.2`, `.3`, and so on. A plain
-build's version is `unreleased`.
+build of any other sources, uncommitted changes included, is `unreleased`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .published import PUBLISHED_IDS, RELEASES
+from .published import PUBLISHED_IDS, RELEASES, Release, releases
 from .schema import SCHEMA_PATH
 from .sources import source_files
 
@@ -76,27 +80,60 @@ def source_version(sources: Path) -> SourceVersion:
     if not head:
         return SourceVersion(None, _newest_file_date(sources))
     head, committed = head.split()
-    # schema.sql counts as a source when it is in the same repository.
-    # schema.sql counts as a source when it is in the same repository; the
-    # bookkeeping that `release` appends to does not, so that releasing
-    # leaves the sources as clean as it found them.
-    paths = [".", *(f":(exclude){name}" for name in (PUBLISHED_IDS, RELEASES))]
-    if git(sources, "ls-files", "--error-unmatch", str(SCHEMA_PATH)):
-        paths.append(str(SCHEMA_PATH))
+    paths = _source_paths(sources)
     date = git(sources, "log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%d", "--", *paths)
     dirty = git(sources, "status", "--porcelain", "--untracked-files=normal", "--", *paths)
     commit = head + ("-dirty" if dirty else "")
     return SourceVersion(commit, (date or "").strip() or _newest_file_date(sources), committed)
 
 
+def _source_paths(sources: Path) -> list[str]:
+    """The git pathspecs of what counts as the sources: the sources folder, and
+    schema.sql when it is in the same repository; the bookkeeping that
+    `release` appends to does not count, so that releasing (and committing
+    that bookkeeping) leaves the sources as they were."""
+    paths = [".", *(f":(exclude){name}" for name in (PUBLISHED_IDS, RELEASES))]
+    if git(sources, "ls-files", "--error-unmatch", str(SCHEMA_PATH)):
+        paths.append(str(SCHEMA_PATH))
+    return paths
+
+
+def release_of(sources: Path, version: SourceVersion) -> Release | None:
+    """The newest release in sources/releases.tsv cut from exactly these
+    sources: from the commit they are read at, or from an earlier commit
+    whose sources are the same (the commit that added the release's own
+    bookkeeping changes nothing else). None for uncommitted changes, outside
+    a checkout, or when no release holds them."""
+    if not version.built_from or version.built_from.endswith("-dirty"):
+        return None
+    paths = _source_paths(sources)
+    for cut in reversed(releases(sources)):
+        if not cut.commit or cut.commit.endswith("-dirty"):
+            continue
+        # `git diff --quiet` fails (None here) when they differ or the commit is unknown.
+        if (
+            cut.commit == version.built_from
+            or git(sources, "diff", "--quiet", cut.commit, "HEAD", "--", *paths) is not None
+        ):
+            return cut
+    return None
+
+
 def record_version(db: sqlite_utils.Database, sources: Path) -> SourceVersion:
-    """Write the one row of dataset_release for a plain build."""
+    """Write the one row of dataset_release for a plain build: unreleased,
+    unless a release was cut from the same sources."""
     version = source_version(sources)
+    cut = release_of(sources, version)
     with db.atomic():
         db.execute("DELETE FROM dataset_release")
         db.execute(
-            "INSERT INTO dataset_release (version, released, built_from, sources_date) VALUES (?, NULL, ?, ?)",
-            [UNRELEASED, version.built_from, version.sources_date],
+            "INSERT INTO dataset_release (version, released, built_from, sources_date) VALUES (?, ?, ?, ?)",
+            [
+                cut.version if cut else UNRELEASED,
+                cut.released if cut else None,
+                version.built_from,
+                version.sources_date,
+            ],
         )
     return version
 

@@ -63,3 +63,11 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = directory / "events.db"
     build(sources, db)
     return db
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once for the session (tests/support/wheel.py)."""
+    from tests.support.wheel import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))

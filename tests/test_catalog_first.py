@@ -1,6 +1,6 @@
-"""plugins/catalog_first.py: a fresh server's first requests, all at once, are
+"""loader/site/plugins/compat_065/catalog_first.py: a fresh server's first requests, all at once, are
 map tiles, and every one is answered from the basemap, the stacked tiles too,
-whose permission check (plugins/route_permissions.py) reads the catalog
+whose permission check (loader/site/plugins/compat_065/route_permissions.py) reads the catalog
 before any view runs."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A facet click's HTML page shows the row count the build stored
-(plugins/click_counts.py); every other page, and every JSON page, is counted
+(loader/site/plugins/click_counts.py); every other page, and every JSON page, is counted
 by Datasette. Expected counts are Datasette's own, from the JSON of the same
 page; a copy of the database whose stored count was changed tells a stored
 count from a live one."""
@@ -20,7 +20,7 @@ from tests.support.generated import changed_copy, click_key, generated_db, overv
 from tests.support.site import in_process_site
 
 HEADING = re.compile(r"<h3>\s*([\d,]+) rows?\b")
-MARKER = "_nocount=counted"  # plugins/click_counts.py's
+MARKER = "_nocount=counted"  # loader/site/plugins/click_counts.py's
 # The busiest value of each kind of click the build stores counts for.
 BUSIEST = (
     "select type, facet, value, count from facet_counts where source = ? and filter_type = '' and type = ? "
@@ -116,7 +116,7 @@ def test_links_from_a_click_are_counted_afresh(changed: tuple[Datasette, str, in
 )
 def test_a_click_with_anything_else_is_counted_live(changed: tuple[Datasette, str, int], extra: dict) -> None:
     """Another filter or a search is counted by Datasette; a visitor's SQL
-    (`_where`) is not counted at all (plugins/sql_gate.py keeps it to its 1 s);
+    (`_where`) is not counted at all (loader/site/plugins/sql_gate.py keeps it to its 1 s);
     sorting or a page size changes no count, and keeps the stored one."""
     ds, path, count = changed
     shown = shown_count(ds, f"{path}&{urlencode(extra)}")

@@ -1,4 +1,4 @@
-"""plugins/client_errors.py: a request's own error is answered as cheaply as a
+"""loader/site/plugins/client_errors.py: a request's own error is answered as cheaply as a
 page, and with a 4xx that names it rather than a 500.
 
 Datasette 0.65's error handler prints every exception with rich where rich is

@@ -1,4 +1,4 @@
-"""plugins/csv_bom.py: the spreadsheet CSV (`_bom=on`) runs no formula; the plain CSV is left as it was."""
+"""loader/site/plugins/csv_bom.py: the spreadsheet CSV (`_bom=on`) runs no formula; the plain CSV is left as it was."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import sqlite3
 from pathlib import Path
 
 from loader.build import build
-from tests.support.plugins import plugin_module
+from loader.site.plugins import csv_bom
 from tests.support.site import in_process_site, page_text
 
-csv_bom = plugin_module("csv_bom")
 BOM = "\ufeff"
 
 # Cells a spreadsheet would run, cells it reads as numbers, and text around them.

@@ -1,4 +1,4 @@
-"""plugins/csv_export.py: a whole table as CSV, the same rows Datasette holds."""
+"""loader/site/plugins/csv_export.py: a whole table as CSV, the same rows Datasette holds."""
 
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ from datasette.app import Datasette
 
 from loader.build import build
 from loader.importer import ImportSpec
-from loader.serve import PLUGINS_PATH
-from tests.support.plugins import plugin_module
+from loader.site.plugins import csv_export, sql_limits
 
-RANGE = plugin_module("csv_export").RANGE
+RANGE = csv_export.RANGE
 
 ACLED = Path(__file__).parent / "fixtures" / "acled" / "syria.csv"
 
 
 def fetch(db: Path, path: str) -> tuple[int, str, str]:
     async def get() -> tuple[int, str, str]:
-        datasette = Datasette([str(db)], immutables=[], metadata=None, plugins_dir=str(PLUGINS_PATH))
+        datasette = Datasette([str(db)], immutables=[], metadata=None)
         response = await datasette.client.get(path)
         return response.status_code, response.headers.get("content-type", ""), response.text
 
@@ -63,7 +62,7 @@ def test_a_view_comes_out_whole_in_its_own_order(sources: Path, tmp_path: Path) 
 
 def fetch_as(db: Path, path: str, metadata: dict | None = None) -> tuple[int, str]:
     async def get() -> tuple[int, str]:
-        datasette = Datasette([str(db)], metadata=metadata, plugins_dir=str(PLUGINS_PATH))
+        datasette = Datasette([str(db)], metadata=metadata)
         response = await datasette.client.get(path)
         return response.status_code, response.text
 
@@ -155,7 +154,7 @@ def test_the_widest_table_datasette_opens_comes_out_whole(tmp_path: Path) -> Non
     """A line is joined by one printf of all its cells: a table of as many
     columns as sql_limits lets Datasette open, of every type, keeps each
     cell in its place."""
-    width = plugin_module("sql_limits").MAX_COLUMNS
+    width = sql_limits.MAX_COLUMNS
     db = tmp_path / "many.db"
     conn = sqlite3.connect(db)
     conn.execute(f"CREATE TABLE t ({', '.join(f'c{i}' for i in range(width))})")
@@ -176,7 +175,7 @@ def test_a_helper_stopped_with_its_output_unread_ends(tmp_path: Path) -> None:
     for, and its place freed, within moments. (asyncio's wait() alone waited
     for the pipe's end for ever, holding the download and the worker's one
     helper.)"""
-    module = plugin_module("csv_export")
+    module = csv_export
     db = tmp_path / "wide.db"
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, text TEXT)")

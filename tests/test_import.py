@@ -19,7 +19,7 @@ from loader.cli import cli, import_spec
 from loader.errors import InvalidImport, LoaderError
 from loader.importer import ImportSpec
 from loader.rows import MAX_ROW
-from loader.serve import is_stale
+from loader.site.serve import is_stale
 from tests.support.bad_input import VALID, run_subprocess
 
 ACLED = Path(__file__).parent / "fixtures" / "acled"

@@ -1,4 +1,4 @@
-"""The per-request memory bound of plugins/sql_limits.py holds for bytes as written.
+"""The per-request memory bound of loader/site/plugins/sql_limits.py holds for bytes as written.
 
 Each shape is a value that costs far more written out than its length (an
 emoji is 12 bytes of JSON, a zero byte 6, a `,` 2 in ICS, `[[],...` a Python
@@ -20,13 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.plugins import plugin_module
+from loader.site.plugins import sql_limits as limits
 from tests.support.site_helpers import process_memory, serving_process, worker_pids
 
-limits = plugin_module("sql_limits")
-
 ADDRESS_SPACE = 1536 * 1024**2  # each process's cap: a regression fails here instead of exhausting the machine
-SETTLED_BYTES = 16 * 1024**2  # above idle, once answered (plugins/memory_release.py)
+SETTLED_BYTES = 16 * 1024**2  # above idle, once answered (loader/site/plugins/memory_release.py)
 ROWS = "with recursive c(x) as (select 1 union all select x + 1 from c)"
 TEXTS = {  # each about 1 MB of UTF-8, SQLite's cap on one value
     "emoji": "replace(hex(zeroblob(247000)), '00', '😀')",

@@ -20,7 +20,7 @@ from loader.desk.find import matcher_from_database
 from loader.errors import InvalidSources
 from loader.languages import language_name, scripts
 from loader.release import release
-from loader.serve import METADATA_PATH
+from loader.site import METADATA_PATH
 from loader.sources import validate
 
 REAL = PROJECT_ROOT / "sources"

@@ -1,4 +1,4 @@
-"""plugins/permission_cache.py: each permission is decided by the hooks once
+"""loader/site/plugins/compat_065/permission_cache.py: each permission is decided by the hooks once
 per worker, and each actor keeps its own decisions."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from loader.serve import site_options
+from loader.site.serve import site_options
 
 
 class CountingHook:

@@ -21,7 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
-from loader.serve import METADATA_PATH, SETTINGS
+from loader.site.serve import METADATA_PATH, SETTINGS
 from tests.support.site_helpers import process_memory, serving_process, worker_pids
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
@@ -66,7 +66,7 @@ RUNAWAY_SQL = [
     "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c",
     "select count(*) from sqlite_master a, sqlite_master b, sqlite_master c, sqlite_master d, sqlite_master e, sqlite_master f",
 ]
-# One step that builds a huge value: the time limit cannot stop these (plugins/sql_limits.py does).
+# One step that builds a huge value: the time limit cannot stop these (loader/site/plugins/sql_limits.py does).
 HUGE_VALUE_SQL = [
     "select zeroblob(1000000000)",
     "select length(replace(hex(zeroblob(400000000)), '0', 'xx'))",
@@ -144,7 +144,7 @@ def test_writing_sql_is_refused(client: httpx.Client, hostile_db: Path, untouche
 def test_runaway_sql_is_stopped_while_others_are_served(client: httpx.Client, site: str) -> None:
     """Two runaway queries at once, each on its own connection, while a third
     client browses: no page waits for them, and arbitrary SQL is stopped
-    sooner than the pages' limit (plugins/sql_gate.py)."""
+    sooner than the pages' limit (loader/site/plugins/sql_gate.py)."""
     runaways: list[tuple[float, float, httpx.Response]] = []
 
     def run(sql: str) -> None:
@@ -292,10 +292,10 @@ def test_a_short_burst_of_mixed_load_is_served_without_errors(served: tuple[str,
     assert all(result.latencies.get(kind) for kind in MIX)
 
 
-# The memory bound (plugins/sql_limits.py): the queries that once took the
+# The memory bound (loader/site/plugins/sql_limits.py): the queries that once took the
 # server to gigabytes, in every format that renders rows.
 BOUND_BYTES = 256 * 1024**2  # above a worker's idle size, at the peak of any one request
-# Above its idle size, once the request is answered (plugins/memory_release.py).
+# Above its idle size, once the request is answered (loader/site/plugins/memory_release.py).
 SETTLED_BYTES = 16 * 1024**2
 ADDRESS_SPACE = 1536 * 1024**2  # each process's cap: a regression fails here instead of exhausting the machine
 ZEROS = "with recursive c(x) as (select zeroblob(999000) union all select x from c)"
@@ -348,7 +348,7 @@ def test_one_request_stays_within_the_memory_bound(limited_site: tuple[str, list
 
 def test_a_huge_printf_width_is_refused_at_once(client: httpx.Client) -> None:
     """SQLite spends ten seconds in one step on this before giving NULL; the
-    time limit cannot stop it, so plugins/sql_limits.py gives the NULL at once."""
+    time limit cannot stop it, so loader/site/plugins/sql_limits.py gives the NULL at once."""
     started = time.monotonic()
     response = client.get("/events.json", params={"sql": "select printf('%.*c', 900000000, 'x')", "_shape": "arrays"})
     assert response.status_code == 200 and response.json()["rows"] == [[None]]

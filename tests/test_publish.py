@@ -28,18 +28,17 @@ from datasette.plugins import pm
 from datasette.utils import parse_metadata
 from markupsafe import Markup
 
+from loader.citation import permalink, site_permalink
 from loader.errors import LoaderError
-from loader.serve import (
+from loader.site.plugins import labels
+from loader.site.serve import (
     METADATA_PATH,
-    PLUGINS_PATH,
     SETTINGS,
-    TEMPLATES_PATH,
     datasette_options,
     inspect_path,
     serve,
     write_inspect_file,
 )
-from tests.support.plugins import plugin_module
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +75,12 @@ def test_settings_are_in_force(ds: Datasette) -> None:
     assert {name: served[name] for name in SETTINGS} == SETTINGS
 
 
-def test_serve_passes_every_setting_and_directory(published_db: Path) -> None:
+def test_serve_passes_every_setting_and_no_directory(published_db: Path) -> None:
+    """The plugins, templates and static files come with the installed plugin
+    package (its entry point), not from directories serve names."""
     options = datasette_options(published_db)
     assert options["settings"] == SETTINGS
-    assert options["template_dir"] == str(TEMPLATES_PATH) and options["plugins_dir"] == str(PLUGINS_PATH)
+    assert "template_dir" not in options and "plugins_dir" not in options
     assert options["metadata"] == parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))
     assert options["inspect_data"] == json.loads(inspect_path(published_db).read_text())
 
@@ -346,19 +347,22 @@ def test_ics_feed_is_valid_icalendar_with_whole_days(ds: Datasette, sql) -> None
     # Any: icalendar types each property as the union of every value type.
     entries: dict[str, Any] = {str(e["UID"]).removesuffix("@event-store"): e for e in feed.walk("VEVENT")}
     events = sql(
-        "select e.id, e.title, e.start_date, e.end_date, p.name, p.latitude, p.longitude "
+        "select e.id, e.title, e.start_date, e.end_date, e.date_precision, p.name, p.latitude, p.longitude "
         "from events e left join places p on p.id = e.place_id"
     )
     assert set(entries) == {e[0] for e in events}
     (sources_date,) = sql("select sources_date from dataset_release")[0]
-    for event_id, title, start, end, place, latitude, longitude in events:
+    for event_id, title, start, end, precision, place, latitude, longitude in events:
         entry = entries[event_id]
-        assert str(entry["SUMMARY"]) == title
+        # An event known to the day spans its days; any other is its first possible day, marked
+        # (tests/test_calendar.py has the rules).
+        assert str(entry["SUMMARY"]) == title if precision == "day" else str(entry["SUMMARY"]).startswith(title)
         assert entry["DTSTAMP"].dt == datetime.datetime.fromisoformat(sources_date + "T00:00:00+00:00")
-        # Whole days: dates, not date-times; DTEND is the day after the last possible day.
+        # Whole days: dates, not date-times; DTEND is the day after the last day shown.
         assert entry["DTSTART"].params["VALUE"] == "DATE" and entry["DTEND"].params["VALUE"] == "DATE"
         assert entry["DTSTART"].dt == datetime.date.fromisoformat(start)
-        assert entry["DTEND"].dt == datetime.date.fromisoformat(end) + datetime.timedelta(days=1)
+        shown = end if precision == "day" else start
+        assert entry["DTEND"].dt == datetime.date.fromisoformat(shown) + datetime.timedelta(days=1)
         assert str(entry["URL"]).endswith(f"/events/events/{event_id}")
         if place:
             assert str(entry["LOCATION"]) == place
@@ -366,7 +370,7 @@ def test_ics_feed_is_valid_icalendar_with_whole_days(ds: Datasette, sql) -> None
             assert (entry["GEO"].latitude, entry["GEO"].longitude) == (latitude, longitude)
     (year_event,) = sql("select id from events where date_precision = 'year' limit 1")[0]
     assert entries[year_event]["DTSTART"].dt.strftime("%m-%d") == "01-01"
-    assert entries[year_event]["DTEND"].dt.strftime("%m-%d") == "01-01"
+    assert entries[year_event]["DTEND"].dt.strftime("%m-%d") == "01-02"
     times = [line for line in response.text.splitlines() if re.match(r"DT(START|END).*\d{8}T\d{6}", line)]
     assert times == []
 
@@ -394,7 +398,8 @@ def test_geojson_is_rfc_7946_with_name_dates_type_and_url(ds: Datasette, sql) ->
         properties = features[event_id]["properties"]
         assert (properties["title"], properties["start_date"], properties["end_date"]) == (title, start, end)
         assert properties["type"] == label
-        assert properties["url"] == f"/events/events/{event_id}"
+        # Absolute, on the permalink base: a file has no page to resolve a path against.
+        assert properties["url"] == permalink(site_permalink(ds) or "", f"/events/events/{event_id}")
 
 
 def test_map_uses_the_local_basemap(ds: Datasette) -> None:
@@ -537,7 +542,6 @@ def test_reader_cells_are_names_that_link(ds: Datasette, sql) -> None:
 def test_a_list_page_renders_the_cells_it_shows_and_a_row_page_every_cell(ds: Datasette, sql) -> None:
     """A view's columns its page does not show are not rendered (labels' NOT_SHOWN);
     a table's list shows a few columns too, but a record's own page every one."""
-    labels = plugin_module("labels")
     popup = '{"link": "/events/events/x", "title": "X"}'
     asyncio.run(ds.invoke_startup())
 
@@ -596,7 +600,9 @@ def test_event_page_offers_its_own_calendar_entry(ds: Datasette, sql) -> None:
     start, end = sql("select start_date, end_date from events where id = ?", (event,))[0]
     assert str(entry["UID"]) == f"{event}@event-store"
     assert entry.decoded("DTSTART") == datetime.date.fromisoformat(start)
-    assert entry.decoded("DTEND") == datetime.date.fromisoformat(end) + datetime.timedelta(days=1)
+    # Known only to a week: its first possible day, marked (tests/test_calendar.py).
+    assert entry.decoded("DTEND") == datetime.date.fromisoformat(start) + datetime.timedelta(days=1)
+    assert "(date uncertain: between 13 and 20 July 2025)" in str(entry["SUMMARY"]) and end > start
 
 
 @pytest.mark.parametrize(

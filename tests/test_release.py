@@ -20,7 +20,7 @@ from loader.cli import cli
 from loader.importer import ImportSpec
 from loader.published import PUBLISHED_IDS
 from loader.release import ReleaseError, ReleaseResult, release
-from loader.serve import METADATA_PATH
+from loader.site.serve import METADATA_PATH
 from loader.sources import DEFAULT_SOURCES, InvalidSources
 
 FIXTURES = Path(__file__).parent / "fixtures"

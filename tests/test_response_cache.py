@@ -1,4 +1,4 @@
-"""plugins/response_cache.py: repeats are answered from memory, only as a shared HTTP cache may."""
+"""loader/site/plugins/response_cache.py: repeats are answered from memory, only as a shared HTTP cache may."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from loader.build import build
-from tests.support.plugins import plugin_module
+from loader.site.plugins import response_cache
 from tests.support.site import in_process_site
 
 
@@ -107,8 +107,7 @@ def fill(requests: int, padding: int) -> tuple[int, int, int]:
     """In a child process: the Python memory a fresh cache grew by when asked
     for `requests` distinct pages (traced with tracemalloc), what it counted,
     and its capacity."""
-    response_cache = plugin_module("response_cache")
-    app = response_cache.asgi_wrapper(None)(tiny_site)
+    app = response_cache.wrapper(None)(tiny_site)
 
     async def run() -> int:
         await get(app, b"warm=1")  # the event loop's and the module's first-time allocations
@@ -132,14 +131,13 @@ def test_the_cache_holds_no_more_memory_than_it_counts_nor_more_than_its_capacit
 
 
 def test_expired_answers_are_dropped_without_being_asked_for_again() -> None:
-    response_cache = plugin_module("response_cache")
 
     async def short_lived(scope: dict, receive: Any, send: Any) -> None:
         headers = [(b"cache-control", b"max-age=1")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"x" * 10_000})
 
-    app = response_cache.asgi_wrapper(None)(short_lived)
+    app = response_cache.wrapper(None)(short_lived)
 
     async def run() -> tuple[int, int]:
         for n in range(500):
@@ -173,7 +171,6 @@ def test_a_page_asked_for_over_https_is_not_served_to_plain_http(sources: Path, 
 
 
 def test_no_request_header_shapes_a_page_another_client_receives() -> None:
-    response_cache = plugin_module("response_cache")
 
     async def header_reading(scope: dict, receive: Any, send: Any) -> None:
         """A page that, like any plugin might, writes a request header into itself."""
@@ -181,7 +178,7 @@ def test_no_request_header_shapes_a_page_another_client_receives() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": [(b"cache-control", b"max-age=300")]})
         await send({"type": "http.response.body", "body": b"links to " + forwarded})
 
-    app = response_cache.asgi_wrapper(None)(header_reading)
+    app = response_cache.wrapper(None)(header_reading)
 
     async def run() -> tuple[bytes, bytes]:
         fresh = await get(header_reading, b"")  # the page without the cache, to a plain request

@@ -1,4 +1,4 @@
-"""plugins/route_permissions.py: the map tiles' routes check what Datasette's own pages check."""
+"""loader/site/plugins/compat_065/route_permissions.py: the map tiles' routes check what Datasette's own pages check."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from pathlib import Path
 from datasette.app import Datasette
 
 from loader.build import build
-from loader.serve import PLUGINS_PATH
 
 TILE = "/-/tiles/basemap/3/4/3.png"
 
 
 def status(db: Path, path: str, metadata: dict | None = None) -> int:
     async def get() -> int:
-        datasette = Datasette([str(db)], metadata=metadata, plugins_dir=str(PLUGINS_PATH))
+        datasette = Datasette([str(db)], metadata=metadata)
         return (await datasette.client.get(path)).status_code
 
     return asyncio.run(get())

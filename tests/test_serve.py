@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loader import PROJECT_ROOT
 from loader.build import build
-from loader.serve import WORKERS, is_stale
+from loader.site.serve import WORKERS, is_stale
 from tests.support.site_helpers import serving_process, worker_pids
 
 

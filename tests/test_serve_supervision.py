@@ -2,7 +2,7 @@
 headers it believes, how long it keeps a connection that sends no request,
 and how its workers are recycled and bounded (issue 23: B1, B9, B11, B14).
 
-Every test runs the real server (loader.serve.serve, uvicorn and its workers)
+Every test runs the real server (loader.site.serve.serve, uvicorn and its workers)
 on a port of 127.0.0.1 and looks at it from outside, through sockets and /proc.
 """
 
@@ -29,7 +29,7 @@ import pytest
 
 from loader import PROJECT_ROOT
 from loader.build import build
-from loader.serve import (
+from loader.site.serve import (
     REQUEST_SECONDS,
     RUN_DIR_VARIABLE,
     WORKER_ADDRESS_SPACE,
@@ -76,9 +76,9 @@ def run_directory_in(environment: dict[str, str]) -> Path:
 
 @contextmanager
 def server(db: Path, sources: Path, port: int, **options: Any) -> Iterator[subprocess.Popen]:
-    """loader.serve.serve(db, sources, port, **options) in its own process until
+    """loader.site.serve.serve(db, sources, port, **options) in its own process until
     the block ends; whatever of it is still running then is killed."""
-    code = "import json, sys; from pathlib import Path; from loader.serve import serve; "
+    code = "import json, sys; from pathlib import Path; from loader.site.serve import serve; "
     code += "serve(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), **json.loads(sys.argv[4]))"
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(

@@ -107,11 +107,15 @@ def test_a_filter_the_data_cannot_answer_is_refused_as_the_table_page_refuses_it
 
 def test_the_event_list_switches_map_by_size(ds: Datasette) -> None:
     """400 events are fewer than the default threshold: datasette-cluster-map draws them,
-    unless ?_map=server asks for the server's clusters; a _where clause keeps datasette-cluster-map."""
-    assert "server-map.js" not in asyncio.run(ds.client.get("/events/event_list")).text
-    assert "server-map.js" in asyncio.run(ds.client.get("/events/event_list?_map=server")).text
-    assert "server-map.js" in asyncio.run(ds.client.get("/events/event_list?_map=server&status=reported")).text
-    assert "server-map.js" not in asyncio.run(ds.client.get("/events/event_list?_map=server&_where=1")).text
+    unless ?_map=server asks for the server's clusters; a _where clause keeps datasette-cluster-map.
+    The map's script is the plugin package's static file, served as any plugin's."""
+    script = "/-/static-plugins/event-store/server_map.js"
+    assert script not in asyncio.run(ds.client.get("/events/event_list")).text
+    assert script in asyncio.run(ds.client.get("/events/event_list?_map=server")).text
+    assert script in asyncio.run(ds.client.get("/events/event_list?_map=server&status=reported")).text
+    assert script not in asyncio.run(ds.client.get("/events/event_list?_map=server&_where=1")).text
+    served = asyncio.run(ds.client.get(script))
+    assert served.status_code == 200 and "window.SERVER_MAP" in served.text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""plugins/sql_gate.py: visitors' SQL gets a shorter time limit than pages, and waits its turn."""
+"""loader/site/plugins/sql_gate.py: visitors' SQL gets a shorter time limit than pages, and waits its turn."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from urllib.parse import parse_qs
 from datasette.app import Datasette
 
 from loader.build import build
-from loader.serve import PLUGINS_PATH, SETTINGS
-from tests.support.plugins import plugin_module
-
-gate = plugin_module("sql_gate")
+from loader.site.plugins import sql_gate as gate
+from loader.site.serve import SETTINGS
 
 
 def test_the_time_limit_of_visitors_sql_can_only_be_shortened() -> None:
@@ -32,7 +30,7 @@ def test_a_runaway_query_is_stopped_at_the_shorter_limit_and_pages_are_not_gated
     runaway = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 
     async def run() -> tuple[float, int, float, int]:
-        datasette = Datasette([], immutables=[str(db)], settings=SETTINGS, plugins_dir=str(PLUGINS_PATH))
+        datasette = Datasette([], immutables=[str(db)], settings=SETTINGS)
         await datasette.client.get("/events/events.json?_size=1")  # started up, so the page below is no first page
         started = time.monotonic()
         query = asyncio.ensure_future(datasette.client.get("/events.json", params={"sql": runaway}))

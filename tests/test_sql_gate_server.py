@@ -1,4 +1,4 @@
-"""plugins/sql_gate.py against the site served by real uvicorn on 127.0.0.1: the
+"""loader/site/plugins/sql_gate.py against the site served by real uvicorn on 127.0.0.1: the
 turns of visitors' costly work are site-wide lock files in the server's run
 directory, held while the answer is computed and not while it is sent."""
 
@@ -18,11 +18,10 @@ import feedparser
 import httpx
 import pytest
 
-from loader.serve import RUN_DIR_VARIABLE
-from tests.support.plugins import plugin_module
+from loader.site.plugins import sql_gate as gate
+from loader.site.serve import RUN_DIR_VARIABLE
 from tests.support.site_helpers import serving_process, worker_pids
 
-gate = plugin_module("sql_gate")
 RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 # 600 rows of 15,000 characters: a 9 MB CSV, far more than the sockets' buffers
 # hold and within every limit of sql_limits.py.
@@ -147,7 +146,7 @@ def test_each_lane_is_site_wide_in_the_run_directory_and_readers_never_wait(
     Here the turn is held outside the worker, as another worker holds it:
     that lane's requests wait for it, the other lane's and the pages do not."""
     base, run_dir = site
-    # Each asked once in this module, so that plugins/response_cache.py has no copy of it to answer at once.
+    # Each asked once in this module, so that loader/site/plugins/response_cache.py has no copy of it to answer at once.
     with ThreadPoolExecutor(1) as pool:
         with held(run_dir, "sql", monkeypatch):
             waiting = waits_then_answers(pool, base, "/events.json", {"sql": "select 'its turn'"})

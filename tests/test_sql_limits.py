@@ -1,4 +1,4 @@
-"""plugins/sql_limits.py's own functions; the limits as the served site applies
+"""loader/site/plugins/sql_limits.py's own functions; the limits as the served site applies
 them are tested in test_public_site.py."""
 
 from __future__ import annotations
@@ -7,9 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.support.plugins import plugin_module
-
-limits = plugin_module("sql_limits")
+from loader.site.plugins import sql_limits as limits
 
 
 def test_the_limit_set_through_ctypes_is_the_one_sqlite_applies() -> None:

@@ -1,13 +1,12 @@
 """A served site and a headless Chromium for the browser tests.
 
-Without Chromium the tests are skipped locally, with the reason, but fail in
-CI (CI=true), where .ci/run installs it: a browser test that silently skips
-in CI proves nothing.
+Without Chromium, Playwright or axe-core the tests fail with what to run:
+`make test` installs all three (`make tools`), and a browser test that
+skipped would prove nothing.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +19,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshot
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        pytest.fail(f"{reason}; CI must run the browser tests", pytrace=False)
-    pytest.skip(reason)
+    pytest.fail(f"{reason}: `make test` (or `make tools`, as root) installs it", pytrace=False)
 
 
 @pytest.fixture(scope="module")

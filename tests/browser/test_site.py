@@ -16,7 +16,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from loader.serve import SETTINGS
+from loader.citation import metadata_permalink
+from loader.site.serve import SETTINGS, site_options
 from tests.conftest import published_sources
 from tests.support.site_helpers import serving
 from tests.test_version import git
@@ -324,7 +325,8 @@ def test_every_page_shows_the_version_and_the_event_page_a_citation(page, site: 
         assert version in footer and sources_date in footer, path
     event = "2025-08-19-paris-shaibani-dermer"
     page.goto(f"{site}/events/events/{event}")
-    url = f"{site}/events/events/{event}"
+    # Cited at the permalink base metadata.yml sets, not at the address this server answers on.
+    url = f"{metadata_permalink(site_options()['metadata'])}/events/events/{event}"
     for kind in ("text", "bibtex"):
         citation = page.locator(f"pre.citation-{kind}").inner_text()
         assert version in citation and url in citation, kind
@@ -364,7 +366,8 @@ def test_calendar_feed_from_the_served_site_parses_as_icalendar(site: str, sql) 
     assert len(entries) == sql("select count(*) from events")[0][0]
     for entry in entries:
         assert entry["DTSTAMP"] and entry["DTSTART"].params["VALUE"] == "DATE"
-        assert str(entry["URL"]).startswith(f"{site}/events/events/")
+        # Linked at the permalink base metadata.yml sets, as the citations are.
+        assert str(entry["URL"]).startswith(f"{metadata_permalink(site_options()['metadata'])}/events/events/")
 
 
 def test_geojson_from_the_served_site_is_valid(site: str, sql) -> None:

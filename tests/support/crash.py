@@ -53,7 +53,7 @@ def generate_sources(directory: Path, events: int, variant: int = 0, words: int 
         "documents:",
         *(
             f"  - {{id: doc-{i}, title: {text(6)}, outlet: Wire {i % 7}, archive_ref: doc-{i}.txt, "
-            f"archive_sha256: {i:064x}, date_paragraphs: []}}"
+            f"archive_sha256: '{i:064x}', date_paragraphs: []}}"
             for i in range(events)
         ),
         "events:",

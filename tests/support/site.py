@@ -9,7 +9,7 @@ from typing import Any
 
 from datasette.app import Datasette
 
-from loader.serve import site_options
+from loader.site.serve import site_options
 
 
 def in_process_site(db: Path, **settings: Any) -> Datasette:

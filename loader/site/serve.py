@@ -1,0 +1,415 @@
+"""Publish the database with Datasette, rebuilding it first when the sources changed.
+
+`make serve` should always show what is in sources/ now, yet a restart should
+not pay for a rebuild it does not need, so the database is rebuilt only when
+it is missing or older than anything it is made from; and a second `make
+serve` while one runs says so at once, before any build.
+
+How it is served, and why. One Datasette process runs Python on one core at a
+time and has three SQL threads: measured at 47.8 requests/s for 50 clients,
+and three visitors looping runaway SQL held all three threads, so everyone
+else waited (issue 15). The database is an immutable file, so any number of
+processes can read it with nothing to coordinate. The site is therefore
+uvicorn running Datasette's ASGI app in WORKERS processes (uvicorn's own
+supervisor restarts a worker that dies), each with its own SQL threads, and
+loader/site/plugins/sql_gate.py lets arbitrary SQL (`?sql=`) run one query at a time
+across the workers, under a shorter time limit than pages get, so the other
+threads (and a core) always serve pages; loader/site/plugins/response_cache.py answers
+repeated pages from memory. The trade-offs:
+
+- memory: each worker holds its own Datasette (about 60 MB idle), so the
+  site's idle size is WORKERS times that; each request is bounded within its
+  worker (loader/site/plugins/sql_limits.py);
+- arbitrary SQL is slower under contention: beyond one query at a time the
+  others wait (and get 503 after 5 s), and a query gets 1 s rather than the
+  pages' 3 s;
+- per-process caches (Datasette's, SQLite's page cache) are not shared, and
+  the access log is off (a line per request costs CPU the two cores lack);
+- the memory allocator is told (glibc's MALLOC_* variables) to give large
+  blocks back to the system when freed, and loader/site/plugins/memory_release.py frees
+  what a refused query leaves behind, so a worker returns to its idle size
+  after a large page, at a small cost in speed.
+
+How the server is kept in hand (issue 23, the red team's B1, B9, B11, B14):
+
+- `serve` stays the parent: it runs uvicorn's supervisor in its own process
+  (it used to replace itself with uvicorn), so that when it stops it can
+  remove what it made. Each worker asks Linux to kill it when that parent
+  dies (die_with_supervisor), so a `kill -9` of the parent takes the workers
+  and the port with it instead of leaving orphans that nothing restarts;
+- each server has a private run directory, named to the workers by
+  EVENT_STORE_RUN_DIR (the SQL gate's lock file lives there), removed when
+  the server stops; a start removes those of servers that were killed, and
+  the temporary file of a killed build even when nothing needs rebuilding;
+- forwarded headers are trusted from nobody unless `trusted_proxy` names the
+  proxy in front: uvicorn trusts X-Forwarded-Proto from 127.0.0.1 by default,
+  so anyone on the machine could make the site (and its cache) build https
+  links;
+- connections: uvicorn closes a keep-alive connection idle for
+  KEEP_ALIVE_SECONDS, but has no timeout before a request's head has
+  arrived, so 1,000 silent connections and 1,000 half-sent requests stayed
+  open for a minute; RequestDeadlineProtocol closes a connection whose
+  request is not complete REQUEST_SECONDS after it opened (or after its last
+  answer). It does not limit a slow reader of a long answer, nor the count of
+  connections: uvicorn's --limit-concurrency counts idle connections too, so
+  a flood of silent ones would turn every visitor's request into a 503 for
+  the deadline; the production proxy (nginx) is the place for per-client
+  limits;
+- memory: a worker retires after about MAX_REQUESTS requests (uvicorn's
+  --limit-max-requests, with 10 % jitter so the workers do not all retire at
+  once) and the supervisor starts a fresh one while the others serve, so
+  memory that something keeps past its request (which memory_release cannot
+  give back, B1) is returned; and each worker's address space is capped at
+  WORKER_ADDRESS_SPACE, so a runaway request fails with a MemoryError in its
+  worker rather than growing until the machine's OOM killer picks a victim;
+- uneven workers (B11): the workers share one listening socket, and the
+  worker that wakes first accepts every connection waiting (asyncio accepts
+  up to the backlog at once), so with keep-alive clients one worker can hold
+  most connections while another sits idle. uvicorn has no remedy: it has no
+  SO_REUSEPORT socket per worker, and its --backlog sets the listen queue
+  and that batch together. Behind nginx, balance over several upstream
+  connections (or one port per worker) instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import errno
+import fcntl
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .. import DATABASE_FILE, PROJECT_ROOT
+from ..build import build, build_lock, recorded_imports, remove_stale_temporaries
+from ..errors import BuildLocked, LoaderError
+from ..importer import Progress
+from ..schema import SCHEMA_PATH
+from ..sources import source_files
+from . import METADATA_PATH
+
+WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
+DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
+RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"  # and where this server keeps its files (the SQL gate's lock)
+RUN_DIR_PREFIX = "event-store-serve-"  # in the system's temporary directory
+KEEP_ALIVE_SECONDS = 5  # uvicorn's default: an idle keep-alive connection is closed after this
+REQUEST_SECONDS = 10  # a connection's request must have arrived this long after it opened or was last answered
+GRACEFUL_SHUTDOWN_SECONDS = 30  # a stopping worker finishes its answers (a large export) for this long at most
+# A worker retires after this many requests (plus up to 10 %): at the 800
+# requests/s of cached pages measured for the site, each worker every 75 s or
+# so, for 1.3 s of CPU to start anew (measured); at uncached pages' 56/s, 18 min.
+MAX_REQUESTS = 20_000
+# Idle, a worker reserves about 185 MB of address space (with its SQL threads
+# started, on the fixture database); the cap leaves five times that for requests.
+WORKER_ADDRESS_SPACE = 1024**3
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# glibc: blocks of 128 KB and more are mapped and unmapped on their own, and
+# freed memory is trimmed, so a large response's memory goes back to the system.
+ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072", "MALLOC_ARENA_MAX": "2"}
+
+# Settings for a public, read-only site. The data changes only by a rebuild,
+# so pages may be cached for a while; limits keep one visitor's heavy query
+# from stalling the others, while still returning the whole dataset at once.
+SETTINGS = {
+    "sql_time_limit_ms": 3000,  # generous for joins over views, short enough to stop runaway SQL
+    "facet_time_limit_ms": 500,  # array and date facets over views need more than the 200 default
+    "max_returned_rows": 1000,  # Datasette's default: a page of the map's markers stays quick at a million events
+    "allow_csv_stream": True,
+    "max_csv_mb": 0,  # no cap: a full export of a large import is hundreds of megabytes
+    "allow_download": True,  # researchers may take the whole database away
+    "default_allow_sql": True,  # anyone may run their own read-only SQL
+    "suggest_facets": False,  # the default facets are chosen; suggestions cost time on every page
+    "default_cache_ttl": 300,
+    "truncate_cells_html": 300,  # keeps tables scannable; row pages and exports show all
+}
+
+
+def inputs(sources: Path) -> list[Path]:
+    """Everything a build reads; directories count, since deleting a file only touches its directory."""
+    directories = [sources, *(p for p in sources.rglob("*") if p.is_dir())]
+    return [SCHEMA_PATH, *directories, *source_files(sources)]
+
+
+def is_stale(db: Path, sources: Path) -> bool:
+    """Whether a build would change db: a source, or a file it imported, is
+    newer (a missing import counts too, so the build says what to do)."""
+    if not db.exists():
+        return True
+    built = db.stat().st_mtime
+    imported = [spec.path for spec in recorded_imports(db)]
+    return any(not path.exists() or path.stat().st_mtime > built for path in [*inputs(sources), *imported])
+
+
+def inspect_path(db: Path) -> Path:
+    return db.with_name(db.name + "-inspect.json")
+
+
+def write_inspect_file(db: Path) -> Path:
+    """Count every table once, ahead of time: an immutable database never
+    changes, so Datasette need not count rows on every page."""
+    target = inspect_path(db)
+    if target.exists() and target.stat().st_mtime >= db.stat().st_mtime:
+        return target
+    partial = target.with_name(target.name + ".tmp")
+    subprocess.run(
+        [sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(partial)],
+        check=True,
+    )
+    os.replace(partial, target)
+    return target
+
+
+def setting_arguments() -> list[str]:
+    """SETTINGS as Datasette's command line takes them (--setting NAME VALUE), for
+    the commands that package or publish copies of the site (replicas.py)."""
+    return [
+        arg
+        for name, value in SETTINGS.items()
+        for arg in ("--setting", name, str(value).lower() if isinstance(value, bool) else str(value))
+    ]
+
+
+def site_options() -> dict[str, Any]:
+    """What every Datasette of this site is given, whichever file it serves:
+    the project's metadata and settings. The plugins, their templates and
+    static files are an installed plugin package (loader.site.plugins), which
+    Datasette loads by its entry point, as it loads any plugin."""
+    from datasette.utils import parse_metadata
+
+    return {
+        "metadata": parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
+        "settings": SETTINGS,
+    }
+
+
+def datasette_options(db: Path) -> dict[str, Any]:
+    """How Datasette is made to serve db: immutable, with the site's options
+    and precomputed counts."""
+    return {
+        "immutables": [str(db)],
+        "inspect_data": json.loads(inspect_path(db).read_text(encoding="utf-8")),
+        **site_options(),
+    }
+
+
+def die_with_supervisor() -> None:
+    """Ask Linux to kill this worker as soon as the supervisor that started it dies.
+
+    uvicorn's supervisor stops its workers when it is stopped, but not when it
+    is killed (kill -9, the OOM killer): then they served on with nothing to
+    restart them, and held the port, so `serve` refused to start again.
+    PR_SET_PDEATHSIG needs no watchdog thread; Python's standard library has
+    no prctl, hence ctypes. The signal comes when the thread that started the
+    worker ends, which in uvicorn's supervisor is its main thread, so only its
+    death. Elsewhere than Linux, or in a single-process server, nothing is done.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent.pid:  # it died before the request was made
+        signal.raise_signal(signal.SIGKILL)
+
+
+def cap_address_space() -> None:
+    """Lower this worker's address-space limit to WORKER_ADDRESS_SPACE (a lower
+    limit it was given stays), so that a request that would grow it beyond
+    gets a MemoryError (a 500) and the worker lives on at its size."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = min(limit for limit in (soft, hard, WORKER_ADDRESS_SPACE) if limit != resource.RLIM_INFINITY)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def app() -> Any:
+    """Each worker's ASGI app: uvicorn calls this (`--factory`) in every process."""
+    from datasette.app import Datasette
+
+    die_with_supervisor()
+    cap_address_space()
+    return Datasette(**datasette_options(Path(os.environ[DATABASE_VARIABLE]))).app()
+
+
+class RequestDeadlineProtocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request has not
+    fully arrived REQUEST_SECONDS after it opened or after its last answer.
+
+    uvicorn (0.55) times a connection out only once it has answered a request
+    (--timeout-keep-alive); before that, a client that sends nothing, or sends
+    a request's head a byte at a time, keeps its connection for ever. nginx's
+    client_header_timeout is the same bound; behind nginx this never fires.
+    It relies on H11Protocol's loop, conn and transport attributes and its
+    on_response_complete hook, which uvicorn could rename in another version:
+    tests/test_serve_supervision.py starts the real server and would fail.
+    """
+
+    deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._start_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+        super().connection_lost(exc)
+
+    def _start_deadline(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self.deadline = self.loop.call_later(REQUEST_SECONDS, self._expire)
+
+    def _expire(self) -> None:
+        # DONE: the whole request has arrived, and its answer may take its time.
+        if self.conn.their_state is not h11.DONE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def uvicorn_options(port: int, workers: int, trusted_proxy: str | None, max_requests: int) -> dict[str, Any]:
+    """uvicorn.run's arguments for this site (the module docstring says why each)."""
+    return {
+        "app": f"{__name__}:app",
+        "factory": True,
+        "app_dir": str(PROJECT_ROOT),
+        "host": "127.0.0.1",
+        "port": port,
+        "workers": workers,
+        "http": RequestDeadlineProtocol,
+        "access_log": False,
+        "proxy_headers": trusted_proxy is not None,
+        "forwarded_allow_ips": trusted_proxy,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "limit_max_requests": max_requests,
+        "limit_max_requests_jitter": max_requests // 10,
+    }
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something, most likely another `serve`, already listens on the port."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: closed connections do not count
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def _lock_directory(path: Path) -> int | None:
+    """An open descriptor of the directory path holding its exclusive lock, or
+    None when another process holds it. The lock is the process's own: it goes
+    when the process dies, however it dies."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def remove_stale_run_directories() -> None:
+    """Remove this user's run directories whose server is dead: nobody holds their lock."""
+    for path in sorted(Path(tempfile.gettempdir()).glob(RUN_DIR_PREFIX + "*")):
+        try:
+            if path.lstat().st_uid != os.getuid():
+                continue
+            fd = _lock_directory(path)
+        except OSError:  # gone meanwhile, or not a directory
+            continue
+        if fd is not None:
+            shutil.rmtree(path, ignore_errors=True)
+            os.close(fd)
+
+
+@contextmanager
+def run_directory() -> Iterator[Path]:
+    """A directory private to this server, locked while it lives and removed when it stops."""
+    remove_stale_run_directories()
+    while True:
+        path = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX))
+        # Another server starting at this instant may take it for a dead
+        # server's before it is locked, and remove it; then make another.
+        try:
+            fd = _lock_directory(path)
+        except FileNotFoundError:
+            continue
+        if fd is not None and path.is_dir():
+            break
+        if fd is not None:
+            os.close(fd)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+
+
+def remove_dead_build_leftovers(db: Path) -> None:
+    """The temporary file of a build that was killed, which otherwise stays
+    until the next build; one that is running keeps its own."""
+    try:
+        with build_lock(db.parent):
+            remove_stale_temporaries(db)
+    except BuildLocked:
+        pass
+
+
+def serve(
+    db: Path,
+    sources: Path,
+    port: int,
+    workers: int = WORKERS,
+    trusted_proxy: str | None = None,
+    max_requests: int = MAX_REQUESTS,
+    progress: Progress | None = None,
+) -> None:
+    """Build if needed (reporting to progress), then serve Datasette until
+    stopped (SIGTERM or Ctrl-C).
+
+    trusted_proxy: the address of a proxy in front (e.g. nginx's, "127.0.0.1"),
+    whose X-Forwarded-Proto and X-Forwarded-For are believed; by default none.
+    """
+    if db.name != DATABASE_FILE:
+        raise LoaderError(
+            f"{db.name}: the database file must be named {DATABASE_FILE}, "
+            "because metadata.yml and the site's links refer to it by that name"
+        )
+    if port_taken(port):
+        raise LoaderError(
+            f"port {port} is already in use: is the site already served at http://127.0.0.1:{port}/ ? "
+            "(stop it, or choose another port: make serve PORT=8002)"
+        )
+    if is_stale(db, sources):
+        build(sources, db, progress=progress)
+    else:
+        remove_dead_build_leftovers(db)
+    write_inspect_file(db)
+    with run_directory() as run_dir:
+        # The workers are new processes started from this environment.
+        os.environ.update({**ALLOCATOR, DATABASE_VARIABLE: str(db.resolve()), RUN_DIR_VARIABLE: str(run_dir)})
+        uvicorn.run(**uvicorn_options(port, workers, trusted_proxy, max_requests))
