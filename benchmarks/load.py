@@ -169,7 +169,9 @@ async def _browse(base: str, number: int, deadline: float, result: LoadResult) -
     kinds = list(MIX)
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         i = number  # each client starts at a different kind, so all run at once
-        while time.monotonic() < deadline:
+        first = True
+        while first or time.monotonic() < deadline:  # every client asks at least once, however busy the machine
+            first = False
             kind = kinds[i % len(kinds)]
             i += 1
             started = time.perf_counter()
