@@ -48,6 +48,7 @@ MODULES = (
     # Routes of their own, in the order they are matched.
     "csv_export",  # /-/csv/
     "timeline",  # /-/timeline, /-/overview
+    "about",  # /-/about: what the site is, its figures read from the database
     "server_map",  # /-/map/
     "follow",  # /-/follow/ feeds of an actor, place, type, process or search; follow_path for pages
     "embed",  # /-/embed/ cards

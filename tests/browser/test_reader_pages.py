@@ -1,0 +1,51 @@
+"""Every page a reader reaches from the home page, in Chromium at a laptop's
+1366 px and a phone's 390 px: axe-core finds nothing serious or critical
+(issue 27), and the About page the header links is the one the home page lists."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from tests.support.site_helpers import axe_violations
+
+# Files, not pages: what the home page links for download or for a feed reader.
+DOWNLOADS = (".db", ".csv", ".json", ".ics", ".atom", ".geojson")
+
+
+def home_links(page, site: str) -> list[str]:
+    """The site's own pages the home page links, each once, in its order."""
+    page.goto(f"{site}/")
+    hrefs = page.locator("a[href]").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    paths: list[str] = ["/"]
+    for href in hrefs:
+        url = urlparse(urljoin(f"{site}/", href))
+        path = url.path + (f"?{url.query}" if url.query else "")
+        if url.netloc == urlparse(site).netloc and not url.path.endswith(DOWNLOADS) and path not in paths:
+            paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_no_serious_or_critical_findings_on_any_page_the_home_page_links(browser, site: str, axe, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    paths = home_links(page, site)
+    assert "/-/about" in paths and "/events/disputes_by_question" in paths
+    found = {}
+    for path in paths:
+        page.goto(f"{site}{path}")
+        page.wait_for_load_state("networkidle")
+        violations = axe_violations(page)
+        if violations:
+            found[path] = violations
+    context.close()
+    assert found == {}
+
+
+def test_the_header_about_link_opens_the_about_page(page, site: str) -> None:
+    page.goto(f"{site}/events/event_list")
+    page.get_by_role("link", name="About this site").first.click()
+    page.wait_for_url("**/-/about")
+    assert page.locator("main h1").inner_text() == "About this site"
