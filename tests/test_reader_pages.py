@@ -58,3 +58,21 @@ def test_about_page_says_what_the_database_holds(ds: Datasette, published_db: Pa
         assert f"{count} {status}:" in text
     for heading in ("Who curates it", "How sure it is", "What it is not", "When it was last updated"):
         assert heading in text
+
+
+def test_database_page_lists_readers_pages_first_and_folds_the_internals(ds: Datasette) -> None:
+    html = page_text(ds, "/events")
+    readers = html[
+        html.index('<ul class="reader-pages">') : html.index("</ul>", html.index('<ul class="reader-pages">'))
+    ]
+    internals = html[
+        html.index('<details class="internals">') : html.index("</details>", html.index('<details class="internals">'))
+    ]
+    # The pages in words, in the newcomer's order, before the SQL box.
+    assert readers.index(">Events</a>") < readers.index(">Places</a>") < readers.index(">Actors</a>")
+    assert html.index('class="reader-pages"') < html.index('id="sql-editor"')
+    # Caches, bookkeeping and indexes are listed only under the fold.
+    for internal in ("monthly_counts", "facet_counts", "map_cells", "imports", "reconciliation", "events_fts"):
+        assert internal not in readers, internal
+    for internal in ("monthly_counts", "imports", "reconciliation"):
+        assert f"<code>{internal}</code>" in internals or f">{internal}</a>" in internals, internal

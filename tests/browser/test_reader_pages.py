@@ -49,3 +49,12 @@ def test_the_header_about_link_opens_the_about_page(page, site: str) -> None:
     page.get_by_role("link", name="About this site").first.click()
     page.wait_for_url("**/-/about")
     assert page.locator("main h1").inner_text() == "About this site"
+
+
+def test_format_sql_is_a_visible_button(page, site: str) -> None:
+    page.goto(f"{site}/events")
+    page.wait_for_load_state("networkidle")
+    button = page.locator("button#sql-format")
+    assert button.is_visible()
+    colour, background = button.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
+    assert colour != background and colour == "rgb(255, 255, 255)"
