@@ -76,3 +76,21 @@ def test_database_page_lists_readers_pages_first_and_folds_the_internals(ds: Dat
         assert internal not in readers, internal
     for internal in ("monthly_counts", "imports", "reconciliation"):
         assert f"<code>{internal}</code>" in internals or f">{internal}</a>" in internals, internal
+
+
+def test_a_months_page_gives_the_bar_and_the_filter_number_each_labelled(ds: Datasette, published_db: Path) -> None:
+    """The fixture's month-long events make a month's From/To list longer than its bar (issue 27)."""
+    with closing(sqlite3.connect(published_db)) as conn:
+        months = conn.execute("select month, events from overview_months where events > 0").fetchall()
+        shown = 0
+        for key, began in months:
+            first, last = f"{key}-01", f"{key}-31"
+            (overlapping,) = conn.execute(
+                "select count(*) from events where end_date >= ? and start_date <= ?", (first, last + "~")
+            ).fetchone()
+            if overlapping > began:
+                text = page_text(ds, f"/-/timeline?month={key}")
+                assert f"{began} event{'' if began == 1 else 's'} began in" in text
+                assert f"{overlapping} events were (or may have been) under way in" in text
+                shown += 1
+    assert shown, "no month of the fixture has an event that began before it"

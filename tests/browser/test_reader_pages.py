@@ -58,3 +58,29 @@ def test_format_sql_is_a_visible_button(page, site: str) -> None:
     assert button.is_visible()
     colour, background = button.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
     assert colour != background and colour == "rgb(255, 255, 255)"
+
+
+@pytest.mark.parametrize("path", ["/-/timeline", "/-/timeline?month=2025-08", "/-/overview"])
+def test_timeline_and_overview_fit_a_phone_with_readable_charts(browser, site: str, path: str) -> None:
+    """At 390 px the timeline was 612 px wide and the overview's text about 5 px tall (issue 27)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{site}{path}")
+    scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    sizes = page.locator("svg text").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+    form = page.locator("form.timeline-form input").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect()).map(r => [r.left, r.right])"
+    )
+    context.close()
+    assert scroll <= client, f"{scroll} px wide in a {client} px window"
+    assert sizes and min(sizes) >= 9, f"chart text {min(sizes):.1f} px tall"
+    assert all(0 <= left and right <= client for left, right in form), form
+
+
+def test_a_mistyped_date_says_so_on_the_timeline(page, site: str) -> None:
+    page.goto(f"{site}/-/timeline")
+    page.get_by_label("From").fill("2025-13-01")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state("networkidle")
+    assert "“2025-13-01” is not a date" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("From").input_value() == "2025-13-01"
