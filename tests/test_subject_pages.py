@@ -55,7 +55,7 @@ def test_who_met_whom_counts_an_actor_in_either_column(site: Datasette, publishe
     met = section(page_text(site, "/events/actors/tom-barrack"), "subject-met")
     for (other,) in pairs:
         assert f'href="/events/actors/{other}"' in met
-    assert "Asaad al-Shaibani : 2 events" in words(met)
+    assert "Asaad al-Shaibani : 2 events, August 2025" in words(met)
 
 
 def test_a_places_page_gives_the_events_there_and_within_it(site: Datasette) -> None:

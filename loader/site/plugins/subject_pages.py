@@ -21,6 +21,7 @@ from typing import Any
 from datasette import hookimpl
 
 from loader import DATABASE_NAME as DATABASE
+from loader.site.plugins.timeline import month_label
 
 MET = 10  # the actors a page lists as met most
 MAP_WIDTH, MAP_HEIGHT, MAP_PAD = 320, 200, 14  # the small map's size and margin, in pixels
@@ -108,6 +109,16 @@ def small_map(events: list[dict], home: dict | None) -> list[dict]:
     ]
 
 
+def met_when(row: dict) -> str:
+    """When a pair met, in words: "August 2025", or "January to August 2025"."""
+    first, last = month_label(row["first_date"][:7]), month_label(row["last_date"][:7])
+    if first == last:
+        return first
+    if first[-4:] == last[-4:]:
+        return f"{first[:-5]} to {last}"
+    return f"{first} to {last}"
+
+
 def per_year(events: list[dict]) -> list[dict]:
     """Events per year from the first to the last, empty years included, so
     the bars read as a timeline."""
@@ -134,7 +145,7 @@ async def subject_page(datasette: Any, table: str, record_id: str) -> dict:
         page = {
             "claims": await rows(CLAIMS),
             "disputes": await rows(ACTOR_DISPUTES),
-            "met": await rows(MET_MOST),
+            "met": [{**r, "when": met_when(r)} for r in await rows(MET_MOST)],
         }
     else:
         found = await rows("select id, name, latitude, longitude from places where id = :id")
