@@ -87,3 +87,11 @@ def test_the_home_page_searches_here_and_the_matcher_is_built_once(site: Dataset
     first = asyncio.run(search.matcher(site))
     page_text(site, "/-/search?q=Sweida")
     assert asyncio.run(search.matcher(site)) is first
+
+
+def test_each_word_may_name_its_own_record(site: Datasette) -> None:
+    """Two names in one query: each reaches its record, and an event must involve both."""
+    found = groups(site, "Sheibani Paris")
+    assert found["actors"] == ["/events/actors/asaad-al-shaibani"]
+    assert found["places"] == ["/events/places/paris"]
+    assert found["events"] == ["/events/events/2025-08-19-paris-shaibani-dermer"]

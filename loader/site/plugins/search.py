@@ -25,7 +25,7 @@ from datasette.utils.asgi import Response
 
 from loader import DATABASE_NAME as DATABASE
 from loader.desk.find import matcher_from_database
-from loader.desk.names import Candidate, Matcher
+from loader.desk.names import ARTICLES, TITLE_WORDS, Candidate, Matcher
 
 # A record is reached by a name this close to one of its own (the desk's
 # "may be the same name" threshold is 75; a reader's page shows only the
@@ -35,6 +35,8 @@ SUGGEST = 60.0
 # Only records whose names match nearly as well as the best one are reached:
 # a short skeleton (Sweida's "s d") also fits names that merely share it.
 MARGIN = 8.0
+# A whole query that reaches a record this well is one name, not several words.
+WHOLE = 90.0
 PER_KIND = 50  # rows shown of each kind; the count says how many there are
 # The kinds of result, in the order the page groups them, with their heading.
 KINDS = (
@@ -68,9 +70,12 @@ def words_query(q: str) -> str:
     return " ".join('"' + w.replace('"', "") + '"' for w in q.split() if w.replace('"', ""))
 
 
-# Each kind's rows: name, detail, url, and a rank (lower first). :names is
-# an FTS query of the reached records' names, :words of the query's words;
-# :actors and :places the reached records' ids as a JSON array.
+# Each kind's rows: name, detail, url, and a rank (lower first). :match is
+# an FTS query of every term (a word as written, or every name of the
+# records a word reached), :words of the query's words as written; :actors
+# and :places the reached records' ids as JSON arrays, :lead_actors and
+# :lead_places the same where the whole query is one term (an event they
+# took part in then ranks first).
 QUERIES = {
     "actor": """
         select id, name, replace(kind, '_', ' ') || coalesce(' · ' || description, '') as detail, -1000 as rank
@@ -90,13 +95,12 @@ QUERIES = {
     # within it) ranks before one that only mentions the words.
     "event": """
         with hits(rowid, rank) as (
-          select rowid, rank from events_fts where events_fts match :names
-          union all select rowid, rank from events_fts where events_fts match :words
+          select rowid, rank from events_fts where events_fts match :match
         ),
         involved(id) as (
           select event_id from subject_events
-          where (kind = 'actor' and subject_id in (select value from json_each(:actors)))
-             or (kind = 'place' and subject_id in (select value from json_each(:places)))
+          where (kind = 'actor' and subject_id in (select value from json_each(:lead_actors)))
+             or (kind = 'place' and subject_id in (select value from json_each(:lead_places)))
         )
         select e.id, e.title as name, e.date_label || coalesce(' · ' || e.place_name, '') as detail,
                min(coalesce(h.rank, 0) - case when e.id in (select id from involved) then 1000 else 0 end) as rank
@@ -105,8 +109,7 @@ QUERIES = {
         group by e.id""",
     "document": """
         with hits(rowid, rank) as (
-          select rowid, rank from documents_fts where documents_fts match :names
-          union all select rowid, rank from documents_fts where documents_fts match :words
+          select rowid, rank from documents_fts where documents_fts match :match
         )
         select d.id, d.title as name, coalesce(d.outlet, '') || coalesce(', ' || d.published_date, '') as detail,
                min(h.rank) as rank
@@ -114,9 +117,8 @@ QUERIES = {
     # A claim is found by its words, and by its claimant when the query names one.
     "claim": """
         with hits(rowid, rank) as (
-          select rowid, rank from claims_fts where claims_fts match :names
-          union all select rowid, rank from claims_fts where claims_fts match :words
-          union all select rowid, -1000 from claims where claimant_id in (select value from json_each(:actors))
+          select rowid, rank from claims_fts where claims_fts match :match
+          union all select rowid, -1000 from claims where claimant_id in (select value from json_each(:lead_actors))
         )
         select c.id, c.statement as name,
                c.stance || coalesce(' · ' || (select title from events where id = c.event_id), '') as detail,
@@ -126,16 +128,42 @@ QUERIES = {
 TABLES = {"actor": "actors", "place": "places", "event": "events", "document": "documents", "claim": "claims"}
 
 
-async def results(datasette: Any, reached: list[Candidate], q: str) -> list[dict]:
+def reach(found: Matcher, text: str) -> list[Candidate]:
+    candidates = found.find(text, limit=10, threshold=REACH)
+    return [c for c in candidates if c.score >= candidates[0].score - MARGIN]
+
+
+def terms(found: Matcher, q: str) -> list[tuple[str, list[Candidate]]]:
+    """The query's terms, each with the records it reaches. A query that
+    names a record as a whole ("Asaad al-Shaibani", "Minister Sheibani") is
+    one term; otherwise each word is one ("Sheibani Paris": the minister, and
+    the city), leaving out articles and words of office, which name nothing."""
+    whole = reach(found, q)
+    words = [w for w in q.split() if w.casefold().strip("-") not in ARTICLES | TITLE_WORDS]
+    if (whole and whole[0].score >= WHOLE) or len(words) < 2:
+        return [(q, whole)]
+    return [(w, reach(found, w)) for w in words]
+
+
+def ids(reached: list[Candidate], kind: str) -> str:
+    return json.dumps(sorted({c.entry.id for c in reached if c.entry.kind == kind}))
+
+
+async def results(datasette: Any, found: list[tuple[str, list[Candidate]]], q: str) -> list[dict]:
     """The groups of results, in KINDS order, each ranked, empty ones left out."""
     db = datasette.get_database(DATABASE)
-    names = [n for c in reached for n in c.entry.names()]
+    reached = [c for _, term in found for c in term]
+    lead = reached if len(found) == 1 else []
     params = {
-        # An FTS query cannot be empty: a phrase no index holds stands for none.
-        "names": fts_query(names) or '"\x01"',
+        # Every term must match, each by any of its spellings. An FTS query
+        # cannot be empty: a phrase no index holds stands for none.
+        "match": " AND ".join(f"({fts_query([w, *(n for c in t for n in c.entry.names())])})" for w, t in found)
+        or '"\x01"',
         "words": words_query(q) or '"\x01"',
-        "actors": json.dumps([c.entry.id for c in reached if c.entry.kind == "actor"]),
-        "places": json.dumps([c.entry.id for c in reached if c.entry.kind == "place"]),
+        "actors": ids(reached, "actor"),
+        "places": ids(reached, "place"),
+        "lead_actors": ids(lead, "actor"),
+        "lead_places": ids(lead, "place"),
     }
     groups = []
     for kind, heading in KINDS:
@@ -165,10 +193,9 @@ async def search(datasette: Any, request: Any) -> Response:
     context: dict[str, Any] = {"q": q, "groups": [], "reached": [], "suggestions": [], "database": DATABASE}
     if q:
         found = await matcher(datasette)
-        candidates = found.find(q, limit=10, threshold=REACH)
-        reached = [c for c in candidates if c.score >= candidates[0].score - MARGIN]
-        context["reached"] = reached
-        context["groups"] = await results(datasette, reached, q)
+        found_terms = terms(found, q)
+        context["reached"] = list({c.entry: c for _, t in found_terms for c in t}.values())
+        context["groups"] = await results(datasette, found_terms, q)
         if not context["groups"]:
             context["suggestions"] = found.find(q, limit=5, threshold=SUGGEST)
         context["sql_url"] = datasette.urls.query(DATABASE, "search") + "?" + urlencode({"q": q})
