@@ -185,6 +185,50 @@ CREATE TABLE actors (
     CONSTRAINT "parent_id: an actor cannot be its own parent" CHECK (parent_id IS NOT id)
 ) STRICT;
 
+-- The names of actors and places by language, one row per name: the record's
+-- own name (English, its display name in English) and each alias, which
+-- sources/ writes as {name: TEXT, lang: TAG}. The loader makes these rows from
+-- the aliases and display: fields of actors and places (no file has a
+-- record_names: section) and computes script from the name's letters, so a
+-- tag that says a script the name is not written in is refused here, at the
+-- alias's line. aliases keeps the texts alone, for search and imports.
+CREATE TABLE record_names (
+    table_name TEXT NOT NULL
+        CONSTRAINT "table_name: must be actors or places" CHECK (table_name IN ('actors', 'places')),
+    record_id TEXT NOT NULL,
+    name TEXT NOT NULL
+        CONSTRAINT "name: must not be blank" CHECK (trim(name, char(32, 9, 10, 13)) <> ''),
+    -- A BCP 47 tag: the language (en, ar, he, fr) of a name in that language's
+    -- own script, and with a script subtag that of a transliteration (ar-Latn,
+    -- he-Latn: Arabic or Hebrew written in Latin letters).
+    lang TEXT NOT NULL
+        CONSTRAINT "lang: must be a BCP 47 tag: a language such as en, ar or he, or a transliteration such as ar-Latn"
+        CHECK (lang GLOB '[a-z][a-z]' OR lang GLOB '[a-z][a-z][a-z]'
+               OR lang GLOB '[a-z][a-z]-[A-Z][a-z][a-z][a-z]' OR lang GLOB '[a-z][a-z][a-z]-[A-Z][a-z][a-z][a-z]'),
+    -- The ISO 15924 code of the script the name's letters are written in
+    -- (Latn, Arab, Hebr, Cyrl, Grek), computed by the loader.
+    script TEXT NOT NULL
+        CONSTRAINT "script: must be an ISO 15924 code such as Latn, Arab or Hebr"
+        CHECK (script GLOB '[A-Z][a-z][a-z][a-z]'),
+    -- 1 for the record's display name in its language: its name in English,
+    -- and in another language the alias its display: field gives.
+    display INTEGER NOT NULL DEFAULT 0
+        CONSTRAINT "display: must be true or false" CHECK (display IN (0, 1)),
+    PRIMARY KEY (table_name, record_id, lang, name),
+    -- A tag without a script subtag means the language's own script: Arabic
+    -- script for ar, fa and ur, Hebrew for he and yi, Cyrillic for ru, uk and
+    -- bg, Greek for el, and Latin for the rest (en, fr, tr); any other script
+    -- is named in the tag (ar-Latn, zh-Hani).
+    CONSTRAINT "lang: does not match the script the name is written in: a name in Latin letters is en, fr, or a transliteration such as ar-Latn or he-Latn; one in Arabic script ar (or fa), in Hebrew script he"
+        CHECK (script = CASE
+            WHEN lang GLOB '*-[A-Z][a-z][a-z][a-z]' THEN substr(lang, -4)
+            WHEN lang = 'ar' OR lang = 'fa' OR lang = 'ur' OR lang = 'ps' THEN 'Arab'
+            WHEN lang = 'he' OR lang = 'yi' THEN 'Hebr'
+            WHEN lang = 'ru' OR lang = 'uk' OR lang = 'bg' THEN 'Cyrl'
+            WHEN lang = 'el' THEN 'Grek'
+            ELSE 'Latn' END)
+) STRICT;
+
 CREATE TABLE events (
     -- A stable slug: never reused, never renamed once published.
     id TEXT PRIMARY KEY NOT NULL
@@ -403,6 +447,50 @@ CREATE TABLE claims (
         CHECK ((dispute_id IS NULL) = (position IS NULL))
 ) STRICT;
 
+-- Event relations (sources/relations.yml, written there under "relations:"):
+-- how one curated event stands to another, from a fixed vocabulary that
+-- docs/curating.md defines. from_event_id is the subject: it is part_of a
+-- process, follows the event before it in the same sequence, announces the
+-- event that then happened (a preview or a report of plans), responds_to the
+-- event it reacts to, or is the same_as another record of one happening. Each
+-- link is cited to the document that says it, with its paragraphs, or marked
+-- inferred with a note saying why. loader/relations.py refuses a cycle in
+-- part_of or follows; loader/evidence.py checks the locators.
+CREATE TABLE event_relations (
+    from_event_id TEXT NOT NULL REFERENCES events(id),
+    type TEXT NOT NULL
+        CONSTRAINT "type: must be one of part_of, follows, announces, responds_to, same_as"
+        CHECK (type IN ('part_of', 'follows', 'announces', 'responds_to', 'same_as')),
+    to_event_id TEXT NOT NULL REFERENCES events(id),
+    -- The document that says the two events are so related.
+    document_id TEXT REFERENCES documents(id),
+    -- The paragraphs of document_id that say it (see event_documents).
+    paragraphs TEXT
+        CONSTRAINT "paragraphs: must be a non-empty list of locators written N:HASH, such as 5:3fa2b1c0"
+        CHECK (paragraphs IS NULL OR json_valid(paragraphs) AND json_type(paragraphs) = 'array'
+               AND json_array_length(paragraphs) >= 1
+               AND json(paragraphs) NOT GLOB '*[^]0-9a-f:,"[]*'
+               AND length(json(paragraphs)) - length(replace(json(paragraphs), '"', '')) = 2 * json_array_length(paragraphs)
+               AND length(json(paragraphs)) - length(replace(json(paragraphs), ':', '')) = json_array_length(paragraphs)
+               AND json(paragraphs) NOT GLOB '*[^0-9]:*' AND json(paragraphs) NOT GLOB '*"0*'),
+    -- 1 (inferred: true) when no document says it and the curators infer it.
+    inferred INTEGER NOT NULL DEFAULT 0
+        CONSTRAINT "inferred: must be true or false" CHECK (inferred IN (0, 1)),
+    -- A part's number in its process, as the cited document numbers it ("the fifth round").
+    number INTEGER
+        CONSTRAINT "number: must be 1 or more" CHECK (number >= 1),
+    note TEXT,
+    PRIMARY KEY (from_event_id, type, to_event_id),
+    CONSTRAINT "to_event_id: an event cannot be related to itself" CHECK (to_event_id IS NOT from_event_id),
+    CONSTRAINT "number: only a part_of relation numbers its part" CHECK (number IS NULL OR type = 'part_of'),
+    CONSTRAINT "document_id: a relation cites the document that says it, or is marked inferred: true, not both"
+        CHECK ((document_id IS NULL) = (inferred = 1)),
+    CONSTRAINT "paragraphs: only a relation that cites a document lists its paragraphs"
+        CHECK (paragraphs IS NULL OR document_id IS NOT NULL),
+    CONSTRAINT "note: an inferred relation says in note why the curators infer it"
+        CHECK (inferred = 0 OR coalesce(trim(note, char(32, 9, 10, 13)), '') <> '')
+) STRICT;
+
 -- A record taken out after a release published its id: removed, or merged
 -- into another (replaced_by). An id once published is never silently dropped:
 -- the build refuses sources that lose one without a withdrawal here (see
@@ -522,6 +610,9 @@ CREATE INDEX event_actors_document_id ON event_actors(document_id);
 CREATE INDEX withdrawals_replaced_by ON withdrawals(replaced_by);
 CREATE INDEX place_matches_place_id ON place_matches(place_id);
 CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
+-- An event's relations from either end: its page lists both.
+CREATE INDEX event_relations_to ON event_relations(to_event_id, type);
+CREATE INDEX event_relations_document ON event_relations(document_id);
 
 -- The files imported beside the curated sources (build --import), so that a
 -- later build or serve re-imports them rather than silently dropping them.
@@ -923,6 +1014,10 @@ FROM (
     UNION ALL
     SELECT document_id, paragraphs, 'claim', event_id, statement, id FROM claims
     UNION ALL
+    SELECT document_id, paragraphs, 'relation', from_event_id,
+           replace(type, '_', ' ') || ' ' || (SELECT title FROM events WHERE id = to_event_id), NULL
+    FROM event_relations
+    UNION ALL
     SELECT id, date_paragraphs, 'date', NULL, 'its publication date', NULL FROM documents
 ) AS c
 JOIN json_each(coalesce(c.paragraphs, '[]')) AS j
@@ -1234,6 +1329,139 @@ SELECT * FROM (
     SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, version FROM feed_version
 )
 ORDER BY atom_updated DESC, atom_id;
+
+-- Event relations and processes ----------------------------------------------
+-- Each relation from both of its events, in words from the event whose page
+-- shows it ("part of", "the fifth round of", "followed by", "announced by"),
+-- with the other event's title, date in words and place. ordinal is a part's
+-- number in words; a part of talks is a round, of anything else a part.
+CREATE VIEW event_relation_list AS
+WITH ordinals(words) AS (
+    SELECT json_array('first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth',
+                      'tenth', 'eleventh', 'twelfth', 'thirteenth', 'fourteenth', 'fifteenth', 'sixteenth',
+                      'seventeenth', 'eighteenth', 'nineteenth', 'twentieth')
+),
+ends AS (
+    SELECT r.*, r.from_event_id AS event_id, r.to_event_id AS other_event_id, 'from' AS side
+    FROM event_relations AS r
+    UNION ALL
+    SELECT r.*, r.to_event_id, r.from_event_id, 'to' FROM event_relations AS r
+),
+worded AS (
+    SELECT
+        x.*,
+        CASE WHEN x.number BETWEEN 1 AND 20 THEN json_extract((SELECT words FROM ordinals), '$[' || (x.number - 1) || ']')
+             WHEN x.number IS NOT NULL THEN x.number
+                 || CASE WHEN x.number % 100 BETWEEN 11 AND 13 THEN 'th'
+                         ELSE coalesce(json_extract('["st","nd","rd"]', '$[' || (x.number % 10 - 1) || ']'), 'th') END
+        END AS ordinal,
+        CASE WHEN (SELECT event_type FROM events WHERE id = x.from_event_id)
+                  IN ('meeting', 'negotiation', 'summit', 'talks-resumed', 'talks-stalled')
+             THEN 'round' ELSE 'part' END AS part_word
+    FROM ends AS x
+)
+SELECT
+    w.event_id,
+    w.side,
+    w.type,
+    CASE w.side || ' ' || w.type
+        WHEN 'from part_of' THEN CASE WHEN w.ordinal IS NULL THEN 'part of' ELSE 'the ' || w.ordinal || ' ' || w.part_word || ' of' END
+        WHEN 'to part_of' THEN CASE WHEN w.ordinal IS NULL THEN 'has as a part' ELSE 'has as its ' || w.ordinal || ' ' || w.part_word END
+        WHEN 'from follows' THEN 'follows'
+        WHEN 'to follows' THEN 'followed by'
+        WHEN 'from announces' THEN 'announces'
+        WHEN 'to announces' THEN 'announced by'
+        WHEN 'from responds_to' THEN 'responds to'
+        WHEN 'to responds_to' THEN 'answered by'
+        ELSE 'the same happening as'
+    END AS relation,
+    w.number,
+    w.ordinal,
+    w.other_event_id,
+    o.title AS other_title,
+    o.date_label AS other_date_label,
+    o.start_date AS other_start_date,
+    o.place_name AS other_place_name,
+    w.document_id,
+    (SELECT title FROM documents WHERE id = w.document_id) AS document_title,
+    w.paragraphs,
+    w.inferred,
+    w.note
+FROM worded AS w
+JOIN event_list AS o ON o.id = w.other_event_id;
+
+-- The parts of each process (an event that others are part_of), in order
+-- of their dates, with their number as the cited document gives it, date in
+-- words, place, participants and summary, for the process's page.
+CREATE VIEW process_parts AS
+SELECT
+    r.to_event_id AS process_id,
+    r.from_event_id AS part_id,
+    r.number,
+    l.ordinal,
+    e.title,
+    e.date_label,
+    e.start_date,
+    e.end_date,
+    e.event_type,
+    e.type,
+    e.status,
+    e.place_id,
+    e.place_name,
+    e.actor_ids,
+    e.actor_names,
+    e.summary,
+    r.document_id,
+    r.inferred
+FROM event_relations AS r
+JOIN event_list AS e ON e.id = r.from_event_id
+JOIN event_relation_list AS l ON l.event_id = r.from_event_id AND l.side = 'from' AND l.type = 'part_of'
+    AND l.other_event_id = r.to_event_id
+WHERE r.type = 'part_of'
+ORDER BY r.to_event_id, e.start_date, e.end_date, r.number, r.from_event_id;
+
+-- The events each subject a reader can follow gathers (plugins/follow.py):
+-- an actor's, a place's (and the places within it), an event type's, and a
+-- process's (the process itself and its parts).
+CREATE VIEW subject_events AS
+WITH RECURSIVE within(place_id, subject_id) AS (
+    SELECT id, id FROM places
+    UNION
+    SELECT w.place_id, p.parent_id FROM within AS w JOIN places AS p ON p.id = w.subject_id
+    WHERE p.parent_id IS NOT NULL
+)
+SELECT 'actor' AS kind, actor_id AS subject_id, event_id FROM event_actors GROUP BY actor_id, event_id
+UNION ALL
+SELECT 'place', w.subject_id, e.id FROM within AS w JOIN events AS e ON e.place_id = w.place_id
+UNION ALL
+SELECT 'type', event_type, id FROM events
+UNION ALL
+SELECT 'process', to_event_id, from_event_id FROM event_relations WHERE type = 'part_of'
+UNION ALL
+SELECT DISTINCT 'process', to_event_id, to_event_id FROM event_relations WHERE type = 'part_of';
+
+-- The entries of a followed subject's feed, per event: each commit that
+-- added or changed it (from event_feed, saying what changed), or, for an
+-- event with no history (an import, or a build outside a checkout), one
+-- entry for the event as this version of the dataset records it. atom_link
+-- is a path; plugins/follow.py makes it absolute.
+CREATE VIEW event_feed_entries AS
+SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, event_id
+FROM event_feed
+WHERE event_id IS NOT NULL
+UNION ALL
+SELECT
+    'tag:event-store,2025:recorded/' || e.id || '/' || v.version AS atom_id,
+    coalesce(ev.origin_updated, v.sources_date || 'T00:00:00Z') AS atom_updated,
+    'Event: ' || e.title AS atom_title,
+    e.date_label || coalesce(', ' || e.place_name, '') || '. ' || e.summary
+        || ' (As recorded in dataset version ' || v.version || '.)' AS atom_content,
+    '/events/events/' || e.id AS atom_link,
+    e.id AS event_id
+FROM event_list AS e
+JOIN events AS ev ON ev.id = e.id
+CROSS JOIN dataset_release AS v
+WHERE NOT EXISTS (SELECT 1 FROM record_history AS h WHERE h.table_name = 'events' AND h.record_id = e.id);
 
 -- Precomputed for reading at scale -------------------------------------------
 -- The database never changes once built, so what every reader's first view of

@@ -325,7 +325,7 @@ def find_command(name: str, sources: Path, database: Path | None, limit: int, ge
     """Every actor and place NAME may mean, best first, in any spelling or script.
 
     Each line gives the score (100: the same name by the matching key), the
-    record, and the name or alias that matched. GeoNames cities follow, with
+    record, and the name or alias that matched with its language. GeoNames cities follow, with
     their GeoNames id, for a place the store may not have yet.
     """
     from .desk.find import ALL_COUNTRIES, find, matcher_from_database, matcher_from_sources, store_countries
@@ -336,7 +336,8 @@ def find_command(name: str, sources: Path, database: Path | None, limit: int, ge
     if not found.candidates:
         click.echo(f"No actor or place may be {name!r}.")
     for c in found.candidates:
-        click.echo(f"{c.score:5.1f}  {c.entry.kind} {c.entry.id}  ({c.matched})  {c.entry.detail[:70]}".rstrip())
+        matched = f"{c.matched}, {c.language}" if c.language else c.matched
+        click.echo(f"{c.score:5.1f}  {c.entry.kind} {c.entry.id}  ({matched})  {c.entry.detail[:70]}".rstrip())
     for c in found.geonames:
         click.echo(
             f"{c.score:5.1f}  geonames {c.entry.id} {c.entry.name}, {c.entry.country} ({c.entry.detail})  ({c.matched})"

@@ -42,12 +42,15 @@ class Record:
     # Fields left out of values because they are of the wrong type: the
     # schema's rules about them would only repeat that problem.
     mistyped: set[str] = field(default_factory=set)
+    # Columns written under another name (a relation's "from" and "to"),
+    # which messages use, as the curator wrote them.
+    written: dict[str, str] = field(default_factory=dict)
 
     def line_of(self, column: str) -> int:
         return self.lines.get(column, self.line)
 
     def problem(self, column: str, message: str) -> Problem:
-        return Problem(self.path, self.line_of(column), self.label, column, message)
+        return Problem(self.path, self.line_of(column), self.label, self.written.get(column, column), message)
 
 
 def slug(text: str, limit: int | None = None) -> str:

@@ -31,6 +31,8 @@ class Column:
     required: bool  # NOT NULL with no default: a record must give it
     json: bool  # holds a JSON array, written in YAML as a list
     default: str | None  # the DEFAULT clause's SQL, used when a record leaves the field out
+    # An INTEGER that a CHECK holds to 0 or 1, written in YAML as true or false.
+    boolean: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ def named_checks(sql: str) -> tuple[Check, ...]:
 
 def _table(conn: sqlite3.Connection, name: str, sql: str) -> Table:
     json_columns = set(re.findall(r"json_valid\((\w+)\)", sql))
+    boolean_columns = set(re.findall(r"CHECK \((\w+) IN \(0, 1\)\)", sql))
     columns: dict[str, Column] = {}
     primary_key: list[tuple[int, str]] = []
     for _cid, column, type_, notnull, default, pk in conn.execute(f"PRAGMA table_info([{name}])"):
@@ -116,6 +119,7 @@ def _table(conn: sqlite3.Connection, name: str, sql: str) -> Table:
             required=bool(notnull) and default is None,
             json=column in json_columns,
             default=default,
+            boolean=column in boolean_columns,
         )
         if pk:
             primary_key.append((pk, column))

@@ -20,7 +20,7 @@ from typing import Any
 import sqlite_utils
 from ruamel.yaml.comments import CommentedMap
 
-from . import PROJECT_ROOT, evidence, provenance
+from . import PROJECT_ROOT, evidence, languages, provenance, relations
 from .archive import ARCHIVE_ENV, Archive
 from .cross_check import cross_check, record_key
 from .errors import InvalidSources, LoaderError
@@ -36,6 +36,10 @@ DEFAULT_SOURCES = PROJECT_ROOT / "sources"
 NESTED = {
     "events": {"actors": "event_actors", "documents": "event_documents", "claims": "claims", "disputes": "disputes"}
 }
+# Sections written under a shorter name than their table's, and fields under
+# a shorter name than their column's: a relation reads "from ... type ... to".
+SECTIONS = {"relations": "event_relations"}
+FIELDS = {"event_relations": {"from": "from_event_id", "to": "to_event_id"}}
 
 
 @dataclass
@@ -122,27 +126,37 @@ def _records(
             )
         )
         return
-    record = Record(table.name, dict(implied), path, item.lc.line + 1, label)
+    renamed = FIELDS.get(table.name, {})
+    written = {column: name for name, column in renamed.items()}
+    record = Record(table.name, dict(implied), path, item.lc.line + 1, label, written=written)
     nested = NESTED.get(table.name, {})
     children: list[tuple[str, Any]] = []
+    # An actor's or place's aliases and display names, read once the record's id is known.
+    named: dict[str, tuple[Any, int]] = {}
     for key, value in item.items():
         line = item.lc.key(key)[0] + 1
-        key_name = str(key)
+        key_name = renamed.get(str(key), str(key))
         record.lines[key_name] = line
         if key_name in implied:
             problems.append(Problem(path, line, label, key_name, "is implied by the enclosing record; remove it"))
+        elif table.name in languages.TABLES and key_name in languages.FIELDS:
+            named[key_name] = (value, line)
         elif key_name in table.columns:
             column = table.columns[key_name]
-            if error := type_problem(column.type, column.json, value):
-                problems.append(Problem(path, line, label, key_name, error))
+            if column.boolean:
+                error = None if isinstance(value, bool) else f"expected true or false, got {kind(value)}{scalar(value)}"
+            else:
+                error = type_problem(column.type, column.json, value)
+            if error:
+                problems.append(record.problem(key_name, error))
                 record.mistyped.add(key_name)
             elif value is not None:
                 record.values[key_name] = _plain(value)
         elif key_name in nested:
             children.append((key_name, value))
         else:
-            known = [*table.columns, *nested]
-            problems.append(Problem(path, line, label, key_name, f"unknown field{did_you_mean(key_name, known)}"))
+            known = [*(c for c in table.columns if c not in renamed.values()), *renamed, *nested]
+            problems.append(Problem(path, line, label, str(key), f"unknown field{did_you_mean(str(key), known)}"))
     for column in table.columns.values():
         if (
             column.required
@@ -151,7 +165,9 @@ def _records(
             and column.name not in implied
         ):
             problems.append(record.problem(column.name, "is required"))
+    names = languages.read_names(record, named, problems) if table.name in languages.TABLES else []
     yield record
+    yield from names
     for key, value in children:
         child = schema.tables[nested[key]]
         parent_column = next(fk.column for fk in child.foreign_keys if fk.table == table.name)
@@ -207,11 +223,12 @@ def read_sources(directory: Path, schema: Schema) -> tuple[list[Record], list[Pa
             continue
         for section, items in data.items():
             line = data.lc.key(section)[0] + 1
-            if section not in schema.tables:
+            table_name = SECTIONS.get(section, section)
+            # record_names is made from the aliases of actors and places, never written.
+            if table_name not in schema.tables or table_name == languages.NAMES_TABLE:
+                known = [*(t for t in schema.tables if t != languages.NAMES_TABLE), *SECTIONS]
                 problems.append(
-                    Problem(
-                        shown, line, "-", str(section), f"unknown section{did_you_mean(str(section), schema.tables)}"
-                    )
+                    Problem(shown, line, "-", str(section), f"unknown section{did_you_mean(str(section), known)}")
                 )
                 continue
             if items is None:
@@ -223,7 +240,7 @@ def read_sources(directory: Path, schema: Schema) -> tuple[list[Record], list[Pa
                 continue
             for index, item in enumerate(items):
                 records.extend(
-                    _records(schema, schema.tables[section], item, shown, f"{section}[{index}]", {}, problems)
+                    _records(schema, schema.tables[table_name], item, shown, f"{section}[{index}]", {}, problems)
                 )
     return records, files, problems, complete
 
@@ -262,6 +279,7 @@ def validate(
     problems += cross_check(records, schema, references=complete)
     problems += provenance.check(records, problems)
     problems += evidence.check(records, archive)
+    problems += relations.check(records)
     db, refused = load_records(records, schema)
     # A field already reported would only be reported again in other words.
     reported = {(p.path, p.record, p.field) for p in problems}

@@ -103,7 +103,8 @@ def test_disputes_answered_and_settled_and_citations_added(store: Path) -> None:
 
 
 def test_a_new_alias_clash_and_a_duplicate_without_a_place(store: Path) -> None:
-    edit(store / "actors.yml", "    aliases: [Levin, עזרא לוין]", "    aliases: [Levin, עזרא לוין, Karim]")
+    old = "{name: עזרא לוין, lang: he}]"
+    edit(store / "actors.yml", old, old[:-1] + ", {name: Karim, lang: en}]")
     events = store / "events" / "talks.yml"
     events.write_text(
         events.read_text(encoding="utf-8")

@@ -164,13 +164,17 @@ def test_geonames_offers_a_city_the_store_lacks_with_its_id() -> None:
     assert ALL_COUNTRIES != store_countries(matcher.entries)
 
 
-def test_find_command_lists_the_record_and_the_alias_that_matched() -> None:
+def test_find_command_lists_the_record_and_the_alias_that_matched_with_its_language() -> None:
     from click.testing import CliRunner
 
     from loader.cli import cli
 
     result = CliRunner().invoke(cli, ["find", "al-Chaibani", "--sources", str(SOURCES), "--geonames", "none"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0].split()[1:4] == ["actor", "asaad-al-shaibani", "(al-Shaibani)"]
+    first = result.output.splitlines()[0]
+    assert first.split()[1:3] == ["actor", "asaad-al-shaibani"]
+    assert "(al-Shaibani, Arabic, in Latin letters)" in first
+    arabic = CliRunner().invoke(cli, ["find", "دمشق", "--sources", str(SOURCES), "--geonames", "none"])
+    assert "place damascus  (دمشق, Arabic)" in arabic.output.splitlines()[0]
     unknown = CliRunner().invoke(cli, ["find", "Zzyzx Qqq", "--sources", str(SOURCES), "--geonames", "none"])
     assert "No actor or place may be" in unknown.output

@@ -27,7 +27,8 @@ def refused(sources: Path, old: str, new: str, name: str = "events/paris.yml") -
 def test_the_outlet_of_the_claims_own_document_is_not_its_claimant(sources: Path) -> None:
     actors = sources / "actors.yml"
     actors.write_text(
-        actors.read_text() + "  - {id: the-cradle, name: Cradle, aliases: [The Cradle], kind: media_outlet}\n"
+        actors.read_text()
+        + "  - {id: the-cradle, name: Cradle, aliases: [{name: The Cradle, lang: en}], kind: media_outlet}\n"
     )
     found = refused(sources, "        claimant_id: sana\n", "        claimant_id: the-cradle\n")
     assert [(line, field) for line, field, _ in found] == [(24, "claimant_id")]

@@ -452,7 +452,7 @@ def test_column_descriptions_are_on_the_page_folded(ds: Datasette) -> None:
 
 def test_home_page_lists_reader_pages_not_internals(ds: Datasette) -> None:
     page = get(ds, "/").text
-    for path in ("/events/event_list", "/-/timeline", "/-/overview", "/events/search", "/events/place_list"):
+    for path in ("/events/event_list", "/-/timeline", "/-/overview", "/-/search", "/events/place_list"):
         assert f'href="{path}"' in page, path
     assert "basemap" not in page and "hidden table" not in page
 

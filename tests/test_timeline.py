@@ -6,6 +6,7 @@ the build's own tables counted again live)."""
 from __future__ import annotations
 
 import asyncio
+import calendar
 import json
 import re
 import shutil
@@ -62,21 +63,33 @@ def test_pages_list_every_event_once_in_order_and_link_back(ds: Datasette, impor
         assert earlier is not None and ids(page(ds, earlier)) == ids(before_text), before
 
 
-def test_a_bar_opens_the_page_at_its_months_first_event(ds: Datasette, imported_db: Path) -> None:
+def test_a_bar_lists_the_events_it_counts_and_names_the_overlap_count(ds: Datasette, imported_db: Path) -> None:
+    """Issue 27: a bar's click listed from its month onward, and its number
+    disagreed unlabelled with the From/To filter's for the same month."""
     text = page(ds, "/-/timeline")
     months = re.findall(r'data-month="(\d{4}-\d{2})" data-count="(\d+)"', text)
-    busy = next(m for m, count in months[len(months) // 2 :] if int(count))
+    busy, count = next((m, int(count)) for m, count in months[len(months) // 2 :] if int(count))
     assert f"month={busy}" in text
-    listed = ids(page(ds, f"/-/timeline?{urlencode({'month': busy})}"))
-    expected = [
+    month_page = page(ds, f"/-/timeline?{urlencode({'month': busy})}")
+    began = [
         i
         for (i,) in sql(
             imported_db,
-            "select id from events where start_date >= ? order by start_date, end_date, id limit 200",
-            (f"{busy}-01",),
+            "select id from events where substr(start_date, 1, 7) = ? order by start_date, end_date, id",
+            (busy,),
         )
     ]
-    assert listed == expected
+    assert ids(month_page) == began and len(began) == count
+    # The From/To filter's number for the same month is on the page, labelled, and is what that filter lists.
+    first, last = f"{busy}-01", f"{busy}-{calendar.monthrange(int(busy[:4]), int(busy[5:]))[1]:02d}"
+    overlap = sql(imported_db, "select count(*) from events where end_date >= ? and start_date <= ?", (first, last))
+    (overlapping,) = overlap[0]
+    if overlapping > count:
+        assert f"{overlapping} events were (or may have been) under way" in month_page
+        assert f"from_date={first}&amp;to_date={last}" in month_page
+    assert f"{overlapping} events whose dates overlap {first} to {last}" in page(
+        ds, f"/-/timeline?{urlencode({'from_date': first, 'to_date': last})}"
+    )
 
 
 def test_chart_counts_every_month_from_the_first_to_the_last(ds: Datasette, imported_db: Path) -> None:
@@ -154,16 +167,32 @@ def test_a_pairs_page_names_the_first_events_and_counts_the_rest(imported_db: Pa
     assert "and 30 more" in cell
 
 
-def test_a_month_after_the_last_event_is_a_page_of_none_that_links_back(ds: Datasette, imported_db: Path) -> None:
+def test_a_month_after_the_last_event_is_a_page_of_none(ds: Datasette, imported_db: Path) -> None:
     """Issue 23: such a month answered 500 (the heading read the first event of none)."""
-    ((last_id, last_date),) = sql(
-        imported_db, "select id, start_date from events order by start_date desc, end_date desc, id desc limit 1"
-    )
+    ((last_date,),) = sql(imported_db, "select max(start_date) from events")
     year = int(last_date[:4]) + 1
     text = page(ds, f"/-/timeline?month={year}-02")
-    assert ids(text) == [] and f"No events from February {year} on" in text
-    earlier = link(text, "prev")
-    assert earlier is not None and ids(page(ds, earlier))[-1] == last_id
+    assert ids(text) == [] and f"No events began in February {year}" in text
+
+
+@pytest.mark.parametrize(
+    ("from_date", "to_date", "wrong"),
+    [
+        ("2025-13-01", "", "From “2025-13-01”"),
+        ("2025-08-01", "2025-02-30", "To “2025-02-30”"),
+        ("Aug 2025", "", "From"),
+    ],
+)
+def test_a_mistyped_date_gets_a_message_and_keeps_what_was_typed(
+    ds: Datasette, from_date: str, to_date: str, wrong: str
+) -> None:
+    """Issue 27: a date that is not one listed nothing, or everything, without a word."""
+    response = asyncio.run(ds.client.get(f"/-/timeline?{urlencode({'from_date': from_date, 'to_date': to_date})}"))
+    assert response.status_code == 400
+    assert re.search(
+        rf'role="alert">{re.escape(wrong)}[^<]* is not a date: write it as YYYY, YYYY-MM or YYYY-MM-DD', response.text
+    )
+    assert f'value="{from_date}"' in response.text and ids(response.text) == []
 
 
 @pytest.mark.parametrize("month", ["abc", "9999-99", "2024-13", "2024-00", "0000-1x"])

@@ -29,6 +29,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from ..languages import alias_texts
 from .names import key
 from .records import Records, from_commit, from_directory
 
@@ -276,7 +277,7 @@ def stale_prose(base: Records, work: Records) -> list[Finding]:
         ]:
             record = work.get(table, str(ref)) if ref else None
             if record:
-                names += [str(record["name"]), *[str(a) for a in record.get("aliases") or []]]
+                names += [str(record["name"]), *alias_texts(record.get("aliases"))]
         redated.append((rkey, phrases, names))
     id_pattern = {
         rkey: re.compile(rf"(?<![\w-]){re.escape(rkey)}(?![\w-])") for rkey in gone if len(rkey) > 3 and "-" in rkey
@@ -308,7 +309,7 @@ def alias_clashes(records: Records) -> list[Finding]:
         names: dict[tuple[str, ...], set[str]] = {}
         words: dict[str, set[str]] = {}
         for rkey, record in records.tables[table].items():
-            for name in [record.get("name"), *(record.get("aliases") or [])]:
+            for name in [record.get("name"), *alias_texts(record.get("aliases"))]:
                 if not name:
                     continue
                 k = key(str(name)).words or (str(name),)
@@ -317,7 +318,7 @@ def alias_clashes(records: Records) -> list[Finding]:
                     for word in k:
                         words.setdefault(word, set()).add(rkey)
         for rkey, record in records.tables[table].items():
-            for alias in record.get("aliases") or []:
+            for alias in alias_texts(record.get("aliases")):
                 k = key(str(alias)).words or (str(alias),)
                 others = sorted(names.get(k, set()) - {rkey})
                 if others:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from ..archive import locator_hash, paragraphs
+from ..languages import alias_texts
 from . import DeskError
 from .archive_file import skeleton
 from .dates import DateExpression, Window, expressions
@@ -176,7 +177,7 @@ class Names:
         self.by_key: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = {}
         for kind, table in (("actor", "actors"), ("place", "places")):
             for rid, record in records.tables[table].items():
-                for name in [record.get("name"), *(record.get("aliases") or [])]:
+                for name in [record.get("name"), *alias_texts(record.get("aliases"))]:
                     if not name:
                         continue
                     k = key(str(name))

@@ -60,11 +60,28 @@ def matcher_from_database(db: Path | sqlite3.Connection) -> Matcher:
         entries: list[Entry] = []
         for kind, table in (("actor", "actors"), ("place", "places")):
             rows = conn.execute(f"SELECT id, name, aliases, kind, country_code FROM {table}").fetchall()
-            entries += [Entry(kind, i, n, tuple(json.loads(a or "[]")), k or "", c or "") for i, n, a, k, c in rows]
+            tags = _languages(conn, table)
+            entries += [
+                Entry(kind, i, n, tuple(json.loads(a or "[]")), k or "", c or "", tags.get(i, ()))
+                for i, n, a, k, c in rows
+            ]
         return Matcher(entries)
     finally:
         if isinstance(db, Path):
             conn.close()
+
+
+def _languages(conn: sqlite3.Connection, table: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each record's names with their tags; none from a database built before
+    names had languages, which has no record_names table."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'record_names'").fetchone():
+        return {}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for record_id, name, lang in conn.execute(
+        "SELECT record_id, name, lang FROM record_names WHERE table_name = ? ORDER BY record_id, lang, name", (table,)
+    ):
+        found.setdefault(record_id, []).append((name, lang))
+    return {record_id: tuple(names) for record_id, names in found.items()}
 
 
 def store_countries(entries: list[Entry]) -> frozenset[str]:

@@ -33,6 +33,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from unidecode import unidecode
 
+from ..languages import NAME_LANG, alias_languages, alias_texts, language_name
+
 # --- Latin text key -------------------------------------------------------
 
 # The Arabic definite article as transliterated (al-Sharaa, el-Chaibani,
@@ -332,6 +334,9 @@ class Entry:
     aliases: tuple[str, ...] = ()
     detail: str = ""  # shown beside it: a description, a city's point
     country: str = ""  # ISO 3166-1 alpha-2, where known
+    # Each name's BCP 47 tag where the store gives one (its record_names), so
+    # that a match says in which language the name it matched is.
+    languages: tuple[tuple[str, str], ...] = ()
 
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -346,6 +351,12 @@ class Candidate:
     @property
     def exact(self) -> bool:
         return self.score >= 99.99
+
+    @property
+    def language(self) -> str:
+        """The matched name's language in words ("Arabic, in Latin letters"), or "" where none is given."""
+        tag = dict(self.entry.languages).get(self.matched)
+        return language_name(tag) if tag else ""
 
 
 @dataclass
@@ -403,9 +414,11 @@ def entries_from_records(kind: str, records: Iterable[dict]) -> list[Entry]:
             kind,
             str(r["id"]),
             str(r["name"]),
-            tuple(str(a) for a in (r.get("aliases") or [])),
+            tuple(alias_texts(r.get("aliases"))),
             " ".join(str(r.get("description") or r.get("kind") or "").split()),
             str(r.get("country_code") or ""),
+            # The record's own name is its English name.
+            tuple({str(r["name"]): NAME_LANG, **alias_languages(r.get("aliases"))}.items()),
         )
         for r in records
         if r.get("id") and r.get("name")

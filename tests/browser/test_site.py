@@ -245,15 +245,21 @@ HISTORY_EVENT = "2025-08-19-paris-shaibani-dermer"
 HISTORY_EDITS = {
     "events/paris.yml": [
         (
-            "{actor_id: tom-barrack, role: mediator, document_id: newarab-paris-meeting}",
-            "{actor_id: tom-barrack, role: mediator, document_id: cradle-paris-confirmation, note: The US envoy}",
+            '{actor_id: tom-barrack, role: mediator, document_id: newarab-paris-meeting, paragraphs: ["3:deafda2e"]}',
+            "{actor_id: tom-barrack, role: mediator, document_id: cradle-paris-confirmation, "
+            'paragraphs: ["3:0ca8d0d5"], note: The US envoy}',
         ),
-        ("      - {actor_id: ron-dermer, role: participant, document_id: newarab-paris-meeting}\n", ""),
-        ("supports: [occurrence, actors]}", "supports: [occurrence, date, actors]}"),
+        (
+            '      - {actor_id: ron-dermer, role: participant, document_id: newarab-paris-meeting, paragraphs: ["2:9ae4d6bf"]}\n',
+            "",
+        ),
+        ("supports: [occurrence, actors], paragraphs", "supports: [occurrence, date, actors], paragraphs"),
         ("stance: qualifies", "stance: disputes"),
         ("    status: disputed\n", "    status: disputed\n    distinct_from: [2025-07-strikes-on-damascus]\n"),
     ],
-    "places.yml": [("aliases: [باريس]", "aliases: [باريس, Lutetia]")],
+    "places.yml": [
+        ("aliases: [{name: باريس, lang: ar}]", "aliases: [{name: باريس, lang: ar}, {name: Lutetia, lang: la}]")
+    ],
 }
 
 

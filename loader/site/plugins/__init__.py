@@ -44,10 +44,16 @@ MODULES = (
     "disputes",  # disputed claims grouped for the templates
     "history_changes",  # record_history's field diffs in words
     "facet_counts",  # facets answered from the build's counts
+    "names_by_language",  # an actor's or place's names grouped by language
+    "subject_pages",  # an actor's or place's events, claims, disputes, company, map and timeline
     # Routes of their own, in the order they are matched.
     "csv_export",  # /-/csv/
     "timeline",  # /-/timeline, /-/overview
+    "about",  # /-/about: what the site is, its figures read from the database
     "server_map",  # /-/map/
+    "follow",  # /-/follow/ feeds of an actor, place, type, process or search; follow_path for pages
+    "embed",  # /-/embed/ cards
+    "search",  # /-/search: everything, by any spelling, through the desk's matcher
     # Output formats; atom_feeds and geojson_export replace the published
     # plugins' renderers for .atom and .geojson (trylast, so theirs are the last word).
     "calendar_feed",  # .ics

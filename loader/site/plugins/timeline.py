@@ -12,8 +12,14 @@ events at a time from a given event on (its `start` parameter) by the index
 on the events' dates, so a page costs the same at any size and any depth. The
 page's CSV and JSON links give that query's whole list for the same dates,
 of which the pages are consecutive slices: each event is on exactly one
-page. A dataset of PAGE_SIZE events or fewer reads as one page. A bar of the
-chart opens the page that starts with the month's first event.
+page. A dataset of PAGE_SIZE events or fewer reads as one page.
+
+A bar counts the events that began in its month, and a click on it lists
+exactly those (`month`), so the bar and its list agree; the From/To filter
+lists every event whose possible dates overlap the range, a different and
+larger number, so the month's page gives that number too, labelled, and
+links it. A From or To that is not a date gets a message on the page, not an
+empty list or Datasette's error.
 """
 
 from __future__ import annotations
@@ -32,14 +38,17 @@ from loader.overview import CHARTS, LINKED, ROWS, SHOWN_KEYS, period_width, squa
 
 QUERY = "timeline"
 PAGE_SIZE = 200
-# Where a page starts: at an event (`start`, its id), or at the first event
-# that began in a month (`month`, YYYY-MM, as the chart's bars link); the
-# page is the canned query's rows from there on, in its order, and the page
-# before ends just ahead of it.
+# Where a page starts: at an event (`start`, its id); the page is the canned
+# query's rows from there on, in its order, and the page before ends just ahead of it.
 AT_EVENT = "(start_date, end_date, id) {op} (SELECT start_date, end_date, id FROM events WHERE id = :start)"
-AT_MONTH = "start_date {op} :month || '-01'"
-# A month as the chart's bars link it; past the last event it is a page of no events.
+# A month as the chart's bars link it (YYYY-MM): the events that began in it, as its bar counts them.
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+IN_MONTH = "SELECT * FROM ({sql}) WHERE start_date >= :month || '-01' AND start_date <= :month || '~'"
+# Events that began before the month and were (or may have been) still under way in it:
+# what the From/To filter adds to the bar's count for the same month.
+UNDER_WAY = "SELECT count(*) FROM events WHERE start_date < :month || '-01' AND end_date >= :month || '-01'"
+# A From or To date as the timeline query reads it: YYYY, YYYY-MM or YYYY-MM-DD.
+DATE = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
 # An overview square's width and the margin for the rows' names, in SVG units.
 CELL, LEFT = 30, 250
 FORWARD = "SELECT * FROM ({sql}) WHERE {at} LIMIT :size"
@@ -99,34 +108,59 @@ async def timeline(datasette: Any, request: Any) -> Response:
     start, at_month = request.args.get("start", "").strip(), request.args.get("month", "").strip()[:7]
     if at_month and not MONTH.fullmatch(at_month):
         raise BadRequest(f"month={at_month!r} is not a month: give it as YYYY-MM, as in 2024-03")
-    at = AT_EVENT if start else AT_MONTH if at_month else ""
+    mistyped = [
+        f"{label} “{params[name]}” is not a date: write it as YYYY, YYYY-MM or YYYY-MM-DD, as in 2025-08-19."
+        for name, label in (("from_date", "From"), ("to_date", "To"))
+        if params.get(name) and not real_date(params[name])
+    ]
     db = datasette.get_database(DATABASE)
+    typed = dict(params)
+    if mistyped:
+        params = {name: "" if params[name] and not real_date(params[name]) else params[name] for name in params}
+    sql = IN_MONTH.format(sql=query["sql"]) if at_month else query["sql"]
     values = {**params, "start": start, "month": at_month, "size": PAGE_SIZE + 1}
-    forward = FORWARD.format(sql=query["sql"], at=at.format(op=">=")) if at else FROM_FIRST.format(sql=query["sql"])
-    events = [dict(row) for row in (await db.execute(forward, values)).rows]
+    forward = FORWARD.format(sql=sql, at=AT_EVENT.format(op=">=")) if start else FROM_FIRST.format(sql=sql)
+    events = [] if mistyped else [dict(row) for row in (await db.execute(forward, values)).rows]
     later = events[PAGE_SIZE]["id"] if len(events) > PAGE_SIZE else None
     events = events[:PAGE_SIZE]
     earlier = None  # None: this is the first page
-    if at:
-        before = (await db.execute(BACKWARD.format(sql=query["sql"], at=at.format(op="<")), values)).rows
+    if start and not mistyped:
+        before = (await db.execute(BACKWARD.format(sql=sql, at=AT_EVENT.format(op="<")), values)).rows
         if before:
             earlier = before[PAGE_SIZE - 1]["id"] if len(before) > PAGE_SIZE else ""
-    return await page(
-        datasette,
-        request,
-        "timeline",
-        {
-            "events": events,
-            "later": later,
-            "earlier": earlier,
-            "months": await chart_months(db, params["from_date"][:7], params["to_date"][:7]),
-            "year_only": await year_only(db),
-            "params": params,
-            "from_month": month_label(at_month) if at_month else "",
-            "query": query,
-            "page_size": PAGE_SIZE,
-        },
-    )
+    context = {
+        "events": events,
+        "later": later,
+        "earlier": earlier,
+        "months": await chart_months(db, params["from_date"][:7], params["to_date"][:7]),
+        "year_only": await year_only(db),
+        "params": params,
+        "typed": typed,
+        "month": month(at_month, await began_in(db, at_month)) if at_month else None,
+        "under_way": (await db.execute(UNDER_WAY, {"month": at_month})).single_value() if at_month else 0,
+        "mistyped": mistyped,
+        "query": query,
+        "page_size": PAGE_SIZE,
+    }
+    response = await page(datasette, request, "timeline", context)
+    if mistyped:
+        response.status = 400
+    return response
+
+
+async def began_in(db: Any, key: str) -> int:
+    """The events that began in a month (YYYY-MM), as its bar counts them."""
+    rows = (await db.execute("select events from overview_months where month = :month", {"month": key})).rows
+    return rows[0]["events"] if rows else 0
+
+
+def real_date(text: str) -> bool:
+    """Whether text is YYYY, YYYY-MM or a day the calendar has (2025-02-30 is not)."""
+    if not DATE.fullmatch(text):
+        return False
+    if len(text) == 10:
+        return int(text[8:]) <= calendar.monthrange(int(text[:4]), int(text[5:7]))[1]
+    return True
 
 
 def grid(shown: list[dict], counts: list[dict], sums: dict[str, int], names: int, columns: list[str]) -> list[dict]:
