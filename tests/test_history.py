@@ -32,6 +32,7 @@ def test_history_follows_each_record_through_the_commits(sources: Path, tmp_path
     first = git(sources, "rev-parse", "HEAD").strip()
     shutil.copy(FIXTURES / "release" / "paris.yml", sources / "events" / "paris.yml")
     shutil.copy(FIXTURES / "release" / "withdrawals.yml", sources / "withdrawals.yml")
+    shutil.copy(FIXTURES / "release" / "relations.yml", sources / "relations.yml")
     git(sources, "add", ".")
     git(sources, "commit", "-q", "-m", "Rename the July strikes", date="2026-01-06T10:00:00+00:00")
     second = git(sources, "rev-parse", "HEAD").strip()

@@ -36,6 +36,7 @@ def later_sources(sources: Path) -> None:
     """Turn the valid fixture into tests/fixtures/release's later state."""
     shutil.copy(FIXTURES / "release" / "paris.yml", sources / "events" / "paris.yml")
     shutil.copy(FIXTURES / "release" / "withdrawals.yml", sources / "withdrawals.yml")
+    shutil.copy(FIXTURES / "release" / "relations.yml", sources / "relations.yml")
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +127,7 @@ def test_changes_list_exactly_what_was_added_changed_and_withdrawn(
     changes = json.loads((two_releases[1].directory / "changes.json").read_text())
     assert changes["previous"] == "2026.01.10" and changes["version"] == "2026.02.01"
     touched = {name: found for name, found in changes["tables"].items() if any(found.values())}
-    assert set(touched) == {"events", "event_documents", "withdrawals"}
+    assert set(touched) == {"events", "event_documents", "event_relations", "withdrawals"}
     events = touched["events"]
     assert events["added"] == ["2025-07-israeli-strikes-on-damascus"]
     assert events["changed"] == [
@@ -178,6 +179,7 @@ def test_a_release_records_its_ids_and_version(two_releases: tuple[ReleaseResult
 def test_a_dropped_id_without_a_withdrawal_is_refused_with_its_line(sources: Path, tmp_path: Path) -> None:
     cut(sources, tmp_path / "dist", "2026.01.10")
     shutil.copy(FIXTURES / "release" / "paris.yml", sources / "events" / "paris.yml")  # no withdrawal this time
+    shutil.copy(FIXTURES / "release" / "relations.yml", sources / "relations.yml")
     db = tmp_path / "events.db"
     with pytest.raises(InvalidSources) as refused:
         build(sources, db)
@@ -298,7 +300,7 @@ def test_previous_names_the_release_to_compare_with(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "3 added, 1 changed, 2 withdrawn since 2026.01.10" in result.output
+    assert "4 added, 1 changed, 3 withdrawn since 2026.01.10" in result.output
     again = json.loads((tmp_path / "dist" / "event-store-2026.03.01" / "changes.json").read_text())
     assert again["tables"] == json.loads((second.directory / "changes.json").read_text())["tables"]
 

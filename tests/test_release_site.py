@@ -39,6 +39,7 @@ def release_twice(directory: Path, fresh_clone: bool = False) -> tuple[ReleaseRe
     git(sources, "commit", "-q", "-m", "Release 2026.01.05", date="2026-01-05T10:00:00+00:00")
     shutil.copy(FIXTURES / "release" / "paris.yml", sources / "events" / "paris.yml")
     shutil.copy(FIXTURES / "release" / "withdrawals.yml", sources / "withdrawals.yml")
+    shutil.copy(FIXTURES / "release" / "relations.yml", sources / "relations.yml")
     git(sources, "add", ".")
     git(sources, "commit", "-q", "-m", "Rename the July strikes; Barrack mediates", date="2026-01-06T09:00:00+00:00")
     if fresh_clone:

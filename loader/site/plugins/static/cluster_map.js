@@ -31,7 +31,9 @@ const drawPlaces = async (map) => {
     const at = [place.latitude, place.longitude];
     const approximate = ["country", "representative"].includes(place.geo_precision);
     const radius = approximate ? REACH[place.kind] || 2000 : 0;
-    const text = radius ? `${place.name} (${place.kind || "area"}; approximate point)` : place.name;
+    // A place's name is text, never markup: Leaflet would read a string as HTML.
+    const text = document.createElement("span");
+    text.textContent = radius ? `${place.name} (${place.kind || "area"}; approximate point)` : place.name;
     if (radius) {
       L.circle(at, { radius, color: "#555", weight: 1, dashArray: "4 4", fillOpacity: 0.04, interactive: false })
         .addTo(map);
