@@ -21,6 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
+from loader.site.plugins.sql_limits import BOUND_BYTES  # above a worker's idle size, at any one request's peak
 from loader.site.serve import METADATA_PATH, SETTINGS
 from tests.support.site_helpers import process_memory, serving_process, worker_pids
 
@@ -294,7 +295,6 @@ def test_a_short_burst_of_mixed_load_is_served_without_errors(served: tuple[str,
 
 # The memory bound (loader/site/plugins/sql_limits.py): the queries that once took the
 # server to gigabytes, in every format that renders rows.
-BOUND_BYTES = 256 * 1024**2  # above a worker's idle size, at the peak of any one request
 # Above its idle size, once the request is answered (loader/site/plugins/memory_release.py).
 SETTLED_BYTES = 16 * 1024**2
 ADDRESS_SPACE = 1536 * 1024**2  # each process's cap: a regression fails here instead of exhausting the machine
