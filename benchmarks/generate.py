@@ -13,7 +13,7 @@ import random
 import sys
 from pathlib import Path
 
-from loader import acled
+from loader.imports import acled
 
 GOVERNORATES = [
     "Aleppo",

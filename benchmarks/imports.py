@@ -23,9 +23,9 @@ import sqlite_utils
 from benchmarks.generate import generate
 from benchmarks.proc import rss_of_tree
 from loader import PROJECT_ROOT
-from loader.build import WRITE_PRAGMAS, integrity_check
-from loader.facet_counts import count_facets
-from loader.map_cells import cluster_places
+from loader.build.database import WRITE_PRAGMAS, integrity_check
+from loader.build.facet_counts import count_facets
+from loader.build.map_cells import cluster_places
 from loader.schema import read_schema
 
 FIXTURE_SOURCES = PROJECT_ROOT / "tests" / "fixtures" / "valid"

@@ -40,10 +40,10 @@ from benchmarks.generate import generate
 from benchmarks.load import HOSTILE, LoadResult, run_load, table
 from benchmarks.options import clients_option, path_option, seconds_option
 from loader import PROJECT_ROOT
-from loader.build import build
-from loader.formats import default_origin
-from loader.importer import ImportSpec
-from loader.production import Limits, running
+from loader.build.database import build
+from loader.imports.formats import default_origin
+from loader.imports.importer import ImportSpec
+from loader.site.production import Limits, running
 from tests.support.bad_input import Outcome, reference_database, run_case
 from tests.support.crash import (
     DISK_FAULTS,
@@ -429,7 +429,7 @@ def write_report(
         "under a 1 s limit, repeated pages answered from each worker's cache; see loader/site/serve.py), and the",
         f"production path is deploy/nginx.conf (Debian's nginx) in front of {PRODUCTION_SERVES} such `serve` processes,",
         "with its per-client connection and request-rate limits raised, since every client here is 127.0.0.1",
-        "(loader/production.py runs it). Clients each",
+        "(loader/site/production.py runs it). Clients each",
         "have their own connection and send requests back to back, cycling through the mix below. With repeated",
         "URLs every client asks the same seven pages, which a cache answers; with distinct URLs every request",
         f"carries a parameter of its own, so none is. In the runs with hostile clients, {HOSTILE_CLIENTS} of the",

@@ -141,14 +141,14 @@ def site_report(sites: list[Site]) -> list[str]:
         "",
         "What keeps the pages flat as the events grow: the build counts the facets of every unfiltered "
         "page, of the event lists' pages one facet click away (clicks of 1,000 rows or more), and of every "
-        "page the overview's squares link (loader/overview.py), into facet_counts (loader/facet_counts.py), "
+        "page the overview's squares link (loader/stored_pages.py), into facet_counts (loader/build/facet_counts.py), "
         "which loader/site/plugins/facet_counts.py serves in place of Datasette's GROUP BYs, counting any other page's "
         "column facets in one query and its actors through event_actors' index; a filter on the start of a "
         "date (the overview's squares) reads its range of dates through an index; a facet click's page, and "
         "an overview square's, shows the number of rows the build counted instead of counting them again "
         "(loader/site/plugins/click_counts.py); a filter on a name or an actor the event list looks up gets a twin "
         "clause on the key's index, and a busy actor's page asks it of each row as it walks the dates; the event list's map draws H3 clusters the build counted into "
-        "map_cells (loader/map_cells.py, loader/site/plugins/server_map.py) instead of fetching every marker; other "
+        "map_cells (loader/build/map_cells.py, loader/site/plugins/server_map.py) instead of fetching every marker; other "
         "filtered pages read indexes that hold the sort column too; and each worker decides each "
         "permission once (loader/site/plugins/compat_065/permission_cache.py).",
         "",
@@ -255,7 +255,7 @@ def notes(scales: list[Scale], site: Site | None) -> list[str]:
         if s.project.tree_rss_mb >= TARGETS["rss_mb"]:
             lines.append(
                 f"- Memory at N = {s.rows:,}: the largest process peaked at {s.project.rss_mb:.0f} MB. SQLite "
-                "sizes each index's sort by the build's page cache (WRITE_PRAGMAS in loader/build.py) and holds about twice that "
+                "sizes each index's sort by the build's page cache (WRITE_PRAGMAS in loader/build/database.py) and holds about twice that "
                 "while sorting; what grows beyond it with N was not measured step by step in this run."
             )
     if site:

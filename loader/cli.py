@@ -13,21 +13,21 @@ from pathlib import Path
 import click
 
 from . import DATABASE_FILE, __version__
-from .archive import ARCHIVE_ENV, DEFAULT_FOLDERS, find_archive, numbered
-from .build import DEFAULT_DB
-from .build import build as build_database
+from .build.database import DEFAULT_DB
+from .build.database import build as build_database
 from .errors import InvalidSources, LoaderError
-from .formats import default_origin
-from .importer import ImportSpec
+from .imports.formats import default_origin
+from .imports.importer import ImportSpec
 from .problems import MAX_SHOWN, display_path
-from .production import render_config
-from .published import check_published_ids
-from .release import DIST
-from .release import release as release_dataset
+from .records.archive import ARCHIVE_ENV, DEFAULT_FOLDERS, find_archive, numbered
+from .records.published import check_published_ids
+from .records.sources import DEFAULT_SOURCES
+from .records.sources import validate as validate_sources
+from .release.cut import DIST
+from .release.cut import release as release_dataset
 from .rules import slug
+from .site.production import render_config
 from .site.serve import serve as serve_database
-from .sources import DEFAULT_SOURCES
-from .sources import validate as validate_sources
 
 PROGRESS_EVERY = 5.0  # seconds between two lines of an import's progress
 
@@ -379,7 +379,7 @@ desk_archive_option = click.option(
 
 
 def desk_archive(folders: tuple[Path, ...]) -> tuple[Path, ...]:
-    from .archive import ARCHIVE_ENV, find_archive
+    from .records.archive import ARCHIVE_ENV, find_archive
 
     archive = find_archive(folders)
     if archive is None:

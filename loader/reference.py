@@ -12,20 +12,11 @@ from __future__ import annotations
 import ast
 import re
 import sqlite3
-from functools import cache
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
 from . import DATABASE_NAME
+from .metadata import METADATA_PATH, read_metadata
 from .schema import Column, Table, read_schema
-from .site import METADATA_PATH
-
-
-@cache
-def read_metadata(path: Path = METADATA_PATH) -> dict:
-    with open(path, encoding="utf-8") as f:
-        return YAML(typ="safe").load(f)
 
 
 def table_metadata(table: str, path: Path = METADATA_PATH) -> dict:
@@ -81,6 +72,42 @@ def views_markdown() -> str:
     return "\n".join(
         f"- `{name}` — {' '.join(table_metadata(name).get('description', '').split())}" for name in view_columns()
     )
+
+
+# The package's layers, lowest first, each a row of the folders (or, for
+# "core", the modules at the package's top that no other row names) that
+# stand side by side. A module imports from its own folder and from the rows
+# below it only: never upward, and never from a neighbour in its own row
+# (records and imports know nothing of each other, nor do release and desk).
+# tests/test_layers.py holds every import of the package to it.
+LAYERS: list[list[str]] = [
+    ["core"],
+    ["records", "imports"],
+    ["build"],
+    ["release", "desk"],
+    ["site"],
+    ["cli", "reference"],
+    ["__main__"],
+]
+
+
+def layer_of(module: str) -> tuple[int, str]:
+    """(row, folder) of a dotted module name of the package."""
+    parts = module.split(".")
+    name = parts[1] if len(parts) > 1 else "core"
+    for row, folders in enumerate(LAYERS):
+        if name in folders:
+            return row, name
+    return 0, "core"
+
+
+def layers_markdown() -> str:
+    """The layers as docs/architecture.md shows them, highest first."""
+    rows = ["| layer | folders |", "| --- | --- |"]
+    for row, folders in reversed(list(enumerate(LAYERS))):
+        named = ", ".join("the package's top modules" if f == "core" else f"`loader/{f}`" for f in folders)
+        rows.append(f"| {row} | {named} |")
+    return "\n".join(rows)
 
 
 def layout_markdown(package: Path = Path(__file__).parent) -> str:

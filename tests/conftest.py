@@ -41,7 +41,7 @@ def published_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sources/), shared by one test module; tests must not change either.
 
     It is named events.db because metadata.yml describes the database "events"."""
-    from loader.build import build
+    from loader.build.database import build
 
     directory = tmp_path_factory.mktemp("published")
     db = directory / "events.db"
@@ -54,7 +54,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database of the valid fixture plus tests/fixtures/hostile: records
     whose every free-text field is HTML or JavaScript meant to run in the page
     that shows it. Its sources sit beside it, in sources/."""
-    from loader.build import build
+    from loader.build.database import build
 
     directory = tmp_path_factory.mktemp("hostile")
     sources = directory / "sources"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from loader.build import build, build_lock
+from loader.build.database import build, build_lock
 from loader.errors import BuildLocked, InvalidSources, ReplaceFailed
-from loader.sources import DEFAULT_SOURCES
-from loader.yaml_files import MAX_FILE_BYTES
+from loader.records.sources import DEFAULT_SOURCES
+from loader.records.yaml_files import MAX_FILE_BYTES
 from tests.support.bad_input import PROBLEM, TIME_LIMIT, VALID, run_subprocess
 
 DATES = Path(__file__).parent / "fixtures" / "dates"

@@ -20,9 +20,9 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from loader.build import build
+from loader.build.database import build
 from loader.citation import AUTHOR, SITE_SETTINGS, PermalinkError, metadata_permalink, permalink_base
-from loader.release import ReleaseResult, release
+from loader.release.cut import ReleaseResult, release
 from loader.site.serve import site_options
 from tests.test_version import git
 

@@ -188,7 +188,7 @@ def test_no_module_imports_another_modules_private_names() -> None:
 
 
 def test_the_importer_names_no_format() -> None:
-    source = (PROJECT / "loader" / "importer.py").read_text(encoding="utf-8").lower()
+    source = (PROJECT / "loader" / "imports" / "importer.py").read_text(encoding="utf-8").lower()
     assert "acled" not in source and "event_id_cnty" not in source
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from datasette.app import Datasette
 
-from loader.overview import square_query
+from loader.stored_pages import square_query
 from tests.support.generated import changed_copy, click_key, generated_db, overview_links, query
 from tests.support.site import in_process_site
 

@@ -10,7 +10,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from loader.build import build
+from loader.build.database import build
 from loader.site.plugins import csv_bom
 from tests.support.site import in_process_site, page_text
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from datasette.app import Datasette
 
-from loader.build import build
-from loader.importer import ImportSpec
+from loader.build.database import build
+from loader.imports.importer import ImportSpec
 from loader.site.plugins import csv_export, sql_limits
 
 RANGE = csv_export.RANGE

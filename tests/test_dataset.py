@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from loader.archive import find_archive
-from loader.sources import validate
+from loader.records.archive import find_archive
+from loader.records.sources import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "sources"

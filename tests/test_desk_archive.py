@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loader.archive import locators, paragraphs
 from loader.cli import cli
 from loader.desk.archive_file import archive
 from loader.desk.dates import Window, expressions, printed_date
+from loader.records.archive import locators, paragraphs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "desk"
 GAZETTE = FIXTURES / "archive" / "gazette-port-selim.txt"

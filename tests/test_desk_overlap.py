@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loader.archive import paragraphs
 from loader.cli import cli
 from loader.desk.overlap import overlap
+from loader.records.archive import paragraphs
 
 ARCHIVE = Path(__file__).parent / "fixtures" / "desk" / "archive"
 SOURCES = Path(__file__).parent / "fixtures" / "desk" / "sources"

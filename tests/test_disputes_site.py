@@ -15,7 +15,7 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from loader.build import build
+from loader.build.database import build
 from tests.support.site import in_process_site
 
 SOURCES = Path(__file__).resolve().parent.parent / "sources"

@@ -1,4 +1,4 @@
-"""The rules about what a document can be cited for (loader/evidence.py),
+"""The rules about what a document can be cited for (loader/records/evidence.py),
 each refused at its FILE:LINE on the fixture sources and their archive."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from loader.archive import Archive
 from loader.errors import InvalidSources
-from loader.sources import validate
+from loader.records.archive import Archive
+from loader.records.sources import validate
 
 ARCHIVE = Archive((Path(__file__).parent / "fixtures" / "archive",))
 

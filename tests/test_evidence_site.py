@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from loader.archive import Archive
-from loader.build import build
+from loader.build.database import build
+from loader.records.archive import Archive
 from tests.conftest import FIXTURES, published_sources
 from tests.support.site import in_process_site, page_text
 

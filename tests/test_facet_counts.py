@@ -19,9 +19,9 @@ from datasette.app import Datasette
 from datasette.utils import parse_metadata
 
 from loader import PROJECT_ROOT
-from loader.facet_counts import CLICK_MIN_ROWS, CLICK_MIN_SHARE, configured_facets, indexed_columns, stored_page
-from loader.overview import CHARTS, square_query
-from loader.site.serve import METADATA_PATH
+from loader.build.facet_counts import CLICK_MIN_ROWS, CLICK_MIN_SHARE, configured_facets
+from loader.metadata import METADATA_PATH
+from loader.stored_pages import CHARTS, indexed_columns, square_query, stored_page
 from tests.support.generated import changed_copy, click_key, generated_db, overview_links, query
 from tests.support.site import in_process_site
 
@@ -333,7 +333,7 @@ OWN_FACETS = """
 import asyncio, json, sys
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
-from loader.site.serve import METADATA_PATH
+from loader.metadata import METADATA_PATH
 ds = Datasette([], immutables=[sys.argv[1]], metadata=parse_metadata(METADATA_PATH.read_text()),
                settings={"facet_time_limit_ms": 60_000})
 pages = {}

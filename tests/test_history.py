@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from loader.build import build
+from loader.build.database import build
 from loader.cli import cli
 from tests.test_version import git
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loader.build import build, recorded_imports
+from loader.build.database import build, recorded_imports
 from loader.cli import cli, import_spec
 from loader.errors import InvalidImport, LoaderError
-from loader.importer import ImportSpec
-from loader.rows import MAX_ROW
+from loader.imports.importer import ImportSpec
+from loader.imports.rows import MAX_ROW
 from loader.site.serve import is_stale
 from tests.support.bad_input import VALID, run_subprocess
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loader.archive import ARCHIVE_ENV, Archive, find_archive, locator_hash, locators, paragraphs
 from loader.cli import cli
 from loader.errors import InvalidSources, LoaderError
-from loader.sources import validate
+from loader.records.archive import ARCHIVE_ENV, Archive, find_archive, locator_hash, locators, paragraphs
+from loader.records.sources import validate
 
 ARCHIVE = Path(__file__).parent / "fixtures" / "archive"
 FIXTURE_ARCHIVE = Archive((ARCHIVE,))

@@ -1,4 +1,4 @@
-"""Names by language (loader/languages.py, schema.sql's record_names): every
+"""Names by language (loader/records/languages.py, schema.sql's record_names): every
 alias of an actor or place carries a BCP 47 tag that matches the script it is
 written in, refused at its FILE:LINE otherwise; the database keeps aliases as
 texts for search and adds record_names; and, over the real sources/, every
@@ -15,13 +15,13 @@ import yaml
 from datasette.utils import parse_metadata
 
 from loader import PROJECT_ROOT
-from loader.build import build
+from loader.build.database import build
 from loader.desk.find import matcher_from_database
 from loader.errors import InvalidSources
-from loader.languages import language_name, scripts
-from loader.release import release
-from loader.site import METADATA_PATH
-from loader.sources import validate
+from loader.metadata import METADATA_PATH
+from loader.records.languages import language_name, scripts
+from loader.records.sources import validate
+from loader.release.cut import release
 
 REAL = PROJECT_ROOT / "sources"
 DAMASCUS_ALIASES = "    aliases: [{name: Dimashq, lang: ar-Latn}, {name: دمشق, lang: ar}]\n"

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import pytest
 
-from loader.exports import describe, write_csv
-from loader.production import LOOPBACK, Limits, Production, running
+from loader.release.exports import describe, write_csv
+from loader.site.production import LOOPBACK, Limits, Production, running
 from tests.support.site_helpers import free_ports
 
 IDLE = 2  # seconds: the idle timeout these tests give nginx, shorter than a server's

@@ -1,4 +1,4 @@
-"""The provenance rules and duplicate warnings of loader/provenance.py, run
+"""The provenance rules and duplicate warnings of loader/records/provenance.py, run
 through the loader's real validate() and CLI on copies of the valid fixture."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from loader.sources import InvalidSources, validate
+from loader.records.sources import InvalidSources, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = Path(__file__).parent / "fixtures" / "valid"

@@ -21,8 +21,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
-from loader.site.plugins.sql_limits import BOUND_BYTES  # above a worker's idle size, at any one request's peak
-from loader.site.serve import METADATA_PATH, SETTINGS
+from loader.metadata import METADATA_PATH
+from loader.site.plugins.sql_limits import BOUND_BYTES
+from loader.site.serve import SETTINGS
 from tests.support.site_helpers import process_memory, serving_process, worker_pids
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]

@@ -30,15 +30,9 @@ from markupsafe import Markup
 
 from loader.citation import permalink, site_permalink
 from loader.errors import LoaderError
+from loader.metadata import METADATA_PATH
 from loader.site.plugins import labels
-from loader.site.serve import (
-    METADATA_PATH,
-    SETTINGS,
-    datasette_options,
-    inspect_path,
-    serve,
-    write_inspect_file,
-)
+from loader.site.serve import SETTINGS, datasette_options, inspect_path, serve, write_inspect_file
 
 
 @pytest.fixture(scope="module")

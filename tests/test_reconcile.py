@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from loader.build import build
-from loader.importer import ImportSpec
-from loader.reconcile import MAX_DISTANCE_KM, distance_km, fold, reconcile
-from loader.sources import validate
+from loader.build.database import build
+from loader.imports.importer import ImportSpec
+from loader.imports.reconcile import MAX_DISTANCE_KM, distance_km, fold, reconcile
+from loader.records.sources import validate
 from tests.conftest import FIXTURES, published_sources
 
 RECONCILE = FIXTURES / "reconcile"

@@ -22,7 +22,7 @@ import pytest
 from datasette.app import Datasette
 
 from loader.citation import SITE_SETTINGS
-from loader.release import ReleaseResult, release
+from loader.release.cut import ReleaseResult, release
 from loader.site.serve import site_options
 from tests.test_version import git
 

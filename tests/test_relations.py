@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from loader.archive import Archive
 from loader.errors import InvalidSources
-from loader.relations import cycles
-from loader.sources import DEFAULT_SOURCES, validate
+from loader.records.archive import Archive
+from loader.records.relations import cycles
+from loader.records.sources import DEFAULT_SOURCES, validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARCHIVE = Archive((FIXTURES / "archive",))

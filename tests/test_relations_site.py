@@ -15,7 +15,7 @@ import feedparser
 import pytest
 from datasette.app import Datasette
 
-from loader.build import build
+from loader.build.database import build
 from tests.conftest import FIXTURES, published_sources
 from tests.support.site import in_process_site, page_text
 

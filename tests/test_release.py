@@ -15,13 +15,13 @@ import pytest
 from click.testing import CliRunner
 from datasette.utils import parse_metadata
 
-from loader.build import build
+from loader.build.database import build
 from loader.cli import cli
-from loader.importer import ImportSpec
-from loader.published import PUBLISHED_IDS
-from loader.release import ReleaseError, ReleaseResult, release
-from loader.site.serve import METADATA_PATH
-from loader.sources import DEFAULT_SOURCES, InvalidSources
+from loader.imports.importer import ImportSpec
+from loader.metadata import METADATA_PATH
+from loader.records.published import PUBLISHED_IDS
+from loader.records.sources import DEFAULT_SOURCES, InvalidSources
+from loader.release.cut import ReleaseError, ReleaseResult, release
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARROW_NAMES = {"INTEGER": "int64", "REAL": "double", "TEXT": "string", "BLOB": "binary", "ANY": "string"}
@@ -95,7 +95,7 @@ def test_parquet_has_sqlite_rows_and_types(two_releases: tuple[ReleaseResult, Re
     assert {p.stem for p in parquet_files} >= {"events", "places", "actors", "claims", "dataset_release"}
     for path in parquet_files:
         table = pq.read_table(path)
-        # An ANY column (facet_counts' values) is written as text, as loader/exports.py does.
+        # An ANY column (facet_counts' values) is written as text, as loader/release/exports.py does.
         declared = [
             (row[1], ARROW_NAMES.get(row[2], "string")) for row in conn.execute(f"PRAGMA table_info([{path.stem}])")
         ]

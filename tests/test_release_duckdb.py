@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader.release import ReleaseResult, release
-from loader.sources import DEFAULT_SOURCES
+from loader.records.sources import DEFAULT_SOURCES
+from loader.release.cut import ReleaseResult, release
 
 # SQL both engines read alike; distances by the haversine formula on a sphere
 # of 6,371 km (SQLite's built-in math functions, DuckDB's own).

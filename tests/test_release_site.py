@@ -15,7 +15,7 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from loader.release import ReleaseResult, release
+from loader.release.cut import ReleaseResult, release
 from tests.support.site import in_process_site
 from tests.test_version import git
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from datasette.utils import temporary_docker_directory
 
-from loader.site import METADATA_PATH
+from loader.metadata import METADATA_PATH
 from loader.site.replicas import DOC_PATH, WHEEL_DIR, package_command, plugins, render, setting_options, wheel_path
 from loader.site.serve import SETTINGS
 from tests.support.site_helpers import free_port, wait_until_served

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from loader.build import build
+from loader.build.database import build
 from loader.site.plugins import response_cache
 from tests.support.site import in_process_site
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from datasette.app import Datasette
 
-from loader.build import build
+from loader.build.database import build
 
 TILE = "/-/tiles/basemap/3/4/3.png"
 

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from loader import PROJECT_ROOT
-from loader.build import build
+from loader.build.database import build
 from loader.site.serve import WORKERS, is_stale
 from tests.support.site_helpers import serving_process, worker_pids
 

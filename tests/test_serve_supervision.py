@@ -28,14 +28,8 @@ from typing import Any
 import pytest
 
 from loader import PROJECT_ROOT
-from loader.build import build
-from loader.site.serve import (
-    REQUEST_SECONDS,
-    RUN_DIR_VARIABLE,
-    WORKER_ADDRESS_SPACE,
-    WORKERS,
-    port_taken,
-)
+from loader.build.database import build
+from loader.site.serve import REQUEST_SECONDS, RUN_DIR_VARIABLE, WORKER_ADDRESS_SPACE, WORKERS, port_taken
 from tests.support.bad_input import VALID
 from tests.support.site_helpers import free_port, wait_until_served, worker_pids
 

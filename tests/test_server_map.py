@@ -12,7 +12,7 @@ import h3
 import pytest
 from datasette.app import Datasette
 
-from loader.map_cells import RESOLUTIONS
+from loader.build.map_cells import RESOLUTIONS
 from tests.support.generated import generated_db
 from tests.support.site import in_process_site
 

@@ -9,8 +9,8 @@ import pytest
 
 from loader.errors import InvalidSources
 from loader.problems import Problem, display_path
-from loader.sources import validate
-from loader.yaml_files import MAX_FILE_BYTES
+from loader.records.sources import validate
+from loader.records.yaml_files import MAX_FILE_BYTES
 
 EVENT = """\
 events:

@@ -1,5 +1,5 @@
 """Invariants of the real sources/: every citation located and checked
-against the project's archive, and every rule of loader/evidence.py kept.
+against the project's archive, and every rule of loader/records/evidence.py kept.
 
 The archive lies beside the checkout (CI has it); without it these tests are
 skipped, since nothing could be checked. They assert the rules only, never
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from loader.archive import find_archive
 from loader.errors import InvalidSources
-from loader.evidence import LOCATED
+from loader.records.archive import find_archive
+from loader.records.evidence import LOCATED
+from loader.records.sources import DEFAULT_SOURCES, read_sources, validate
 from loader.schema import read_schema
-from loader.sources import DEFAULT_SOURCES, read_sources, validate
 
 ARCHIVE = find_archive(environ={})
 pytestmark = pytest.mark.skipif(ARCHIVE is None, reason="the project's archive is not beside the checkout")

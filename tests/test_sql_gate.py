@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 from datasette.app import Datasette
 
-from loader.build import build
+from loader.build.database import build
 from loader.site.plugins import sql_gate as gate
 from loader.site.serve import SETTINGS
 

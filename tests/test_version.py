@@ -8,7 +8,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from loader.build import build
+from loader.build.database import build
 from loader.schema import SCHEMA_PATH
 
 

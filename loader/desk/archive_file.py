@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ..archive import locator_hash, paragraphs
+from ..records.archive import locator_hash, paragraphs
 from . import DeskError
 from .dates import Window, expressions, printed_date
 

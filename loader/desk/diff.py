@@ -29,7 +29,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from ..languages import alias_texts
+from ..records.languages import alias_texts
 from .names import key
 from .records import Records, from_commit, from_directory
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from ..archive import locator_hash, paragraphs
-from ..languages import alias_texts
+from ..records.archive import locator_hash, paragraphs
+from ..records.languages import alias_texts
 from . import DeskError
 from .archive_file import skeleton
 from .dates import DateExpression, Window, expressions

@@ -33,7 +33,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from unidecode import unidecode
 
-from ..languages import NAME_LANG, alias_languages, alias_texts, language_name
+from ..records.languages import NAME_LANG, alias_languages, alias_texts, language_name
 
 # --- Latin text key -------------------------------------------------------
 

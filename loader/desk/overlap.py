@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..archive import paragraphs
+from ..records.archive import paragraphs
 from . import DeskError
 from .records import from_directory
 

@@ -6,15 +6,9 @@
   installed plugin;
 - serve.py: `python -m loader serve`, uvicorn supervising the workers, and
   SETTINGS, the site's Datasette settings;
-- replicas.py: renders docs/replicas.md, the recipe for copies of the site.
-
-metadata.yml stays at the project's top, where curators edit it; the
-metadata.yml here is a symbolic link to it, which the wheel carries as a
-file (setuptools copies what a link points to), so an installed site has it
-wherever it is run from.
+- replicas.py: renders docs/replicas.md, the recipe for copies of the site;
+- production.py: deploy/'s nginx in front of several `serve` processes, as
+  a public site runs, on loopback for `make reliability` and the tests;
+- downloads.py: what the site's downloads share (absolute links, streamed
+  responses).
 """
-
-from pathlib import Path
-
-# Resolved: in a checkout, the top-level file itself (its mtime, its git history).
-METADATA_PATH = (Path(__file__).parent / "metadata.yml").resolve()

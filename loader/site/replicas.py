@@ -20,7 +20,7 @@ from importlib.metadata import PackageNotFoundError, requires
 from pathlib import Path
 
 from .. import DATABASE_NAME, PROJECT_ROOT, __version__
-from . import METADATA_PATH
+from ..metadata import METADATA_PATH
 from .serve import setting_arguments
 
 DOC_PATH = PROJECT_ROOT / "docs" / "replicas.md"

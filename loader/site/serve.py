@@ -97,12 +97,12 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import DATABASE_FILE, PROJECT_ROOT
-from ..build import build, build_lock, recorded_imports, remove_stale_temporaries
+from ..build.database import build, build_lock, recorded_imports, remove_stale_temporaries
 from ..errors import BuildLocked, LoaderError
-from ..importer import Progress
+from ..imports.importer import Progress
+from ..metadata import read_metadata
+from ..records.sources import source_files
 from ..schema import SCHEMA_PATH
-from ..sources import source_files
-from . import METADATA_PATH
 
 WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
 DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
@@ -190,10 +190,8 @@ def site_options() -> dict[str, Any]:
     the project's metadata and settings. The plugins, their templates and
     static files are an installed plugin package (loader.site.plugins), which
     Datasette loads by its entry point, as it loads any plugin."""
-    from datasette.utils import parse_metadata
-
     return {
-        "metadata": parse_metadata(METADATA_PATH.read_text(encoding="utf-8")),
+        "metadata": read_metadata(),
         "settings": SETTINGS,
     }
 

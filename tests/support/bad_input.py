@@ -24,7 +24,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from loader.build import build
+from loader.build.database import build
 from loader.cli import cli
 from tests.support.mutations import Mutation, Target, Tree
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.generate import generate
-from loader.build import build
+from loader.build.database import build
 
 PROJECT = Path(__file__).resolve().parents[2]
 WORDS = (

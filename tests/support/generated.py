@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from benchmarks.generate import generate
-from loader.build import build
-from loader.importer import ImportSpec
-from loader.overview import DATED, PERIOD
+from loader.build.database import build
+from loader.imports.importer import ImportSpec
+from loader.stored_pages import DATED, PERIOD
 from tests.conftest import published_sources
 
 

@@ -27,10 +27,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import ScalarString
 
-from loader.rows import MAX_ROW
+from loader.imports.rows import MAX_ROW
+from loader.records.sources import NESTED
+from loader.records.yaml_files import MAX_FILE_BYTES, YAML_ONLY_LINE_BREAK
 from loader.schema import read_schema
-from loader.sources import NESTED
-from loader.yaml_files import MAX_FILE_BYTES, YAML_ONLY_LINE_BREAK
 
 SCHEMA = read_schema()
 DATE_COLUMNS = ("start_date", "end_date", "published_date")

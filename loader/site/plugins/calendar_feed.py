@@ -5,7 +5,7 @@ DTSTAMP, so an event on 19 August shows in New York from the evening of the
 18th, and its entries lack URL, LOCATION and GEO. This renderer writes RFC
 5545 with the icalendar library instead: whole-day entries (VALUE=DATE),
 DTSTAMP from the dataset's build date, and the event's page (an absolute
-URL, see loader.downloads), place and point. Every entry is TRANSP:TRANSPARENT:
+URL, see loader.site.downloads), place and point. Every entry is TRANSP:TRANSPARENT:
 an event in the news is not the subscriber's own appointment and must not
 make them look busy.
 
@@ -51,7 +51,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from icalendar import Calendar, Event, vGeo
 
-from loader.downloads import PAGING_ARGS, StreamedResponse, absolute_url, later_pages, wants_stream, with_args
+from loader.site.downloads import PAGING_ARGS, StreamedResponse, absolute_url, later_pages, wants_stream, with_args
 
 REQUIRED = {"event_uid", "event_name", "event_dtstart"}
 MAX_SPAN_DAYS = 14  # the longest bar a calendar shows for an event known to the day

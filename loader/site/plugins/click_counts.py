@@ -6,9 +6,9 @@ the event list, that count reads every one of the actor's events and
 unpacks each one's list of names (Datasette's arraycontains filter): about
 300 ms at a million events for the busiest actor, most of the page's time.
 Yet the build has the number: the unfiltered page's stored facet counts
-(facet_counts, loader/facet_counts.py) hold, for every value of every facet,
+(facet_counts, loader/build/facet_counts.py) hold, for every value of every facet,
 how many rows a click on it finds, counted as Datasette counts them. So
-has the overview (loader/overview.py): each square's page, a name's events
+has the overview (loader/stored_pages.py): each square's page, a name's events
 of a period dated to more than a year, holds as many as the square's count
 in monthly_counts, and its bar of all events as many as monthly_sums.
 
@@ -31,8 +31,7 @@ from urllib.parse import parse_qsl, urlencode
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 
-from loader.facet_counts import STORED_PAGE, UNFILTERED, stored_page
-from loader.overview import CHARTS, LINKED
+from loader.stored_pages import CHARTS, LINKED, STORED_PAGE, UNFILTERED, stored_page
 
 MARKER = ("_nocount", "counted")
 SCOPE_KEY = "click_counts.rows"

@@ -23,8 +23,8 @@ from typing import Any
 from datasette import hookimpl
 
 from loader import DATABASE_NAME as DATABASE
+from loader.build.version import UNRELEASED
 from loader.citation import AUTHOR, permalink, site_permalink
-from loader.version import UNRELEASED
 
 
 async def release(datasette: Any) -> dict | None:

@@ -1,11 +1,11 @@
 """Serve the facets of unfiltered pages, facet clicks and overview squares from the counts the build made.
 
 The build counts every configured facet of every unfiltered table and view
-page into facet_counts (loader/facet_counts.py). Here Datasette's own
+page into facet_counts (loader/build/facet_counts.py). Here Datasette's own
 column, array and date facet classes are wrapped, through a hook wrapper on
 register_facet_classes, so that on an unfiltered page, on a page one
 facet click away that the build counted, and on the page an overview
-square links (loader/overview.py), each facet's one GROUP BY is
+square links (loader/stored_pages.py), each facet's one GROUP BY is
 replaced by a lookup of the same rows in facet_counts; all the rest
 (labels of foreign keys, toggle links, truncation, hideable facets,
 _facet_size) stays Datasette's own code. Any other filter, a search, a
@@ -49,11 +49,11 @@ from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.filters import FilterArguments, Filters
 from datasette.utils import escape_sqlite
 
-from loader.facet_counts import STORED_PAGE, UNFILTERED, Indexed, indexed_columns, stored_page
+from loader.stored_pages import STORED_PAGE, UNFILTERED, Indexed, indexed_columns, stored_page
 
 STORED = f"select exists (select 1 from facet_counts where {STORED_PAGE})"
 LOOKUP = f"select value, count from facet_counts where {STORED_PAGE} order by count desc, value limit :limit"
-CLICK_VALUES = 31  # the values stored for a page one click away (loader/facet_counts.py)
+CLICK_VALUES = 31  # the values stored for a page one click away (loader/build/facet_counts.py)
 
 
 class Twins:
@@ -177,7 +177,7 @@ async def page_filter(facet: Any) -> dict | None:
     """Which stored page a facet instance counts: the unfiltered one, one
     facet click away (column=value, column__arraycontains=value or
     column__date=value, and nothing else that filters), an overview square
-    (loader/overview.py), or None when its SQL is anything else. The SQL is
+    (loader/stored_pages.py), or None when its SQL is anything else. The SQL is
     compared with what Datasette's own Filters make of those filters, so a
     search, a _where or a later page never matches."""
     if facet.table is None:

@@ -12,7 +12,7 @@ list's GeoJSON link held its first 100 events of thousands. Here:
   (and any a request names with `_json=`, as Datasette's own JSON takes it)
   are arrays and objects in the properties, not text;
 - `url_columns` (a column, or `column.key` inside a JSON column such as the
-  popup's link) are absolute URLs, built by loader.downloads, since a file read
+  popup's link) are absolute URLs, built by loader.site.downloads, since a file read
   away from the site has no base to resolve `/events/events/<id>` against;
 - `_stream=on` gives every row that matches the page's filters, search and
   sort, page after page of Datasette's own pagination (each read as that
@@ -41,7 +41,7 @@ from datasette import hookimpl
 from datasette.utils import CustomJSONEncoder
 from datasette.utils.asgi import Response
 
-from loader.downloads import PAGING_ARGS, StreamedResponse, absolute_url, later_pages, wants_stream, with_args
+from loader.site.downloads import PAGING_ARGS, StreamedResponse, absolute_url, later_pages, wants_stream, with_args
 
 CONFIG = "datasette-geojson"
 MEDIA_TYPE = "application/geo+json"

@@ -2,7 +2,7 @@
 "English: …; Arabic: …; Arabic, in Latin letters: …; Hebrew: …".
 
 The groups come from schema.sql's record_names (one row per name, with its
-BCP 47 tag); the words for each tag are loader/languages.py's, which the
+BCP 47 tag); the words for each tag are loader/records/languages.py's, which the
 curator's `find` uses too, so a page and the desk name a language alike.
 templates/_names_by_language.html renders them; templates/row.html includes
 it on the pages of actors and places.
@@ -15,7 +15,7 @@ from typing import Any
 from datasette import hookimpl
 
 from loader import DATABASE_NAME as DATABASE
-from loader.languages import language_name, language_order
+from loader.records.languages import language_name, language_order
 
 NAMES = (
     "select name, lang, display from record_names where table_name = :table and record_id = :id"

@@ -3,7 +3,7 @@
 datasette-cluster-map draws the curated events well, but it fetches every
 marker, a thousand rows a request, and clusters them in the browser, which
 cannot cope with hundreds of thousands. The build clusters the events'
-places into H3 cells (loader/map_cells.py, schema.sql's map_cells); this
+places into H3 cells (loader/build/map_cells.py, schema.sql's map_cells); this
 plugin serves them as JSON, a resolution chosen by the map's zoom, and at
 the closest zooms the places themselves, each with its events' popups on
 click. A filtered or searched event list page gets the same map of its own
@@ -32,7 +32,7 @@ from datasette.utils import escape_fts
 from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from loader import DATABASE_NAME as DATABASE
-from loader.map_cells import RESOLUTIONS, cells
+from loader.build.map_cells import RESOLUTIONS, cells
 
 TABLE = "event_list"
 MIN_EVENTS = 10_000

@@ -34,7 +34,7 @@ from datasette.utils.asgi import BadRequest, Response
 from markupsafe import Markup, escape
 
 from loader import DATABASE_NAME as DATABASE
-from loader.overview import CHARTS, LINKED, ROWS, SHOWN_KEYS, period_width, square_query
+from loader.stored_pages import CHARTS, LINKED, ROWS, SHOWN_KEYS, period_width, square_query
 
 QUERY = "timeline"
 PAGE_SIZE = 200

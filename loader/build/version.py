@@ -27,9 +27,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .published import PUBLISHED_IDS, RELEASES, Release, releases
-from .schema import SCHEMA_PATH
-from .sources import source_files
+from ..records.published import PUBLISHED_IDS, RELEASES, Release, releases
+from ..records.sources import source_files
+from ..schema import SCHEMA_PATH
 
 UNRELEASED = "unreleased"
 

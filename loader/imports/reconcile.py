@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from .schema import Schema
+from ..schema import Schema
 
 MAX_DISTANCE_KM = 25.0
 ARTICLES = {"al", "el", "as", "ad", "adh", "ar", "ash", "at", "ath", "az", "an"}

@@ -20,13 +20,14 @@ from typing import Any
 import sqlite_utils
 from ruamel.yaml.comments import CommentedMap
 
-from . import PROJECT_ROOT, evidence, languages, provenance, relations
+from .. import PROJECT_ROOT
+from ..errors import InvalidSources, LoaderError
+from ..problems import Problem, did_you_mean, display_path
+from ..rules import Record, kind, refusals, scalar, type_problem
+from ..schema import Schema, Table, read_schema
+from . import evidence, languages, provenance, relations
 from .archive import ARCHIVE_ENV, Archive
 from .cross_check import cross_check, record_key
-from .errors import InvalidSources, LoaderError
-from .problems import Problem, did_you_mean, display_path
-from .rules import Record, kind, refusals, scalar, type_problem
-from .schema import Schema, Table, read_schema
 from .yaml_files import parse_file
 
 DEFAULT_SOURCES = PROJECT_ROOT / "sources"

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .errors import InvalidSources
-from .problems import Problem, display_path
-from .schema import read_schema
+from ..errors import InvalidSources
+from ..problems import Problem, display_path
+from ..schema import read_schema
 from .sources import read_sources
 
 PUBLISHED_IDS = "published-ids.tsv"

@@ -30,9 +30,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
-from . import PROJECT_ROOT
-from .errors import LoaderError
-from .site.serve import port_taken
+from .. import PROJECT_ROOT
+from ..errors import LoaderError
+from .serve import port_taken
 
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf"
 LOOPBACK = "127.0.0.1"

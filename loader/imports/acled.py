@@ -30,9 +30,9 @@ from typing import Any, ClassVar
 import iso3166
 import sqlite_utils
 
-from . import rules
-from .problems import did_you_mean
-from .schema import Schema
+from .. import rules
+from ..problems import did_you_mean
+from ..schema import Schema
 
 # ACLED's documented export columns; a file must have them all (it may have more).
 COLUMNS = (

@@ -11,9 +11,9 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 
-from .problems import Problem
-from .rules import Record, slug
-from .schema import Schema, Table
+from ..problems import Problem
+from ..rules import Record, slug
+from ..schema import Schema, Table
 
 # An event must cite at least one document, whichever file cites it.
 REQUIRED_CHILDREN = {("events", "event_documents"): "documents"}

@@ -28,21 +28,20 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from ruamel.yaml import YAML
 
-from . import DATABASE_NAME, PROJECT_ROOT
-from .build import DEFAULT_DB, build, recorded_imports
+from .. import DATABASE_NAME, PROJECT_ROOT
+from ..build.database import DEFAULT_DB, build, recorded_imports
+from ..build.version import git, release_of, source_version, stamp_release
+from ..citation import metadata_permalink
+from ..errors import InvalidSources, LoaderError
+from ..metadata import read_metadata
+from ..problems import display_path
+from ..records.published import Release, record_release, releases, write_releases
+from ..records.sources import DEFAULT_SOURCES, validate
+from ..schema import read_schema
 from .changes import Changes, compare, to_markdown
-from .citation import metadata_permalink
 from .datapackage import Licence, citation_cff, data_package, release_readme, sha256, write_json
-from .errors import InvalidSources, LoaderError
 from .exports import data_tables, describe, write_csv, write_duckdb_script, write_geojson, write_parquet
-from .problems import display_path
-from .published import Release, record_release, releases, write_releases
-from .schema import read_schema
-from .site import METADATA_PATH
-from .sources import DEFAULT_SOURCES, validate
-from .version import git, release_of, source_version, stamp_release
 
 DIST = PROJECT_ROOT / "dist"
 NAME = "event-store"
@@ -154,7 +153,7 @@ def _previous_version(db: Path) -> str:
 def _metadata() -> tuple[str, str, dict[str, Any], str | None]:
     """The title, description, tables (with their columns' meanings) and
     permalink base of metadata.yml."""
-    metadata = YAML(typ="safe").load(METADATA_PATH.read_text(encoding="utf-8"))
+    metadata = read_metadata()
     database = metadata["databases"][DATABASE_NAME]
     return (
         metadata.get("title", NAME),

@@ -3,7 +3,7 @@ about what a document can be cited for.
 
 The store promises every fact traceable to the article that says it. A
 citation carries locators, "N:HASH", into its document's archived copy
-(loader/archive.py); here every curated citation must have them, written
+(loader/records/archive.py); here every curated citation must have them, written
 right, and when the archive is at hand each must name a paragraph that
 exists and still has the text it was taken from, in a copy whose SHA-256 is
 the one recorded.
@@ -32,9 +32,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from ..problems import Problem
+from ..rules import Record
 from .archive import Archive, parse_locator
-from .problems import Problem
-from .rules import Record
 
 # Where each kind of record keeps its locators, and what they are for.
 LOCATED = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .citation import AUTHOR
+from ..citation import AUTHOR
 from .exports import ExportedTable
 
 # Frictionless field types for SQLite's STRICT types.

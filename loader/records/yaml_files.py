@@ -20,8 +20,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent, ScalarEvent
 from ruamel.yaml.reader import ReaderError
 
-from .problems import Problem, display_path
-from .rules import UnreadableNumber
+from ..problems import Problem, display_path
+from ..rules import UnreadableNumber
 
 MAX_DEPTH = 12  # records are at most four levels deep; anything deeper is a mistake
 # A file's size, checked before it is parsed: the round-trip parser holds

@@ -26,17 +26,17 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import DATABASE_FILE, PROJECT_ROOT
-from .archive import Archive
-from .errors import BuildLocked, LoaderError, ReplaceFailed
+from .. import DATABASE_FILE, PROJECT_ROOT
+from ..errors import BuildLocked, LoaderError, ReplaceFailed
+from ..imports.importer import Importer, ImportReport, ImportSpec, Progress
+from ..imports.reconcile import reconcile
+from ..problems import display_path
+from ..records.archive import Archive
+from ..records.published import check_published_ids, write_releases
+from ..records.sources import DEFAULT_SOURCES, Dataset, validate
 from .facet_counts import count_facets
 from .history import write_history
-from .importer import Importer, ImportReport, ImportSpec, Progress
 from .map_cells import cluster_places
-from .problems import display_path
-from .published import check_published_ids, write_releases
-from .reconcile import reconcile
-from .sources import DEFAULT_SOURCES, Dataset, validate
 from .timings import Timings
 from .version import SourceVersion, record_version
 

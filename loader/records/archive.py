@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from . import PROJECT_ROOT
-from .errors import LoaderError
+from .. import PROJECT_ROOT
+from ..errors import LoaderError
 
 # Folders of archived copies, separated as PATH is (':' on POSIX); relative
 # folders are taken from the project's root.

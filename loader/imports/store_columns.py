@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 import sqlite_utils
 
+from ..rules import slug, type_problem
+from ..schema import Schema
 from .rows import unknown_name
-from .rules import slug, type_problem
-from .schema import Schema
 
 # Written by the import itself, from the name given with --import.
 IMPLIED = ("origin",)

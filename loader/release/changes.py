@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import Schema
+from ..schema import Schema
 
 
 @dataclass

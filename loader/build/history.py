@@ -30,7 +30,7 @@ from typing import Any
 import sqlite_utils
 import yaml
 
-from .schema import Schema
+from ..schema import Schema
 from .version import git
 
 Key = tuple[str, str]  # table, record key

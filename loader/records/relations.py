@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .problems import Problem
-from .rules import Record
+from ..problems import Problem
+from ..rules import Record
 
 # The relations that order events, and so may never come back round.
 ORDERING = ("part_of", "follows")

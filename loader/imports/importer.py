@@ -29,12 +29,12 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
-from .errors import InvalidImport, LoaderError
+from ..errors import InvalidImport, LoaderError
+from ..problems import MAX_KEPT, Problem, display_path
+from ..rules import Record, refusals, text_problems
+from ..schema import Schema, read_schema
 from .formats import BY_NAME, format_for
-from .problems import MAX_KEPT, Problem, display_path
 from .rows import Rows
-from .rules import Record, refusals, text_problems
-from .schema import Schema, read_schema
 
 BATCH = 5_000  # rows a batch: per-batch costs vanish, and memory stays small
 # The tables written once for each row; the others hold rows that rows share.

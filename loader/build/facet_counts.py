@@ -11,7 +11,7 @@ whatever facets metadata.yml configures, and loader/site/plugins/facet_counts.py
 them. So are the largest pages one facet click away: the values an
 unfiltered page lists, each as a filter, whose page holds CLICK_MIN_ROWS
 rows or more (or a share of a small table's). So are the pages the
-overview's squares link (loader/overview.py): a name's events of a month or
+overview's squares link (loader/stored_pages.py): a name's events of a month or
 year, which, filtered three ways, no single index finds, and the bar of all
 events of each period, which holds a tenth of the rows. Any other filtered
 page is counted live, over fewer rows, by loader/site/plugins/facet_counts.py.
@@ -21,17 +21,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlite_utils
-from ruamel.yaml import YAML
 
-from . import PROJECT_ROOT
-from .overview import CHARTS, DATED, LINKED, PERIOD, ROWS, SHOWN_KEYS, period_width
+from ..metadata import METADATA_PATH, read_metadata
+from ..stored_pages import (
+    CHARTS,
+    DATED,
+    LINKED,
+    PERIOD,
+    ROWS,
+    SHOWN_KEYS,
+    Indexed,
+    as_click,
+    filter_column,
+    indexed_columns,
+    period_width,
+)
 
-METADATA_PATH = PROJECT_ROOT / "metadata.yml"
 DATABASE = "events"
 
 
@@ -48,56 +57,6 @@ def configured_facets(metadata: dict[str, Any], database: str = DATABASE) -> Ite
             ((facet_type, value),) = dict(config).items()
             column = value if isinstance(value, str) else value.get("column") or value.get("simple")
             yield source, facet_type, column
-
-
-@dataclass(frozen=True)
-class Indexed:
-    """A column a view computes by looking values up by a key, which no index
-    holds (the event list's place_name, its actor_names array); metadata.yml
-    gives each (plugins: facet-counts: indexed) with `values`, SQL that lists
-    each key's values as (key, value) rows. A filter on the column then gets a
-    twin clause on the key, which the key's index answers, and an array is
-    faceted by joining `values` to the page's keys rather than by building
-    and unpacking every row's JSON; for an array, the key tells the rows apart."""
-
-    key: str
-    values: str
-    array: bool = False
-
-    @property
-    def lookup(self) -> str:
-        """The filter (Datasette's lookup) the twin clause stands beside."""
-        return "arraycontains" if self.array else "exact"
-
-    def clause(self, parameter: str, often: bool = False) -> str:
-        """The rows whose key has the value bound to :parameter.
-
-        SQLite guesses a list of keys to be short, so it reads every one of
-        its rows, computes each for the page and sorts them all, even when
-        they are a tenth of a million. With `often` (a value of many rows)
-        the clause asks instead, of each row, whether its key has the value:
-        a question no index can answer ahead, so a page in an indexed order
-        walks that index, asks it of each row by the key's index, and stops
-        once it is full, without first listing every key of the value (a
-        list of a hundred thousand for the busiest actor). A count or a
-        facet, which needs every row, still reads them by the key."""
-        if often:
-            return f"EXISTS (SELECT 1 FROM ({self.values}) WHERE key = [{self.key}] AND value = :{parameter})"
-        return f"[{self.key}] IN (SELECT key FROM ({self.values}) WHERE value = :{parameter})"
-
-    def rows_sql(self, parameter: str) -> str:
-        """How many (key, value) pairs have the value bound to :parameter, up
-        to :enough: for an array, about the rows a filter on it finds."""
-        return f"SELECT count(*) FROM (SELECT 1 FROM ({self.values}) WHERE value = :{parameter} LIMIT :enough)"
-
-
-def indexed_columns(settings: dict[str, Any], database: str, table: str) -> dict[str, Indexed]:
-    """The `indexed` columns of one table or view, from the facet-counts setting."""
-    configured = ((settings.get("indexed") or {}).get(database) or {}).get(table) or {}
-    return {
-        column: Indexed(config["key"], config["values"], bool(config.get("array")))
-        for column, config in configured.items()
-    }
 
 
 CLICKED_VALUES = 30  # Datasette's default_facet_size: the values an unfiltered page lists
@@ -212,65 +171,6 @@ def _count_pages(
     return cursor.rowcount
 
 
-# Which page a set of stored counts is for, and which facet of it: the
-# site's lookups of facet_counts (filter_type '' is the unfiltered page).
-STORED_PAGE = (
-    "source = :source and filter_type = :filter_type and filter_facet = :filter_facet "
-    "and filter_value = :filter_value and filter_period = :filter_period and type = :type and facet = :facet"
-)
-UNFILTERED = {"filter_type": "", "filter_facet": "", "filter_value": "", "filter_period": ""}
-
-
-# What a facet click adds to the query string, by Datasette's lookup (its
-# toggle links): the type of facet whose stored counts stand for that page.
-CLICK_LOOKUPS = {"exact": "column", "arraycontains": "array", "date": "date"}
-
-
-class Click(NamedTuple):
-    """A facet click's filter: its query string key and value, and the
-    type and column of the facet whose stored counts stand for its page."""
-
-    key: str
-    type: str
-    column: str
-    value: str
-
-
-def as_click(key: str, value: str) -> Click | None:
-    """The click a filter is, when it is a facet click (column=value,
-    column__arraycontains=value or column__date=value)."""
-    column, lookup = _filter_column(key)
-    return Click(key, CLICK_LOOKUPS[lookup], column, value) if lookup in CLICK_LOOKUPS else None
-
-
-class StoredPage(NamedTuple):
-    """A page whose counts the build can have stored: one facet click, or
-    an overview square (an overview chart's click, or none for its bar of
-    all events, with the square's period), and its filters as Datasette
-    reads them from the query string."""
-
-    click: Click | None
-    period: str
-    filters: list[tuple[str, str]]
-
-
-def stored_page(pairs: list[tuple[str, str]]) -> StoredPage | None:
-    """The page a query string's (key, value) pairs ask for, when it has the
-    shape of a page the build counts (one facet click, or an overview
-    square); None for another lookup or more or fewer filters. Keys starting
-    with an underscore are Datasette's options (a search among them), and
-    are not looked at."""
-    filters = [(key, value) for key, value in pairs if not key.startswith("_") or "__" in key]
-    rest, period = filters, ""
-    periods = [value for key, value in filters if key == PERIOD]
-    if filters.count(DATED) == 1 and len(periods) == 1:
-        rest, period = [pair for pair in filters if pair != DATED and pair[0] != PERIOD], periods[0]
-        if not rest:
-            return StoredPage(None, period, filters)
-    click = as_click(*rest[0]) if len(rest) == 1 else None
-    return None if click is None else StoredPage(click, period, filters)
-
-
 # The WHERE clause a click on a facet's value gives the page (Datasette's
 # exact, arraycontains and date filters), by the lookup the click adds.
 CLICK_FILTERS = {
@@ -338,7 +238,7 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
     each other facet in one pass with them: every count, on the unfiltered
     page and one click away, is a sum over a tally, where counting each pair
     of facets apart would read every row once a pair."""
-    metadata = YAML(typ="safe").load(metadata_path.read_text(encoding="utf-8")) or {}
+    metadata = read_metadata(metadata_path)
     settings = (metadata.get("plugins") or {}).get("facet-counts") or {}
     clicks, skipped = set(settings.get("clicks") or []), set(settings.get("skip") or [])
     tables, views = set(db.table_names()), set(db.view_names())
@@ -361,19 +261,13 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
     return stored
 
 
-def _filter_column(key: str) -> tuple[str, str]:
-    """(column, lookup) of a filter's query string key, as Datasette splits it."""
-    column, _, lookup = key.rpartition("__") if "__" in key else (key, "", "exact")
-    return column, lookup
-
-
 def _square_columns(db: sqlite_utils.Database, source: str) -> str:
     """What temp.facet_rows holds for the overview's squares, when the
     source is the page they link and has their columns: each row's period
     (period), whether it is dated to more than a year (dated), and its key
     in each chart (k0, k1, ...: a value, or for an array its JSON)."""
-    period, dated = _filter_column(PERIOD)[0], _filter_column(DATED[0])[0]
-    charts = [_filter_column(key)[0] for _, _, key in CHARTS]
+    period, dated = filter_column(PERIOD)[0], filter_column(DATED[0])[0]
+    charts = [filter_column(key)[0] for _, _, key in CHARTS]
     if source != LINKED or not {period, dated, *charts} <= {c.name for c in db[source].columns}:
         return ""
     (months,) = db.execute("SELECT count(*) FROM overview_months").fetchone()

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidImport
-from .problems import Problem, did_you_mean, display_path
+from ..errors import InvalidImport
+from ..problems import Problem, did_you_mean, display_path
 
 # Characters in one row (a line, or a CSV record whose quoted values hold
 # line breaks): a row holds a few dozen values of at most rules.MAX_TEXT

@@ -16,8 +16,8 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .problems import Problem, did_you_mean, echo
-from .rules import Record, kind, type_problem
+from ..problems import Problem, did_you_mean, echo
+from ..rules import Record, kind, type_problem
 
 # The records whose aliases carry languages, and the fields of theirs read here.
 TABLES = ("actors", "places")

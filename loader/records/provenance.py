@@ -21,8 +21,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from .problems import Problem
-from .rules import Record
+from ..problems import Problem
+from ..rules import Record
 
 # What must be supported by at least one of an event's documents, and the
 # field a missing one is reported against.

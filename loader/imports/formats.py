@@ -15,10 +15,10 @@ from typing import Any, ClassVar, Protocol
 
 import sqlite_utils
 
+from ..errors import InvalidImport
+from ..schema import Schema
 from . import acled, store_columns
-from .errors import InvalidImport
 from .rows import Rows
-from .schema import Schema
 
 # Rows to write, as (table, values), and problems, as (source column, message).
 Mapped = tuple[list[tuple[str, tuple]], list[tuple[str, str]]]
