@@ -164,3 +164,30 @@ def test_a_whole_download_still_comes_out_whole(server: tuple[str, int]) -> None
         with urllib.request.urlopen(base + path) as response:
             text = response.read().decode("utf-8-sig")
         assert list(csv.reader(io.StringIO(text))) == rows, path
+
+
+def chunk_sizes(path: str) -> list[int]:
+    """The sizes of the chunks of path's chunked answer, as they came over the socket."""
+    with socket.create_connection(("127.0.0.1", PORT)) as client:
+        client.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        raw = b""
+        while data := client.recv(1 << 20):
+            raw += data
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    sizes = []
+    while True:
+        line, _, body = body.partition(b"\r\n")
+        size = int(line, 16)
+        if not size:
+            return sizes
+        sizes.append(size)
+        body = body[size + 2 :]
+
+
+def test_a_row_a_message_reaches_the_socket_in_slices(server: tuple[str, int]) -> None:
+    """Datasette's `_stream=on` hands over each row as a message of its own; sent
+    as they came, 2,001 rows were 2,001 writes to the socket (and chunks)."""
+    sizes = chunk_sizes("/big/small.csv?_stream=on&_size=max")
+    assert len(sizes) <= sum(sizes) // disconnect.SLICE + 2
+    assert all(size <= disconnect.SLICE for size in sizes)

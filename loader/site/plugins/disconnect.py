@@ -28,6 +28,9 @@ a reader slower than about 64 KB per SEND_SECONDS, 6 KB/s: at that pace a
 whole table would take days. A slice is at most the write buffer's
 high-water mark (asyncio's default, 64 KB), so a send waits for at most one
 slice's worth of reading, whatever size of piece the export hands over.
+Small pieces are gathered into slices too: Datasette's `_stream=on` hands
+over each row as a message of its own, which uvicorn wrote to the socket as
+one chunk and one system call each, thousands for a page of rows.
 
 Only downloads (paths ending .csv) are guarded: pages are bounded by
 Datasette's row limits, and a task and a timer per request would cost every
@@ -63,28 +66,34 @@ async def download(app: App, scope: MutableMapping[str, Any], receive: Receive, 
     start a 500, each a send that would wait SEND_SECONDS again."""
     inbox: asyncio.Queue[Message] = asyncio.Queue(maxsize=1)
     complete = False
+    buffer = bytearray()  # body bytes not yet sent: less than a slice, between two messages
 
     async def listen() -> None:
         while (message := await receive())["type"] != "http.disconnect":
             await inbox.put(message)
 
+    async def timed(message: Message) -> None:
+        timer = asyncio.get_running_loop().call_later(SEND_SECONDS, task.cancel)
+        try:
+            await send(message)
+        finally:
+            timer.cancel()
+
     async def sliced(message: Message) -> None:
         nonlocal complete
-        body = message.get("body", b"")
-        parts = [message]
-        if message["type"] == "http.response.body" and len(body) > SLICE:
-            more = message.get("more_body", False)
-            parts = [
-                {**message, "body": body[start : start + SLICE], "more_body": more or start + SLICE < len(body)}
-                for start in range(0, len(body), SLICE)
-            ]
-        for part in parts:
-            timer = asyncio.get_running_loop().call_later(SEND_SECONDS, task.cancel)
-            try:
-                await send(part)
-            finally:
-                timer.cancel()
-        complete = message["type"] == "http.response.body" and not message.get("more_body", False)
+        if message["type"] != "http.response.body":
+            await timed(message)
+            return
+        buffer.extend(message.get("body", b""))
+        more = message.get("more_body", False)
+        while len(buffer) >= SLICE and (more or len(buffer) > SLICE):
+            part = bytes(buffer[:SLICE])
+            del buffer[:SLICE]
+            await timed({"type": "http.response.body", "body": part, "more_body": True})
+        if not more:
+            await timed({"type": "http.response.body", "body": bytes(buffer), "more_body": False})
+            buffer.clear()
+            complete = True
 
     task: asyncio.Future[None] = asyncio.ensure_future(app(scope, inbox.get, sliced))
     listener = asyncio.ensure_future(listen())

@@ -9,11 +9,18 @@ collector runs, and the collector runs when new objects are made, which an
 idle worker does not do: after the 60-wide-column query of the memory test a
 worker kept 64 MB for as long as it stayed idle.
 
-So each worker notes its resident size before and after each request, and
-when a request has grown it by more than GROWTH_BYTES it runs the cycle
-collector and then asks glibc to hand freed pages back to the system
-(`malloc_trim`, which nothing in Python's standard library exposes, hence
-ctypes). Ordinary pages grow a worker by well under that and pay only for
+So each worker notes its resident size after each release, and whenever it
+is idle, and when a request ends with the worker more than GROWTH_BYTES
+above that, it runs the cycle collector and then asks glibc to hand freed
+pages back to the system (`malloc_trim`, which nothing in Python's standard
+library exposes, hence ctypes). Both run in the event loop and take tens of
+milliseconds in a worker of Datasette's size, during which no other request
+of the worker moves, so they run once the worker is idle, RELEASE_DELAY_SECONDS
+after its last answer; a worker that is never idle releases at most once
+every BUSY_RELEASE_SECONDS. (Run after every large request, as they first
+were, a busy worker spent a quarter of its event loop's time in them, since
+with many requests at once nearly every one saw the process grow, and the
+others' answers waited behind each collection.) Ordinary pages pay only for
 reading /proc/self/statm. Where there is no /proc or no glibc (not Linux),
 the plugin does nothing. No Datasette plugin gives memory back after a
 request; datasette-psutil only reports it.
@@ -43,6 +50,7 @@ GROWTH_BYTES = 8 * 1024**2
 # The cycle stays reachable until the event loop has run the callbacks that
 # hand the query's result from its thread to the request, after the answer.
 RELEASE_DELAY_SECONDS = 0.1
+BUSY_RELEASE_SECONDS = 5.0
 STATM = Path("/proc/self/statm")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
@@ -73,18 +81,55 @@ def release() -> None:
         malloc_trim(0)
 
 
+class Releaser:
+    """When this worker gives memory back: idle after growing, or seldom
+    while it never is idle."""
+
+    def __init__(self) -> None:
+        self.answering = 0  # requests begun and not yet answered
+        self.floor = 0  # resident bytes after the last release, or less when idle since
+        self.released_at = 0.0  # event loop time of the last release
+        self.pending: asyncio.TimerHandle | None = None
+
+    def begin(self) -> None:
+        if not self.answering:  # what was freed since (a thread's last rows) lowers it
+            size = resident_bytes()
+            self.floor = min(self.floor, size) if self.floor else size
+        self.answering += 1
+
+    def end(self) -> None:
+        self.answering -= 1
+        if self.pending is not None or resident_bytes() - self.floor <= GROWTH_BYTES:
+            return
+        loop = asyncio.get_running_loop()
+        if not self.answering or loop.time() - self.released_at >= BUSY_RELEASE_SECONDS:
+            self.pending = loop.call_later(RELEASE_DELAY_SECONDS, self.release)
+
+    def release(self) -> None:
+        self.pending = None
+        loop = asyncio.get_running_loop()
+        if self.answering and loop.time() - self.released_at < BUSY_RELEASE_SECONDS:
+            return  # busy again: the next end of a request decides
+        self.released_at = loop.time()
+        release()
+        self.floor = resident_bytes()  # what the worker keeps on purpose (its caches) stays in it
+
+
 def wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         if not resident_bytes():
             return app
+        releaser = Releaser()
 
         async def memory_release(scope: dict, receive: Any, send: Any) -> None:
-            before = resident_bytes()
+            if scope["type"] != "http":  # the lifespan lasts as long as the worker
+                await app(scope, receive, send)
+                return
+            releaser.begin()
             try:
                 await app(scope, receive, send)
             finally:
-                if resident_bytes() - before > GROWTH_BYTES:
-                    asyncio.get_running_loop().call_later(RELEASE_DELAY_SECONDS, release)
+                releaser.end()
 
         return memory_release
 
