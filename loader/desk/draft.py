@@ -29,7 +29,7 @@ from . import DeskError
 from .archive_file import skeleton
 from .dates import DateExpression, Window, expressions
 from .names import TITLE_WORDS, Matcher, key
-from .overlap import RUN, Shingles, file_hits, words
+from .overlap import RUN, Hit, Shingles, file_hits, words
 from .records import Records, from_directory
 
 MAX_WORDS = 6  # the longest name looked up
@@ -307,6 +307,23 @@ def likely_events(
 
 
 def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft:
+    """The draft of an archived article, refused if it would repeat the article."""
+    result = compose(article, sources, matcher)
+    copied = copied_runs(result, article)
+    if copied:
+        raise DeskError(f"the draft would repeat {len(copied)} run(s) of {RUN} words of the article; nothing written")
+    return result
+
+
+def copied_runs(result: Draft, article: Path) -> list[Hit]:
+    """Every run of ten words the draft shares with the article. The
+    document's title is the headline kept as a citation, the one text that
+    may be copied."""
+    return file_hits("draft", result.to_yaml(), Shingles([article]), [words(str(result.document.get("title") or ""))])
+
+
+def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft:
+    """The draft, not yet checked for copied runs (draft() checks it)."""
     if not article.is_file():
         raise DeskError(f"{article}: no such archived file")
     data = article.read_bytes()
@@ -329,7 +346,7 @@ def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft
     window = _windows(document)
     mentioned, unknown = mentions(paras, records, matcher)
     dates = expressions(paras, window)
-    result = Draft(
+    return Draft(
         document,
         window,
         mentioned,
@@ -338,12 +355,3 @@ def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft
         likely_events(records, mentioned, dates, window),
         [f"{n}:{locator_hash(p)}" for n, p in enumerate(paras, start=1)],
     )
-    # The document's title is the headline kept as a citation, the one text that may be copied.
-    copied = file_hits("draft", result.to_yaml(), _shingles(article), [words(str(document.get("title") or ""))])
-    if copied:
-        raise DeskError(f"the draft would repeat {len(copied)} run(s) of {RUN} words of the article; nothing written")
-    return result
-
-
-def _shingles(article: Path) -> Shingles:
-    return Shingles([article])
