@@ -33,7 +33,11 @@ def test_leaving_a_document_out_removes_what_only_it_supports(tmp_path: Path) ->
     leave_out(SOURCES, DOCUMENT, tmp_path)
     store = from_directory(tmp_path)
     assert set(store.tables["documents"]) == {"levin-interview-2031-03"}
-    assert set(store.tables["events"]) == {"2031-03-04-port-selim-haddad-meets-levin", "2031-04-talks-next-round"}
+    assert set(store.tables["events"]) == {
+        "2031-03-04-port-selim-haddad-meets-levin",
+        "2031-04-talks-next-round",
+        "2025-port-selim-first-talks",
+    }
     assert set(store.tables["actors"]) == {"karim-al-haddad", "ezra-levin"}
     assert set(store.tables["places"]) == {"port-selim"}
     meeting = store.tables["events"]["2031-03-04-port-selim-haddad-meets-levin"]
@@ -46,7 +50,7 @@ def test_a_draft_scored_against_the_records(tmp_path: Path) -> None:
     assert article.known == {"actor:karim-al-haddad", "actor:ezra-levin", "place:port-selim"}
     assert article.found == article.known
     assert article.events == {"2031-03-04-port-selim-haddad-meets-levin", "2031-04-talks-next-round"}
-    assert "2031-03-04-port-selim-haddad-meets-levin" in article.offered
+    assert article.offered == article.events
     # "on Tuesday" is the meeting's day, "to 2029" the clash's year, "next month" the April round.
     assert (article.dated, article.dated_right) == (3, 3)
     assert article.document_date == "printed" and article.document_date_right

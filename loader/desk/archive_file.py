@@ -61,10 +61,36 @@ def slug(text: str, words: int = 6) -> str:
     return "-".join([w for w in kept if w not in stop][:words]) or "article"
 
 
+# "Shafaq News – Baku": an outlet's name and the place it reports from, at the top of a copy.
+DATELINE = re.compile(
+    r"(?:^|\s)(?P<outlet>[A-Z][\w&'.]*(?: [A-Z][\w&'.]*){0,3}) [–—-] (?P<place>[A-Z][\w'’./ -]{1,40})$"
+)
+BYLINE = re.compile(r"^[Bb]y (?P<author>[A-Z][\w'’.-]+(?: (?:al-|el-|bin |ibn )?[A-Z][\w'’.-]+){1,3})$")
+TOP = 6  # the paragraphs where a headline, a dateline and a byline are looked for
+
+
+def dateline(paras: list[str]) -> tuple[str, str] | None:
+    """The outlet and place of a dateline near the top, if the copy has one."""
+    for text in paras[:TOP]:
+        match = DATELINE.search(text.strip())
+        if match and len(text.split()) <= 12:
+            return match.group("outlet"), match.group("place")
+    return None
+
+
+def byline(paras: list[str]) -> str | None:
+    """The author a byline near the top names ("By Yousef Bardouka")."""
+    return next((m.group("author") for t in paras[:TOP] if (m := BYLINE.match(t.strip()))), None)
+
+
 def headline(paras: list[str], outlet: str | None = None) -> str | None:
-    """The first short paragraph that is neither a date line nor the outlet's name: the likely headline."""
-    for text in paras[:4]:
+    """The first paragraph near the top that reads as a headline: not a
+    date line, not the outlet's name, not a section label of a few words
+    ("Azerbaijan"), not a dateline ("Shafaq News – Baku") nor a byline."""
+    for text in paras[:TOP]:
         if outlet and text.strip().lower() == outlet.strip().lower():
+            continue
+        if len(text.split()) < 4 or DATELINE.search(text.strip()) or BYLINE.match(text.strip()):
             continue
         if len(text.split()) <= 16 and not re.search(r"\d{4}", text) and not text.isupper():
             return text
@@ -77,6 +103,8 @@ def skeleton(
     """The document record as YAML for documents.yml, and its id."""
     paras = paragraphs(text)
     printed = printed_date(paras)
+    found = dateline(paras)
+    outlet = outlet or (found[0] if found else None)
     title = headline(paras, outlet)
     lines: list[str] = []
     if printed:
@@ -110,9 +138,9 @@ def skeleton(
         f"  - id: {document_id}",
         f'    title: "{quoted_title}"',
         f"    outlet: {_scalar(outlet)}",
-        "    author: null",
+        f"    author: {_scalar(byline(paras))}",
         *date_lines,
-        "    dateline: null",
+        f"    dateline: {_scalar(found[1] if found else None)}",
         f"    url: {_scalar(url)}",
         f"    archive_ref: {name}",
         f"    archive_sha256: {sha256}",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import yaml
 from ..archive import locator_hash, paragraphs
 from ..languages import alias_texts
 from . import DeskError
-from .archive_file import skeleton
+from .archive_file import TOP, dateline, skeleton
 from .dates import DateExpression, Window, expressions
 from .names import TITLE_WORDS, Matcher, key
 from .overlap import RUN, Hit, Shingles, file_hits, words
@@ -34,6 +34,9 @@ from .records import Records, from_directory
 
 MAX_WORDS = 6  # the longest name looked up
 MAX_EVENTS = 25  # recorded events listed, best first
+# An event up to a week before the article's window is news in it; one
+# ended a year before it is background.
+NEAR, MONTH, OLD = timedelta(days=7), timedelta(days=31), timedelta(days=365)
 # Capitalised words that start sentences or name no one.
 NOT_NAMES = frozenset(
     """a an the this that these those it its in on at of for from by with and but or as after before
@@ -47,6 +50,8 @@ POSSESSIVE = re.compile(r"[’']s$")
 # Adjectives of a state or country that the suffix rules below do not make.
 DEMONYMS = {"France": ["French"], "Turkey": ["Turkish"], "United States": ["American", "U.S."], "Lebanon": ["Lebanese"]}
 TOKEN = re.compile(r"[\w’'-]+|[^\w\s]", re.UNICODE)
+# A surname written with the Arabic article: "al-Dalati" belongs to the name before it.
+ARTICLE_NAME = re.compile(r"^(?:al|el|as|ad|ash|an|ar|at|az)-[A-Z]")
 
 
 @dataclass
@@ -229,6 +234,8 @@ def mentions(
                 if not all(t[:1].isalnum() for t in span):
                     continue
                 hits = names.lookup(span) or names.lookup([POSSESSIVE.sub("", t) for t in span])
+                if hits and n == 1 and _part_of_longer_name(tokens, i + 1, hits, records):
+                    hits = []
                 if hits:
                     # One actor and one place may share a name (Damascus): both are listed.
                     for kind, rid, name, _alias in hits:
@@ -245,7 +252,12 @@ def mentions(
         # Names the store does not know: runs of capitalised words not covered.
         run: list[str] = []
         for j, token in enumerate([*tokens, "."]):
-            capital = j < len(tokens) and not covered[j] and token[:1].isupper() and token.lower() not in NOT_NAMES
+            capital = (
+                j < len(tokens)
+                and not covered[j]
+                and (token[:1].isupper() or bool(ARTICLE_NAME.match(token)))
+                and token.lower() not in NOT_NAMES
+            )
             connector = j < len(tokens) and run and token.lower() in CONNECTORS and not covered[j]
             if capital or connector:
                 run.append(token)
@@ -256,7 +268,7 @@ def mentions(
                 unknown.setdefault(" ".join(run), []).append(number)
             run = []
     result = []
-    for name, numbers in unknown.items():
+    for name, numbers in _without_titles(unknown).items():
         # A title or an adjective of nationality alone ("Syrian Foreign Minister") names no one.
         content = [w for w in name.split() if w.lower() not in TITLE_WORDS and w.lower() not in CONNECTORS]
         if not content or (
@@ -270,6 +282,31 @@ def mentions(
         candidates = [(f"{c.entry.kind} {c.entry.id}", c.score) for c in matcher.find(name, 3, 80.0)]
         result.append((name, numbers, candidates))
     return sorted(found.values(), key=lambda m: (m.kind, min(m.paragraphs))), result
+
+
+def _part_of_longer_name(
+    tokens: list[str], following: int, hits: list[tuple[str, str, str, str]], records: Records
+) -> bool:
+    """A person's one-word name followed by another name word ("Ahmed" in
+    "Ahmed al-Dalati") is the first word of someone else's name."""
+    if following >= len(tokens) or not all(
+        kind == "actor" and (records.get("actors", rid) or {}).get("kind") == "person" for kind, rid, _, _ in hits
+    ):
+        return False
+    word = tokens[following]
+    return (word[:1].isupper() and word.lower() not in NOT_NAMES) or bool(ARTICLE_NAME.match(word))
+
+
+def _without_titles(unknown: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Unknown names without the words of office before them: "Foreign
+    Minister Gideon Saar" is looked up, and listed, as "Gideon Saar"."""
+    result: dict[str, list[int]] = {}
+    for name, numbers in unknown.items():
+        words = name.split()
+        while len(words) > 1 and (words[0].lower() in TITLE_WORDS or words[0].lower() in CONNECTORS):
+            words = words[1:]
+        result.setdefault(" ".join(words), []).extend(numbers)
+    return result
 
 
 def likely_events(
@@ -295,15 +332,29 @@ def likely_events(
         if event.get("place_id") in places:
             score += 2
             reasons.append(f"place {event['place_id']}")
-        if any(s.earliest <= end and start <= s.latest for s in spans):
-            score += 2
-            reasons.append("a date the text names")
-        if window and start > window.latest:
-            score -= 4  # after the article: it can only preview it
+        named = [s for s in spans if s.earliest <= end and start <= s.latest]
+        if any(s.latest - s.earliest < NEAR or (s.earliest, s.latest) == (start, end) for s in named):
+            score += 4  # a day or a few the text names, or the event's own span: the surest sign
+            reasons.append("its dates, as the text names them")
+        elif named:
+            score += 1
+            reasons.append("a month or more the text names")
+        if window and window.earliest - NEAR <= end and start <= window.latest:
+            # What an article reports is mostly of its own days; a window of
+            # months (an undated page) says less.
+            score += 3 if window.latest - window.earliest <= MONTH else 1
+            reasons.append("within the article's date window")
+        elif window and end < window.earliest - OLD:
+            score -= 2
+            reasons.append("long before the article")
+        if window and start > window.latest and not named:
+            score -= 4  # after the article, on a day it does not name: it can only preview it
             reasons.append("after the article's date")
         if score >= 4:
-            ranked.append((eid, score, reasons))
-    return sorted(ranked, key=lambda e: (-e[1], e[0]))[:MAX_EVENTS]
+            # On equal scores, the event nearer the article's days first.
+            distance = max((window.earliest - end).days, (start - window.latest).days, 0) if window else 0
+            ranked.append((-score, distance, eid, reasons))
+    return [(eid, -score, reasons) for score, _, eid, reasons in sorted(ranked)[:MAX_EVENTS]]
 
 
 def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft:
@@ -320,6 +371,24 @@ def copied_runs(result: Draft, article: Path) -> list[Hit]:
     document's title is the headline kept as a citation, the one text that
     may be copied."""
     return file_hits("draft", result.to_yaml(), Shingles([article]), [words(str(result.document.get("title") or ""))])
+
+
+def _outlet(paras: list[str], records: Records) -> str | None:
+    """A known outlet whose name stands near the top of the copy, alone
+    ("Libyan Express" under the headline) or opening a dateline."""
+    outlets = {
+        key(str(n)).words: str(r["name"])
+        for r in records.tables["actors"].values()
+        if r.get("kind") == "media_outlet"
+        for n in [r.get("name"), *alias_texts(r.get("aliases"))]
+        if n
+    }
+    found = dateline(paras)
+    for text in ([found[0]] if found else []) + [p for p in paras[:TOP] if len(p.split()) <= 4]:
+        name = outlets.get(key(text).words)
+        if name:
+            return name
+    return None
 
 
 def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft:
@@ -340,7 +409,8 @@ def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Dra
     if document is None:
         import hashlib
 
-        record, _ = skeleton(article.name, hashlib.sha256(data).hexdigest(), text, None, None, date.today())
+        outlet = _outlet(paras, records)
+        record, _ = skeleton(article.name, hashlib.sha256(data).hexdigest(), text, None, outlet, date.today())
         document = yaml.safe_load("documents:\n" + record)["documents"][0]
         document = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in document.items()}
     window = _windows(document)
