@@ -87,3 +87,8 @@ def test_events_of_the_articles_days_rank_above_old_background() -> None:
     ]
     assert ranked[:2] == ["2031-03-04-port-selim-haddad-meets-levin", "2031-04-talks-next-round"]
     assert ranked.index("2025-port-selim-first-talks") > 1
+
+
+def test_an_event_is_recognised_by_the_rare_words_of_its_title() -> None:
+    events = {e["event_id"]: e["why"] for e in draft(GAZETTE, SOURCES).data()["recorded_events_it_may_report"]}
+    assert "words of its title: norland, resume, talks" in events["2031-03-talks-resume"]

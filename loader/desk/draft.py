@@ -309,10 +309,31 @@ def _without_titles(unknown: dict[str, list[int]]) -> dict[str, list[int]]:
     return result
 
 
+def _title_words(title: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{5,}", title.lower()) if w not in NOT_NAMES}
+
+
 def likely_events(
-    records: Records, mentioned: list[Mention], dates: list[DateExpression], window: Window | None
+    records: Records,
+    mentioned: list[Mention],
+    dates: list[DateExpression],
+    window: Window | None,
+    text: str = "",
 ) -> list[tuple[str, int, list[str]]]:
-    """Recorded events the article may report: date, place, actors and type in common."""
+    """Recorded events the article may report: date, place, actors and the
+    words of their titles in common. A title word few titles share
+    ("disengagement", "ceasefire") says more than one most do ("syria")."""
+    titles = {eid: _title_words(str(e.get("title") or "")) for eid, e in records.tables["events"].items()}
+    shared_by: dict[str, int] = {}
+    for words_of in titles.values():
+        for word in words_of:
+            shared_by[word] = shared_by.get(word, 0) + 1
+    rare = max(2, len(titles) // 20)
+    in_events: dict[str, int] = {}
+    for event in records.tables["events"].values():
+        for actor in {str(a.get("actor_id")) for a in event.get("actors") or [] if isinstance(a, dict)}:
+            in_events[actor] = in_events.get(actor, 0) + 1
+    article_words = set(re.findall(r"[a-z]{5,}", text.lower()))
     actors = {m.id for m in mentioned if m.kind == "actor"}
     places = {m.id for m in mentioned if m.kind == "place"}
     spans = [d.resolved for d in dates if d.resolved and d.kind != "year"]
@@ -327,11 +348,16 @@ def likely_events(
         score = 0
         shared = sorted(actors & {str(a.get("actor_id")) for a in event.get("actors") or [] if isinstance(a, dict)})
         if shared:
-            score += min(len(shared), 3) * 2
+            # An actor in a quarter of the events (Israel, Syria) says little of which one this is.
+            score += min(sum(1 if in_events.get(a, 0) * 4 > len(titles) else 2 for a in shared), 6)
             reasons.append("actors " + ", ".join(shared))
         if event.get("place_id") in places:
             score += 2
             reasons.append(f"place {event['place_id']}")
+        told = sorted(w for w in titles[eid] & article_words if shared_by[w] <= rare)
+        if told:
+            score += min(len(told), 2) * 2
+            reasons.append("words of its title: " + ", ".join(told))
         named = [s for s in spans if s.earliest <= end and start <= s.latest]
         if any(s.latest - s.earliest < NEAR or (s.earliest, s.latest) == (start, end) for s in named):
             score += 4  # a day or a few the text names, or the event's own span: the surest sign
@@ -422,6 +448,6 @@ def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Dra
         mentioned,
         unknown,
         dates,
-        likely_events(records, mentioned, dates, window),
+        likely_events(records, mentioned, dates, window, text),
         [f"{n}:{locator_hash(p)}" for n, p in enumerate(paras, start=1)],
     )
