@@ -92,3 +92,10 @@ def test_events_of_the_articles_days_rank_above_old_background() -> None:
 def test_an_event_is_recognised_by_the_rare_words_of_its_title() -> None:
     events = {e["event_id"]: e["why"] for e in draft(GAZETTE, SOURCES).data()["recorded_events_it_may_report"]}
     assert "words of its title: norland, resume, talks" in events["2031-03-talks-resume"]
+
+
+def test_a_states_government_and_an_unnamed_source_are_offered() -> None:
+    actors = {a["id"]: a for a in draft(PREVIEW, SOURCES).data()["actors"]}
+    government = actors["norland-government"]
+    assert government["as_written"] == ["Norland"] and "check that its government is meant" in government["reading"]
+    assert actors["unnamed-harbour-official"]["as_written"] == ["a harbour official"]

@@ -50,6 +50,25 @@ POSSESSIVE = re.compile(r"[’']s$")
 # Adjectives of a state or country that the suffix rules below do not make.
 DEMONYMS = {"France": ["French"], "Turkey": ["Turkish"], "United States": ["American", "U.S."], "Lebanon": ["Lebanese"]}
 TOKEN = re.compile(r"[\w’'-]+|[^\w\s]", re.UNICODE)
+# Words that end the description in a record's name "Unnamed Syrian source close to the president".
+QUALIFIERS = frozenset("on in of to by at for about quoted close who from speaking".split())
+
+
+def unnamed_description(name: str) -> str | None:
+    """How an article speaks of a source the store records as unnamed:
+    "a Syrian source" for "Unnamed Syrian source close to the president"."""
+    words = name.split()
+    if len(words) < 2 or words[0] != "Unnamed":
+        return None
+    described = []
+    for word in words[1:]:
+        if word.lower() in QUALIFIERS:
+            break
+        described.append(word)
+    # "a source" alone would be any source.
+    return "a " + " ".join(described) if len(described) > 1 else None
+
+
 # A surname written with the Arabic article: "al-Dalati" belongs to the name before it.
 ARTICLE_NAME = re.compile(r"^(?:al|el|as|ad|ash|an|ar|at|az)-[A-Z]")
 
@@ -61,6 +80,7 @@ class Mention:
     name: str  # the record's name
     spelled: set[str] = field(default_factory=set)  # as the text spells it
     paragraphs: list[int] = field(default_factory=list)
+    reading: str = ""  # why it is listed, where the text does not name it itself
 
 
 @dataclass
@@ -87,7 +107,13 @@ class Draft:
             "document": self.document,
             "date_window": str(self.window) if self.window else "unknown: the document has no date or window yet",
             "actors": [
-                {"id": m.id, "name": m.name, "as_written": sorted(m.spelled), "paragraphs": loc(m.paragraphs)}
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "as_written": sorted(m.spelled),
+                    "paragraphs": loc(m.paragraphs),
+                    **({"reading": m.reading} if m.reading else {}),
+                }
                 for m in known_actors
             ],
             "places": [
@@ -188,6 +214,12 @@ class Names:
                     k = key(str(name))
                     index = k.words or (k.native,)
                     self.by_key.setdefault(index, []).append((kind, rid, str(record["name"]), str(name)))
+            # A source the articles leave unnamed is recorded as "Unnamed diplomatic
+            # source on ...": an article says "a diplomatic source".
+            for rid, record in records.tables[table].items():
+                described = unnamed_description(str(record.get("name") or ""))
+                if described:
+                    self.by_key.setdefault(key(described).words, []).append((kind, rid, str(record["name"]), described))
             # "Israeli", "Syrian", "Iranian": an article names a state by its adjective.
             for rid, record in records.tables[table].items():
                 if record.get("kind") not in ("state", "country"):
@@ -267,6 +299,7 @@ def mentions(
             if run and (len(run) > 1 or (j - len(run) > 0 and tokens[j - len(run) - 1] not in '.!?"“')):
                 unknown.setdefault(" ".join(run), []).append(number)
             run = []
+    _governments(found, records)
     result = []
     for name, numbers in _without_titles(unknown).items():
         # A title or an adjective of nationality alone ("Syrian Foreign Minister") names no one.
@@ -282,6 +315,24 @@ def mentions(
         candidates = [(f"{c.entry.kind} {c.entry.id}", c.score) for c in matcher.find(name, 3, 80.0)]
         result.append((name, numbers, candidates))
     return sorted(found.values(), key=lambda m: (m.kind, min(m.paragraphs))), result
+
+
+def _governments(found: dict[tuple[str, str], Mention], records: Records) -> None:
+    """A state's government beside the state: "Israel insists" is most
+    often its government speaking, and curators cite the government for it
+    (the government is the actor whose parent_id is the state)."""
+    states = {rid: m for (kind, rid), m in found.items() if kind == "actor"}
+    for rid, record in records.tables["actors"].items():
+        state = states.get(str(record.get("parent_id")))
+        if record.get("kind") == "government" and state and ("actor", rid) not in found:
+            found[("actor", rid)] = Mention(
+                "actor",
+                rid,
+                str(record["name"]),
+                set(state.spelled),
+                list(state.paragraphs),
+                f"the state {state.name} is named: check that its government is meant",
+            )
 
 
 def _part_of_longer_name(
