@@ -8,8 +8,8 @@ MANIFEST.tsv gets a row: the file, its SHA-256, its address, its outlet,
 its printed date and the day it was captured. Then the document's record is
 appended to sources/documents.yml as a skeleton for the curator to finish:
 the printed date with the paragraph that prints it, or, where none is
-printed, a window from the latest date the text names to the capture day,
-with the reasoning left for the curator to write.
+printed, a window from the first day of the latest date the text names to
+the capture day, with the reasoning left for the curator to write.
 """
 
 from __future__ import annotations
@@ -116,18 +116,20 @@ def skeleton(
             f'    date_paragraphs: ["{number}:{locator_hash(paras[number - 1])}"]',
         ]
     else:
+        # A month or a year the text names may be the article's own: the
+        # window starts on its first day ("December 2024" gives 1 December).
         named = [e for e in expressions(paras, None) if e.resolved and e.resolved.latest <= retrieved]
-        latest = max((e.resolved.latest for e in named if e.resolved), default=None)
-        evidence = sorted({e.paragraph for e in named if e.resolved and e.resolved.latest == latest})
-        stamp = (latest or retrieved).strftime("%Y-%m")
+        earliest = max((e.resolved.earliest for e in named if e.resolved), default=None)
+        evidence = sorted({e.paragraph for e in named if e.resolved and e.resolved.earliest == earliest})
+        stamp = (earliest or retrieved).strftime("%Y-%m")
         date_lines = [
             "    published_date: null",
-            f"    published_earliest: {latest.isoformat() if latest else 'null'}",
+            f"    published_earliest: {earliest.isoformat() if earliest else 'null'}",
             f"    published_latest: {retrieved.isoformat()}",
             "    date_basis: inferred",
             "    date_inference: >-",
-            "      TO WRITE: the article prints no date. The window runs from the latest",
-            "      date its text names (see date_paragraphs) to the day it was captured;",
+            "      TO WRITE: the article prints no date. The window runs from the first day",
+            "      of the latest date its text names (see date_paragraphs) to the day it was captured;",
             "      narrow it with the text's own clues and say how.",
             "    date_paragraphs: [" + ", ".join(f'"{n}:{locator_hash(paras[n - 1])}"' for n in evidence) + "]",
         ]

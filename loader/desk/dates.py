@@ -17,6 +17,7 @@ says the day is unknown.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -49,7 +50,12 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.IGNORECASE,
         ),
     ),
-    ("year", re.compile(r"\b(?:in|since|by|until|of|from|to|before|after) (?P<year>(?:19|20)\d{2})\b")),
+    (
+        "year",
+        re.compile(
+            r"\b(?:in|since|by|until|of|from|to|before|after|the|early|mid|late)[ -](?P<year>(?:19|20)\d{2})\b(?!,? \d)"
+        ),
+    ),
 ]
 
 
@@ -170,32 +176,42 @@ def _weekday(name: str, which: str | None, base: Window, when: str | None) -> tu
     return Window(first, last), f"{long(first)} or {long(last)}, as the article's date is a window"
 
 
-def _month(month: int, base: Window, when: str | None) -> tuple[Window, str]:
-    """A month named without its year, in the year that puts it nearest the
-    article's date on the side its sentence's tense says: the planned
-    "September" of a July article is the coming one, a past "July" the last.
-    Where a wide window holds the month in more than one year, or the tense
-    is unclear and two years are as near, the reading says so."""
-    spans = [_month_span(year, month) for year in range(base.earliest.year - 1, base.latest.year + 2)]
+def _in_year(span: Callable[[int], Window | None], base: Window, when: str | None) -> list[Window]:
+    """The readings of a month, or a day and month, named without its year:
+    the year that puts it nearest the article's date on the side its
+    sentence's tense says (the planned "September" of a July article is
+    the coming one, a past "July" the last). Where a wide window holds it in
+    more than one year, or the tense is unclear and two years are about as
+    near, every such year is a reading."""
+    spans = [w for year in range(base.earliest.year - 1, base.latest.year + 2) if (w := span(year))]
     inside = [s for s in spans if s.latest >= base.earliest and s.earliest <= base.latest]
 
     def distance(span: Window) -> int:
         return max((base.earliest - span.latest).days, (span.earliest - base.latest).days, 0)
 
     if len(inside) > 1:
-        chosen = inside
-    elif when == "future":
-        chosen = [min((s for s in spans if s.latest >= base.earliest), key=distance)]
-    elif when == "past":
-        chosen = [min((s for s in spans if s.earliest <= base.latest), key=distance)]
-    else:
-        nearest = min(distance(s) for s in spans)
-        chosen = [s for s in spans if distance(s) - nearest < 31]
+        return inside
+    if when == "future":
+        return [min((s for s in spans if s.latest >= base.earliest), key=distance)]
+    if when == "past":
+        return [min((s for s in spans if s.earliest <= base.latest), key=distance)]
+    nearest = min(distance(s) for s in spans)
+    return [s for s in spans if distance(s) - nearest < 31]
+
+
+def _no_year(chosen: list[Window], what: str, reading: str) -> tuple[Window, str]:
     span = Window(chosen[0].earliest, chosen[-1].latest)
     if len(chosen) == 1:
-        return span, f"{span.earliest.isoformat()} to {span.latest.isoformat()}: the month, no day given"
+        return span, reading
     years = " or ".join(str(s.earliest.year) for s in chosen)
-    return span, f"uncertain: {MONTHS[month - 1].capitalize()} of {years}; the text does not say which year"
+    return span, f"uncertain: {what} of {years}; the text does not say which year"
+
+
+def _day_of(year: int, month: int, day: int) -> Window | None:
+    try:
+        return Window(date(year, month, day), date(year, month, day))
+    except ValueError:
+        return None  # 29 February of a common year
 
 
 def _relative(phrase: str, base: Window) -> tuple[Window | None, str]:
@@ -266,20 +282,23 @@ def resolve(kind: str, match: re.Match[str], base: Window | None, when: str | No
         if kind == "day and month" and month:
             if base is None:
                 return None, "no year given and no article date to take it from"
-            years = sorted({base.earliest.year, base.latest.year})
-            days = [date(y, month, int(groups["day"])) for y in years]
-            # The year that puts the day nearest the article's date, before it if it can.
-            day = min(days, key=lambda d: (d > base.latest, abs((base.latest - d).days)))
-            if day > base.latest:
-                day = date(day.year - 1, month, int(groups["day"]))
-            return Window(day, day), f"{long(day)} (year from the article's date)"
+            number = int(groups["day"])
+            chosen = _in_year(lambda year: _day_of(year, month, number), base, when)
+            if not chosen:
+                return None, "not a date of the calendar"
+            reading = f"{long(chosen[0].earliest)} (year from the article's date)"
+            return _no_year(chosen, f"{number} {MONTHS[month - 1].capitalize()}", reading)
         if kind == "month" and month:
             if groups.get("year"):
                 span = _month_span(int(groups["year"]), month)
             elif base is None:
                 return None, "no year given and no article date to take it from"
             else:
-                return _month(month, base, when)
+                chosen = _in_year(lambda year: _month_span(year, month), base, when)
+                reading = (
+                    f"{chosen[0].earliest.isoformat()} to {chosen[-1].latest.isoformat()}: the month, no day given"
+                )
+                return _no_year(chosen, MONTHS[month - 1].capitalize(), reading)
             return span, f"{span.earliest.isoformat()} to {span.latest.isoformat()}: the month, no day given"
         if kind == "year":
             year = int(groups["year"])
