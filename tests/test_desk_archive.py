@@ -91,7 +91,10 @@ def test_archive_command(desk: tuple[Path, Path]) -> None:
 
 
 def test_an_undated_window_starts_on_the_first_day_of_the_latest_month_named() -> None:
-    text = "Talks resume in the north\n\nThe talks that began in December 2030 went on.\n"
+    text = (
+        "Talks resume in the north\n\nThe talks that began in December 2030 went on.\n\n"
+        "The next round is scheduled for March 2031.\n"  # to come: no bound on the article's date
+    )
     record, _ = skeleton("x.txt", "0" * 64, text, None, None, date(2031, 4, 2))
     assert "published_earliest: 2030-12-01" in record
 

@@ -118,7 +118,10 @@ def skeleton(
     else:
         # A month or a year the text names may be the article's own: the
         # window starts on its first day ("December 2024" gives 1 December).
-        named = [e for e in expressions(paras, None) if e.resolved and e.resolved.latest <= retrieved]
+        # A date it speaks of as to come (a preview's round) sets no bound.
+        named = [
+            e for e in expressions(paras, None) if e.resolved and e.resolved.latest <= retrieved and e.tense != "future"
+        ]
         earliest = max((e.resolved.earliest for e in named if e.resolved), default=None)
         evidence = sorted({e.paragraph for e in named if e.resolved and e.resolved.earliest == earliest})
         stamp = (earliest or retrieved).strftime("%Y-%m")

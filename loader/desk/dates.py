@@ -116,6 +116,7 @@ class DateExpression:
     kind: str  # printed date, date, day and month, month, weekday, relative, year
     resolved: Window | None
     reading: str  # the resolution in words, or why there is none
+    tense: str | None = None  # of its sentence: future, past, or None (see `tense`)
 
     def __str__(self) -> str:
         return f"¶ {self.paragraph}: {self.kind} {self.phrase!r} -> {self.reading}"
@@ -330,8 +331,9 @@ def expressions(paragraphs: list[str], base: Window | None) -> list[DateExpressi
                 taken.append((match.start(), match.end()))
                 hits.append((match.start(), kind, match))
         for _, kind, match in sorted(hits, key=lambda h: h[0]):
-            window, reading = resolve(kind, match, base, tense(text, match.start(), match.end()))
-            found.append(DateExpression(number, match.group(0), kind, window, reading))
+            when = tense(text, match.start(), match.end())
+            window, reading = resolve(kind, match, base, when)
+            found.append(DateExpression(number, match.group(0), kind, window, reading, when))
     return found
 
 
