@@ -104,3 +104,11 @@ def test_a_day_or_month_without_its_year_in_a_wide_window_names_every_year() -> 
     found = {e.phrase: e for e in expressions(paras, Window(date(2030, 3, 1), date(2031, 12, 1)))}
     assert found["July 18"].reading.startswith("uncertain: 18 July of 2030 or 2031")
     assert found["the 1974"].resolved == Window(date(1974, 1, 1), date(1974, 12, 31))
+
+
+def test_the_past_year_is_the_twelve_months_before_the_article() -> None:
+    paras = ["Violence flared several times over the past year, more than last year."]
+    found = {e.phrase: e for e in expressions(paras, Window(date(2031, 3, 5), date(2031, 3, 5)))}
+    assert found["past year"].resolved == Window(date(2030, 3, 5), date(2031, 3, 5))
+    assert found["last year"].resolved == Window(date(2030, 1, 1), date(2030, 12, 31))
+    assert "twelve months before" in found["last year"].reading

@@ -215,6 +215,10 @@ def _day_of(year: int, month: int, day: int) -> Window | None:
         return None  # 29 February of a common year
 
 
+# "the past week/month/year": the days before the article's date.
+ROLLING = {"past week": 7, "past month": 30, "past year": 365}
+
+
 def _relative(phrase: str, base: Window) -> tuple[Window | None, str]:
     """Relative words through dateparser, once from each end of the window."""
     import dateparser
@@ -223,8 +227,13 @@ def _relative(phrase: str, base: Window) -> tuple[Window | None, str]:
     low = phrase.lower()
     ends = []
     for end in (base.earliest, base.latest):
+        # "The past year" is the twelve months up to the article, not the
+        # calendar year before it ("the past year" since a fall in December).
+        if low in ROLLING:
+            ends.append(Window(end - timedelta(days=ROLLING[low]), end))
+            continue
         # Weeks, months and years count as whole calendar spans, as curating.md asks.
-        if low in ("last week", "past week"):
+        if low == "last week":
             monday = end - timedelta(days=end.weekday() + 7)
             ends.append(Window(monday, monday + timedelta(days=6)))
             continue
@@ -232,14 +241,14 @@ def _relative(phrase: str, base: Window) -> tuple[Window | None, str]:
             monday = end - timedelta(days=end.weekday())
             ends.append(Window(monday, end))
             continue
-        if low in ("last month", "past month"):
+        if low == "last month":
             first = end.replace(day=1) - timedelta(days=1)
             ends.append(_month_span(first.year, first.month))
             continue
         if low in ("this month", "earlier this month"):
             ends.append(Window(end.replace(day=1), end))
             continue
-        if low in ("last year", "past year"):
+        if low == "last year":
             ends.append(Window(date(end.year - 1, 1, 1), date(end.year - 1, 12, 31)))
             continue
         if low in ("next month",):
@@ -254,6 +263,8 @@ def _relative(phrase: str, base: Window) -> tuple[Window | None, str]:
             return None, "not resolved: dateparser does not read it"
         ends.append(Window(parsed.date(), parsed.date()))
     window = Window(min(e.earliest for e in ends), max(e.latest for e in ends))
+    if low == "last year":
+        return window, f"{window} (the calendar year; if the twelve months before are meant, say so)"
     return window, str(window)
 
 
