@@ -76,6 +76,8 @@ def test_names_with_titles_and_a_lone_first_name() -> None:
     unknown = [u["as_written"] for u in data["unknown_names"]]
     assert "Levin Tarsi" in unknown and "Dana Orsk" in unknown
     assert not any("Minister" in name for name in unknown)
+    # Neither an adjective of two words ("UN-monitored") nor an initial ("D" of D.C.) is a name.
+    assert "UN-monitored" not in unknown and "D" not in unknown and "Washington" in unknown
 
 
 def test_events_of_the_articles_days_rank_above_old_background() -> None:

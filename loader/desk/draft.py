@@ -43,7 +43,8 @@ NOT_NAMES = frozenset(
     during while when where what who why how he she they we i you his her their our there here if
     according meanwhile however although despite both each all some many more most other such only
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
-    july august september october november december read more click share search welcome""".split()
+    july august september october november december read more click share search welcome
+    ahead following report photo getty caption file via""".split()
 )
 CONNECTORS = frozenset({"al", "el", "bin", "ibn", "abu", "de", "of", "the", "and"})
 POSSESSIVE = re.compile(r"[’']s$")
@@ -69,6 +70,8 @@ def unnamed_description(name: str) -> str | None:
     return "a " + " ".join(described) if len(described) > 1 else None
 
 
+# "UN-monitored", "US-brokered", "Islamist-led": an adjective, not a name.
+ADJECTIVE = re.compile(r"^[\w’']+-[a-z]+$")
 # A surname written with the Arabic article: "al-Dalati" belongs to the name before it.
 ARTICLE_NAME = re.compile(r"^(?:al|el|as|ad|ash|an|ar|at|az)-[A-Z]")
 
@@ -289,6 +292,8 @@ def mentions(
                 and not covered[j]
                 and (token[:1].isupper() or bool(ARTICLE_NAME.match(token)))
                 and token.lower() not in NOT_NAMES
+                and not ADJECTIVE.match(token)
+                and len(token) > 1  # an initial ("D" of D.C.) alone
             )
             connector = j < len(tokens) and run and token.lower() in CONNECTORS and not covered[j]
             if capital or connector:
