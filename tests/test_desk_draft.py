@@ -101,3 +101,9 @@ def test_a_states_government_and_an_unnamed_source_are_offered() -> None:
     government = actors["norland-government"]
     assert government["as_written"] == ["Norland"] and "check that its government is meant" in government["reading"]
     assert actors["unnamed-harbour-official"]["as_written"] == ["a harbour official"]
+
+
+def test_an_unknown_place_gets_its_geonames_city() -> None:
+    unknown = {u["as_written"]: u["candidates"] for u in draft(PREVIEW, SOURCES).data()["unknown_names"]}
+    assert "geonames 2996944 Lyon, FR (100)" in unknown["Lyon"]  # a city of a country the store has places in
+    assert not any(c.startswith("geonames") for c in unknown["Dana Orsk"])

@@ -28,6 +28,7 @@ from ..languages import alias_texts
 from . import DeskError
 from .archive_file import TOP, dateline, skeleton
 from .dates import DateExpression, Window, expressions
+from .find import entries_from_sources, find, store_countries
 from .names import TITLE_WORDS, Matcher, key
 from .overlap import RUN, Hit, Shingles, file_hits, words
 from .records import Records, from_directory
@@ -242,7 +243,9 @@ class Names:
             # An acronym alias (US, UN, AP) matches only as written: "us" is a pronoun.
             if alias.replace(".", "").isupper() and len(alias) <= 5 and alias.replace(".", "") != text.replace(".", ""):
                 continue
-            if len(span) == 1 and not (span[0][:1].isupper() or not span[0][:1].isascii()):
+            if len(span) == 1 and not (
+                span[0][:1].isupper() or not span[0][:1].isascii() or ARTICLE_NAME.match(span[0])
+            ):
                 continue
             result.append((kind, rid, name, alias))
         return result
@@ -305,6 +308,7 @@ def mentions(
                 unknown.setdefault(" ".join(run), []).append(number)
             run = []
     _governments(found, records)
+    countries = store_countries(matcher.entries)
     result = []
     for name, numbers in _without_titles(unknown).items():
         # A title or an adjective of nationality alone ("Syrian Foreign Minister") names no one.
@@ -317,7 +321,13 @@ def mentions(
             and content[0] != name
         ):
             continue
-        candidates = [(f"{c.entry.kind} {c.entry.id}", c.score) for c in matcher.find(name, 3, 80.0)]
+        # A place the store lacks gets GeoNames' cities of the store's countries
+        # with their ids, only those of the same name by the key (a name sounds like many a town).
+        found_name = find(name, matcher, 3, countries, threshold=80.0)
+        cities = [c for c in found_name.geonames if c.exact][:2]
+        candidates = [(f"{c.entry.kind} {c.entry.id}", c.score) for c in found_name.candidates] + [
+            (f"geonames {c.entry.id} {c.entry.name}, {c.entry.country}", c.score) for c in cities
+        ]
         result.append((name, numbers, candidates))
     return sorted(found.values(), key=lambda m: (m.kind, min(m.paragraphs))), result
 
@@ -484,8 +494,6 @@ def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Dra
         raise DeskError(f"{article.name}: not UTF-8 text ({error.reason})") from None
     paras = paragraphs(text)
     records = from_directory(sources)
-    from .find import entries_from_sources
-
     matcher = matcher or Matcher(entries_from_sources(sources))
     document = next((d for d in records.tables["documents"].values() if d.get("archive_ref") == article.name), None)
     if document is None:
