@@ -73,6 +73,8 @@ def test_names_with_titles_and_a_lone_first_name() -> None:
     data = draft(PREVIEW, SOURCES).data()
     levin = next(a for a in data["actors"] if a["id"] == "ezra-levin")
     assert levin["as_written"] == ["Levin"]  # not "Levin" of Levin Tarsi, another man
+    haddad = next(a for a in data["actors"] if a["id"] == "karim-al-haddad")
+    assert "al-Haddad" in haddad["as_written"]  # a surname alone, written with the article
     unknown = [u["as_written"] for u in data["unknown_names"]]
     assert "Levin Tarsi" in unknown and "Dana Orsk" in unknown
     assert not any("Minister" in name for name in unknown)
@@ -101,9 +103,3 @@ def test_a_states_government_and_an_unnamed_source_are_offered() -> None:
     government = actors["norland-government"]
     assert government["as_written"] == ["Norland"] and "check that its government is meant" in government["reading"]
     assert actors["unnamed-harbour-official"]["as_written"] == ["a harbour official"]
-
-
-def test_an_unknown_place_gets_its_geonames_city() -> None:
-    unknown = {u["as_written"]: u["candidates"] for u in draft(PREVIEW, SOURCES).data()["unknown_names"]}
-    assert "geonames 2996944 Lyon, FR (100)" in unknown["Lyon"]  # a city of a country the store has places in
-    assert not any(c.startswith("geonames") for c in unknown["Dana Orsk"])

@@ -28,7 +28,7 @@ from ..languages import alias_texts
 from . import DeskError
 from .archive_file import TOP, dateline, skeleton
 from .dates import DateExpression, Window, expressions
-from .find import entries_from_sources, find, store_countries
+from .find import entries_from_sources
 from .names import TITLE_WORDS, Matcher, key
 from .overlap import RUN, Hit, Shingles, file_hits, words
 from .records import Records, from_directory
@@ -308,7 +308,6 @@ def mentions(
                 unknown.setdefault(" ".join(run), []).append(number)
             run = []
     _governments(found, records)
-    countries = store_countries(matcher.entries)
     result = []
     for name, numbers in _without_titles(unknown).items():
         # A title or an adjective of nationality alone ("Syrian Foreign Minister") names no one.
@@ -321,13 +320,7 @@ def mentions(
             and content[0] != name
         ):
             continue
-        # A place the store lacks gets GeoNames' cities of the store's countries
-        # with their ids, only those of the same name by the key (a name sounds like many a town).
-        found_name = find(name, matcher, 3, countries, threshold=80.0)
-        cities = [c for c in found_name.geonames if c.exact][:2]
-        candidates = [(f"{c.entry.kind} {c.entry.id}", c.score) for c in found_name.candidates] + [
-            (f"geonames {c.entry.id} {c.entry.name}, {c.entry.country}", c.score) for c in cities
-        ]
+        candidates = [(f"{c.entry.kind} {c.entry.id}", c.score) for c in matcher.find(name, 3, 80.0)]
         result.append((name, numbers, candidates))
     return sorted(found.values(), key=lambda m: (m.kind, min(m.paragraphs))), result
 
