@@ -15,6 +15,7 @@ the whole store.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from benchmarks.report import machine
 from loader import PROJECT_ROOT
 from loader.archive import find_archive, parse_locator
 from loader.desk.diff import diff
@@ -280,6 +282,9 @@ def report(articles: list[Article], lookups: Lookups, diff_seconds: float) -> st
         "start and end; a wider reading counts as wrong); whether the draft gives the document its "
         "recorded printed date, or, for an undated article, no printed date and a window that holds its "
         "earliest recorded day; and every run of ten words the draft shares with the article.",
+        "",
+        f"Machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f} (times are wall-clock, "
+        "on a shared machine).",
         "",
         "| document | known actors and places found | events offered (first 5) | dated events resolved | document's date | copied runs | draft s |",
         "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
