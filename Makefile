@@ -77,6 +77,7 @@ release: $(VENV)/.installed
 # Long (ten to thirty minutes, by machine) and needs a few GB in build/benchmark.
 benchmark: $(TESTED) tools
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run curation
 
 # docs/map.png, docs/event.png and docs/timeline.png from the real sources/,
 # served on 127.0.0.1 and taken with Debian's Chromium (apt-get install chromium).

@@ -305,11 +305,14 @@ def hand_written_reasons(text: str) -> dict[str, str]:
     return dict(re.findall(r"^- \*\*(.+?)\*\*: (.+)$", part, re.MULTILINE))
 
 
-def write(out: Path, generated: str) -> None:
-    """Put a run's report into out between GENERATED's markers, keeping what
-    a person wrote around them (a new file gets the generated part alone)."""
-    begin, end = GENERATED
-    text = out.read_text(encoding="utf-8") if out.exists() else f"{begin}\n{end}\n"
+def write(out: Path, generated: str, markers: tuple[str, str] = GENERATED) -> None:
+    """Put a run's report into out between its markers, keeping what a
+    person wrote around them and the other parts' figures (a new file gets
+    the generated part alone; a file without these markers gets them at its end)."""
+    begin, end = markers
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    if begin not in text:
+        text = f"{text.rstrip()}\n\n{begin}\n{end}\n" if text.strip() else f"{begin}\n{end}\n"
     before, rest = text.split(begin, 1)
     after = rest.split(end, 1)[1]
     out.parent.mkdir(parents=True, exist_ok=True)

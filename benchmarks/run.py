@@ -23,6 +23,7 @@ pages a user opens are timed.
 
     python -m benchmarks.run                    # N = 100,000 and 1,000,000
     python -m benchmarks.run --rows 2000 --no-site --out /tmp/perf.md
+    python -m benchmarks.run curation           # the curator's desk alone (benchmarks/curation.py)
 """
 
 from __future__ import annotations
@@ -95,6 +96,17 @@ def cli(ctx: click.Context, rows: tuple[int, ...], work: Path, out: Path, no_sit
     """Run the benchmark and write its report."""
     if ctx.invoked_subcommand is None:
         click.echo(run(sorted(rows), work, out, not no_site))
+
+
+@cli.command("curation")
+@path_option("--out", "docs/performance.md", folder=False)
+def curation_command(out: Path) -> None:
+    """Measure the curator's desk leave-one-out on the archived articles and write its part of the report."""
+    from benchmarks import curation
+
+    text = curation.report(*curation.measure())
+    write(out, text, curation.GENERATED)
+    click.echo(text)
 
 
 @cli.command("reading-steps-child", hidden=True)

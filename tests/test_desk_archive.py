@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from loader.cli import cli
-from loader.desk.archive_file import archive
+from loader.desk.archive_file import archive, skeleton
 from loader.desk.dates import Window, expressions, printed_date
 from loader.records.archive import locators, paragraphs
 
@@ -88,3 +88,27 @@ def test_archive_command(desk: tuple[Path, Path]) -> None:
     assert result.exit_code == 0, result.output
     assert "Archived" in result.output and "finish every TO WRITE" in result.output
     assert "Already archived" in CliRunner().invoke(cli, args).output
+
+
+def test_an_undated_window_starts_on_the_first_day_of_the_latest_month_named() -> None:
+    text = (
+        "Talks resume in the north\n\nThe talks that began in December 2030 went on.\n\n"
+        "The next round is scheduled for March 2031.\n"  # to come: no bound on the article's date
+    )
+    record, _ = skeleton("x.txt", "0" * 64, text, None, None, date(2031, 4, 2))
+    assert "published_earliest: 2030-12-01" in record
+
+
+def test_a_day_or_month_without_its_year_in_a_wide_window_names_every_year() -> None:
+    paras = ["A truce was declared on July 18.", "It revived the 1974 disengagement agreement."]
+    found = {e.phrase: e for e in expressions(paras, Window(date(2030, 3, 1), date(2031, 12, 1)))}
+    assert found["July 18"].reading.startswith("uncertain: 18 July of 2030 or 2031")
+    assert found["the 1974"].resolved == Window(date(1974, 1, 1), date(1974, 12, 31))
+
+
+def test_the_past_year_is_the_twelve_months_before_the_article() -> None:
+    paras = ["Violence flared several times over the past year, more than last year."]
+    found = {e.phrase: e for e in expressions(paras, Window(date(2031, 3, 5), date(2031, 3, 5)))}
+    assert found["past year"].resolved == Window(date(2030, 3, 5), date(2031, 3, 5))
+    assert found["last year"].resolved == Window(date(2030, 1, 1), date(2030, 12, 31))
+    assert "twelve months before" in found["last year"].reading

@@ -47,3 +47,59 @@ def test_draft_command_writes_yaml() -> None:
     result = CliRunner().invoke(cli, ["draft", str(GAZETTE), "--sources", str(SOURCES)])
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(result.output)["document"]["outlet"] == "The Harbour Gazette"
+
+
+PREVIEW = FIXTURES / "archive" / "tarsa-preview.txt"  # printed 7 March 2031, a Friday
+
+
+def test_a_weekday_is_read_forward_or_back_by_its_sentences_tense() -> None:
+    readings = {d["phrase"]: d["resolution"] for d in draft(PREVIEW, SOURCES).data()["dates"]}
+    assert readings["on Thursday"] == "13 March 2031, a Thursday, 6 days after the article's date"  # "set to meet"
+    assert readings["on Tuesday"] == "4 March 2031, a Tuesday, 3 days before the article's date"  # "met"
+    assert readings["Monday"].startswith("uncertain: 3 March 2031, a Monday if it is past, 10 March 2031")
+    # A month without its year: the coming February for what is scheduled.
+    assert readings["February"].startswith("2032-02-01 to 2032-02-29")
+
+
+def test_the_document_is_read_past_its_section_label_caption_dateline_and_byline() -> None:
+    document = draft(PREVIEW, SOURCES).data()["document"]
+    assert document["title"] == "Ministers to meet again in Tarsa"  # not the section label "Qadira"
+    assert document["published_date"] == "2031-03-07"  # day first, not the caption's 4 March
+    assert document["author"] == "Ilse Marrow"
+    assert (document["outlet"], document["dateline"]) == ("The Harbour Gazette", "Port Selim")
+
+
+def test_names_with_titles_and_a_lone_first_name() -> None:
+    data = draft(PREVIEW, SOURCES).data()
+    levin = next(a for a in data["actors"] if a["id"] == "ezra-levin")
+    assert levin["as_written"] == ["Levin"]  # not "Levin" of Levin Tarsi, another man
+    haddad = next(a for a in data["actors"] if a["id"] == "karim-al-haddad")
+    assert "al-Haddad" in haddad["as_written"]  # a surname alone, written with the article
+    unknown = [u["as_written"] for u in data["unknown_names"]]
+    assert "Levin Tarsi" in unknown and "Dana Orsk" in unknown
+    assert not any("Minister" in name for name in unknown)
+    # Neither an adjective of two words ("UN-monitored") nor an initial ("D" of D.C.) is a name.
+    assert "UN-monitored" not in unknown and "D" not in unknown and "Washington" in unknown
+
+
+def test_events_of_the_articles_days_rank_above_old_background() -> None:
+    """The curation fixture adds an old meeting of the same two men in the
+    same place, and a round the article announces for next month."""
+    ranked = [
+        e["event_id"]
+        for e in draft(GAZETTE, FIXTURES.parent / "curation" / "sources").data()["recorded_events_it_may_report"]
+    ]
+    assert ranked[:2] == ["2031-03-04-port-selim-haddad-meets-levin", "2031-04-talks-next-round"]
+    assert ranked.index("2025-port-selim-first-talks") > 1
+
+
+def test_an_event_is_recognised_by_the_rare_words_of_its_title() -> None:
+    events = {e["event_id"]: e["why"] for e in draft(GAZETTE, SOURCES).data()["recorded_events_it_may_report"]}
+    assert "words of its title: norland, resume, talks" in events["2031-03-talks-resume"]
+
+
+def test_a_states_government_and_an_unnamed_source_are_offered() -> None:
+    actors = {a["id"]: a for a in draft(PREVIEW, SOURCES).data()["actors"]}
+    government = actors["norland-government"]
+    assert government["as_written"] == ["Norland"] and "check that its government is meant" in government["reading"]
+    assert actors["unnamed-harbour-official"]["as_written"] == ["a harbour official"]

@@ -11,10 +11,10 @@ import pytest
 
 from loader.desk.find import ALL_COUNTRIES, find, matcher_from_database, matcher_from_sources, store_countries
 from loader.desk.names import DEFAULT_THRESHOLD, Entry, Matcher, key, similarity
+from tests.support.name_variants import variant_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "sources"
-VARIANTS = Path(__file__).parent / "fixtures" / "desk" / "name_variants.tsv"
 
 # Pairs one person or place is spelled, each a rule of the key.
 SAME = [
@@ -117,15 +117,6 @@ ISSUE_EXAMPLES = {
 def test_the_issues_examples_find_their_record_first(real: Matcher, query: str, record: str) -> None:
     best = real.find(query)[0]
     assert f"{best.entry.kind}:{best.entry.id}" == record
-
-
-def variant_rows() -> list[tuple[str, str, str]]:
-    rows = []
-    for line in VARIANTS.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            query, record, origin = line.split("\t")
-            rows.append((query, record, origin))
-    return rows
 
 
 def test_the_variant_table_ranks_the_right_record_first_95_percent(real: Matcher) -> None:

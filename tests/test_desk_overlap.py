@@ -48,7 +48,7 @@ def test_a_copied_run_folded_over_two_lines_is_found_with_its_paragraph(project:
     first, second = COPIED.split(" for ")
     (project / "copy.yml").write_text(f"notes: >-\n  Said: {first}\n  for {second}, it seems.\n", encoding="utf-8")
     hits, read, articles = overlap(project, [ARCHIVE])
-    assert articles == 2 and read >= 1
+    assert articles == len(list(ARCHIVE.glob("*.txt"))) and read >= 1
     assert [(h.file, h.line, h.article, h.paragraph) for h in hits] == [
         ("copy.yml", 2, "gazette-port-selim.txt", PARAGRAPH)
     ]

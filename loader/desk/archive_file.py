@@ -8,8 +8,8 @@ MANIFEST.tsv gets a row: the file, its SHA-256, its address, its outlet,
 its printed date and the day it was captured. Then the document's record is
 appended to sources/documents.yml as a skeleton for the curator to finish:
 the printed date with the paragraph that prints it, or, where none is
-printed, a window from the latest date the text names to the capture day,
-with the reasoning left for the curator to write.
+printed, a window from the first day of the latest date the text names to
+the capture day, with the reasoning left for the curator to write.
 """
 
 from __future__ import annotations
@@ -61,10 +61,36 @@ def slug(text: str, words: int = 6) -> str:
     return "-".join([w for w in kept if w not in stop][:words]) or "article"
 
 
+# "Shafaq News – Baku": an outlet's name and the place it reports from, at the top of a copy.
+DATELINE = re.compile(
+    r"(?:^|\s)(?P<outlet>[A-Z][\w&'.]*(?: [A-Z][\w&'.]*){0,3}) [–—-] (?P<place>[A-Z][\w'’./ -]{1,40})$"
+)
+BYLINE = re.compile(r"^[Bb]y (?P<author>[A-Z][\w'’.-]+(?: (?:al-|el-|bin |ibn )?[A-Z][\w'’.-]+){1,3})$")
+TOP = 6  # the paragraphs where a headline, a dateline and a byline are looked for
+
+
+def dateline(paras: list[str]) -> tuple[str, str] | None:
+    """The outlet and place of a dateline near the top, if the copy has one."""
+    for text in paras[:TOP]:
+        match = DATELINE.search(text.strip())
+        if match and len(text.split()) <= 12:
+            return match.group("outlet"), match.group("place")
+    return None
+
+
+def byline(paras: list[str]) -> str | None:
+    """The author a byline near the top names ("By Yousef Bardouka")."""
+    return next((m.group("author") for t in paras[:TOP] if (m := BYLINE.match(t.strip()))), None)
+
+
 def headline(paras: list[str], outlet: str | None = None) -> str | None:
-    """The first short paragraph that is neither a date line nor the outlet's name: the likely headline."""
-    for text in paras[:4]:
+    """The first paragraph near the top that reads as a headline: not a
+    date line, not the outlet's name, not a section label of a few words
+    ("Azerbaijan"), not a dateline ("Shafaq News – Baku") nor a byline."""
+    for text in paras[:TOP]:
         if outlet and text.strip().lower() == outlet.strip().lower():
+            continue
+        if len(text.split()) < 4 or DATELINE.search(text.strip()) or BYLINE.match(text.strip()):
             continue
         if len(text.split()) <= 16 and not re.search(r"\d{4}", text) and not text.isupper():
             return text
@@ -77,6 +103,8 @@ def skeleton(
     """The document record as YAML for documents.yml, and its id."""
     paras = paragraphs(text)
     printed = printed_date(paras)
+    found = dateline(paras)
+    outlet = outlet or (found[0] if found else None)
     title = headline(paras, outlet)
     lines: list[str] = []
     if printed:
@@ -88,18 +116,23 @@ def skeleton(
             f'    date_paragraphs: ["{number}:{locator_hash(paras[number - 1])}"]',
         ]
     else:
-        named = [e for e in expressions(paras, None) if e.resolved and e.resolved.latest <= retrieved]
-        latest = max((e.resolved.latest for e in named if e.resolved), default=None)
-        evidence = sorted({e.paragraph for e in named if e.resolved and e.resolved.latest == latest})
-        stamp = (latest or retrieved).strftime("%Y-%m")
+        # A month or a year the text names may be the article's own: the
+        # window starts on its first day ("December 2024" gives 1 December).
+        # A date it speaks of as to come (a preview's round) sets no bound.
+        named = [
+            e for e in expressions(paras, None) if e.resolved and e.resolved.latest <= retrieved and e.tense != "future"
+        ]
+        earliest = max((e.resolved.earliest for e in named if e.resolved), default=None)
+        evidence = sorted({e.paragraph for e in named if e.resolved and e.resolved.earliest == earliest})
+        stamp = (earliest or retrieved).strftime("%Y-%m")
         date_lines = [
             "    published_date: null",
-            f"    published_earliest: {latest.isoformat() if latest else 'null'}",
+            f"    published_earliest: {earliest.isoformat() if earliest else 'null'}",
             f"    published_latest: {retrieved.isoformat()}",
             "    date_basis: inferred",
             "    date_inference: >-",
-            "      TO WRITE: the article prints no date. The window runs from the latest",
-            "      date its text names (see date_paragraphs) to the day it was captured;",
+            "      TO WRITE: the article prints no date. The window runs from the first day",
+            "      of the latest date its text names (see date_paragraphs) to the day it was captured;",
             "      narrow it with the text's own clues and say how.",
             "    date_paragraphs: [" + ", ".join(f'"{n}:{locator_hash(paras[n - 1])}"' for n in evidence) + "]",
         ]
@@ -110,9 +143,9 @@ def skeleton(
         f"  - id: {document_id}",
         f'    title: "{quoted_title}"',
         f"    outlet: {_scalar(outlet)}",
-        "    author: null",
+        f"    author: {_scalar(byline(paras))}",
         *date_lines,
-        "    dateline: null",
+        f"    dateline: {_scalar(found[1] if found else None)}",
         f"    url: {_scalar(url)}",
         f"    archive_ref: {name}",
         f"    archive_sha256: {sha256}",

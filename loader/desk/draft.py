@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,27 +26,55 @@ import yaml
 from ..records.archive import locator_hash, paragraphs
 from ..records.languages import alias_texts
 from . import DeskError
-from .archive_file import skeleton
+from .archive_file import TOP, dateline, skeleton
 from .dates import DateExpression, Window, expressions
+from .find import entries_from_sources
 from .names import TITLE_WORDS, Matcher, key
-from .overlap import RUN, Shingles, file_hits, words
+from .overlap import RUN, Hit, Shingles, file_hits, words
 from .records import Records, from_directory
 
 MAX_WORDS = 6  # the longest name looked up
 MAX_EVENTS = 25  # recorded events listed, best first
+# An event up to a week before the article's window is news in it; one
+# ended a year before it is background.
+NEAR, MONTH, OLD = timedelta(days=7), timedelta(days=31), timedelta(days=365)
 # Capitalised words that start sentences or name no one.
 NOT_NAMES = frozenset(
     """a an the this that these those it its in on at of for from by with and but or as after before
     during while when where what who why how he she they we i you his her their our there here if
     according meanwhile however although despite both each all some many more most other such only
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
-    july august september october november december read more click share search welcome""".split()
+    july august september october november december read more click share search welcome
+    ahead following report photo getty caption file via""".split()
 )
 CONNECTORS = frozenset({"al", "el", "bin", "ibn", "abu", "de", "of", "the", "and"})
 POSSESSIVE = re.compile(r"[’']s$")
 # Adjectives of a state or country that the suffix rules below do not make.
 DEMONYMS = {"France": ["French"], "Turkey": ["Turkish"], "United States": ["American", "U.S."], "Lebanon": ["Lebanese"]}
 TOKEN = re.compile(r"[\w’'-]+|[^\w\s]", re.UNICODE)
+# Words that end the description in a record's name "Unnamed Syrian source close to the president".
+QUALIFIERS = frozenset("on in of to by at for about quoted close who from speaking".split())
+
+
+def unnamed_description(name: str) -> str | None:
+    """How an article speaks of a source the store records as unnamed:
+    "a Syrian source" for "Unnamed Syrian source close to the president"."""
+    words = name.split()
+    if len(words) < 2 or words[0] != "Unnamed":
+        return None
+    described = []
+    for word in words[1:]:
+        if word.lower() in QUALIFIERS:
+            break
+        described.append(word)
+    # "a source" alone would be any source.
+    return "a " + " ".join(described) if len(described) > 1 else None
+
+
+# "UN-monitored", "US-brokered", "Islamist-led": an adjective, not a name.
+ADJECTIVE = re.compile(r"^[\w’']+-[a-z]+$")
+# A surname written with the Arabic article: "al-Dalati" belongs to the name before it.
+ARTICLE_NAME = re.compile(r"^(?:al|el|as|ad|ash|an|ar|at|az)-[A-Z]")
 
 
 @dataclass
@@ -56,6 +84,7 @@ class Mention:
     name: str  # the record's name
     spelled: set[str] = field(default_factory=set)  # as the text spells it
     paragraphs: list[int] = field(default_factory=list)
+    reading: str = ""  # why it is listed, where the text does not name it itself
 
 
 @dataclass
@@ -82,7 +111,13 @@ class Draft:
             "document": self.document,
             "date_window": str(self.window) if self.window else "unknown: the document has no date or window yet",
             "actors": [
-                {"id": m.id, "name": m.name, "as_written": sorted(m.spelled), "paragraphs": loc(m.paragraphs)}
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "as_written": sorted(m.spelled),
+                    "paragraphs": loc(m.paragraphs),
+                    **({"reading": m.reading} if m.reading else {}),
+                }
                 for m in known_actors
             ],
             "places": [
@@ -183,6 +218,12 @@ class Names:
                     k = key(str(name))
                     index = k.words or (k.native,)
                     self.by_key.setdefault(index, []).append((kind, rid, str(record["name"]), str(name)))
+            # A source the articles leave unnamed is recorded as "Unnamed diplomatic
+            # source on ...": an article says "a diplomatic source".
+            for rid, record in records.tables[table].items():
+                described = unnamed_description(str(record.get("name") or ""))
+                if described:
+                    self.by_key.setdefault(key(described).words, []).append((kind, rid, str(record["name"]), described))
             # "Israeli", "Syrian", "Iranian": an article names a state by its adjective.
             for rid, record in records.tables[table].items():
                 if record.get("kind") not in ("state", "country"):
@@ -202,7 +243,9 @@ class Names:
             # An acronym alias (US, UN, AP) matches only as written: "us" is a pronoun.
             if alias.replace(".", "").isupper() and len(alias) <= 5 and alias.replace(".", "") != text.replace(".", ""):
                 continue
-            if len(span) == 1 and not (span[0][:1].isupper() or not span[0][:1].isascii()):
+            if len(span) == 1 and not (
+                span[0][:1].isupper() or not span[0][:1].isascii() or ARTICLE_NAME.match(span[0])
+            ):
                 continue
             result.append((kind, rid, name, alias))
         return result
@@ -229,6 +272,8 @@ def mentions(
                 if not all(t[:1].isalnum() for t in span):
                     continue
                 hits = names.lookup(span) or names.lookup([POSSESSIVE.sub("", t) for t in span])
+                if hits and n == 1 and _part_of_longer_name(tokens, i + 1, hits, records):
+                    hits = []
                 if hits:
                     # One actor and one place may share a name (Damascus): both are listed.
                     for kind, rid, name, _alias in hits:
@@ -245,7 +290,14 @@ def mentions(
         # Names the store does not know: runs of capitalised words not covered.
         run: list[str] = []
         for j, token in enumerate([*tokens, "."]):
-            capital = j < len(tokens) and not covered[j] and token[:1].isupper() and token.lower() not in NOT_NAMES
+            capital = (
+                j < len(tokens)
+                and not covered[j]
+                and (token[:1].isupper() or bool(ARTICLE_NAME.match(token)))
+                and token.lower() not in NOT_NAMES
+                and not ADJECTIVE.match(token)
+                and len(token) > 1  # an initial ("D" of D.C.) alone
+            )
             connector = j < len(tokens) and run and token.lower() in CONNECTORS and not covered[j]
             if capital or connector:
                 run.append(token)
@@ -255,8 +307,9 @@ def mentions(
             if run and (len(run) > 1 or (j - len(run) > 0 and tokens[j - len(run) - 1] not in '.!?"“')):
                 unknown.setdefault(" ".join(run), []).append(number)
             run = []
+    _governments(found, records)
     result = []
-    for name, numbers in unknown.items():
+    for name, numbers in _without_titles(unknown).items():
         # A title or an adjective of nationality alone ("Syrian Foreign Minister") names no one.
         content = [w for w in name.split() if w.lower() not in TITLE_WORDS and w.lower() not in CONNECTORS]
         if not content or (
@@ -272,10 +325,74 @@ def mentions(
     return sorted(found.values(), key=lambda m: (m.kind, min(m.paragraphs))), result
 
 
+def _governments(found: dict[tuple[str, str], Mention], records: Records) -> None:
+    """A state's government beside the state: "Israel insists" is most
+    often its government speaking, and curators cite the government for it
+    (the government is the actor whose parent_id is the state)."""
+    states = {rid: m for (kind, rid), m in found.items() if kind == "actor"}
+    for rid, record in records.tables["actors"].items():
+        state = states.get(str(record.get("parent_id")))
+        if record.get("kind") == "government" and state and ("actor", rid) not in found:
+            found[("actor", rid)] = Mention(
+                "actor",
+                rid,
+                str(record["name"]),
+                set(state.spelled),
+                list(state.paragraphs),
+                f"the state {state.name} is named: check that its government is meant",
+            )
+
+
+def _part_of_longer_name(
+    tokens: list[str], following: int, hits: list[tuple[str, str, str, str]], records: Records
+) -> bool:
+    """A person's one-word name followed by another name word ("Ahmed" in
+    "Ahmed al-Dalati") is the first word of someone else's name."""
+    if following >= len(tokens) or not all(
+        kind == "actor" and (records.get("actors", rid) or {}).get("kind") == "person" for kind, rid, _, _ in hits
+    ):
+        return False
+    word = tokens[following]
+    return (word[:1].isupper() and word.lower() not in NOT_NAMES) or bool(ARTICLE_NAME.match(word))
+
+
+def _without_titles(unknown: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Unknown names without the words of office before them: "Foreign
+    Minister Gideon Saar" is looked up, and listed, as "Gideon Saar"."""
+    result: dict[str, list[int]] = {}
+    for name, numbers in unknown.items():
+        words = name.split()
+        while len(words) > 1 and (words[0].lower() in TITLE_WORDS or words[0].lower() in CONNECTORS):
+            words = words[1:]
+        result.setdefault(" ".join(words), []).extend(numbers)
+    return result
+
+
+def _title_words(title: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{5,}", title.lower()) if w not in NOT_NAMES}
+
+
 def likely_events(
-    records: Records, mentioned: list[Mention], dates: list[DateExpression], window: Window | None
+    records: Records,
+    mentioned: list[Mention],
+    dates: list[DateExpression],
+    window: Window | None,
+    text: str = "",
 ) -> list[tuple[str, int, list[str]]]:
-    """Recorded events the article may report: date, place, actors and type in common."""
+    """Recorded events the article may report: date, place, actors and the
+    words of their titles in common. A title word few titles share
+    ("disengagement", "ceasefire") says more than one most do ("syria")."""
+    titles = {eid: _title_words(str(e.get("title") or "")) for eid, e in records.tables["events"].items()}
+    shared_by: dict[str, int] = {}
+    for words_of in titles.values():
+        for word in words_of:
+            shared_by[word] = shared_by.get(word, 0) + 1
+    rare = max(2, len(titles) // 20)
+    in_events: dict[str, int] = {}
+    for event in records.tables["events"].values():
+        for actor in {str(a.get("actor_id")) for a in event.get("actors") or [] if isinstance(a, dict)}:
+            in_events[actor] = in_events.get(actor, 0) + 1
+    article_words = set(re.findall(r"[a-z]{5,}", text.lower()))
     actors = {m.id for m in mentioned if m.kind == "actor"}
     places = {m.id for m in mentioned if m.kind == "place"}
     spans = [d.resolved for d in dates if d.resolved and d.kind != "year"]
@@ -290,23 +407,77 @@ def likely_events(
         score = 0
         shared = sorted(actors & {str(a.get("actor_id")) for a in event.get("actors") or [] if isinstance(a, dict)})
         if shared:
-            score += min(len(shared), 3) * 2
+            # An actor in a quarter of the events (Israel, Syria) says little of which one this is.
+            score += min(sum(1 if in_events.get(a, 0) * 4 > len(titles) else 2 for a in shared), 6)
             reasons.append("actors " + ", ".join(shared))
         if event.get("place_id") in places:
             score += 2
             reasons.append(f"place {event['place_id']}")
-        if any(s.earliest <= end and start <= s.latest for s in spans):
-            score += 2
-            reasons.append("a date the text names")
-        if window and start > window.latest:
-            score -= 4  # after the article: it can only preview it
+        told = sorted(w for w in titles[eid] & article_words if shared_by[w] <= rare)
+        if told:
+            score += min(len(told), 2) * 2
+            reasons.append("words of its title: " + ", ".join(told))
+        named = [s for s in spans if s.earliest <= end and start <= s.latest]
+        if any(s.latest - s.earliest < NEAR or (s.earliest, s.latest) == (start, end) for s in named):
+            score += 4  # a day or a few the text names, or the event's own span: the surest sign
+            reasons.append("its dates, as the text names them")
+        elif named:
+            score += 1
+            reasons.append("a month or more the text names")
+        if window and window.earliest - NEAR <= end and start <= window.latest:
+            # What an article reports is mostly of its own days; a window of
+            # months (an undated page) says less.
+            score += 3 if window.latest - window.earliest <= MONTH else 1
+            reasons.append("within the article's date window")
+        elif window and end < window.earliest - OLD:
+            score -= 2
+            reasons.append("long before the article")
+        if window and start > window.latest and not named:
+            score -= 4  # after the article, on a day it does not name: it can only preview it
             reasons.append("after the article's date")
         if score >= 4:
-            ranked.append((eid, score, reasons))
-    return sorted(ranked, key=lambda e: (-e[1], e[0]))[:MAX_EVENTS]
+            # On equal scores, the event nearer the article's days first.
+            distance = max((window.earliest - end).days, (start - window.latest).days, 0) if window else 0
+            ranked.append((-score, distance, eid, reasons))
+    return [(eid, -score, reasons) for score, _, eid, reasons in sorted(ranked)[:MAX_EVENTS]]
 
 
 def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft:
+    """The draft of an archived article, refused if it would repeat the article."""
+    result = compose(article, sources, matcher)
+    copied = copied_runs(result, article)
+    if copied:
+        raise DeskError(f"the draft would repeat {len(copied)} run(s) of {RUN} words of the article; nothing written")
+    return result
+
+
+def copied_runs(result: Draft, article: Path) -> list[Hit]:
+    """Every run of ten words the draft shares with the article. The
+    document's title is the headline kept as a citation, the one text that
+    may be copied."""
+    return file_hits("draft", result.to_yaml(), Shingles([article]), [words(str(result.document.get("title") or ""))])
+
+
+def _outlet(paras: list[str], records: Records) -> str | None:
+    """A known outlet whose name stands near the top of the copy, alone
+    ("Libyan Express" under the headline) or opening a dateline."""
+    outlets = {
+        key(str(n)).words: str(r["name"])
+        for r in records.tables["actors"].values()
+        if r.get("kind") == "media_outlet"
+        for n in [r.get("name"), *alias_texts(r.get("aliases"))]
+        if n
+    }
+    found = dateline(paras)
+    for text in ([found[0]] if found else []) + [p for p in paras[:TOP] if len(p.split()) <= 4]:
+        name = outlets.get(key(text).words)
+        if name:
+            return name
+    return None
+
+
+def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft:
+    """The draft, not yet checked for copied runs (draft() checks it)."""
     if not article.is_file():
         raise DeskError(f"{article}: no such archived file")
     data = article.read_bytes()
@@ -316,34 +487,24 @@ def draft(article: Path, sources: Path, matcher: Matcher | None = None) -> Draft
         raise DeskError(f"{article.name}: not UTF-8 text ({error.reason})") from None
     paras = paragraphs(text)
     records = from_directory(sources)
-    from .find import entries_from_sources
-
     matcher = matcher or Matcher(entries_from_sources(sources))
     document = next((d for d in records.tables["documents"].values() if d.get("archive_ref") == article.name), None)
     if document is None:
         import hashlib
 
-        record, _ = skeleton(article.name, hashlib.sha256(data).hexdigest(), text, None, None, date.today())
+        outlet = _outlet(paras, records)
+        record, _ = skeleton(article.name, hashlib.sha256(data).hexdigest(), text, None, outlet, date.today())
         document = yaml.safe_load("documents:\n" + record)["documents"][0]
         document = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in document.items()}
     window = _windows(document)
     mentioned, unknown = mentions(paras, records, matcher)
     dates = expressions(paras, window)
-    result = Draft(
+    return Draft(
         document,
         window,
         mentioned,
         unknown,
         dates,
-        likely_events(records, mentioned, dates, window),
+        likely_events(records, mentioned, dates, window, text),
         [f"{n}:{locator_hash(p)}" for n, p in enumerate(paras, start=1)],
     )
-    # The document's title is the headline kept as a citation, the one text that may be copied.
-    copied = file_hits("draft", result.to_yaml(), _shingles(article), [words(str(document.get("title") or ""))])
-    if copied:
-        raise DeskError(f"the draft would repeat {len(copied)} run(s) of {RUN} words of the article; nothing written")
-    return result
-
-
-def _shingles(article: Path) -> Shingles:
-    return Shingles([article])
