@@ -28,11 +28,11 @@ import yaml
 
 from benchmarks.report import machine
 from loader import PROJECT_ROOT
-from loader.archive import find_archive, parse_locator
 from loader.desk.diff import diff
 from loader.desk.draft import Draft, compose, copied_runs
 from loader.desk.find import matcher_from_sources
 from loader.desk.records import Records, from_directory
+from loader.records.archive import find_archive, parse_locator
 from tests.support.name_variants import variant_rows
 
 SOURCES = PROJECT_ROOT / "sources"

@@ -175,7 +175,7 @@ def chunk_sizes(path: str) -> list[int]:
             raw += data
     head, _, body = raw.partition(b"\r\n\r\n")
     assert b"transfer-encoding: chunked" in head.lower()
-    sizes = []
+    sizes: list[int] = []
     while True:
         line, _, body = body.partition(b"\r\n")
         size = int(line, 16)
