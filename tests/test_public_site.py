@@ -21,6 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
+from loader.files import connect_readonly
 from loader.metadata import METADATA_PATH
 from loader.site.plugins.sql_limits import BOUND_BYTES
 from loader.site.serve import SETTINGS
@@ -268,7 +269,7 @@ def test_canned_query_parameters_are_bound_never_interpolated(
 ) -> None:
     """Each parameter in turn carries the payload: the site's answer must be
     exactly what SQLite gives with the payload bound as a value."""
-    conn = sqlite3.connect(f"{hostile_db.as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(hostile_db)
     try:
         for param in params:
             values = {p: payload if p == param else "" for p in params}

@@ -28,6 +28,7 @@ import sqlite_utils
 
 from .. import DATABASE_FILE, PROJECT_ROOT
 from ..errors import BuildLocked, LoaderError, ReplaceFailed
+from ..files import connect_readonly
 from ..imports.importer import Importer, ImportReport, ImportSpec, Progress
 from ..imports.reconcile import reconcile
 from ..problems import display_path
@@ -105,7 +106,7 @@ def count_and_check(db: sqlite_utils.Database, timings: Timings | None = None) -
 
 
 def integrity_check(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(path)
     try:
         return conn.execute("PRAGMA integrity_check").fetchall()
     finally:
@@ -206,7 +207,7 @@ def recorded_imports(db: Path) -> list[ImportSpec]:
     resolved against its directory; none if it has no record of any."""
     if not db.exists():
         return []
-    conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(db)
     try:
         rows = conn.execute("SELECT origin, path, skip_invalid FROM imports ORDER BY rowid").fetchall()
     except sqlite3.Error:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..files import connect_readonly, readonly_uri
 from ..schema import Schema
 
 
@@ -54,12 +55,12 @@ def compare(
 ) -> Changes:
     """The changes to the curated tables (those schema.sql declares for
     records) from the previous release's database to the current one's."""
-    conn = sqlite3.connect(f"{current.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(current)
     try:
         if previous is None:  # an empty database: every record is added
             conn.execute("ATTACH ':memory:' AS old")
         else:
-            conn.execute("ATTACH ? AS old", [f"{previous.absolute().as_uri()}?mode=ro"])
+            conn.execute("ATTACH ? AS old", [readonly_uri(previous)])
         tables = {name: _table_changes(conn, name, list(table.primary_key)) for name, table in schema.tables.items()}
     finally:
         conn.close()

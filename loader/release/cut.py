@@ -34,13 +34,14 @@ from ..build.database import DEFAULT_DB, build, recorded_imports
 from ..build.version import git, release_of, source_version, stamp_release
 from ..citation import metadata_permalink
 from ..errors import InvalidSources, LoaderError
+from ..files import connect_readonly, sha256_file
 from ..metadata import read_metadata
 from ..problems import display_path
 from ..records.published import Release, record_release, releases, write_releases
 from ..records.sources import DEFAULT_SOURCES, validate
 from ..schema import read_schema
 from .changes import Changes, compare, to_markdown
-from .datapackage import Licence, citation_cff, data_package, release_readme, sha256, write_json
+from .datapackage import Licence, citation_cff, data_package, release_readme, write_json
 from .exports import data_tables, describe, write_csv, write_duckdb_script, write_geojson, write_parquet
 
 DIST = PROJECT_ROOT / "dist"
@@ -141,7 +142,7 @@ def rebuilt_release(sources: Path, version: str, known: list[Release], directory
 
 
 def _previous_version(db: Path) -> str:
-    conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(db)
     try:
         return str(conn.execute("SELECT version FROM dataset_release").fetchone()[0])
     except sqlite3.Error as e:
@@ -225,7 +226,7 @@ def _write(
     plain.unlink()
     (directory / "csv").mkdir()
     (directory / "parquet").mkdir()
-    conn = sqlite3.connect(f"{database.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(database)
     try:
         tables = []
         for name in data_tables(conn):
@@ -278,6 +279,6 @@ def _write(
     write_json(directory / "datapackage.json", package)
     files = sorted(p for p in directory.rglob("*") if p.is_file())
     (directory / "SHA256SUMS").write_text(
-        "".join(f"{sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in files), encoding="utf-8"
+        "".join(f"{sha256_file(p)}  {p.relative_to(directory).as_posix()}\n" for p in files), encoding="utf-8"
     )
     return changes
