@@ -35,6 +35,7 @@ from ..problems import display_path
 from ..records.archive import Archive
 from ..records.published import check_published_ids, write_releases
 from ..records.sources import DEFAULT_SOURCES, Dataset, validate
+from .compare import only_in
 from .facet_counts import count_facets
 from .history import write_history
 from .map_cells import cluster_places
@@ -312,15 +313,12 @@ def changes_since(db: sqlite_utils.Database, previous: Path, origin: str) -> tup
     try:
         if not db.execute("SELECT 1 FROM previous.events WHERE origin = ? LIMIT 1", [origin]).fetchone():
             return None
+        ours = "t.origin = :origin"
         (added,) = db.execute(
-            "SELECT count(*) FROM main.events AS e WHERE origin = :origin"
-            " AND NOT EXISTS (SELECT 1 FROM previous.events WHERE id = e.id)",
-            {"origin": origin},
+            f"SELECT count(*) FROM ({only_in('main', 'previous', 'events', ['id'], ours)})", {"origin": origin}
         ).fetchone()
         (removed,) = db.execute(
-            "SELECT count(*) FROM previous.events AS e WHERE origin = :origin"
-            " AND NOT EXISTS (SELECT 1 FROM main.events WHERE id = e.id)",
-            {"origin": origin},
+            f"SELECT count(*) FROM ({only_in('previous', 'main', 'events', ['id'], ours)})", {"origin": origin}
         ).fetchone()
         differing = " UNION ".join(
             f"SELECT {key} FROM (SELECT t.* FROM {a}.{table} AS t JOIN {a}.events AS e ON e.id = t.{key} WHERE e.origin = :origin"

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..build.compare import differing, key_sql, only_in
 from ..files import connect_readonly, readonly_uri
 from ..schema import Schema
 
@@ -46,8 +47,37 @@ class Changes:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
 
 
-def _key_sql(alias: str, key: list[str]) -> str:
-    return " || '/' || ".join(f"{alias}.[{column}]" for column in key)
+def _table_changes(conn: sqlite3.Connection, table: str, key: list[str]) -> TableChanges:
+    old_columns = {row[1] for row in conn.execute(f"PRAGMA old.table_info([{table}])")}
+    new_columns = [row[1] for row in conn.execute(f"PRAGMA main.table_info([{table}])")]
+    result = TableChanges()
+    if not old_columns:  # a table the previous release did not have
+        result.added = [
+            row[0] for row in conn.execute(f"SELECT {key_sql('n', key)} FROM main.[{table}] AS n ORDER BY 1")
+        ]
+        return result
+    result.added = [row[0] for row in conn.execute(only_in("main", "old", table, key) + " ORDER BY 1")]
+    shared = [c for c in new_columns if c in old_columns and c not in key]
+    if shared:
+        for row in conn.execute(differing("main", "old", table, key, shared) + " ORDER BY 1"):
+            fields = {
+                column: {"old": row[1 + 2 * i], "new": row[2 + 2 * i]}
+                for i, column in enumerate(shared)
+                if row[1 + 2 * i] != row[2 + 2 * i]
+            }
+            result.changed.append(Changed(row[0], fields))
+    has_withdrawals = "withdrawals" != table and len(key) == 1
+    for row in conn.execute(only_in("old", "main", table, key) + " ORDER BY 1"):
+        entry: dict[str, Any] = {"key": row[0], "withdrawn": None, "reason": None, "replaced_by": None}
+        if has_withdrawals:
+            found = conn.execute(
+                "SELECT withdrawn, reason, replaced_by FROM main.withdrawals WHERE table_name = ? AND id = ?",
+                [table, row[0]],
+            ).fetchone()
+            if found:
+                entry.update(withdrawn=found[0], reason=found[1], replaced_by=found[2])
+        result.withdrawn.append(entry)
+    return result
 
 
 def compare(
@@ -65,54 +95,6 @@ def compare(
     finally:
         conn.close()
     return Changes(previous_version, version, tables)
-
-
-def _table_changes(conn: sqlite3.Connection, table: str, key: list[str]) -> TableChanges:
-    old_columns = {row[1] for row in conn.execute(f"PRAGMA old.table_info([{table}])")}
-    new_columns = [row[1] for row in conn.execute(f"PRAGMA main.table_info([{table}])")]
-    result = TableChanges()
-    if not old_columns:  # a table the previous release did not have
-        result.added = [
-            row[0] for row in conn.execute(f"SELECT {_key_sql('n', key)} FROM main.[{table}] AS n ORDER BY 1")
-        ]
-        return result
-    join = " AND ".join(f"o.[{c}] = n.[{c}]" for c in key)
-    result.added = [
-        row[0]
-        for row in conn.execute(
-            f"SELECT {_key_sql('n', key)} FROM main.[{table}] AS n "
-            f"WHERE NOT EXISTS (SELECT 1 FROM old.[{table}] AS o WHERE {join}) ORDER BY 1"
-        )
-    ]
-    shared = [c for c in new_columns if c in old_columns and c not in key]
-    if shared:
-        differs = " OR ".join(f"o.[{c}] IS NOT n.[{c}]" for c in shared)
-        pairs = ", ".join(f"o.[{c}], n.[{c}]" for c in shared)
-        for row in conn.execute(
-            f"SELECT {_key_sql('n', key)}, {pairs} FROM main.[{table}] AS n "
-            f"JOIN old.[{table}] AS o ON {join} WHERE {differs} ORDER BY 1"
-        ):
-            fields = {
-                column: {"old": row[1 + 2 * i], "new": row[2 + 2 * i]}
-                for i, column in enumerate(shared)
-                if row[1 + 2 * i] != row[2 + 2 * i]
-            }
-            result.changed.append(Changed(row[0], fields))
-    has_withdrawals = "withdrawals" != table and len(key) == 1
-    for row in conn.execute(
-        f"SELECT {_key_sql('o', key)} FROM old.[{table}] AS o "
-        f"WHERE NOT EXISTS (SELECT 1 FROM main.[{table}] AS n WHERE {join}) ORDER BY 1"
-    ):
-        entry: dict[str, Any] = {"key": row[0], "withdrawn": None, "reason": None, "replaced_by": None}
-        if has_withdrawals:
-            found = conn.execute(
-                "SELECT withdrawn, reason, replaced_by FROM main.withdrawals WHERE table_name = ? AND id = ?",
-                [table, row[0]],
-            ).fetchone()
-            if found:
-                entry.update(withdrawn=found[0], reason=found[1], replaced_by=found[2])
-        result.withdrawn.append(entry)
-    return result
 
 
 def _cell(value: Any) -> str:
