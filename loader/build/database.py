@@ -33,7 +33,7 @@ from ..imports.importer import Importer, ImportReport, ImportSpec, Progress
 from ..imports.reconcile import reconcile
 from ..problems import display_path
 from ..records.archive import Archive
-from ..records.published import check_published_ids, write_releases
+from ..records.published import write_releases
 from ..records.sources import DEFAULT_SOURCES, Dataset, validate
 from .compare import only_in
 from .facet_counts import count_facets
@@ -257,7 +257,6 @@ def build(
     timings = Steps(progress=progress)
     with timings.step("validating the sources"):
         dataset = validate(sources, archive=archive)
-        check_published_ids(sources, dataset.db.conn)
         plan = planned_imports(target, imports, drop_imports)
     result = Build(dataset.schema, dataset.db, dataset.files, archive=dataset.archive, timings=timings)
     with atomic_replace(target) as temporary:
