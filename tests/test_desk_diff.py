@@ -6,7 +6,6 @@ repository, changed as a curator would, and compared."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,26 +15,17 @@ from click.testing import CliRunner
 from loader.cli import cli
 from loader.desk.diff import checks, diff
 from loader.desk.records import from_directory
+from tests.support.git import new_repository
 
 FIXTURE = Path(__file__).parent / "fixtures" / "desk" / "sources"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def git(directory: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(directory), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     sources = tmp_path / "sources"
     shutil.copytree(FIXTURE, sources)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-q", "-m", "base")
+    new_repository(tmp_path, "base")
     return sources
 
 
