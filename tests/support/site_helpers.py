@@ -10,7 +10,6 @@ from __future__ import annotations
 import resource
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -19,6 +18,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
+
+from loader.site.serve import serve_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 # axe-core, installed by `npm install --prefix .axe axe-core@4` (.ci/run does it).
@@ -88,7 +89,7 @@ def serving_process(
     # once a pipe's buffer filled (a few hundred requests) the server would block.
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db), "--port", str(port)],
+        serve_command(sources, db, port),
         stdout=log,
         stderr=subprocess.STDOUT,
         preexec_fn=limit,
