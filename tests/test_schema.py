@@ -107,3 +107,16 @@ def test_references_are_named_by_the_foreign_keys_and_label_columns() -> None:
     for column, named in referring_columns().items():
         assert named.label in tables[named.table].columns, column
         assert any(fk.column == column for table in tables.values() for fk in table.foreign_keys)
+
+
+def test_every_locator_column_checks_one_rule() -> None:
+    """schema.sql writes the locator rule out on each column (SQLite cannot
+    share a CHECK): the copies must not drift apart."""
+    rules = {}
+    for table in read_schema().tables.values():
+        for check in table.checks:
+            if "locators written N:HASH" in check.message:
+                rule = " ".join(check.expression.replace(check.field, "x").split())
+                rules[(table.name, check.field)] = rule.replace(" AND json_array_length(x) >= 1", "")
+    assert ("event_documents", "paragraphs") in rules and ("documents", "date_paragraphs") in rules, rules.keys()
+    assert len(set(rules.values())) == 1, rules
