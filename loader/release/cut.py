@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import DATABASE_NAME, PROJECT_ROOT
+from .. import DATABASE_FILE, DATABASE_NAME, PROJECT_ROOT
 from ..build.database import DEFAULT_DB, build, recorded_imports
 from ..build.version import git, release_of, source_version, stamp_release
 from ..citation import metadata_permalink
@@ -97,9 +97,9 @@ def previous_release(dist: Path, version: str) -> tuple[str, Path] | None:
     found = []
     for directory in dist.glob(f"{NAME}-*"):
         candidate = directory.name[len(NAME) + 1 :]
-        if VERSION.match(candidate) and (directory / "events.db").is_file():
+        if VERSION.match(candidate) and (directory / DATABASE_FILE).is_file():
             if _version_key(candidate) < _version_key(version):
-                found.append((_version_key(candidate), candidate, directory / "events.db"))
+                found.append((_version_key(candidate), candidate, directory / DATABASE_FILE))
     if not found:
         return None
     _, candidate, db = max(found)
@@ -132,13 +132,13 @@ def rebuilt_release(sources: Path, version: str, known: list[Release], directory
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(directory / "sources")  # noqa: S202 - the repository's own tree
     try:
-        build(directory / "sources", directory / "events.db")
+        build(directory / "sources", directory / DATABASE_FILE)
     except InvalidSources as error:
         raise ReleaseError(
             f"release {last.version}: its sources (commit {last.commit}) no longer build with this schema.sql "
             f"({error}); give its database with --previous"
         ) from None
-    return last.version, directory / "events.db"
+    return last.version, directory / DATABASE_FILE
 
 
 def _previous_version(db: Path) -> str:
@@ -214,7 +214,7 @@ def _write(
     previous: tuple[str, Path] | None,
 ) -> Changes:
     version, released = cut.version, cut.released
-    database = directory / "events.db"
+    database = directory / DATABASE_FILE
     plain = directory / "unreleased.db"
     built = build(sources, plain, recorded_imports(db))
     with sqlite_utils.Database(plain) as stamped:
