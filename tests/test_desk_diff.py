@@ -139,6 +139,7 @@ def test_diff_command_prints_changes_then_warnings(store: Path) -> None:
     assert "warning: " in result.output
 
 
+@pytest.mark.serial
 def test_diff_on_the_whole_store_takes_under_two_seconds() -> None:
     started = time.perf_counter()
     diff(ROOT / "sources", "HEAD")

@@ -330,6 +330,7 @@ def test_one_request_stays_within_the_memory_bound(capped: tuple[str, list[int]]
             assert any(refusal in response.text for refusal in REFUSALS), response.text[:300]
 
 
+@pytest.mark.serial
 def test_a_huge_printf_width_is_refused_at_once(client: httpx.Client) -> None:
     """SQLite spends ten seconds in one step on this before giving NULL; the
     time limit cannot stop it, so loader/site/plugins/sql_limits.py gives the NULL at once."""
