@@ -44,9 +44,14 @@ PORT ?= 8001
 serve: $(VENV)/.installed
 	$(PY) -m loader serve --port $(PORT)
 
-# The gates first (lint, format, types, generated docs up to date), then every test.
+# The gates first (lint, format, types, generated docs up to date), then every
+# test: JOBS at a time (pytest-xdist), each file's tests on one worker so they
+# share its fixtures; then the tests marked serial, which hold themselves to a
+# time or memory bound, alone.
+JOBS ?= 2
 test: lint tools
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS) --dist loadfile -m "not serial"
+	$(PY) -m pytest -m serial
 
 CHECKED := loader benchmarks tests
 lint: $(TESTED)

@@ -378,6 +378,12 @@ CREATE TABLE event_documents (
     -- its text (loader/archive.py defines a paragraph; validate checks each
     -- locator's exact form, and each against the archive when it has it).
     -- Required of curated records by validate; imports have none.
+    -- The rule is written out again on every locator column (here, in
+    -- event_actors, claims, event_relations, and documents.date_paragraphs,
+    -- which may be empty): SQLite cannot share a CHECK, which may use no
+    -- subquery, view or other table, and a trigger is one table's too; a SQL
+    -- function of our own would be missing for every other reader of the
+    -- file. tests/test_schema.py holds the copies to one rule.
     paragraphs TEXT
         CONSTRAINT "paragraphs: must be a non-empty list of locators written N:HASH, such as 5:3fa2b1c0"
         CHECK (paragraphs IS NULL OR json_valid(paragraphs) AND json_type(paragraphs) = 'array'

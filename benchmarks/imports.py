@@ -26,6 +26,7 @@ from loader import PROJECT_ROOT
 from loader.build.database import WRITE_PRAGMAS, integrity_check
 from loader.build.facet_counts import count_facets
 from loader.build.map_cells import cluster_places
+from loader.files import connect_readonly
 from loader.schema import read_schema
 
 FIXTURE_SOURCES = PROJECT_ROOT / "tests" / "fixtures" / "valid"
@@ -296,7 +297,7 @@ def reading_steps_child(db_path: Path) -> None:
     start = time.perf_counter()
     integrity_check(db_path)
     integrity = time.perf_counter() - start
-    conn = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(db_path)
     start = time.perf_counter()
     conn.execute("PRAGMA quick_check").fetchall()
     quick = time.perf_counter() - start

@@ -56,8 +56,8 @@ from tests.support.crash import (
     scenario,
 )
 from tests.support.mutations import MUTATIONS
-from tests.support.site_helpers import free_ports, process_memory, serving_process, worker_pids
-from tests.test_public_site import ADDRESS_SPACE, BLOB_QUERIES, BOUND_BYTES
+from tests.support.site_helpers import ADDRESS_SPACE, free_ports, process_memory, serving_process, worker_pids
+from tests.test_public_site import BLOB_QUERIES, BOUND_BYTES
 
 SITE_TESTS = ["tests/test_public_site.py", "tests/browser/test_hostile_content.py", "tests/test_crawl.py"]
 FORMATS = ["json", "csv", "ics", "geojson"]

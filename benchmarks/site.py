@@ -10,7 +10,6 @@ import re
 import sqlite3
 import statistics
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ import click
 from benchmarks.imports import FIXTURE_SOURCES, count_rows
 from benchmarks.proc import cpu_of_tree, rss_of_tree
 from loader import PROJECT_ROOT
-from loader.site.serve import datasette_options
+from loader.site.serve import datasette_options, serve_command
 from tests.support.generated import overview_links
 from tests.support.site_helpers import CHROMIUM, free_port, launch
 
@@ -286,18 +285,7 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
     port = free_port()
     start = time.perf_counter()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loader",
-            "serve",
-            "--db",
-            str(db),
-            "--sources",
-            str(FIXTURE_SOURCES),
-            "--port",
-            str(port),
-        ],
+        serve_command(FIXTURE_SOURCES, db, port),
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -20,7 +20,6 @@ from .imports.formats import default_origin
 from .imports.importer import ImportSpec
 from .problems import MAX_SHOWN, display_path
 from .records.archive import ARCHIVE_ENV, DEFAULT_FOLDERS, find_archive, numbered
-from .records.published import check_published_ids
 from .records.sources import DEFAULT_SOURCES
 from .records.sources import validate as validate_sources
 from .release.cut import DIST
@@ -133,7 +132,6 @@ def validate(sources: Path, archive_folders: tuple[Path, ...]) -> None:
     may be recorded twice), which do not fail.
     """
     dataset = validate_sources(sources, archive=find_archive(archive_folders, own_sources=_own(sources)))
-    check_published_ids(sources, dataset.db.conn)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
     if unchecked := dataset.unchecked():
         click.echo(unchecked)

@@ -8,6 +8,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from benchmarks.generate import generate
 from benchmarks.report import GENERATED, WHY_ANCHOR, hand_written_reasons, page_notes, write
 from benchmarks.run import run
@@ -31,6 +33,7 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
     assert len(a.read_text().splitlines()) == 301
 
 
+@pytest.mark.slow
 def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
     out = tmp_path / "performance.md"
     text = run([2000], tmp_path / "work", out, site=True, rounds=2)

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from loader.build.database import build, build_lock
+from loader.build.database import Build, build, build_lock
 from loader.errors import BuildLocked, InvalidSources, ReplaceFailed
+from loader.files import connect_readonly
 from loader.records.sources import DEFAULT_SOURCES
 from loader.records.yaml_files import MAX_FILE_BYTES
 from tests.support.bad_input import PROBLEM, TIME_LIMIT, VALID, run_subprocess
 
 DATES = Path(__file__).parent / "fixtures" / "dates"
+VALID_SOURCES = Path(__file__).parent / "fixtures" / "valid"
 RANGE = "must be between 1800-01-01 and 2100-12-31"
 REFUSAL_RSS = 200 * 1024**2  # a refused build: the interpreter and the loader, and not the bad input
 LARGEST_FILE_RSS = 400 * 1024**2  # a build of a sources file at the size limit, of the densest records
@@ -38,21 +40,27 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp") or "-journal" in p.name)
 
 
-def test_build_writes_every_row_and_passes_sqlite_checks(sources: Path, tmp_path: Path) -> None:
-    db_path = tmp_path / "events.db"
-    dataset = build(sources, db_path)
-    conn = sqlite3.connect(db_path)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Path]:
+    """The valid fixture built once, for the tests that only read what the build wrote."""
+    directory = tmp_path_factory.mktemp("built")
+    sources = shutil.copytree(VALID_SOURCES, directory / "sources")
+    db_path = directory / "events.db"
+    return build(sources, db_path), db_path
+
+
+def test_build_writes_every_row_and_passes_sqlite_checks(built: tuple[Build, Path]) -> None:
+    dataset, db_path = built
+    conn = connect_readonly(db_path)
     for table, count in dataset.counts().items():
         assert conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0] == count > 0
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    assert leftovers(tmp_path) == []
+    assert leftovers(db_path.parent) == []
 
 
-def test_full_text_indexes_cover_names_and_aliases(sources: Path, tmp_path: Path) -> None:
-    db_path = tmp_path / "events.db"
-    build(sources, db_path)
-    conn = sqlite3.connect(db_path)
+def test_full_text_indexes_cover_names_and_aliases(built: tuple[Build, Path]) -> None:
+    conn = connect_readonly(built[1])
 
     def search(table: str, term: str) -> list[str]:
         return [
@@ -68,10 +76,8 @@ def test_full_text_indexes_cover_names_and_aliases(sources: Path, tmp_path: Path
     assert search("events", "Dermer") == ["2025-08-19-paris-shaibani-dermer"]
 
 
-def test_indexes_cover_every_foreign_key(sources: Path, tmp_path: Path) -> None:
-    db_path = tmp_path / "events.db"
-    build(sources, db_path)
-    conn = sqlite3.connect(db_path)
+def test_indexes_cover_every_foreign_key(built: tuple[Build, Path]) -> None:
+    conn = connect_readonly(built[1])
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%STRICT'")]
     for table in tables:
         leading = {
@@ -252,6 +258,7 @@ def dense_records(size: int) -> str:
         n += 1
 
 
+@pytest.mark.slow
 def test_a_source_file_over_the_size_limit_is_refused_and_one_at_it_builds_in_bounded_memory(tmp_path: Path) -> None:
     """B12: a 71 MB file of records took the build past 3.8 GB. A file over
     MAX_FILE_BYTES is refused at its first line without being parsed, and

@@ -24,7 +24,7 @@ from loader.build.database import build
 from loader.citation import AUTHOR, SITE_SETTINGS, PermalinkError, metadata_permalink, permalink_base
 from loader.release.cut import ReleaseResult, release
 from loader.site.serve import site_options
-from tests.test_version import git
+from tests.support.git import commit_all, git, new_repository
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PERMALINK = "https://events.example.org/"
@@ -72,9 +72,7 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ReleaseR
     directory = tmp_path_factory.mktemp("citation")
     sources = directory / "sources"
     shutil.copytree(FIXTURES / "valid", sources)
-    git(sources, "init", "-q")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "First records", date="2026-01-05T09:00:00+00:00")
+    new_repository(sources, "First records", date="2026-01-05T09:00:00+00:00")
     cut = release(sources, directory / "none.db", directory / "dist", released="2026-01-05")
     return sources, cut
 
@@ -87,8 +85,7 @@ def test_a_build_of_released_sources_names_the_release(repository: tuple[Path, R
     build(sources, db)
     assert dataset_release(db) == (cut.version, "2026-01-05", head)
     # ... and once it is: a new commit, the same sources, the same release.
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "Release", date="2026-01-05T10:00:00+00:00")
+    commit_all(sources, "Release", date="2026-01-05T10:00:00+00:00")
     build(sources, db)
     assert dataset_release(db) == (cut.version, "2026-01-05", git(sources, "rev-parse", "HEAD").strip())
     text = page(site(db), "/")

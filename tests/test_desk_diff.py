@@ -6,7 +6,6 @@ repository, changed as a curator would, and compared."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,26 +15,17 @@ from click.testing import CliRunner
 from loader.cli import cli
 from loader.desk.diff import checks, diff
 from loader.desk.records import from_directory
+from tests.support.git import new_repository
 
 FIXTURE = Path(__file__).parent / "fixtures" / "desk" / "sources"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def git(directory: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(directory), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     sources = tmp_path / "sources"
     shutil.copytree(FIXTURE, sources)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-q", "-m", "base")
+    new_repository(tmp_path, "base")
     return sources
 
 
@@ -149,6 +139,7 @@ def test_diff_command_prints_changes_then_warnings(store: Path) -> None:
     assert "warning: " in result.output
 
 
+@pytest.mark.serial
 def test_diff_on_the_whole_store_takes_under_two_seconds() -> None:
     started = time.perf_counter()
     diff(ROOT / "sources", "HEAD")

@@ -4,7 +4,6 @@ across line breaks, titles and web addresses excepted, new hits when asked."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 from loader.cli import cli
 from loader.desk.overlap import overlap
 from loader.records.archive import paragraphs
+from tests.support.git import git, new_repository
 
 ARCHIVE = Path(__file__).parent / "fixtures" / "desk" / "archive"
 SOURCES = Path(__file__).parent / "fixtures" / "desk" / "sources"
@@ -25,22 +25,12 @@ PARAGRAPH = next(
 )
 
 
-def git(directory: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(directory), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     shutil.copytree(SOURCES, root / "sources")
     (root / "notes.md").write_text("Our own words about the talks.\n", encoding="utf-8")
-    git(root, "init", "-q")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "base")
+    new_repository(root, "base")
     return root
 
 

@@ -26,6 +26,9 @@ from loader.site.plugins import csv_bom, disconnect
 from loader.site.serve import ALLOCATOR, DATABASE_VARIABLE, write_inspect_file
 from tests.support.site_helpers import free_port, wait_until_served
 
+# Timed or measured against a bound: run alone (make test runs these after the others).
+pytestmark = pytest.mark.serial
+
 PORT = free_port()
 ROWS = 300_000
 SEND_SECONDS = disconnect.SEND_SECONDS

@@ -8,6 +8,7 @@ import asyncio
 import csv
 import html
 import io
+import re
 import sqlite3
 from pathlib import Path
 
@@ -141,3 +142,34 @@ def test_an_event_page_dates_its_documents_as_printed_or_inferred(ds, sql) -> No
             assert "(inferred" in row and earliest in row and (latest or "no later bound") in row, document_id
         else:
             assert printed in row and "inferred" not in row, document_id
+
+
+def test_the_cards_and_the_table_of_the_disputes_page_group_the_claims_alike(ds, sql) -> None:
+    """One grouping, the dispute_positions view's: each card lists the view's
+    answers to its question, each answer with the view's claims in its order."""
+    page = get(ds, "/events/disputes_by_question").text
+    cards = re.findall(r'<div class="dispute" id="dispute-([^"]+)">(.*?)\n</div>', page, re.S)
+    assert cards
+    for dispute, card in cards:
+        expected = [
+            (
+                position,
+                [
+                    statement
+                    for (statement,) in sql(
+                        "select c.statement from json_each(?) as j join claims c on c.id = j.value order by j.key",
+                        (ids,),
+                    )
+                ],
+            )
+            for position, ids in sql(
+                "select position, claim_ids from dispute_positions where dispute_id = ? order by position", (dispute,)
+            )
+        ]
+        shown = [
+            (html.unescape(position), [html.unescape(s) for s in re.findall(r'<p class="statement">(.*?)</p>', claims)])
+            for position, claims in re.findall(
+                r'<h4 class="position">(.*?)</h4>(.*?)(?=<div class="dispute-position">|$)', card, re.S
+            )
+        ]
+        assert shown == expected, dispute

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from loader.build.database import build
 from loader.cli import cli
-from tests.test_version import git
+from tests.support.git import commit_all, git, new_repository
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -26,22 +26,18 @@ def history(db: Path, record: str) -> list[tuple[str, str, str, dict]]:
 
 
 def test_history_follows_each_record_through_the_commits(sources: Path, tmp_path: Path) -> None:
-    git(sources, "init", "-q")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "First records", date="2026-01-05T10:00:00+00:00")
+    new_repository(sources, "First records", date="2026-01-05T10:00:00+00:00")
     first = git(sources, "rev-parse", "HEAD").strip()
     shutil.copy(FIXTURES / "release" / "paris.yml", sources / "events" / "paris.yml")
     shutil.copy(FIXTURES / "release" / "withdrawals.yml", sources / "withdrawals.yml")
     shutil.copy(FIXTURES / "release" / "relations.yml", sources / "relations.yml")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "Rename the July strikes", date="2026-01-06T10:00:00+00:00")
+    commit_all(sources, "Rename the July strikes", date="2026-01-06T10:00:00+00:00")
     second = git(sources, "rev-parse", "HEAD").strip()
     # A record moving to another file is not a change.
     places = (sources / "places.yml").read_text()
     (sources / "places.yml").write_text("places: []\n")
     (sources / "more-places.yml").write_text(places)
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "Move the places", date="2026-01-07T10:00:00+00:00")
+    commit_all(sources, "Move the places", date="2026-01-07T10:00:00+00:00")
 
     # A commit that breaks a file's YAML, and the one that mends it, change none of its records.
     (sources / "more-places.yml").write_text(places + "  - id: [unclosed\n")

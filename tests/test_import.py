@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loader.build.database import build, recorded_imports
+from loader.build.database import Build, build, recorded_imports
 from loader.cli import cli, import_spec
 from loader.errors import InvalidImport, LoaderError
 from loader.imports.importer import ImportSpec
@@ -23,6 +23,7 @@ from loader.site.serve import is_stale
 from tests.support.bad_input import VALID, run_subprocess
 
 ACLED = Path(__file__).parent / "fixtures" / "acled"
+VALID_SOURCES = Path(__file__).parent / "fixtures" / "valid"
 GOOD = ACLED / "syria.csv"
 BAD = ACLED / "syria-bad.csv"
 
@@ -44,8 +45,17 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "events.db"
 
 
-def test_acled_rows_become_events_places_actors_and_sources(sources: Path, db: Path) -> None:
-    result = acled_build(sources, db, GOOD)
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Path]:
+    """The valid fixture built with the good ACLED sample once, for the tests that only read it."""
+    directory = tmp_path_factory.mktemp("good")
+    sources = shutil.copytree(VALID_SOURCES, directory / "sources")
+    db = directory / "events.db"
+    return acled_build(sources, db, GOOD), db
+
+
+def test_acled_rows_become_events_places_actors_and_sources(good: tuple[Build, Path]) -> None:
+    result, db = good
     assert [(r.events, r.skipped) for r in result.imports] == [(5, 0)]
     events = dict(rows(db, "SELECT id, place_id FROM events WHERE origin = 'acled'"))
     assert sorted(events) == ["acled-syr1001", "acled-syr1002", "acled-syr1003", "acled-syr1004", "acled-syr1005"]
@@ -91,8 +101,8 @@ def test_acled_rows_become_events_places_actors_and_sources(sources: Path, db: P
     assert rows(db, "PRAGMA foreign_key_check") == []
 
 
-def test_precision_codes_become_spans_and_words(sources: Path, db: Path) -> None:
-    acled_build(sources, db, GOOD)
+def test_precision_codes_become_spans_and_words(good: tuple[Build, Path]) -> None:
+    db = good[1]
     got = {
         r[0]: r[1:]
         for r in rows(

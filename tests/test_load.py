@@ -15,6 +15,9 @@ import pytest
 from benchmarks.load import HOSTILE, MIX, fresh, run_load
 from tests.support.site_helpers import serving_process
 
+# Timed or measured against a bound: run alone (make test runs these after the others).
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(scope="module")
 def served(hostile_db: Path) -> Iterator[tuple[str, subprocess.Popen]]:

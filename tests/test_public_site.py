@@ -21,10 +21,11 @@ import pytest
 from ruamel.yaml import YAML
 
 from benchmarks.load import MIX, run_load
+from loader.files import connect_readonly
 from loader.metadata import METADATA_PATH
 from loader.site.plugins.sql_limits import BOUND_BYTES
 from loader.site.serve import SETTINGS
-from tests.support.site_helpers import process_memory, serving_process, worker_pids
+from tests.support.site_helpers import limited_site, serving_process, within_memory
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 PATHS = [
@@ -268,7 +269,7 @@ def test_canned_query_parameters_are_bound_never_interpolated(
 ) -> None:
     """Each parameter in turn carries the payload: the site's answer must be
     exactly what SQLite gives with the payload bound as a value."""
-    conn = sqlite3.connect(f"{hostile_db.as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(hostile_db)
     try:
         for param in params:
             values = {p: payload if p == param else "" for p in params}
@@ -297,8 +298,6 @@ def test_a_short_burst_of_mixed_load_is_served_without_errors(served: tuple[str,
 # The memory bound (loader/site/plugins/sql_limits.py): the queries that once took the
 # server to gigabytes, in every format that renders rows.
 # Above its idle size, once the request is answered (loader/site/plugins/memory_release.py).
-SETTLED_BYTES = 16 * 1024**2
-ADDRESS_SPACE = 1536 * 1024**2  # each process's cap: a regression fails here instead of exhausting the machine
 ZEROS = "with recursive c(x) as (select zeroblob(999000) union all select x from c)"
 RANDOM = "with recursive c(x) as (select randomblob(999000) union all select x from c)"
 BLOB_QUERIES = {
@@ -315,38 +314,23 @@ REFUSALS = ("result too large", "too many columns", "string or blob too big", "t
 
 
 @pytest.fixture(scope="module")
-def limited_site(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
-    """The site with each process capped at ADDRESS_SPACE, and its worker pids."""
-    with serving_process(hostile_db.parent / "sources", hostile_db, address_space=ADDRESS_SPACE) as (base, process):
-        with httpx.Client(base_url=base, timeout=60) as warm:
-            for _ in range(12):  # every worker has served a page and a query
-                warm.get("/events/events")
-                warm.get("/events.json", params={"sql": "select 1"})
-        yield base, worker_pids(process.pid)
+def capped(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
+    with limited_site(hostile_db) as site:
+        yield site
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "ics", "geojson"])
 @pytest.mark.parametrize("name", list(BLOB_QUERIES))
-def test_one_request_stays_within_the_memory_bound(limited_site: tuple[str, list[int]], name: str, fmt: str) -> None:
-    base, workers = limited_site
-    assert workers
-    idle = {pid: process_memory(pid)["VmRSS"] for pid in workers}
-    for pid in workers:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets the peak (VmHWM) to the present size
-    with httpx.Client(base_url=base, timeout=60) as client:
+def test_one_request_stays_within_the_memory_bound(capped: tuple[str, list[int]], name: str, fmt: str) -> None:
+    base, workers = capped
+    with within_memory(workers, BOUND_BYTES), httpx.Client(base_url=base, timeout=60) as client:
         response = client.get(f"/events.{fmt}", params={"sql": BLOB_QUERIES[name]})
-    assert response.status_code == 400, response.text[:300]
-    if fmt in ("json", "csv"):  # a calendar or a map of a failed query says the columns it lacks
-        assert any(refusal in response.text for refusal in REFUSALS), response.text[:300]
-    for pid in workers:
-        peak = process_memory(pid)["VmHWM"] - idle[pid]
-        assert peak < BOUND_BYTES, f"worker {pid} peaked {peak >> 20} MB above idle"
-    settled = time.monotonic() + 15  # the worker frees the request's memory as its objects are collected
-    while (kept := max(process_memory(pid)["VmRSS"] - idle[pid] for pid in workers)) >= SETTLED_BYTES:
-        assert time.monotonic() < settled, f"a worker kept {kept >> 20} MB after the request"
-        time.sleep(0.1)
+        assert response.status_code == 400, response.text[:300]
+        if fmt in ("json", "csv"):  # a calendar or a map of a failed query says the columns it lacks
+            assert any(refusal in response.text for refusal in REFUSALS), response.text[:300]
 
 
+@pytest.mark.serial
 def test_a_huge_printf_width_is_refused_at_once(client: httpx.Client) -> None:
     """SQLite spends ten seconds in one step on this before giving NULL; the
     time limit cannot stop it, so loader/site/plugins/sql_limits.py gives the NULL at once."""

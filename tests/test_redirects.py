@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from datasette.app import Datasette
 from loader.citation import SITE_SETTINGS
 from loader.release.cut import ReleaseResult, release
 from loader.site.serve import site_options
-from tests.test_version import git
+from tests.support.git import commit_all, git, released_sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PERMALINK = "https://events.example.org"
@@ -59,21 +58,13 @@ def write_events(sources: Path, *events: dict) -> None:
 @pytest.fixture(scope="module")
 def second_release(tmp_path_factory: pytest.TempPathFactory) -> ReleaseResult:
     directory = tmp_path_factory.mktemp("renamed")
-    sources = directory / "sources"
-    shutil.copytree(FIXTURES / "valid", sources)
-    git(sources, "init", "-q")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "First records", date="2026-01-05T09:00:00+00:00")
-    release(sources, directory / "none.db", directory / "dist", released="2026-01-05")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "Release 2026.01.05", date="2026-01-05T10:00:00+00:00")
+    sources, _ = released_sources(directory)
     write_events(
         sources,
         event(OLD_ID, "09", "A strike near Damascus"),
         event(DROPPED, "09", "A strike near Damascus, entered twice"),
     )
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "A strike near Damascus", date="2026-01-06T09:00:00+00:00")
+    commit_all(sources, "A strike near Damascus", date="2026-01-06T09:00:00+00:00")
     write_events(sources, event(NEW_ID, "08", "A strike near Damascus", aliases=[OLD_ID]))
     git(sources, "commit", "-q", "-am", "Re-date the strike; drop its duplicate", date="2026-01-07T09:00:00+00:00")
     return release(sources, directory / "none.db", directory / "dist", released="2026-01-07")

@@ -20,7 +20,7 @@ from loader.cli import cli
 from loader.imports.importer import ImportSpec
 from loader.metadata import METADATA_PATH
 from loader.records.published import PUBLISHED_IDS
-from loader.records.sources import DEFAULT_SOURCES, InvalidSources
+from loader.records.sources import DEFAULT_SOURCES, InvalidSources, validate
 from loader.release.cut import ReleaseError, ReleaseResult, release
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -193,6 +193,9 @@ def test_a_dropped_id_without_a_withdrawal_is_refused_with_its_line(sources: Pat
     )
     assert "withdrawal" in problem.message
     assert not db.exists()
+    with pytest.raises(InvalidSources) as refused:  # valid means one thing: validate() refuses it too
+        validate(sources)
+    assert refused.value.problems == [problem]
     for command in (["build", "--db", str(db)], ["validate"]):
         result = CliRunner().invoke(cli, [*command, "--sources", str(sources)])
         assert result.exit_code == 1

@@ -16,8 +16,8 @@ import pytest
 from datasette.app import Datasette
 
 from loader.release.cut import ReleaseResult, release
+from tests.support.git import commit_all, released_sources
 from tests.support.site import in_process_site
-from tests.test_version import git
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RENAMED = "2025-07-strikes-on-damascus"
@@ -29,19 +29,11 @@ def release_twice(directory: Path, fresh_clone: bool = False) -> tuple[ReleaseRe
     """Release the valid fixture, commit the bookkeeping, change the records,
     commit, release again; with fresh_clone, the first release's directory is
     gone by then, as in a new clone, so the second rebuilds it from git."""
-    sources = directory / "sources"
-    shutil.copytree(FIXTURES / "valid", sources)
-    git(sources, "init", "-q")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "First records", date="2026-01-05T09:00:00+00:00")
-    first = release(sources, directory / "none.db", directory / "dist", released="2026-01-05")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "Release 2026.01.05", date="2026-01-05T10:00:00+00:00")
+    sources, first = released_sources(directory)
     shutil.copy(FIXTURES / "release" / "paris.yml", sources / "events" / "paris.yml")
     shutil.copy(FIXTURES / "release" / "withdrawals.yml", sources / "withdrawals.yml")
     shutil.copy(FIXTURES / "release" / "relations.yml", sources / "relations.yml")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "Rename the July strikes; Barrack mediates", date="2026-01-06T09:00:00+00:00")
+    commit_all(sources, "Rename the July strikes; Barrack mediates", date="2026-01-06T09:00:00+00:00")
     if fresh_clone:
         shutil.rmtree(first.directory)
     second = release(sources, directory / "none.db", directory / "dist", released="2026-01-07")

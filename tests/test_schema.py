@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from loader.metadata import named_by, referring_columns
 from loader.reference import table_metadata, view_columns
 from loader.schema import SCHEMA_PATH, read_schema, split_schema
 
@@ -92,3 +93,30 @@ def test_metadata_describes_every_column_of_every_view(view: str, columns: list[
     described = table_metadata(view).get("columns") or {}
     assert table_metadata(view).get("description"), f"{view} has no description"
     assert [c for c in columns if not str(described.get(c) or "").strip()] == [], "columns without a description"
+
+
+def test_references_are_named_by_the_foreign_keys_and_label_columns() -> None:
+    """Which column names which table is read from schema.sql and metadata.yml, not written a third time."""
+    assert named_by("claims", "dispute_id") == ("disputes", "id", "question")
+    assert named_by("events", "event_type") == ("event_types", "code", "label")
+    assert named_by("places", "parent_id") == ("places", "id", "name")
+    assert named_by("actors", "parent_id") == ("actors", "id", "name")
+    assert named_by("events", "actor_id") == ("actors", "id", "name")  # a nested field of an event's record
+    assert named_by("events", "summary") is None
+    tables = read_schema().tables
+    for column, named in referring_columns().items():
+        assert named.label in tables[named.table].columns, column
+        assert any(fk.column == column for table in tables.values() for fk in table.foreign_keys)
+
+
+def test_every_locator_column_checks_one_rule() -> None:
+    """schema.sql writes the locator rule out on each column (SQLite cannot
+    share a CHECK): the copies must not drift apart."""
+    rules = {}
+    for table in read_schema().tables.values():
+        for check in table.checks:
+            if "locators written N:HASH" in check.message:
+                rule = " ".join(check.expression.replace(check.field, "x").split())
+                rules[(table.name, check.field)] = rule.replace(" AND json_array_length(x) >= 1", "")
+    assert ("event_documents", "paragraphs") in rules and ("documents", "date_paragraphs") in rules, rules.keys()
+    assert len(set(rules.values())) == 1, rules

@@ -6,14 +6,13 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from loader import PROJECT_ROOT
 from loader.build.database import build
-from loader.site.serve import WORKERS, is_stale
+from loader.site.serve import WORKERS, is_stale, serve_command
 from tests.support.site_helpers import serving_process, worker_pids
 
 
@@ -62,18 +61,7 @@ def test_a_second_serve_says_the_port_is_taken_without_building(sources: Path, t
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "loader",
-                "serve",
-                "--sources",
-                str(sources),
-                "--db",
-                str(db_path),
-                "--port",
-                str(port),
-            ],
+            serve_command(sources, db_path, port),
             capture_output=True,
             text=True,
             timeout=60,

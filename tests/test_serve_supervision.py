@@ -33,6 +33,9 @@ from loader.site.serve import REQUEST_SECONDS, RUN_DIR_VARIABLE, WORKER_ADDRESS_
 from tests.support.bad_input import VALID
 from tests.support.site_helpers import free_port, wait_until_served, worker_pids
 
+# Timed or measured against a bound: run alone (make test runs these after the others).
+pytestmark = pytest.mark.serial
+
 ROW = "/events/events/2025-07-strikes-on-damascus"
 START_SECONDS = 90  # a cold start of three workers on a busy machine
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import pytest
 from datasette.app import Datasette
 
 from loader.build.database import build
@@ -24,6 +25,7 @@ def test_the_time_limit_of_visitors_sql_can_only_be_shortened() -> None:
     }
 
 
+@pytest.mark.serial
 def test_a_runaway_query_is_stopped_at_the_shorter_limit_and_pages_are_not_gated(sources: Path, tmp_path: Path) -> None:
     db = tmp_path / "events.db"
     build(sources, db)

@@ -22,6 +22,9 @@ from loader.site.plugins import sql_gate as gate
 from loader.site.serve import RUN_DIR_VARIABLE
 from tests.support.site_helpers import serving_process, worker_pids
 
+# Timed or measured against a bound: run alone (make test runs these after the others).
+pytestmark = pytest.mark.serial
+
 RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 # 600 rows of 15,000 characters: a 9 MB CSV, far more than the sockets' buffers
 # hold and within every limit of sql_limits.py.

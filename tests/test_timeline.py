@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from datasette.app import Datasette
 
+from loader.site.plugins.timeline import column_label, month_label
 from tests.support.generated import generated_db
 from tests.support.generated import query as sql
 from tests.support.site import in_process_site
@@ -199,3 +200,18 @@ def test_a_mistyped_date_gets_a_message_and_keeps_what_was_typed(
 def test_a_malformed_month_is_a_clear_400(ds: Datasette, month: str) -> None:
     response = asyncio.run(ds.client.get(f"/-/timeline?{urlencode({'month': month})}"))
     assert response.status_code == 400 and "give it as YYYY-MM" in response.text, response.text[:300]
+
+
+def test_the_pages_month_words_are_the_views_date_words(imported_db: Path) -> None:
+    """A month is written in SQL (date_label, for the exports) and in Python
+    (the pages' charts): the two must say a month alike."""
+
+    rows = sql(
+        imported_db,
+        "select start_date, date_label from event_list where date_precision = 'month' limit 20",
+    )
+    assert rows
+    for start, label in rows:
+        assert label == month_label(start[:7])
+    assert month_label("2025-03", short=True) == column_label("2025-03") == "Mar 2025"
+    assert column_label("2025") == "2025"

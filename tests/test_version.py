@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
 from loader.build.database import build
 from loader.schema import SCHEMA_PATH
+from tests.support.git import git, new_repository
 
 
 def release_row(db: Path) -> tuple:
@@ -20,19 +20,6 @@ def release_row(db: Path) -> tuple:
         conn.close()
     assert len(rows) == 1
     return rows[0]
-
-
-def git(repo: Path, *args: str, date: str = "2026-01-05T10:00:00+00:00") -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Curator",
-        "GIT_AUTHOR_EMAIL": "curator@example.org",
-        "GIT_COMMITTER_NAME": "Curator",
-        "GIT_COMMITTER_EMAIL": "curator@example.org",
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-    }
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
 
 
 def test_outside_a_checkout_the_newest_file_dates_the_build(sources: Path, tmp_path: Path) -> None:
@@ -51,9 +38,7 @@ def test_outside_a_checkout_the_newest_file_dates_the_build(sources: Path, tmp_p
 
 
 def test_in_a_checkout_the_commit_and_its_date(sources: Path, tmp_path: Path) -> None:
-    git(sources, "init", "-q")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "first records", date="2026-01-05T23:30:00-05:00")
+    new_repository(sources, "first records", date="2026-01-05T23:30:00-05:00")
     head = git(sources, "rev-parse", "HEAD").strip()
     first, second = tmp_path / "a.db", tmp_path / "b.db"
     build(sources, first)

@@ -28,12 +28,14 @@ import sqlite_utils
 
 from .. import DATABASE_FILE, PROJECT_ROOT
 from ..errors import BuildLocked, LoaderError, ReplaceFailed
+from ..files import connect_readonly
 from ..imports.importer import Importer, ImportReport, ImportSpec, Progress
 from ..imports.reconcile import reconcile
 from ..problems import display_path
 from ..records.archive import Archive
-from ..records.published import check_published_ids, write_releases
+from ..records.published import write_releases
 from ..records.sources import DEFAULT_SOURCES, Dataset, validate
+from .compare import only_in
 from .facet_counts import count_facets
 from .history import write_history
 from .map_cells import cluster_places
@@ -105,7 +107,7 @@ def count_and_check(db: sqlite_utils.Database, timings: Timings | None = None) -
 
 
 def integrity_check(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(path)
     try:
         return conn.execute("PRAGMA integrity_check").fetchall()
     finally:
@@ -206,7 +208,7 @@ def recorded_imports(db: Path) -> list[ImportSpec]:
     resolved against its directory; none if it has no record of any."""
     if not db.exists():
         return []
-    conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(db)
     try:
         rows = conn.execute("SELECT origin, path, skip_invalid FROM imports ORDER BY rowid").fetchall()
     except sqlite3.Error:
@@ -255,7 +257,6 @@ def build(
     timings = Steps(progress=progress)
     with timings.step("validating the sources"):
         dataset = validate(sources, archive=archive)
-        check_published_ids(sources, dataset.db.conn)
         plan = planned_imports(target, imports, drop_imports)
     result = Build(dataset.schema, dataset.db, dataset.files, archive=dataset.archive, timings=timings)
     with atomic_replace(target) as temporary:
@@ -311,15 +312,12 @@ def changes_since(db: sqlite_utils.Database, previous: Path, origin: str) -> tup
     try:
         if not db.execute("SELECT 1 FROM previous.events WHERE origin = ? LIMIT 1", [origin]).fetchone():
             return None
+        ours = "t.origin = :origin"
         (added,) = db.execute(
-            "SELECT count(*) FROM main.events AS e WHERE origin = :origin"
-            " AND NOT EXISTS (SELECT 1 FROM previous.events WHERE id = e.id)",
-            {"origin": origin},
+            f"SELECT count(*) FROM ({only_in('main', 'previous', 'events', ['id'], ours)})", {"origin": origin}
         ).fetchone()
         (removed,) = db.execute(
-            "SELECT count(*) FROM previous.events AS e WHERE origin = :origin"
-            " AND NOT EXISTS (SELECT 1 FROM main.events WHERE id = e.id)",
-            {"origin": origin},
+            f"SELECT count(*) FROM ({only_in('previous', 'main', 'events', ['id'], ours)})", {"origin": origin}
         ).fetchone()
         differing = " UNION ".join(
             f"SELECT {key} FROM (SELECT t.* FROM {a}.{table} AS t JOIN {a}.events AS e ON e.id = t.{key} WHERE e.origin = :origin"

@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .. import DATABASE_NAME
 from ..metadata import METADATA_PATH, read_metadata
 from ..stored_pages import (
     CHARTS,
@@ -41,10 +42,8 @@ from ..stored_pages import (
     period_width,
 )
 
-DATABASE = "events"
 
-
-def configured_facets(metadata: dict[str, Any], database: str = DATABASE) -> Iterator[tuple[str, str, str]]:
+def configured_facets(metadata: dict[str, Any], database: str = DATABASE_NAME) -> Iterator[tuple[str, str, str]]:
     """(source, facet type, column) for each facet metadata.yml configures,
     read the way Datasette's load_facet_configs reads them: a plain name is a
     column facet, {type: column} or {type: {column: ...}} names its type."""
@@ -256,7 +255,7 @@ def count_facets(db: sqlite_utils.Database, metadata_path: Path = METADATA_PATH)
     stored = 0
     with db.atomic():
         for source, facets in wanted.items():
-            indexed = indexed_columns(settings, DATABASE, source) if source in clicks else None
+            indexed = indexed_columns(settings, DATABASE_NAME, source) if source in clicks else None
             stored += _count_source(db, source, facets, indexed)
     return stored
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from ..files import connect_readonly
 from . import DeskError
 from .names import DEFAULT_THRESHOLD, Candidate, Entry, Matcher, entries_from_records, script_of
 
@@ -55,7 +56,7 @@ def matcher_from_sources(sources: Path) -> Matcher:
 def matcher_from_database(db: Path | sqlite3.Connection) -> Matcher:
     """A matcher over a built database's actors and places, names and aliases:
     what the site's search offers as "did you mean"."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True) if isinstance(db, Path) else db
+    conn = connect_readonly(db) if isinstance(db, Path) else db
     try:
         entries: list[Entry] = []
         for kind, table in (("actor", "actors"), ("place", "places")):

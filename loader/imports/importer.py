@@ -17,7 +17,6 @@ writing, so that on two cores the two overlap instead of taking turns.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import multiprocessing
 import sqlite3
 from collections import defaultdict
@@ -30,6 +29,7 @@ from typing import Any, Protocol
 import sqlite_utils
 
 from ..errors import InvalidImport, LoaderError
+from ..files import sha256_file
 from ..problems import MAX_KEPT, Problem, display_path
 from ..rules import Record, refusals, text_problems
 from ..schema import Schema, read_schema
@@ -51,15 +51,6 @@ class Progress(Protocol):
     def step(self, name: str) -> None: ...
 
     def imported(self, shown: str, events: int, read: int, size: int) -> None: ...
-
-
-def file_sha256(path: Path) -> str:
-    """The file's SHA-256, read a megabyte at a time (hashlib.file_digest is 3.11+)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -381,4 +372,4 @@ class Importer:
         self.problems.sort()
         if self.bad_rows and not self.spec.skip_invalid:
             raise InvalidImport(path, self.problems, self.bad_rows)
-        return ImportReport(self.spec, self.format, file_sha256(path), self.events, self.bad_rows, self.problems)
+        return ImportReport(self.spec, self.format, sha256_file(path), self.events, self.bad_rows, self.problems)

@@ -25,8 +25,7 @@ import sqlite_utils
 
 from ..errors import InvalidSources
 from ..problems import Problem, display_path
-from ..schema import read_schema
-from .sources import read_sources
+from ..rules import Record
 
 PUBLISHED_IDS = "published-ids.tsv"
 RELEASES = "releases.tsv"
@@ -105,9 +104,10 @@ def current_ids(conn: sqlite3.Connection) -> set[tuple[str, str]]:
     return {(table, row[0]) for table, key in TRACKED.items() for row in conn.execute(f"SELECT [{key}] FROM [{table}]")}
 
 
-def check_published_ids(sources: Path, conn: sqlite3.Connection) -> None:
-    """Refuse sources that lose a published id without withdrawing it, or that
-    withdraw a record into one that does not exist."""
+def published_id_problems(sources: Path, conn: sqlite3.Connection, withdrawals: dict[tuple, Record]) -> list[Problem]:
+    """What loses a published id without withdrawing it, or withdraws a
+    record into one that does not exist; `withdrawals` are the withdrawal
+    records by (table_name, id), for the lines of those at fault."""
     present = current_ids(conn)
     withdrawn = {
         (table, id_): replaced_by
@@ -126,25 +126,19 @@ def check_published_ids(sources: Path, conn: sqlite3.Connection) -> None:
         for published in published_ids(sources)
         if (published.table, published.id) not in present and (published.table, published.id) not in withdrawn
     ]
-    wrong = [
-        (table, id_, "replaced_by", f"'{replaced_by}' is not a known {table} id")
+    problems += [
+        withdrawals[(table, id_)].problem("replaced_by", f"'{replaced_by}' is not a known {table} id")
         for (table, id_), replaced_by in withdrawn.items()
         if replaced_by is not None and (table, replaced_by) not in present
-    ] + [
-        (table, id_, "id", f"the {table} record '{id_}' is still in the sources; remove the record or the withdrawal")
+    ]
+    problems += [
+        withdrawals[(table, id_)].problem(
+            "id", f"the {table} record '{id_}' is still in the sources; remove the record or the withdrawal"
+        )
         for (table, id_) in withdrawn
         if (table, id_) in present
     ]
-    if wrong:
-        # Only now read the files again, for the lines of the withdrawals at fault.
-        records = {
-            (r.values.get("table_name"), r.values.get("id")): r
-            for r in read_sources(sources, read_schema())[0]
-            if r.table == "withdrawals"
-        }
-        problems += [records[(table, id_)].problem(column, message) for table, id_, column, message in wrong]
-    if problems:
-        raise InvalidSources(problems)
+    return problems
 
 
 def record_release(sources: Path, conn: sqlite3.Connection, release: Release) -> list[Path]:

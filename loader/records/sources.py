@@ -28,6 +28,7 @@ from ..schema import Schema, Table, read_schema
 from . import evidence, languages, provenance, relations
 from .archive import ARCHIVE_ENV, Archive
 from .cross_check import cross_check, record_key
+from .published import published_id_problems
 from .yaml_files import parse_file
 
 DEFAULT_SOURCES = PROJECT_ROOT / "sources"
@@ -271,7 +272,8 @@ def load_records(records: list[Record], schema: Schema) -> tuple[sqlite_utils.Da
 def validate(
     directory: Path = DEFAULT_SOURCES, schema: Schema | None = None, archive: Archive | None = None
 ) -> Dataset:
-    """Read and check every record; raise InvalidSources listing every problem.
+    """Read and check every record, and that no id a release published is
+    lost without a withdrawal; raise InvalidSources listing every problem.
 
     Locators are checked against the archive when one is given, else for
     their form only (Dataset.unchecked says so)."""
@@ -285,6 +287,9 @@ def validate(
     # A field already reported would only be reported again in other words.
     reported = {(p.path, p.record, p.field) for p in problems}
     problems += [p for p in refused if (p.path, p.record, p.field) not in reported]
+    if not problems:  # the ids are compared with what releases published once every record loaded
+        withdrawals = {(r.values.get("table_name"), r.values.get("id")): r for r in records if r.table == "withdrawals"}
+        problems += published_id_problems(directory, db.conn, withdrawals)
     if problems:
         raise InvalidSources(problems)
     return Dataset(schema=schema, db=db, files=files, warnings=provenance.likely_duplicates(records), archive=archive)

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..build.compare import differing, key_sql, only_in
+from ..files import connect_readonly, readonly_uri
 from ..schema import Schema
 
 
@@ -45,52 +47,19 @@ class Changes:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
 
 
-def _key_sql(alias: str, key: list[str]) -> str:
-    return " || '/' || ".join(f"{alias}.[{column}]" for column in key)
-
-
-def compare(
-    previous: Path | None, current: Path, schema: Schema, previous_version: str | None, version: str
-) -> Changes:
-    """The changes to the curated tables (those schema.sql declares for
-    records) from the previous release's database to the current one's."""
-    conn = sqlite3.connect(f"{current.absolute().as_uri()}?mode=ro", uri=True)
-    try:
-        if previous is None:  # an empty database: every record is added
-            conn.execute("ATTACH ':memory:' AS old")
-        else:
-            conn.execute("ATTACH ? AS old", [f"{previous.absolute().as_uri()}?mode=ro"])
-        tables = {name: _table_changes(conn, name, list(table.primary_key)) for name, table in schema.tables.items()}
-    finally:
-        conn.close()
-    return Changes(previous_version, version, tables)
-
-
 def _table_changes(conn: sqlite3.Connection, table: str, key: list[str]) -> TableChanges:
     old_columns = {row[1] for row in conn.execute(f"PRAGMA old.table_info([{table}])")}
     new_columns = [row[1] for row in conn.execute(f"PRAGMA main.table_info([{table}])")]
     result = TableChanges()
     if not old_columns:  # a table the previous release did not have
         result.added = [
-            row[0] for row in conn.execute(f"SELECT {_key_sql('n', key)} FROM main.[{table}] AS n ORDER BY 1")
+            row[0] for row in conn.execute(f"SELECT {key_sql('n', key)} FROM main.[{table}] AS n ORDER BY 1")
         ]
         return result
-    join = " AND ".join(f"o.[{c}] = n.[{c}]" for c in key)
-    result.added = [
-        row[0]
-        for row in conn.execute(
-            f"SELECT {_key_sql('n', key)} FROM main.[{table}] AS n "
-            f"WHERE NOT EXISTS (SELECT 1 FROM old.[{table}] AS o WHERE {join}) ORDER BY 1"
-        )
-    ]
+    result.added = [row[0] for row in conn.execute(only_in("main", "old", table, key) + " ORDER BY 1")]
     shared = [c for c in new_columns if c in old_columns and c not in key]
     if shared:
-        differs = " OR ".join(f"o.[{c}] IS NOT n.[{c}]" for c in shared)
-        pairs = ", ".join(f"o.[{c}], n.[{c}]" for c in shared)
-        for row in conn.execute(
-            f"SELECT {_key_sql('n', key)}, {pairs} FROM main.[{table}] AS n "
-            f"JOIN old.[{table}] AS o ON {join} WHERE {differs} ORDER BY 1"
-        ):
+        for row in conn.execute(differing("main", "old", table, key, shared) + " ORDER BY 1"):
             fields = {
                 column: {"old": row[1 + 2 * i], "new": row[2 + 2 * i]}
                 for i, column in enumerate(shared)
@@ -98,10 +67,7 @@ def _table_changes(conn: sqlite3.Connection, table: str, key: list[str]) -> Tabl
             }
             result.changed.append(Changed(row[0], fields))
     has_withdrawals = "withdrawals" != table and len(key) == 1
-    for row in conn.execute(
-        f"SELECT {_key_sql('o', key)} FROM old.[{table}] AS o "
-        f"WHERE NOT EXISTS (SELECT 1 FROM main.[{table}] AS n WHERE {join}) ORDER BY 1"
-    ):
+    for row in conn.execute(only_in("old", "main", table, key) + " ORDER BY 1"):
         entry: dict[str, Any] = {"key": row[0], "withdrawn": None, "reason": None, "replaced_by": None}
         if has_withdrawals:
             found = conn.execute(
@@ -112,6 +78,23 @@ def _table_changes(conn: sqlite3.Connection, table: str, key: list[str]) -> Tabl
                 entry.update(withdrawn=found[0], reason=found[1], replaced_by=found[2])
         result.withdrawn.append(entry)
     return result
+
+
+def compare(
+    previous: Path | None, current: Path, schema: Schema, previous_version: str | None, version: str
+) -> Changes:
+    """The changes to the curated tables (those schema.sql declares for
+    records) from the previous release's database to the current one's."""
+    conn = connect_readonly(current)
+    try:
+        if previous is None:  # an empty database: every record is added
+            conn.execute("ATTACH ':memory:' AS old")
+        else:
+            conn.execute("ATTACH ? AS old", [readonly_uri(previous)])
+        tables = {name: _table_changes(conn, name, list(table.primary_key)) for name, table in schema.tables.items()}
+    finally:
+        conn.close()
+    return Changes(previous_version, version, tables)
 
 
 def _cell(value: Any) -> str:

@@ -29,18 +29,19 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import DATABASE_NAME, PROJECT_ROOT
+from .. import DATABASE_FILE, DATABASE_NAME, PROJECT_ROOT
 from ..build.database import DEFAULT_DB, build, recorded_imports
 from ..build.version import git, release_of, source_version, stamp_release
 from ..citation import metadata_permalink
 from ..errors import InvalidSources, LoaderError
+from ..files import connect_readonly, sha256_file
 from ..metadata import read_metadata
 from ..problems import display_path
 from ..records.published import Release, record_release, releases, write_releases
 from ..records.sources import DEFAULT_SOURCES, validate
 from ..schema import read_schema
 from .changes import Changes, compare, to_markdown
-from .datapackage import Licence, citation_cff, data_package, release_readme, sha256, write_json
+from .datapackage import Licence, citation_cff, data_package, release_readme, write_json
 from .exports import data_tables, describe, write_csv, write_duckdb_script, write_geojson, write_parquet
 
 DIST = PROJECT_ROOT / "dist"
@@ -96,9 +97,9 @@ def previous_release(dist: Path, version: str) -> tuple[str, Path] | None:
     found = []
     for directory in dist.glob(f"{NAME}-*"):
         candidate = directory.name[len(NAME) + 1 :]
-        if VERSION.match(candidate) and (directory / "events.db").is_file():
+        if VERSION.match(candidate) and (directory / DATABASE_FILE).is_file():
             if _version_key(candidate) < _version_key(version):
-                found.append((_version_key(candidate), candidate, directory / "events.db"))
+                found.append((_version_key(candidate), candidate, directory / DATABASE_FILE))
     if not found:
         return None
     _, candidate, db = max(found)
@@ -131,17 +132,17 @@ def rebuilt_release(sources: Path, version: str, known: list[Release], directory
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(directory / "sources")  # noqa: S202 - the repository's own tree
     try:
-        build(directory / "sources", directory / "events.db")
+        build(directory / "sources", directory / DATABASE_FILE)
     except InvalidSources as error:
         raise ReleaseError(
             f"release {last.version}: its sources (commit {last.commit}) no longer build with this schema.sql "
             f"({error}); give its database with --previous"
         ) from None
-    return last.version, directory / "events.db"
+    return last.version, directory / DATABASE_FILE
 
 
 def _previous_version(db: Path) -> str:
-    conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(db)
     try:
         return str(conn.execute("SELECT version FROM dataset_release").fetchone()[0])
     except sqlite3.Error as e:
@@ -213,7 +214,7 @@ def _write(
     previous: tuple[str, Path] | None,
 ) -> Changes:
     version, released = cut.version, cut.released
-    database = directory / "events.db"
+    database = directory / DATABASE_FILE
     plain = directory / "unreleased.db"
     built = build(sources, plain, recorded_imports(db))
     with sqlite_utils.Database(plain) as stamped:
@@ -225,7 +226,7 @@ def _write(
     plain.unlink()
     (directory / "csv").mkdir()
     (directory / "parquet").mkdir()
-    conn = sqlite3.connect(f"{database.absolute().as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(database)
     try:
         tables = []
         for name in data_tables(conn):
@@ -278,6 +279,6 @@ def _write(
     write_json(directory / "datapackage.json", package)
     files = sorted(p for p in directory.rglob("*") if p.is_file())
     (directory / "SHA256SUMS").write_text(
-        "".join(f"{sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in files), encoding="utf-8"
+        "".join(f"{sha256_file(p)}  {p.relative_to(directory).as_posix()}\n" for p in files), encoding="utf-8"
     )
     return changes

@@ -9,13 +9,13 @@ each table and column means, so a reader of the CSV files alone knows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..citation import AUTHOR
+from ..files import sha256_file
 from .exports import ExportedTable
 
 # Frictionless field types for SQLite's STRICT types.
@@ -49,14 +49,6 @@ class Licence:
     path: str
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _file_resource(directory: Path, path: Path, name: str) -> dict[str, Any]:
     # "file" keeps Frictionless from reading the Parquet, SQLite and GeoJSON
     # files as tables; the CSV files of the same tables are the tabular resources.
@@ -67,7 +59,7 @@ def _file_resource(directory: Path, path: Path, name: str) -> dict[str, Any]:
         "format": FORMATS[path.suffix],
         "mediatype": MEDIA_TYPES[path.suffix],
         "bytes": path.stat().st_size,
-        "hash": f"sha256:{sha256(path)}",
+        "hash": f"sha256:{sha256_file(path)}",
     }
 
 

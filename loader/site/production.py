@@ -21,7 +21,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -32,7 +31,7 @@ from typing import IO
 
 from .. import PROJECT_ROOT
 from ..errors import LoaderError
-from .serve import port_taken
+from .serve import port_taken, serve_command
 
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf"
 LOOPBACK = "127.0.0.1"
@@ -180,19 +179,6 @@ def running(
         ),
         encoding="utf-8",
     )
-    serve = [
-        sys.executable,
-        "-m",
-        "loader",
-        "serve",
-        "--sources",
-        str(sources),
-        "--db",
-        str(db),
-        "--trusted-proxy",
-        LOOPBACK,
-        "--port",
-    ]
     with ExitStack() as stack:
         serves: list[subprocess.Popen] = []
         waits: list[tuple[str, subprocess.Popen, Path]] = []
@@ -200,7 +186,10 @@ def running(
         # tables; the others start once that is done, so none races it.
         for serve_port in serve_ports:
             log_path = logs / f"serve-{serve_port}.log"
-            process = _start([*serve, str(serve_port)], stack.enter_context(log_path.open("wb")))
+            process = _start(
+                serve_command(sources, db, serve_port, "--trusted-proxy", LOOPBACK),
+                stack.enter_context(log_path.open("wb")),
+            )
             stack.callback(_stop, process)
             serves.append(process)
             waits.append((f"http://{LOOPBACK}:{serve_port}{READY_PATH}", process, log_path))

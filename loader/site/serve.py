@@ -175,6 +175,24 @@ def write_inspect_file(db: Path) -> Path:
     return target
 
 
+def serve_command(sources: Path, db: Path, port: int, *options: str) -> list[str]:
+    """`serve` as a process of its own runs it, with this interpreter: what
+    production starts behind nginx, and the tests and benchmarks start."""
+    return [
+        sys.executable,
+        "-m",
+        "loader",
+        "serve",
+        "--sources",
+        str(sources),
+        "--db",
+        str(db),
+        *options,
+        "--port",
+        str(port),
+    ]
+
+
 def setting_arguments() -> list[str]:
     """SETTINGS as Datasette's command line takes them (--setting NAME VALUE), for
     the commands that package or publish copies of the site (replicas.py)."""

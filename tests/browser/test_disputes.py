@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.site_helpers import serving
 
+pytestmark = pytest.mark.browser
+
 SOURCES = Path(__file__).resolve().parents[2] / "sources"
 # The events looked at are chosen by what they hold, never by id, so that a
 # curator's correct change to the records cannot break these tests.

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+pytestmark = pytest.mark.browser
+
 
 def test_an_event_page_shows_the_paragraph_of_each_source(page, site: str) -> None:
     page.goto(f"{site}/events/events/2025-08-19-paris-shaibani-dermer")

@@ -18,6 +18,8 @@ import pytest
 
 from tests.support.site_helpers import serving
 
+pytestmark = pytest.mark.browser
+
 EVENT_TITLE = "<script>window.__pwned='event title'</script>Hostile event"
 PLACE_NAME = "<script>window.__pwned = 'place name'</script>"
 ACTOR_NAME = "<img src=x onerror=\"window.__pwned='actor name'\">"

@@ -14,6 +14,8 @@ import pytest
 from tests.support.generated import generated_db
 from tests.support.site_helpers import serving
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def mapped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:

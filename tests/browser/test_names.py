@@ -5,6 +5,10 @@ marked, and Arabic set right to left."""
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.browser
+
 
 def test_an_actors_page_groups_its_names_by_language(page, site: str) -> None:
     page.goto(f"{site}/events/actors/ahmed-al-sharaa")

@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.site_helpers import axe_violations
 
+pytestmark = pytest.mark.browser
+
 # Files, not pages: what the home page links for download or for a feed reader.
 DOWNLOADS = (".db", ".csv", ".json", ".ics", ".atom", ".geojson")
 

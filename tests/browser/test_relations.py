@@ -10,6 +10,8 @@ import pytest
 from tests.support.site_helpers import serving
 from tests.test_relations_site import DAMASCUS, PARIS, PROCESS, related_sources
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

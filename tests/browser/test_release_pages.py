@@ -11,6 +11,8 @@ import pytest
 from tests.support.site_helpers import serving
 from tests.test_release_site import CHANGED, RENAMED, REPLACEMENT, release_twice
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def release_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

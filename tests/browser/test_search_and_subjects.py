@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.site_helpers import axe_violations
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.parametrize(
     ("spelling", "record"),

@@ -19,8 +19,10 @@ import pytest
 from loader.citation import metadata_permalink
 from loader.site.serve import SETTINGS, site_options
 from tests.conftest import published_sources
+from tests.support.git import git, new_repository
 from tests.support.site_helpers import serving
-from tests.test_version import git
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -268,9 +270,7 @@ def history_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """The published fixture in a git checkout with HISTORY_EDITS committed on top, served; and its database."""
     directory = tmp_path_factory.mktemp("history-site")
     sources = published_sources(directory / "sources")
-    git(sources, "init", "-q")
-    git(sources, "add", ".")
-    git(sources, "commit", "-q", "-m", "First records", date="2026-01-05T10:00:00+00:00")
+    new_repository(sources, "First records", date="2026-01-05T10:00:00+00:00")
     for name, edits in HISTORY_EDITS.items():
         text = (sources / name).read_text(encoding="utf-8")
         for old, new in edits:

@@ -14,7 +14,6 @@ import hashlib
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from benchmarks.generate import generate
 from loader.build.database import build
+from loader.files import connect_readonly
 
 PROJECT = Path(__file__).resolve().parents[2]
 WORDS = (
@@ -90,7 +90,7 @@ def temporaries(db: Path) -> list[Path]:
 def check_database(db: Path, allowed: dict[str, str]) -> str:
     """The database must open, pass SQLite's own checks and be, byte for
     byte, one of the allowed databases; returns which one it is."""
-    conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -10,13 +10,16 @@ from __future__ import annotations
 import resource
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+import httpx
+
+from loader.site.serve import serve_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 # axe-core, installed by `npm install --prefix .axe axe-core@4` (.ci/run does it).
@@ -86,7 +89,7 @@ def serving_process(
     # once a pipe's buffer filled (a few hundred requests) the server would block.
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "loader", "serve", "--sources", str(sources), "--db", str(db), "--port", str(port)],
+        serve_command(sources, db, port),
         stdout=log,
         stderr=subprocess.STDOUT,
         preexec_fn=limit,
@@ -116,6 +119,43 @@ def worker_pids(pid: int) -> list[int]:
     """The server's worker processes: uvicorn's children that multiprocessing spawned."""
     children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
     return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+# Each served process's cap on its address space in the memory tests: a
+# regression fails there instead of exhausting the machine.
+ADDRESS_SPACE = 1536 * 1024**2
+# What a worker may keep above idle once it has answered (loader/site/plugins/memory_release.py).
+SETTLED_BYTES = 16 * 1024**2
+
+
+@contextmanager
+def limited_site(db: Path) -> Iterator[tuple[str, list[int]]]:
+    """The site over db (beside its sources/) with each process capped at
+    ADDRESS_SPACE, every worker warmed by a page and a query, and their pids."""
+    with serving_process(db.parent / "sources", db, address_space=ADDRESS_SPACE) as (base, process):
+        with httpx.Client(base_url=base, timeout=60) as warm:
+            for _ in range(12):  # every worker has served a page and a query
+                warm.get("/events/events")
+                warm.get("/events.json", params={"sql": "select 1"})
+        yield base, worker_pids(process.pid)
+
+
+@contextmanager
+def within_memory(workers: list[int], bound: int) -> Iterator[None]:
+    """Hold what the block asks of the workers to `bound` bytes above their
+    idle size at its peak, and to SETTLED_BYTES once answered."""
+    assert workers
+    idle = {pid: process_memory(pid)["VmRSS"] for pid in workers}
+    for pid in workers:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets the peak (VmHWM) to the present size
+    yield
+    for pid in workers:  # a worker that died has no /proc entry, and fails here
+        peak = process_memory(pid)["VmHWM"] - idle[pid]
+        assert peak < bound, f"worker {pid} peaked {peak >> 20} MB above idle"
+    settled = time.monotonic() + 15  # the worker frees the request's memory as its objects are collected
+    while (kept := max(process_memory(pid)["VmRSS"] - idle[pid] for pid in workers)) >= SETTLED_BYTES:
+        assert time.monotonic() < settled, f"a worker kept {kept >> 20} MB after the request"
+        time.sleep(0.1)
 
 
 def launch(playwright):

@@ -55,12 +55,13 @@ import io
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
 from datasette.utils import escape_sqlite
 from datasette.utils.asgi import AsgiStream, NotFound
+
+from loader.files import readonly_uri
 
 RANGE = 5_000  # rows a range: what one reader reads while the other's range is sent
 PAGE_BYTES = 4_000_000  # of CSV a piece at most
@@ -132,7 +133,7 @@ class Source:
     """A table or view being exported, on read-only connections of its own."""
 
     def __init__(self, path: str, mutable: bool, name: str, columns: list[str]):
-        self.uri = f"{Path(path).absolute().as_uri()}?mode=ro{'' if mutable else '&immutable=1'}"
+        self.uri = readonly_uri(path, immutable=not mutable)  # the helper process opens it too
         self.name = escape_sqlite(name)
         self.line = _line(columns)
         # One connection reads rows, one finds where each range ends.

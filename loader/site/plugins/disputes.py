@@ -6,27 +6,32 @@ place and each actor's role, and, where the sources disagree, each answer
 next to the others with who gives it. The event page includes
 templates/_event_disputes.html and the disputes page
 (templates/query-events-disputes_by_question.html) renders every question the same way;
-both ask for their rows here, from the event_provenance and disputed_claims
-views of schema.sql. datasette-template-sql's sql() could run the queries
+both ask for their rows here, from the event_provenance, dispute_positions and
+disputed_claims views of schema.sql. datasette-template-sql's sql() could run the queries
 from the templates, but both pages need the claims grouped into questions and
-positions, which is a few lines of Python here and nested Jinja loops there.
+positions, which the dispute_positions view does (the disputes page's table
+shows its rows); here its positions are gathered by question and given their
+claims in full.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from datasette import hookimpl
 
 from loader import DATABASE_NAME as DATABASE
 
-CLAIMS = "select * from disputed_claims {where} order by question, dispute_id, position, published_label, claim_id"
+POSITIONS = "select * from dispute_positions {where} order by question, dispute_id, position"
+CLAIMS = "select * from disputed_claims {where}"
 
 
-def grouped(claims: list[dict]) -> list[dict]:
-    """Claims that answer disputes, as questions, each with its positions in order."""
+def grouped(positions: list[dict], claims: list[dict]) -> list[dict]:
+    """The dispute_positions view's answers, each with its claims, gathered by question."""
+    by_id = {claim["claim_id"]: claim for claim in claims}
     disputes: dict[str, dict] = {}
-    for row in claims:
+    for row in positions:
         dispute = disputes.setdefault(
             row["dispute_id"],
             {
@@ -35,8 +40,14 @@ def grouped(claims: list[dict]) -> list[dict]:
             }
             | {"positions": {}},
         )
-        dispute["positions"].setdefault(row["position"], []).append(row)
+        dispute["positions"][row["position"]] = [by_id[claim] for claim in json.loads(row["claim_ids"])]
     return list(disputes.values())
+
+
+async def _disputes(db: Any, where: str = "", params: dict | None = None) -> list[dict]:
+    positions = await db.execute(POSITIONS.format(where=where), params)
+    claims = await db.execute(CLAIMS.format(where=where), params)
+    return grouped([dict(row) for row in positions.rows], [dict(row) for row in claims.rows])
 
 
 @hookimpl
@@ -46,8 +57,7 @@ def extra_template_vars(datasette: Any, database: str, table: str, view_name: st
     db = datasette.get_database(DATABASE)
 
     async def dispute_list() -> list[dict]:
-        result = await db.execute(CLAIMS.format(where=""))
-        return grouped([dict(row) for row in result.rows])
+        return await _disputes(db)
 
     async def event_disputes(event_id: str) -> dict:
         listed = await db.execute(
@@ -57,7 +67,6 @@ def extra_template_vars(datasette: Any, database: str, table: str, view_name: st
             "select * from event_provenance where event_id = :id order by field, role, actor_name, document",
             {"id": event_id},
         )
-        claims = await db.execute(CLAIMS.format(where="where event_id = :id"), {"id": event_id})
         fields: dict[str, list[dict]] = {}
         roles: list[dict] = []
         for row in map(dict, provenance.rows):
@@ -69,7 +78,7 @@ def extra_template_vars(datasette: Any, database: str, table: str, view_name: st
             "event": dict(listed.rows[0]) if listed.rows else {},
             "fields": fields,
             "roles": roles,
-            "disputes": grouped([dict(row) for row in claims.rows]),
+            "disputes": await _disputes(db, "where event_id = :id", {"id": event_id}),
         }
 
     # Functions, so a page that does not call them costs no query.

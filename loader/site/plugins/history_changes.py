@@ -16,20 +16,11 @@ from typing import Any
 from datasette import hookimpl
 
 from loader import DATABASE_NAME as DATABASE
+from loader.metadata import NamedBy, named_by
 
-# A field that holds an id, or a list of ids, and the table, key column and
-# name column that name it. parent_id refers to the record's own table.
-NAMED_BY = {
-    "actor_id": ("actors", "id", "name"),
-    "claimant_id": ("actors", "id", "name"),
-    "document_id": ("documents", "id", "title"),
-    "place_id": ("places", "id", "name"),
-    "event_id": ("events", "id", "title"),
-    "distinct_from": ("events", "id", "title"),
-    "dispute_id": ("disputes", "id", "question"),
-    "event_type": ("event_types", "code", "label"),
-}
-SELF_NAMED = {"actors": ("actors", "id", "name"), "places": ("places", "id", "name")}
+# distinct_from holds a list of event ids, which no foreign key can declare;
+# every other field's names come from schema.sql and metadata.yml (named_by).
+LISTS_OF_IDS = {"distinct_from": "event_id"}
 # What an item of a list of mappings is called by, in this order: its own words, else the name of its id.
 ITEM_TITLES = ("statement", "question", "name", "title", "id", "actor_id", "document_id")
 EMPTY = "(empty)"
@@ -37,8 +28,8 @@ EMPTY = "(empty)"
 Names = dict[tuple[str, str], str]  # (table, id) → name
 
 
-def _names_for(table: str, field: str) -> tuple[str, str, str] | None:
-    return SELF_NAMED.get(table) if field == "parent_id" else NAMED_BY.get(field)
+def _names_for(table: str, field: str) -> NamedBy | None:
+    return named_by(table, LISTS_OF_IDS.get(field, field))
 
 
 def _ids(table: str, field: str, value: Any, wanted: dict[tuple[str, str, str], set[str]]) -> None:

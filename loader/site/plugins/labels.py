@@ -29,28 +29,33 @@ from datasette.utils import to_css_class
 from markupsafe import Markup, escape
 
 from loader import DATABASE_NAME as DATABASE
+from loader.metadata import referring_columns
+from loader.schema import read_schema
 
 CONFIG = "event-store-pages"
 
-# A name column and the id column beside it in the same row, with the table its row is in.
+# A name column and the id column beside it in the same row, with the table
+# its row is in: a column that refers to a labelled table (actor_id) beside
+# its name, called by the id column's stem and the label (actor_name). The
+# views' columns no foreign key declares are named here: the two sides of a
+# pair of actors, and a place's parent.
 NAME_LINKS = {
-    "place_name": ("place_id", "places"),
-    "actor_name": ("actor_id", "actors"),
+    f"{column.removesuffix('_id')}_{named.label}": (column, named.table)
+    for column, named in referring_columns().items()
+    if column.endswith("_id")
+} | {
     "actor_a_name": ("actor_a", "actors"),
     "actor_b_name": ("actor_b", "actors"),
-    "claimant_name": ("claimant_id", "actors"),
-    "document_title": ("document_id", "documents"),
     "parent_name": ("parent_id", "places"),
 }
 
-# Key columns of views whose facet values are shown by the name they stand for.
-FACET_LABELS = {
-    "event_type": ("event_types", "code", "label"),
-    "place_id": ("places", "id", "name"),
-}
+# Key columns of views (event_type, place_id) whose facet values are shown by the name they stand for.
+FACET_LABELS = referring_columns()
 
 # Tables whose event_id is a foreign key, which Datasette labels with the event's title itself.
-EVENT_KEYED_TABLES = {"claims", "event_actors", "event_documents", "disputes"}
+EVENT_KEYED_TABLES = {
+    table.name for table in read_schema().tables.values() if any(fk.column == "event_id" for fk in table.foreign_keys)
+}
 
 # The events a cell of event ids names by title; past these it says how many
 # more there are, which the CSV and JSON list: the busiest pair of actors

@@ -76,21 +76,21 @@ def words_query(q: str) -> str:
 # and :places the reached records' ids as JSON arrays, :lead_actors and
 # :lead_places the same where the whole query is one term (an event they
 # took part in then ranks first).
+def _named(table: str, detail: str) -> str:
+    """Actors or places: the records a word reached first, then those whose
+    own words match; `detail` is SQL over the row as t."""
+    return f"""
+        select t.id, t.name, {detail} as detail, -1000 as rank
+        from {table} as t where t.id in (select value from json_each(:{table}))
+        union all
+        select t.id, t.name, {detail}, f.rank
+        from {table}_fts as f join {table} as t on t.rowid = f.rowid
+        where {table}_fts match :words and t.id not in (select value from json_each(:{table}))"""
+
+
 QUERIES = {
-    "actor": """
-        select id, name, replace(kind, '_', ' ') || coalesce(' · ' || description, '') as detail, -1000 as rank
-        from actors where id in (select value from json_each(:actors))
-        union all
-        select a.id, a.name, replace(a.kind, '_', ' ') || coalesce(' · ' || a.description, ''), f.rank
-        from actors_fts as f join actors as a on a.rowid = f.rowid
-        where actors_fts match :words and a.id not in (select value from json_each(:actors))""",
-    "place": """
-        select id, name, replace(kind, '_', ' ') || coalesce(' in ' || country_code, '') as detail, -1000 as rank
-        from places where id in (select value from json_each(:places))
-        union all
-        select p.id, p.name, replace(p.kind, '_', ' ') || coalesce(' in ' || p.country_code, ''), f.rank
-        from places_fts as f join places as p on p.rowid = f.rowid
-        where places_fts match :words and p.id not in (select value from json_each(:places))""",
+    "actor": _named("actors", "replace(t.kind, '_', ' ') || coalesce(' · ' || t.description, '')"),
+    "place": _named("places", "replace(t.kind, '_', ' ') || coalesce(' in ' || t.country_code, '')"),
     # An event the reached records took part in or that happened there (or
     # within it) ranks before one that only mentions the words.
     "event": """

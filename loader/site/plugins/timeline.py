@@ -57,9 +57,12 @@ FROM_FIRST = "SELECT * FROM ({sql}) LIMIT :size"
 BACKWARD = "SELECT id FROM ({sql}) WHERE {at} ORDER BY start_date DESC, end_date DESC, id DESC LIMIT :size"
 
 
-def month_label(key: str) -> str:
-    """A month (YYYY-MM) as a page writes it."""
-    return f"{calendar.month_name[int(key[5:7])]} {int(key[:4])}"
+def month_label(key: str, short: bool = False) -> str:
+    """A month (YYYY-MM) as a page writes it: March 2025, or Mar 2025 where
+    room is short. (The views' date_label writes the same words in SQL, for
+    the exports; these are the pages' own.)"""
+    names = calendar.month_abbr if short else calendar.month_name
+    return f"{names[int(key[5:7])]} {int(key[:4])}"
 
 
 def month(key: str, count: int) -> dict:
@@ -69,7 +72,7 @@ def month(key: str, count: int) -> dict:
     return {
         "month": key,
         "label": month_label(key),
-        "short": f"{calendar.month_abbr[number]} {year}",
+        "short": month_label(key, short=True),
         "count": count,
         "last_day": f"{key}-{calendar.monthrange(year, number)[1]:02d}",
     }
@@ -198,7 +201,8 @@ def by_year(months: list[dict]) -> list[dict]:
 
 
 def column_label(key: str) -> str:
-    return f"{calendar.month_abbr[int(key[5:7])]} {key[:4]}" if len(key) > 4 else key
+    """An overview column's heading: a month (YYYY-MM) short, or a year as it is."""
+    return month_label(key, short=True) if len(key) > 4 else key
 
 
 def squares(row: dict, y: float, months: list[dict], peak: int, href: str, filter_key: str) -> Markup:
