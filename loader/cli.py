@@ -129,8 +129,10 @@ def validate(sources: Path, archive_folders: tuple[Path, ...]) -> None:
 
     Lists every problem as FILE:LINE: RECORD: FIELD: MESSAGE and exits 1,
     or prints a one-line summary and exits 0, then one line if no archive
-    was found to check the locators against, then any warnings (events that
-    may be recorded twice), which do not fail.
+    was found to check the locators against, then any warnings, which do
+    not fail: prose that the edits not yet committed leave stale, aliases
+    that clash with another record's names, and events that may be
+    recorded twice (as `diff` finds them).
     """
     dataset = validate_sources(sources, archive=find_archive(archive_folders, own_sources=_own(sources)))
     check_published_ids(sources, dataset.db.conn)

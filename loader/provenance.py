@@ -7,11 +7,6 @@ gives it. These rules span several records (an event, its documents, its
 actors, its claims and disputes), so no CHECK in schema.sql can state them.
 They run on the curated records only: imported events carry their origin's
 own provenance.
-
-The same records also yield warnings about likely duplicate events, which do
-not stop a build: two records of one meeting are a curator's slip, but two
-meetings on one day in one place with the same people do happen, and an
-event's distinct_from says so.
 """
 
 from __future__ import annotations
@@ -202,38 +197,3 @@ def check(records: Iterable[Record], already: Iterable[Problem] = ()) -> list[Pr
     _fill_sole_citation(tables)
     reported = {(p.path, p.record) for p in already}
     return _event_problems(tables, reported) + _claim_problems(tables)
-
-
-def likely_duplicates(records: Iterable[Record]) -> list[Problem]:
-    """Pairs of events with overlapping dates, the same place and two or more
-    shared actors, unless either names the other in distinct_from."""
-    tables = _by_table(records)
-    events = _curated_events(tables)
-    actors: dict[Any, set[Any]] = defaultdict(set)
-    for row in tables["event_actors"]:
-        actors[row.values.get("event_id")].add(row.values.get("actor_id"))
-    by_place: dict[str, list[Record]] = defaultdict(list)
-    for event in events.values():
-        if event.values.get("place_id") and event.values.get("start_date") and event.values.get("end_date"):
-            by_place[event.values["place_id"]].append(event)
-    warnings = []
-    for place, placed in by_place.items():
-        placed.sort(key=lambda e: (e.values["start_date"], e.values["id"]))
-        for i, first in enumerate(placed):
-            for second in placed[i + 1 :]:
-                if second.values["start_date"] > first.values["end_date"]:
-                    break
-                a, b = first.values["id"], second.values["id"]
-                if b in first.values.get("distinct_from", []) or a in second.values.get("distinct_from", []):
-                    continue
-                shared = sorted(actors[a] & actors[b])
-                if len(shared) >= 2:
-                    warnings.append(
-                        second.problem(
-                            "id",
-                            f"may be the same event as '{a}' ({first.path}:{first.line}): both at '{place}' "
-                            f"on overlapping dates with {', '.join(shared)}; merge them, or list '{a}' "
-                            "in distinct_from if they differ",
-                        )
-                    )
-    return warnings

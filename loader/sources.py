@@ -23,6 +23,7 @@ from ruamel.yaml.comments import CommentedMap
 from . import PROJECT_ROOT, evidence, languages, provenance, relations
 from .archive import ARCHIVE_ENV, Archive
 from .cross_check import cross_check, record_key
+from .desk.diff import standing
 from .errors import InvalidSources, LoaderError
 from .problems import Problem, did_you_mean, display_path
 from .rules import Record, kind, refusals, scalar, type_problem
@@ -49,7 +50,8 @@ class Dataset:
     schema: Schema
     db: sqlite_utils.Database
     files: list[Path]
-    # Likely mistakes that do not stop a build, such as two records of one event.
+    # Likely mistakes that do not stop a build (loader/desk/diff.py finds
+    # them): prose an edit left stale, alias clashes, two records of one event.
     warnings: list[Problem] = field(default_factory=list)
     # The archive the locators were checked against; None when there was none
     # and only their form was checked.
@@ -286,4 +288,19 @@ def validate(
     problems += [p for p in refused if (p.path, p.record, p.field) not in reported]
     if problems:
         raise InvalidSources(problems)
-    return Dataset(schema=schema, db=db, files=files, warnings=provenance.likely_duplicates(records), archive=archive)
+    return Dataset(schema=schema, db=db, files=files, warnings=warnings(directory, records), archive=archive)
+
+
+def warnings(directory: Path, records: list[Record]) -> list[Problem]:
+    """The desk's standing warnings, each pinned to the line of its record and field."""
+    located = {(r.table, r.label): r for r in records}
+    shown = []
+    for finding in standing(directory):
+        record = located.get((finding.table, finding.key))
+        if record is None:
+            shown.append(
+                Problem(display_path(directory / finding.file), 1, finding.key, finding.field or "-", finding.words)
+            )
+        else:
+            shown.append(record.problem(finding.field or "-", finding.words))
+    return shown

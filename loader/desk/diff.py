@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..languages import alias_texts
+from . import DeskError
 from .names import key
 from .records import Records, from_commit, from_directory
 
@@ -51,6 +52,8 @@ class Finding:
     key: str
     words: str
     file: str = ""
+    # The field a warning is about, so validate can point at its line.
+    field: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}: " if self.file else ""
@@ -288,7 +291,7 @@ def stale_prose(base: Records, work: Records) -> list[Finding]:
             if pattern.search(text):
                 now = f", now {gone[old_id]}" if gone[old_id] else ", which is gone"
                 words = f"{table} {rkey} {path} names {old_id}{now}"
-                found.append(Finding("stale", table, rkey, words, file))
+                found.append(Finding("stale", table, rkey, words, file, path))
         for event, phrases, names in redated:
             # A date inside an id (2031-03-04-port-...) is the id, not a date.
             stated = [p for p in phrases if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", text)]
@@ -297,7 +300,7 @@ def stale_prose(base: Records, work: Records) -> list[Finding]:
             own = table == "events" and rkey == event
             if own or any(n and n in text for n in names):
                 words = f"{table} {rkey} {path} says {stated[0]!r}, no longer a date of {event}"
-                found.append(Finding("stale", table, rkey, words, file))
+                found.append(Finding("stale", table, rkey, words, file, path))
     return found
 
 
@@ -323,13 +326,15 @@ def alias_clashes(records: Records) -> list[Finding]:
                 others = sorted(names.get(k, set()) - {rkey})
                 if others:
                     words_ = f"{table} {rkey}: alias {alias!r} is also a name of {', '.join(others)}"
-                    found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)]))
+                    found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)], "aliases"))
                     continue
                 if len(k) == 1:
                     others = sorted(words.get(k[0], set()) - {rkey})
                     if others:
                         words_ = f"{table} {rkey}: alias {alias!r} is a word of a name of {', '.join(others)}"
-                        found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)]))
+                        found.append(
+                            Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)], "aliases")
+                        )
     return found
 
 
@@ -360,14 +365,29 @@ def likely_duplicates(records: Records) -> list[Finding]:
         if not (pa and pa == pb) and len(_roles(ea) & _roles(eb)) < 2:
             continue
         where = f"at {pa}" if pa and pa == pb else "one without a place" if pa or pb else "neither with a place"
-        words = f"events {a} and {b} may be one ({where}, overlapping dates, two or more actors in common)"
-        found.append(Finding("duplicate", "events", a, words, records.files[("events", a)]))
+        words = (
+            f"events {a} and {b} may be one ({where}, overlapping dates, two or more actors in common); "
+            "merge them, or list one in the other's distinct_from"
+        )
+        found.append(Finding("duplicate", "events", a, words, records.files[("events", a)], "id"))
     return found
 
 
 def checks(records: Records) -> list[Finding]:
-    """The warnings that need no earlier version: for validate."""
+    """The warnings that need no earlier version."""
     return alias_clashes(records) + likely_duplicates(records)
+
+
+def standing(sources: Path) -> list[Finding]:
+    """validate's warnings: every alias clash and likely duplicate, and the
+    prose that the edits not yet committed leave stale (none when the
+    sources are not in git, having no commit to compare with)."""
+    work = from_directory(sources)
+    try:
+        base = from_commit(sources, "HEAD")
+    except DeskError:
+        return checks(work)
+    return stale_prose(base, work) + checks(work)
 
 
 def _new(before: list[Finding], after: list[Finding]) -> list[Finding]:
