@@ -22,13 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from loader.archive import find_archive
 from loader.sources import validate
+from tests.support.dataset import dataset_archive, dataset_sources
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ROOT / "sources"
+SOURCES = dataset_sources()
 FIXTURES = Path(__file__).parent / "fixtures"
-ARCHIVE = find_archive(environ={})  # the archived articles, when present
+ARCHIVE = dataset_archive()  # the archived articles, when present
+pytestmark = pytest.mark.dataset
 
 
 @pytest.fixture(scope="module")
