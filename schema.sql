@@ -253,8 +253,11 @@ CREATE TABLE events (
         CHECK (end_date BETWEEN '1800-01-01' AND '2100-12-31'
                OR end_date IS NOT date(end_date, '+0 days')),
     date_precision TEXT NOT NULL
-        CONSTRAINT "date_precision: must be one of day, week, month, year"
-        CHECK (date_precision IN ('day', 'week', 'month', 'year')),
+        -- 'days': one of a few days the sources leave open ("on the 5th or
+        -- the 6th"), no more than a week's worth; 'week': somewhere in a
+        -- window of up to two weeks ("last week").
+        CONSTRAINT "date_precision: must be one of day, days, week, month, year"
+        CHECK (date_precision IN ('day', 'days', 'week', 'month', 'year')),
     place_id TEXT REFERENCES places(id),
     status TEXT NOT NULL DEFAULT 'reported'
         CONSTRAINT "status: must be one of reported, confirmed, disputed, planned"
@@ -306,6 +309,9 @@ CREATE TABLE events (
     CONSTRAINT "place_id: an event with no place must say why in notes"
         CHECK (place_id IS NOT NULL OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
     CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
+    CONSTRAINT "end_date: a days-precision span runs from two to seven days (longer: use week)"
+        CHECK (date_precision <> 'days'
+               OR julianday(end_date) - julianday(start_date) BETWEEN 1 AND 6),
     CONSTRAINT "end_date: a week-precision span runs from two to fourteen days"
         CHECK (date_precision <> 'week'
                OR julianday(end_date) - julianday(start_date) BETWEEN 1 AND 13),
@@ -823,6 +829,7 @@ labelled AS (
             WHEN 'day' THEN
                 CASE WHEN e.start_date = e.end_date THEN e.end_words
                      ELSE e.start_words || ' to ' || e.end_words END
+            WHEN 'days' THEN 'between ' || e.start_words || ' and ' || e.end_words
             WHEN 'week' THEN 'between ' || e.start_words || ' and ' || e.end_words
             WHEN 'month' THEN
                 rtrim(substr((SELECT names FROM months), substr(e.start_date, 6, 2) * 9 - 8, 9))

@@ -107,6 +107,8 @@ def test_dates_are_plausible_and_agree_with_precision(db):
         precision = e["date_precision"]
         if precision == "day" and span > 13:
             problems.append((e["id"], "a day-precision event longer than two weeks"))
+        elif precision == "days" and not 1 <= span <= 6:
+            problems.append((e["id"], "days precision must span 2-7 days"))
         elif precision == "week" and not 1 <= span <= 13:
             problems.append((e["id"], "week precision must span 2-14 days"))
         elif precision == "month":
