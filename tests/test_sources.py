@@ -205,7 +205,7 @@ def test_precision_must_agree_with_the_span(sources: Path) -> None:
 
 
 def test_a_choice_of_days_spans_two_to_seven_days(sources: Path) -> None:
-    """"The 5th or the 6th" is days; a longer choice is a week, and the message says so."""
+    """ "The 5th or the 6th" is days; a longer choice is a week, and the message says so."""
     event_file(sources, date_precision="days", start_date="2025-09-05", end_date="2025-09-06")
     validate(sources)
     event_file(sources, date_precision="days", start_date="2025-09-01", end_date="2025-09-07")
