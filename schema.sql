@@ -332,10 +332,28 @@ CREATE TABLE event_actors (
         CHECK (role IN ('participant', 'mediator', 'host', 'initiator', 'target', 'signatory',
                         'guarantor', 'supporter', 'observer', 'affected')),
     note TEXT,
-    -- The document that names this actor in this role, one the event cites.
-    -- Curated events give it (or the loader fills in an event's sole
-    -- citation); imports may not.
-    document_id TEXT REFERENCES documents(id),
+    -- What of this row is the curators' inference rather than the document's
+    -- words: the actor (an unnamed party identified), its role, or both.
+    inferred TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "inferred: must be a list of: actor, role"
+        CHECK (json_valid(inferred) AND json_type(inferred) = 'array'
+               AND trim(replace(replace(inferred, '"actor"', ''), '"role"', ''), '[], ') = ''),
+    PRIMARY KEY (event_id, actor_id, role)
+) STRICT;
+
+-- The documents that name an actor in a role at an event, one row each, so
+-- that a report and a preview can both back "X, participant". Curated events
+-- give at least one for every row of event_actors (written in the actor's
+-- entry: document_id, basis and paragraphs for one document, or a list under
+-- documents for several; the loader fills in an event's sole citation);
+-- imports give none. Rows are only ever written nested in their actor's
+-- entry, which is what ties (event_id, actor_id, role) to its event_actors row.
+CREATE TABLE event_actor_documents (
+    event_id TEXT NOT NULL REFERENCES events(id),
+    actor_id TEXT NOT NULL REFERENCES actors(id),
+    role TEXT NOT NULL,
+    -- A document that names this actor in this role, one the event cites.
+    document_id TEXT NOT NULL REFERENCES documents(id),
     -- 'preview' when the document names the actor ahead of the event (who was
     -- expected to attend) rather than reporting what happened.
     basis TEXT NOT NULL DEFAULT 'report'
@@ -350,13 +368,7 @@ CREATE TABLE event_actors (
                AND length(json(paragraphs)) - length(replace(json(paragraphs), '"', '')) = 2 * json_array_length(paragraphs)
                AND length(json(paragraphs)) - length(replace(json(paragraphs), ':', '')) = json_array_length(paragraphs)
                AND json(paragraphs) NOT GLOB '*[^0-9]:*' AND json(paragraphs) NOT GLOB '*"0*'),
-    -- What of this row is the curators' inference rather than the document's
-    -- words: the actor (an unnamed party identified), its role, or both.
-    inferred TEXT NOT NULL DEFAULT '[]'
-        CONSTRAINT "inferred: must be a list of: actor, role"
-        CHECK (json_valid(inferred) AND json_type(inferred) = 'array'
-               AND trim(replace(replace(inferred, '"actor"', ''), '"role"', ''), '[], ') = ''),
-    PRIMARY KEY (event_id, actor_id, role)
+    PRIMARY KEY (event_id, actor_id, role, document_id)
 ) STRICT;
 
 CREATE TABLE event_documents (
@@ -612,7 +624,7 @@ CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
 CREATE INDEX claims_dispute_id ON claims(dispute_id);
 CREATE INDEX disputes_event_id ON disputes(event_id);
-CREATE INDEX event_actors_document_id ON event_actors(document_id);
+CREATE INDEX event_actor_documents_document_id ON event_actor_documents(document_id);
 CREATE INDEX withdrawals_replaced_by ON withdrawals(replaced_by);
 CREATE INDEX place_matches_place_id ON place_matches(place_id);
 CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
@@ -1015,9 +1027,9 @@ FROM (
            (SELECT group_concat(value, ', ') FROM json_each(supports)) AS cited_for, NULL AS claim_id
     FROM event_documents
     UNION ALL
-    SELECT ea.document_id, ea.paragraphs, 'actor', ea.event_id,
-           (SELECT name FROM actors WHERE id = ea.actor_id) || ' as ' || ea.role, NULL
-    FROM event_actors AS ea
+    SELECT ead.document_id, ead.paragraphs, 'actor', ead.event_id,
+           (SELECT name FROM actors WHERE id = ead.actor_id) || ' as ' || ead.role, NULL
+    FROM event_actor_documents AS ead
     UNION ALL
     SELECT document_id, paragraphs, 'claim', event_id, statement, id FROM claims
     UNION ALL
@@ -1052,9 +1064,9 @@ SELECT
 FROM documents;
 
 -- Which document supports which of an event's fields: a row per field a
--- cited document supports, and a row per actor role with the document that
--- names that actor in that role. basis 'preview' marks what a document said
--- ahead of the event rather than after it.
+-- cited document supports, and a row per actor role and document that names
+-- that actor in that role. basis 'preview' marks what a document said ahead
+-- of the event rather than after it.
 CREATE VIEW event_provenance AS
 SELECT
     ed.event_id,
@@ -1077,14 +1089,16 @@ SELECT
     ea.actor_id,
     a.name,
     ea.role,
-    ea.document_id,
+    ead.document_id,
     dd.shown_as,
     dd.published_label,
-    ea.basis,
+    ead.basis,
     ea.note
 FROM event_actors AS ea
+JOIN event_actor_documents AS ead
+    ON ead.event_id = ea.event_id AND ead.actor_id = ea.actor_id AND ead.role = ea.role
 JOIN actors AS a ON a.id = ea.actor_id
-JOIN document_dates AS dd ON dd.document_id = ea.document_id;
+JOIN document_dates AS dd ON dd.document_id = ead.document_id;
 
 -- Every claim that answers a dispute, with its question, its position, who
 -- says it (the claimant, or else the document by outlet or title) and where.

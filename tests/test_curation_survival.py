@@ -49,6 +49,7 @@ def test_the_added_article_is_valid_and_adds_what_it_says(tmp_path: Path) -> Non
         "record_names": 8,
         "events": 2,
         "event_actors": 5,
+        "event_actor_documents": 5,
         "event_documents": 2,
         "disputes": 1,
         "claims": 2,

@@ -104,7 +104,7 @@ def test_event_provenance_marks_what_came_from_a_preview(ds, sql) -> None:
     exactly the fields and actor roles that a preview backs."""
     events = sql(
         "select event_id from event_documents where basis = 'preview'"
-        " union select event_id from event_actors where basis = 'preview'"
+        " union select event_id from event_actor_documents where basis = 'preview'"
     )
     assert events
     for (event,) in events:
@@ -120,7 +120,7 @@ def test_event_provenance_marks_what_came_from_a_preview(ds, sql) -> None:
         } | {
             ("actors", actor, role, document)
             for actor, role, document in sql(
-                "select actor_id, role, document_id from event_actors where event_id = ? and basis = 'preview'",
+                "select actor_id, role, document_id from event_actor_documents where event_id = ? and basis = 'preview'",
                 (event,),
             )
         }

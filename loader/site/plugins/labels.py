@@ -50,7 +50,7 @@ FACET_LABELS = {
 }
 
 # Tables whose event_id is a foreign key, which Datasette labels with the event's title itself.
-EVENT_KEYED_TABLES = {"claims", "event_actors", "event_documents", "disputes"}
+EVENT_KEYED_TABLES = {"claims", "event_actors", "event_actor_documents", "event_documents", "disputes"}
 
 # The events a cell of event ids names by title; past these it says how many
 # more there are, which the CSV and JSON list: the busiest pair of actors
