@@ -212,12 +212,34 @@ def build(
     help="Believe X-Forwarded-Proto and X-Forwarded-For from this proxy only (nginx's, e.g. 127.0.0.1); "
     "by default from nobody.",
 )
-def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None) -> None:
+@click.option(
+    "--reload",
+    is_flag=True,
+    help="Watch the sources, and rebuild and reload the site after each change (for a curator at a browser); "
+    "a change that does not validate is listed here and the last good database stays served.",
+)
+def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool) -> None:
     """Serve the database with Datasette on http://127.0.0.1:PORT.
 
     Builds the database first when it is missing or older than the sources.
     """
-    serve_database(db, sources, port, trusted_proxy=trusted_proxy, progress=StderrProgress())
+    serve_database(
+        db,
+        sources,
+        port,
+        trusted_proxy=trusted_proxy,
+        progress=StderrProgress(),
+        reloaded=_say_reloaded if reload else None,
+    )
+
+
+def _say_reloaded(error: LoaderError | None) -> None:
+    if error is None:
+        click.echo("reload: the sources changed; rebuilt, and the site now serves the new database", err=True)
+        return
+    for problem in error.problems if isinstance(error, InvalidSources) else []:
+        click.echo(str(problem), err=True)
+    click.echo(f"reload: {error} The site still serves the last good database.", err=True)
 
 
 @cli.command("nginx-config")
