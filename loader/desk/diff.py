@@ -132,6 +132,19 @@ def _roles(event: dict[str, Any]) -> set[tuple[str, str]]:
     return {(str(a.get("actor_id")), str(a.get("role"))) for a in event.get("actors") or [] if isinstance(a, dict)}
 
 
+def _role_documents(event: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """The documents naming each actor in each role: the one in the actor's
+    entry, or those listed under its documents."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for a in event.get("actors") or []:
+        if isinstance(a, dict):
+            listed = [d for d in a.get("documents") or [] if isinstance(d, dict)] or [a]
+            found[(str(a.get("actor_id")), str(a.get("role")))] = {
+                str(d["document_id"]) for d in listed if d.get("document_id")
+            }
+    return found
+
+
 def _renames(base: Records, work: Records) -> dict[tuple[str, str], str]:
     """Removed keys and the record that now stands for each: a withdrawal's
     replaced_by, or a record of the same table holding the old id among its aliases."""
@@ -244,6 +257,11 @@ def _event_parts(rkey: str, old: dict[str, Any], new: dict[str, Any], file: str)
         found.append(Finding("changed", "events", rkey, f"event {rkey}: {actor} added as {role}", file))
     for actor, role in sorted(_roles(old) - _roles(new)):
         found.append(Finding("changed", "events", rkey, f"event {rkey}: {actor} no longer {role}", file))
+    named_before, named_after = _role_documents(old), _role_documents(new)
+    for (actor, role), documents in sorted(named_after.items()):
+        for document in sorted(documents - named_before.get((actor, role), documents)):
+            words = f"event {rkey}: {actor} as {role} now also cites {document}"
+            found.append(Finding("citation", "events", rkey, words, file))
     return found
 
 
