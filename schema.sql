@@ -625,6 +625,7 @@ CREATE INDEX claims_stance ON claims(stance);
 CREATE INDEX claims_dispute_id ON claims(dispute_id);
 CREATE INDEX disputes_event_id ON disputes(event_id);
 CREATE INDEX event_actor_documents_document_id ON event_actor_documents(document_id);
+CREATE INDEX event_actor_documents_actor_id ON event_actor_documents(actor_id);
 CREATE INDEX withdrawals_replaced_by ON withdrawals(replaced_by);
 CREATE INDEX place_matches_place_id ON place_matches(place_id);
 CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
