@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from loader.sources import validate
+from tests.test_provenance import run_validate
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = Path(__file__).parent / "fixtures" / "valid"
@@ -45,15 +45,6 @@ def committed_store(tmp_path: Path) -> Path:
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-q", "-m", "base")
     return sources
-
-
-def run_validate(directory: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "loader", "validate", "--sources", str(directory)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
 
 
 def test_the_valid_fixture_has_no_warning(tmp_path: Path) -> None:
