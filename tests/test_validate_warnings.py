@@ -13,7 +13,6 @@ from pathlib import Path
 from loader.sources import validate
 from tests.test_provenance import run_validate
 
-ROOT = Path(__file__).resolve().parent.parent
 VALID = Path(__file__).parent / "fixtures" / "valid"
 STRIKES = "2025-07-strikes-on-damascus"
 
