@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: serve test lint docs validate build clean screenshots benchmark reliability release tools debian-tools
+.PHONY: serve curate test lint docs validate build clean screenshots benchmark reliability release tools debian-tools
 
 # The site and the loader: all that `make serve` and a server need.
 $(VENV)/.installed: pyproject.toml
@@ -43,6 +43,10 @@ $(AXE): | debian-tools
 PORT ?= 8001
 serve: $(VENV)/.installed
 	$(PY) -m loader serve --port $(PORT)
+
+# make curate [PORT=8001]: as serve, rebuilding and reloading the site after each change to sources/.
+curate: $(VENV)/.installed
+	$(PY) -m loader serve --reload --port $(PORT)
 
 # The gates first (lint, format, types, generated docs up to date), then every
 # test: JOBS at a time (pytest-xdist), each file's tests on one worker so they

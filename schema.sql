@@ -253,8 +253,11 @@ CREATE TABLE events (
         CHECK (end_date BETWEEN '1800-01-01' AND '2100-12-31'
                OR end_date IS NOT date(end_date, '+0 days')),
     date_precision TEXT NOT NULL
-        CONSTRAINT "date_precision: must be one of day, week, month, year"
-        CHECK (date_precision IN ('day', 'week', 'month', 'year')),
+        -- 'days': one of a few days the sources leave open ("on the 5th or
+        -- the 6th"), no more than a week's worth; 'week': somewhere in a
+        -- window of up to two weeks ("last week").
+        CONSTRAINT "date_precision: must be one of day, days, week, month, year"
+        CHECK (date_precision IN ('day', 'days', 'week', 'month', 'year')),
     place_id TEXT REFERENCES places(id),
     status TEXT NOT NULL DEFAULT 'reported'
         CONSTRAINT "status: must be one of reported, confirmed, disputed, planned"
@@ -306,6 +309,9 @@ CREATE TABLE events (
     CONSTRAINT "place_id: an event with no place must say why in notes"
         CHECK (place_id IS NOT NULL OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
     CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
+    CONSTRAINT "end_date: a days-precision span runs from two to seven days (longer: use week)"
+        CHECK (date_precision <> 'days'
+               OR julianday(end_date) - julianday(start_date) BETWEEN 1 AND 6),
     CONSTRAINT "end_date: a week-precision span runs from two to fourteen days"
         CHECK (date_precision <> 'week'
                OR julianday(end_date) - julianday(start_date) BETWEEN 1 AND 13),
@@ -326,10 +332,28 @@ CREATE TABLE event_actors (
         CHECK (role IN ('participant', 'mediator', 'host', 'initiator', 'target', 'signatory',
                         'guarantor', 'supporter', 'observer', 'affected')),
     note TEXT,
-    -- The document that names this actor in this role, one the event cites.
-    -- Curated events give it (or the loader fills in an event's sole
-    -- citation); imports may not.
-    document_id TEXT REFERENCES documents(id),
+    -- What of this row is the curators' inference rather than the document's
+    -- words: the actor (an unnamed party identified), its role, or both.
+    inferred TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "inferred: must be a list of: actor, role"
+        CHECK (json_valid(inferred) AND json_type(inferred) = 'array'
+               AND trim(replace(replace(inferred, '"actor"', ''), '"role"', ''), '[], ') = ''),
+    PRIMARY KEY (event_id, actor_id, role)
+) STRICT;
+
+-- The documents that name an actor in a role at an event, one row each, so
+-- that a report and a preview can both back "X, participant". Curated events
+-- give at least one for every row of event_actors (written in the actor's
+-- entry: document_id, basis and paragraphs for one document, or a list under
+-- documents for several; the loader fills in an event's sole citation);
+-- imports give none. Rows are only ever written nested in their actor's
+-- entry, which is what ties (event_id, actor_id, role) to its event_actors row.
+CREATE TABLE event_actor_documents (
+    event_id TEXT NOT NULL REFERENCES events(id),
+    actor_id TEXT NOT NULL REFERENCES actors(id),
+    role TEXT NOT NULL,
+    -- A document that names this actor in this role, one the event cites.
+    document_id TEXT NOT NULL REFERENCES documents(id),
     -- 'preview' when the document names the actor ahead of the event (who was
     -- expected to attend) rather than reporting what happened.
     basis TEXT NOT NULL DEFAULT 'report'
@@ -344,13 +368,7 @@ CREATE TABLE event_actors (
                AND length(json(paragraphs)) - length(replace(json(paragraphs), '"', '')) = 2 * json_array_length(paragraphs)
                AND length(json(paragraphs)) - length(replace(json(paragraphs), ':', '')) = json_array_length(paragraphs)
                AND json(paragraphs) NOT GLOB '*[^0-9]:*' AND json(paragraphs) NOT GLOB '*"0*'),
-    -- What of this row is the curators' inference rather than the document's
-    -- words: the actor (an unnamed party identified), its role, or both.
-    inferred TEXT NOT NULL DEFAULT '[]'
-        CONSTRAINT "inferred: must be a list of: actor, role"
-        CHECK (json_valid(inferred) AND json_type(inferred) = 'array'
-               AND trim(replace(replace(inferred, '"actor"', ''), '"role"', ''), '[], ') = ''),
-    PRIMARY KEY (event_id, actor_id, role)
+    PRIMARY KEY (event_id, actor_id, role, document_id)
 ) STRICT;
 
 CREATE TABLE event_documents (
@@ -612,7 +630,8 @@ CREATE INDEX claims_claimant_id ON claims(claimant_id);
 CREATE INDEX claims_stance ON claims(stance);
 CREATE INDEX claims_dispute_id ON claims(dispute_id);
 CREATE INDEX disputes_event_id ON disputes(event_id);
-CREATE INDEX event_actors_document_id ON event_actors(document_id);
+CREATE INDEX event_actor_documents_document_id ON event_actor_documents(document_id);
+CREATE INDEX event_actor_documents_actor_id ON event_actor_documents(actor_id);
 CREATE INDEX withdrawals_replaced_by ON withdrawals(replaced_by);
 CREATE INDEX place_matches_place_id ON place_matches(place_id);
 CREATE INDEX actor_matches_actor_id ON actor_matches(actor_id);
@@ -829,6 +848,7 @@ labelled AS (
             WHEN 'day' THEN
                 CASE WHEN e.start_date = e.end_date THEN e.end_words
                      ELSE e.start_words || ' to ' || e.end_words END
+            WHEN 'days' THEN 'between ' || e.start_words || ' and ' || e.end_words
             WHEN 'week' THEN 'between ' || e.start_words || ' and ' || e.end_words
             WHEN 'month' THEN
                 rtrim(substr((SELECT names FROM months), substr(e.start_date, 6, 2) * 9 - 8, 9))
@@ -1014,9 +1034,9 @@ FROM (
            (SELECT group_concat(value, ', ') FROM json_each(supports)) AS cited_for, NULL AS claim_id
     FROM event_documents
     UNION ALL
-    SELECT ea.document_id, ea.paragraphs, 'actor', ea.event_id,
-           (SELECT name FROM actors WHERE id = ea.actor_id) || ' as ' || ea.role, NULL
-    FROM event_actors AS ea
+    SELECT ead.document_id, ead.paragraphs, 'actor', ead.event_id,
+           (SELECT name FROM actors WHERE id = ead.actor_id) || ' as ' || ead.role, NULL
+    FROM event_actor_documents AS ead
     UNION ALL
     SELECT document_id, paragraphs, 'claim', event_id, statement, id FROM claims
     UNION ALL
@@ -1051,9 +1071,9 @@ SELECT
 FROM documents;
 
 -- Which document supports which of an event's fields: a row per field a
--- cited document supports, and a row per actor role with the document that
--- names that actor in that role. basis 'preview' marks what a document said
--- ahead of the event rather than after it.
+-- cited document supports, and a row per actor role and document that names
+-- that actor in that role. basis 'preview' marks what a document said ahead
+-- of the event rather than after it.
 CREATE VIEW event_provenance AS
 SELECT
     ed.event_id,
@@ -1076,14 +1096,16 @@ SELECT
     ea.actor_id,
     a.name,
     ea.role,
-    ea.document_id,
+    ead.document_id,
     dd.shown_as,
     dd.published_label,
-    ea.basis,
+    ead.basis,
     ea.note
 FROM event_actors AS ea
+JOIN event_actor_documents AS ead
+    ON ead.event_id = ea.event_id AND ead.actor_id = ea.actor_id AND ead.role = ea.role
 JOIN actors AS a ON a.id = ea.actor_id
-JOIN document_dates AS dd ON dd.document_id = ea.document_id;
+JOIN document_dates AS dd ON dd.document_id = ead.document_id;
 
 -- Every claim that answers a dispute, with its question, its position, who
 -- says it (the claimant, or else the document by outlet or title) and where.

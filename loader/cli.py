@@ -15,6 +15,7 @@ import click
 from . import DATABASE_FILE, __version__
 from .build.database import DEFAULT_DB
 from .build.database import build as build_database
+from .desk.diff import pinned_warnings
 from .errors import InvalidSources, LoaderError
 from .imports.formats import default_origin
 from .imports.importer import ImportSpec
@@ -128,14 +129,16 @@ def validate(sources: Path, archive_folders: tuple[Path, ...]) -> None:
 
     Lists every problem as FILE:LINE: RECORD: FIELD: MESSAGE and exits 1,
     or prints a one-line summary and exits 0, then one line if no archive
-    was found to check the locators against, then any warnings (events that
-    may be recorded twice), which do not fail.
+    was found to check the locators against, then any warnings, which do
+    not fail: prose that the edits not yet committed leave stale, aliases
+    that clash with another record's names, and events that may be
+    recorded twice (as `diff` finds them).
     """
     dataset = validate_sources(sources, archive=find_archive(archive_folders, own_sources=_own(sources)))
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
     if unchecked := dataset.unchecked():
         click.echo(unchecked)
-    for warning in dataset.warnings:
+    for warning in pinned_warnings(sources, dataset.records):
         click.echo(f"warning: {warning}", err=True)
 
 
@@ -208,12 +211,34 @@ def build(
     help="Believe X-Forwarded-Proto and X-Forwarded-For from this proxy only (nginx's, e.g. 127.0.0.1); "
     "by default from nobody.",
 )
-def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None) -> None:
+@click.option(
+    "--reload",
+    is_flag=True,
+    help="Watch the sources, and rebuild and reload the site after each change (for a curator at a browser); "
+    "a change that does not validate is listed here and the last good database stays served.",
+)
+def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool) -> None:
     """Serve the database with Datasette on http://127.0.0.1:PORT.
 
     Builds the database first when it is missing or older than the sources.
     """
-    serve_database(db, sources, port, trusted_proxy=trusted_proxy, progress=StderrProgress())
+    serve_database(
+        db,
+        sources,
+        port,
+        trusted_proxy=trusted_proxy,
+        progress=StderrProgress(),
+        reloaded=_say_reloaded if reload else None,
+    )
+
+
+def _say_reloaded(error: LoaderError | None) -> None:
+    if error is None:
+        click.echo("reload: the sources changed; rebuilt, and the site now serves the new database", err=True)
+        return
+    for problem in error.problems if isinstance(error, InvalidSources) else []:
+        click.echo(str(problem), err=True)
+    click.echo(f"reload: {error} The site still serves the last good database.", err=True)
 
 
 @cli.command("nginx-config")

@@ -17,9 +17,9 @@ import pytest
 from loader.build.database import Build, build, build_lock
 from loader.errors import BuildLocked, InvalidSources, ReplaceFailed
 from loader.files import connect_readonly
-from loader.records.sources import DEFAULT_SOURCES
 from loader.records.yaml_files import MAX_FILE_BYTES
 from tests.support.bad_input import PROBLEM, TIME_LIMIT, VALID, run_subprocess
+from tests.support.dataset import dataset_sources
 
 DATES = Path(__file__).parent / "fixtures" / "dates"
 VALID_SOURCES = Path(__file__).parent / "fixtures" / "valid"
@@ -178,9 +178,10 @@ def test_missing_directory_is_a_clear_error(sources: Path, tmp_path: Path) -> No
         build(sources, tmp_path / "missing" / "events.db")
 
 
+@pytest.mark.dataset
 def test_real_sources_build(tmp_path: Path) -> None:
     db_path = tmp_path / "events.db"
-    dataset = build(DEFAULT_SOURCES, db_path)
+    dataset = build(dataset_sources(), db_path)
     counts = dataset.counts()
     assert counts["events"] > 0 and counts["documents"] > 0 and counts["claims"] > 0
     conn = sqlite3.connect(db_path)

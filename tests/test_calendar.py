@@ -75,6 +75,10 @@ def check_entry(entry: Any, event: dict) -> None:
     assert start == first
     if event["precision"] == "day" and days <= MAX_SPAN_DAYS:
         assert (end - start).days == days and summary == event["title"]
+    elif event["precision"] == "days":
+        assert (end - start).days == days <= 7
+        assert summary == f"{event['title']} (date uncertain: {event['label']})"
+        assert description.startswith(f"Date uncertain: {event['label']}; shown across the days")
     elif event["precision"] == "day":
         assert (end - start).days == 1
         assert summary == f"{event['title']} (begins; lasts until {last.day} {last:%B %Y})"
@@ -88,9 +92,10 @@ def check_entry(entry: Any, event: dict) -> None:
 
 
 def test_the_feed_shows_a_span_only_for_what_is_known_to_the_day_and_short(calendar_db: Path) -> None:
-    """Every event once; no entry longer than two weeks; the week, month and
-    year events on their first possible day, marked "date uncertain"; the
-    100-day event on its first day, "begins"."""
+    """Every event once; no entry longer than two weeks; the days event
+    across its days and the week, month and year events on their first
+    possible day, all marked "date uncertain"; the 100-day event on its
+    first day, "begins"."""
     known = events(calendar_db)
     feed = Calendar.from_ical(get(calendar_db, "/events/calendar.ics"))
     entries = feed.walk("VEVENT")
@@ -99,7 +104,7 @@ def test_the_feed_shows_a_span_only_for_what_is_known_to_the_day_and_short(calen
         check_entry(entry, known[str(entry["uid"]).removesuffix("@event-store")])
         assert (entry.decoded("dtend") - entry.decoded("dtstart")).days <= MAX_SPAN_DAYS
     precisions = {event["precision"] for event in known.values()}
-    assert {"day", "week", "month", "year"} <= precisions
+    assert {"day", "days", "week", "month", "year"} <= precisions
     assert any("(begins; lasts until" in str(entry["summary"]) for entry in entries)
 
 

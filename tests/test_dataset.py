@@ -22,13 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from loader.records.archive import find_archive
 from loader.records.sources import validate
+from tests.support.dataset import dataset_archive, dataset_sources
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ROOT / "sources"
+SOURCES = dataset_sources()
 FIXTURES = Path(__file__).parent / "fixtures"
-ARCHIVE = find_archive(environ={})  # the archived articles, when present
+ARCHIVE = dataset_archive()  # the archived articles, when present
+pytestmark = pytest.mark.dataset
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,8 @@ def test_dates_are_plausible_and_agree_with_precision(db):
         precision = e["date_precision"]
         if precision == "day" and span > 13:
             problems.append((e["id"], "a day-precision event longer than two weeks"))
+        elif precision == "days" and not 1 <= span <= 6:
+            problems.append((e["id"], "days precision must span 2-7 days"))
         elif precision == "week" and not 1 <= span <= 13:
             problems.append((e["id"], "week precision must span 2-14 days"))
         elif precision == "month":
@@ -332,10 +335,12 @@ def test_every_event_field_and_actor_role_is_cited(db):
             problems.append((e["id"], "date"))
         if e["place_id"] and "place" not in supports[e["id"]]:
             problems.append((e["id"], "place"))
-    for a in rows(db, "SELECT event_id, actor_id, role, document_id FROM event_actors"):
+    for a in rows(db, "SELECT event_id, actor_id, role, document_id FROM event_actor_documents"):
         if "actors" not in supports[(a["event_id"], a["document_id"])]:
-            problems.append((a["event_id"], a["actor_id"], a["role"]))
+            problems.append((a["event_id"], a["actor_id"], a["role"], a["document_id"]))
     assert problems == []
+    unnamed = "SELECT * FROM event_actors EXCEPT SELECT ea.* FROM event_actors ea JOIN event_actor_documents d USING (event_id, actor_id, role)"
+    assert rows(db, unnamed) == []
 
 
 def test_curated_citations_say_what_they_support(db):
@@ -345,10 +350,11 @@ def test_curated_citations_say_what_they_support(db):
     for path in sorted((SOURCES / "events").glob("*.yml")):
         text = path.read_text(encoding="utf-8")
         for line in text.splitlines():
-            if line.lstrip().startswith("- {document_id:"):
+            # An event's citation; an actor's own documents, nested deeper, support nothing.
+            if line.startswith("      - {document_id:"):
                 assert "supports:" in line, (path.name, line)
             if line.lstrip().startswith("- {actor_id:"):
-                assert "document_id:" in line, (path.name, line)
+                assert "document_id:" in line or "documents:" in line, (path.name, line)
 
 
 def test_every_inferred_publication_date_is_marked(db):
@@ -371,18 +377,14 @@ def test_every_inferred_publication_date_is_marked(db):
 
 
 def test_what_a_preview_says_is_marked(db):
-    """The delegations of the January 2026 round were named ahead of it, by a
-    preview: those roles and that date carry basis 'preview'."""
-    preview = "unattributed-2026-01-israel-syria-fifth-round-paris-preview"
-    event = "2026-01-paris-fifth-round-of-syria-israel-talks"
-    basis = db.execute(
-        "SELECT basis FROM event_documents WHERE event_id = ? AND document_id = ?", (event, preview)
-    ).fetchone()
-    assert basis == ("preview",)
+    """A document an event cites as a preview names its actors as expected,
+    not as attending: every role it backs there carries basis 'preview'."""
     unmarked = rows(
         db,
-        "SELECT actor_id FROM event_actors WHERE event_id = ? AND document_id = ? AND basis <> 'preview'",
-        (event, preview),
+        """SELECT ead.event_id, ead.actor_id, ead.role, ead.document_id
+           FROM event_actor_documents AS ead
+           JOIN event_documents AS ed ON ed.event_id = ead.event_id AND ed.document_id = ead.document_id
+           WHERE ed.basis = 'preview' AND ead.basis <> 'preview'""",
     )
     assert unmarked == []
 

@@ -92,6 +92,19 @@ def test_disputes_answered_and_settled_and_citations_added(store: Path) -> None:
     assert any(w.startswith("claims norland-asked added (on 2031-03-talks-resume)") for w in words)
 
 
+def test_a_second_document_for_an_actor_role_is_a_citation_added(store: Path) -> None:
+    edit(
+        store / "events" / "talks.yml",
+        "      - {actor_id: qadira, role: participant, document_id: gazette-2031-03-05-port-selim-talks}\n",
+        "      - actor_id: qadira\n        role: participant\n        documents:\n"
+        "          - {document_id: gazette-2031-03-05-port-selim-talks}\n"
+        "          - {document_id: courier-2031-03-06, basis: preview}\n",
+    )
+    words = [f.words for f in diff(store, "HEAD").changes]
+    assert "event 2031-03-talks-resume: qadira as participant now also cites courier-2031-03-06" in words
+    assert not any("gazette-2031-03-05-port-selim-talks" in w for w in words), words
+
+
 def test_a_new_alias_clash_and_a_duplicate_without_a_place(store: Path) -> None:
     old = "{name: עזרא לוין, lang: he}]"
     edit(store / "actors.yml", old, old[:-1] + ", {name: Karim, lang: en}]")

@@ -17,9 +17,11 @@ import pytest
 from datasette.app import Datasette
 
 from loader.build.database import build
+from tests.support.dataset import dataset_sources
 from tests.support.site import in_process_site
 
-SOURCES = Path(__file__).resolve().parent.parent / "sources"
+SOURCES = dataset_sources()
+pytestmark = pytest.mark.dataset
 
 
 @pytest.fixture(scope="module")
@@ -81,31 +83,52 @@ def test_the_disputes_page_shows_every_question_and_answer(ds, sql) -> None:
 
 
 def test_an_event_page_shows_its_disputes_and_the_documents_behind_each_fact(ds, sql) -> None:
-    event = "2025-07-18-israel-syria-ceasefire"
-    page = html.unescape(get(ds, f"/events/events/{event}").text)
-    for (question,) in sql("select question from disputes where event_id = ?", (event,)):
-        assert question in page
-    for name, role in sql(
-        "select a.name, ea.role from event_actors ea join actors a on a.id = ea.actor_id where ea.event_id = ?",
-        (event,),
-    ):
-        assert f"{name}, {role}" in page
-    assert (
-        page.count('class="provenance-actor"')
-        == sql("select count(*) from event_actors where event_id = ?", (event,))[0][0]
-    )
+    events = [e for (e,) in sql("select distinct event_id from disputes where event_id is not null order by 1")]
+    assert events
+    for event in events:
+        page = html.unescape(get(ds, f"/events/events/{event}").text)
+        for (question,) in sql("select question from disputes where event_id = ?", (event,)):
+            assert question in page
+        for name, role in sql(
+            "select a.name, ea.role from event_actors ea join actors a on a.id = ea.actor_id where ea.event_id = ?",
+            (event,),
+        ):
+            assert f"{name}, {role}" in page
+        assert (
+            page.count('class="provenance-actor"')
+            == sql("select count(*) from event_actors where event_id = ?", (event,))[0][0]
+        )
 
 
 def test_event_provenance_marks_what_came_from_a_preview(ds, sql) -> None:
-    found = get(
-        ds,
-        "/events/event_provenance.json?_shape=array&_size=max&event_id=2026-01-paris-fifth-round-of-syria-israel-talks",
-    ).json()
-    previewed = {(r["field"], r["actor_id"]) for r in found if r["basis"] == "preview"}
-    assert ("date", None) in previewed
-    assert ("actors", "yechiel-leiter") in previewed
-    dates = {r["document_id"]: r["published_label"] for r in found if r["field"] == "date"}
-    assert all("inferred" in label for label in dates.values())
+    """Every event with a preview among its citations: the view marks
+    exactly the fields and actor roles that a preview backs."""
+    events = sql(
+        "select event_id from event_documents where basis = 'preview'"
+        " union select event_id from event_actor_documents where basis = 'preview'"
+    )
+    assert events
+    for (event,) in events:
+        found = get(ds, f"/events/event_provenance.json?_shape=array&_size=max&event_id={event}").json()
+        previewed = {(r["field"], r["actor_id"], r["role"], r["document_id"]) for r in found if r["basis"] == "preview"}
+        expected = {
+            (field, None, None, document)
+            for field, document in sql(
+                "select f.value, ed.document_id from event_documents ed join json_each(ed.supports) f"
+                " where ed.event_id = ? and ed.basis = 'preview'",
+                (event,),
+            )
+        } | {
+            ("actors", actor, role, document)
+            for actor, role, document in sql(
+                "select actor_id, role, document_id from event_actor_documents where event_id = ? and basis = 'preview'",
+                (event,),
+            )
+        }
+        assert previewed == expected, event
+        for row in found:
+            inferred = sql("select date_basis = 'inferred' from documents where id = ?", (row["document_id"],))[0][0]
+            assert ("(inferred" in row["published_label"]) == bool(inferred), row
 
 
 def test_document_dates_say_inferred_windows_in_words(ds, sql) -> None:

@@ -63,6 +63,18 @@ def test_a_document_page_lists_what_each_paragraph_supports_in_order(site) -> No
     assert "no public address known" in text
 
 
+def test_a_role_backed_by_a_report_and_a_preview_shows_both(site) -> None:
+    """tests/fixtures/publish: Shaibani's part in the Moscow visit rests on SANA's report and Reuters' preview."""
+    text = page_text(site, "/events/events/2025-07-30-to-31-shaibani-visits-moscow")
+    (row,) = re.findall(r'<tr class="provenance-actor">(.*?)</tr>', text, re.S)
+    assert "Asaad al-Shaibani, participant" in row
+    assert "/events/documents/sana-sweida-denial" in row and "/events/documents/reuters-sweida-clashes" in row
+    assert row.count("from a preview, before the event") == 1
+    for document, locator in (("sana-sweida-denial", "2:f9065599"), ("reuters-sweida-clashes", "2:bd1924b7")):
+        cited = page_text(site, f"/events/document_citations.json?document_id={document}&kind=actor&_shape=array")
+        assert f'"locator": "{locator}"' in cited and "Asaad al-Shaibani as participant" in cited
+
+
 def test_the_locators_are_in_the_tables_and_views(site) -> None:
     text = page_text(site, "/events/document_citations.json?document_id=cradle-paris-confirmation&_shape=array")
     assert '"locator": "1:a6a5d45c"' in text and '"kind": "date"' in text

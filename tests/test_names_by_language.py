@@ -14,7 +14,6 @@ import pytest
 import yaml
 from datasette.utils import parse_metadata
 
-from loader import PROJECT_ROOT
 from loader.build.database import build
 from loader.desk.find import matcher_from_database
 from loader.errors import InvalidSources
@@ -22,8 +21,9 @@ from loader.metadata import METADATA_PATH
 from loader.records.languages import language_name, scripts
 from loader.records.sources import validate
 from loader.release.cut import release
+from tests.support.dataset import dataset_sources
 
-REAL = PROJECT_ROOT / "sources"
+REAL = dataset_sources()
 DAMASCUS_ALIASES = "    aliases: [{name: Dimashq, lang: ar-Latn}, {name: دمشق, lang: ar}]\n"
 
 
@@ -154,6 +154,7 @@ def _real_records() -> list[tuple[str, dict]]:
     return found
 
 
+@pytest.mark.dataset
 @pytest.mark.parametrize(("table", "record"), _real_records(), ids=lambda v: v if isinstance(v, str) else v["id"])
 def test_every_real_name_is_labelled_and_written_in_its_tags_script(table: str, record: dict) -> None:
     for alias in record.get("aliases") or []:
@@ -175,6 +176,7 @@ def test_every_real_name_is_labelled_and_written_in_its_tags_script(table: str, 
     assert all((lang, name) in tagged for lang, name in (record.get("display") or {}).items())
 
 
+@pytest.mark.dataset
 def test_every_real_name_reaches_record_names() -> None:
     dataset = validate(REAL)
     labelled = {(r["table_name"], r["record_id"], r["name"]) for r in dataset.db["record_names"].rows}

@@ -1,4 +1,4 @@
-"""The provenance rules and duplicate warnings of loader/records/provenance.py, run
+"""The provenance rules of loader/records/provenance.py, and the duplicate warnings, run
 through the loader's real validate() and CLI on copies of the valid fixture."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def refusals(directory: Path) -> list[tuple[str, int, str, str, str]]:
 def test_a_meeting_with_every_fact_cited_is_valid(tmp_path):
     dataset = validate(sources(tmp_path, meeting()))
     assert dataset.db.execute(
-        "select document_id from event_actors where event_id = '2025-08-test-meeting' order by actor_id"
+        "select document_id from event_actor_documents where event_id = '2025-08-test-meeting' order by actor_id"
     ).fetchall() == [("cradle-paris-confirmation",), ("newarab-paris-meeting",)]
 
 
@@ -97,6 +97,49 @@ def test_an_actor_document_the_event_does_not_cite_or_that_names_no_actors_is_re
     assert {f[4] for f in found} >= {"'newarab-paris-meeting' is not among this event's documents; cite it there"}
 
 
+BOTH_BACK_DERMER = """\
+      - {actor_id: asaad-al-shaibani, role: participant, document_id: cradle-paris-confirmation, paragraphs: ["2:d93a2d5b"]}
+      - actor_id: ron-dermer
+        role: participant
+        documents:
+          - {document_id: newarab-paris-meeting, paragraphs: ["2:9ae4d6bf"]}
+          - {document_id: cradle-paris-confirmation, basis: preview, paragraphs: ["2:d93a2d5b"]}"""
+
+
+def test_a_role_backed_by_several_documents_keeps_each_with_its_basis_and_paragraphs(tmp_path):
+    dataset = validate(sources(tmp_path, meeting(actors=BOTH_BACK_DERMER)))
+    assert dataset.db.execute(
+        "select document_id, basis, paragraphs from event_actor_documents"
+        " where event_id = '2025-08-test-meeting' and actor_id = 'ron-dermer' order by document_id"
+    ).fetchall() == [
+        ("cradle-paris-confirmation", "preview", '["2:d93a2d5b"]'),
+        ("newarab-paris-meeting", "report", '["2:9ae4d6bf"]'),
+    ]
+    assert dataset.db.execute(
+        "select count(*) from event_actors where event_id = '2025-08-test-meeting' and actor_id = 'ron-dermer'"
+    ).fetchone() == (1,)
+
+
+def test_each_of_a_roles_documents_is_checked_at_its_own_line(tmp_path):
+    one = TWO_CITATIONS.splitlines()[1]  # cites newarab-paris-meeting only
+    found = refusals(sources(tmp_path, meeting(actors=BOTH_BACK_DERMER, documents=one)))
+    cited = [f for f in found if f[3] == "document_id"]
+    assert [f[1:3] for f in cited] == [
+        (12, "2025-08-test-meeting actors[0]"),
+        (17, "2025-08-test-meeting actors[1] documents[1]"),
+    ]
+    assert all("'cradle-paris-confirmation' is not among this event's documents" in f[4] for f in cited)
+
+
+def test_a_role_gives_one_document_in_its_entry_or_several_in_documents_not_both(tmp_path):
+    actors = BOTH_BACK_DERMER.replace(
+        "        role: participant\n", "        role: participant\n        basis: report\n"
+    )
+    found = refusals(sources(tmp_path, meeting(actors=actors)))
+    assert [f[1:4] for f in found] == [(15, "2025-08-test-meeting actors[1]", "basis")]
+    assert "not both: move basis into documents" in found[0][4]
+
+
 def test_a_citation_must_say_what_it_supports(tmp_path):
     documents = TWO_CITATIONS.replace(", supports: [occurrence, actors]", "")
     found = refusals(sources(tmp_path, meeting(documents=documents)))
@@ -112,7 +155,7 @@ def test_a_sole_citation_supports_what_the_event_records(tmp_path):
     ).fetchone()
     assert json.loads(supports) == ["occurrence", "date", "place", "actors"]
     assert dataset.db.execute(
-        "select document_id from event_actors where event_id = '2025-08-test-meeting'"
+        "select document_id from event_actor_documents where event_id = '2025-08-test-meeting'"
     ).fetchall() == [("cradle-paris-confirmation",)]
 
 
@@ -198,10 +241,8 @@ def test_a_likely_duplicate_event_is_a_warning_not_an_error(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "is valid" in result.stdout
     (warning,) = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
-    assert "paris.yml:2: 2025-08-19-paris-shaibani-dermer: id: may be the same event as '2025-08-test-meeting'" in (
-        warning
-    )
-    assert "test.yml:2)" in warning and "asaad-al-shaibani, ron-dermer" in warning
+    assert "paris.yml:2: 2025-08-19-paris-shaibani-dermer: id: events 2025-08-19-paris-shaibani-dermer and " in warning
+    assert "2025-08-test-meeting may be one (at paris," in warning and "distinct_from" in warning
 
 
 def test_distinct_from_and_different_places_stop_the_warning(tmp_path):

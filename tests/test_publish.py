@@ -231,6 +231,7 @@ def test_timeline_query_between_two_dates(ds: Datasette, sql) -> None:
 def test_date_labels_say_how_precise_the_date_is(ds: Datasette) -> None:
     labels = {r["date_precision"]: r["date_label"] for r in rows(ds, "/events/timeline?from_date=&to_date=")}
     assert labels["day"] == "19 August 2025"
+    assert labels["days"] == "between 30 and 31 July 2025"
     assert labels["week"] == "between 13 and 20 July 2025"
     assert labels["year"] == "2025"
     assert labels["month"] in {"July 2025", "August to September 2025"}
@@ -348,14 +349,14 @@ def test_ics_feed_is_valid_icalendar_with_whole_days(ds: Datasette, sql) -> None
     (sources_date,) = sql("select sources_date from dataset_release")[0]
     for event_id, title, start, end, precision, place, latitude, longitude in events:
         entry = entries[event_id]
-        # An event known to the day spans its days; any other is its first possible day, marked
-        # (tests/test_calendar.py has the rules).
+        # An event known to the day, or to one of a few days, spans its days; any other is its
+        # first possible day, marked (tests/test_calendar.py has the rules).
         assert str(entry["SUMMARY"]) == title if precision == "day" else str(entry["SUMMARY"]).startswith(title)
         assert entry["DTSTAMP"].dt == datetime.datetime.fromisoformat(sources_date + "T00:00:00+00:00")
         # Whole days: dates, not date-times; DTEND is the day after the last day shown.
         assert entry["DTSTART"].params["VALUE"] == "DATE" and entry["DTEND"].params["VALUE"] == "DATE"
         assert entry["DTSTART"].dt == datetime.date.fromisoformat(start)
-        shown = end if precision == "day" else start
+        shown = end if precision in ("day", "days") else start
         assert entry["DTEND"].dt == datetime.date.fromisoformat(shown) + datetime.timedelta(days=1)
         assert str(entry["URL"]).endswith(f"/events/events/{event_id}")
         if place:

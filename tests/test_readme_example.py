@@ -44,6 +44,6 @@ def test_the_readme_example_pasted_as_it_says_validates(tmp_path):
     assert "is valid" in result.stdout and f"{before + 1} documents" in result.stdout
     # The warning the README shows, for the round already recorded.
     assert (
-        "sources/events/example.yml:2: 2026-01-05-paris-round-example: id: may be the same event as "
-        "'2026-01-paris-fifth-round-of-syria-israel-talks'" in result.stderr
+        "sources/events/example.yml:2: 2026-01-05-paris-round-example: id: events 2026-01-05-paris-round-example "
+        "and 2026-01-paris-fifth-round-of-syria-israel-talks may be one (at paris," in result.stderr
     )

@@ -13,7 +13,8 @@ import pytest
 from loader.errors import InvalidSources
 from loader.records.archive import Archive
 from loader.records.relations import cycles
-from loader.records.sources import DEFAULT_SOURCES, validate
+from loader.records.sources import validate
+from tests.support.dataset import dataset_sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARCHIVE = Archive((FIXTURES / "archive",))
@@ -115,11 +116,12 @@ def test_only_part_of_has_a_number(related: Path) -> None:
     assert "only a part_of relation" in found[0][2]
 
 
+@pytest.mark.dataset
 def test_every_relation_in_the_sources_is_cited_or_marked_inferred_with_a_reason() -> None:
     """An invariant of the real sources: a relation rests on paragraphs of a
     document or says why the curators infer it, and no event is part of a
     process that is in turn part of it."""
-    dataset = validate(DEFAULT_SOURCES)
+    dataset = validate(dataset_sources())
     rows = list(dataset.db.query("SELECT * FROM event_relations"))
     unsupported = [
         r

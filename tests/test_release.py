@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -22,6 +23,7 @@ from loader.metadata import METADATA_PATH
 from loader.records.published import PUBLISHED_IDS
 from loader.records.sources import DEFAULT_SOURCES, InvalidSources, validate
 from loader.release.cut import ReleaseError, ReleaseResult, release
+from tests.conftest import published_sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARROW_NAMES = {"INTEGER": "int64", "REAL": "double", "TEXT": "string", "BLOB": "binary", "ANY": "string"}
@@ -119,6 +121,19 @@ def test_geojson_holds_the_located_events_and_places(two_releases: tuple[Release
     }
     places = geojson.loads((directory / "places.geojson").read_text())
     assert "damascus" in {f["id"] for f in places["features"]}
+
+
+def test_an_event_on_one_of_a_few_days_is_exported_with_its_precision_and_label(tmp_path: Path) -> None:
+    """tests/fixtures/publish has a visit on the 30th or the 31st (days precision)."""
+    result = cut(published_sources(tmp_path / "sources"), tmp_path / "dist", "2026.01.10")
+    visit = "2025-07-30-to-31-shaibani-visits-moscow"
+    (feature,) = [
+        f for f in geojson.loads((result.directory / "events.geojson").read_text())["features"] if f["id"] == visit
+    ]
+    assert feature["properties"]["date_label"] == "between 30 and 31 July 2025"
+    with (result.directory / "csv" / "events.csv").open(encoding="utf-8") as file:
+        (row,) = [r for r in csv.DictReader(file) if r["id"] == visit]
+    assert (row["start_date"], row["end_date"], row["date_precision"]) == ("2025-07-30", "2025-07-31", "days")
 
 
 def test_changes_list_exactly_what_was_added_changed_and_withdrawn(

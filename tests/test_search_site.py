@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from datasette.app import Datasette
 
-from loader import PROJECT_ROOT
 from loader.desk.find import entries_from_sources
 from loader.site.plugins import search
+from tests.support.dataset import dataset_sources
 from tests.support.site import in_process_site, page_text
 
 # Spellings a reader types that no record of the fixture or of sources/ holds.
@@ -38,8 +38,9 @@ def groups(ds: Datasette, q: str) -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.dataset
 def test_the_unrecorded_spellings_are_in_no_alias() -> None:
-    names = {n.casefold() for e in entries_from_sources(PROJECT_ROOT / "sources") for n in e.names()}
+    names = {n.casefold() for e in entries_from_sources(dataset_sources()) for n in e.names()}
     for spelling in UNRECORDED:
         assert not any(spelling.casefold() in n for n in names), spelling
 

@@ -188,7 +188,7 @@ def test_precision_outside_vocabulary(sources: Path) -> None:
     path = event_file(sources, date_precision="fortnight")
     problem = only_problem(sources)
     assert (problem.line, problem.field) == (line_of(path, "date_precision"), "date_precision")
-    assert problem.message.startswith("must be one of day, week, month, year")
+    assert problem.message.startswith("must be one of day, days, week, month, year")
     assert problem.message.endswith("(got 'fortnight')")
 
 
@@ -202,6 +202,19 @@ def test_precision_must_agree_with_the_span(sources: Path) -> None:
     problem = only_problem(sources)
     assert (problem.line, problem.field) == (line_of(path, "end_date"), "end_date")
     assert "month" in problem.message
+
+
+def test_a_choice_of_days_spans_two_to_seven_days(sources: Path) -> None:
+    """ "The 5th or the 6th" is days; a longer choice is a week, and the message says so."""
+    event_file(sources, date_precision="days", start_date="2025-09-05", end_date="2025-09-06")
+    validate(sources)
+    event_file(sources, date_precision="days", start_date="2025-09-01", end_date="2025-09-07")
+    validate(sources)
+    for end in ("2025-09-01", "2025-09-08"):
+        path = event_file(sources, date_precision="days", start_date="2025-09-01", end_date=end)
+        problem = only_problem(sources)
+        assert (problem.line, problem.field) == (line_of(path, "end_date"), "end_date")
+        assert problem.message == f"a days-precision span runs from two to seven days (longer: use week) (got '{end}')"
 
 
 def test_coordinates_out_of_range(sources: Path) -> None:

@@ -11,26 +11,30 @@ from __future__ import annotations
 import pytest
 
 from loader.errors import InvalidSources
-from loader.records.archive import find_archive
 from loader.records.evidence import LOCATED
-from loader.records.sources import DEFAULT_SOURCES, read_sources, validate
+from loader.records.sources import read_sources, validate
 from loader.schema import read_schema
+from tests.support.dataset import dataset_archive, dataset_sources
 
-ARCHIVE = find_archive(environ={})
-pytestmark = pytest.mark.skipif(ARCHIVE is None, reason="the project's archive is not beside the checkout")
+SOURCES = dataset_sources()
+ARCHIVE = dataset_archive()
+pytestmark = [
+    pytest.mark.dataset,
+    pytest.mark.skipif(ARCHIVE is None, reason="the project's archive is not beside the checkout"),
+]
 
 
 def test_the_sources_validate_against_the_archive() -> None:
     """Locators, copies' hashes, claimants, previews, inferences and claimed dates, all at once."""
     try:
-        dataset = validate(DEFAULT_SOURCES, archive=ARCHIVE)
+        dataset = validate(SOURCES, archive=ARCHIVE)
     except InvalidSources as error:
         pytest.fail("\n".join(str(p) for p in error.problems[:40]) + f"\n{error}")
     assert dataset.unchecked() is None
 
 
 def test_every_citation_and_every_date_has_locators() -> None:
-    records, *_ = read_sources(DEFAULT_SOURCES, read_schema())
+    records, *_ = read_sources(SOURCES, read_schema())
     missing = [
         f"{r.path}:{r.line}: {r.label}"
         for r in records
@@ -46,7 +50,7 @@ def test_every_citation_and_every_date_has_locators() -> None:
 
 def test_every_document_records_its_archived_copy() -> None:
     assert ARCHIVE is not None
-    records, *_ = read_sources(DEFAULT_SOURCES, read_schema())
+    records, *_ = read_sources(SOURCES, read_schema())
     wrong = []
     for document in (r for r in records if r.table == "documents"):
         copy = ARCHIVE.copy(str(document.values.get("archive_ref")))

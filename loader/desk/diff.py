@@ -29,7 +29,10 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from ..problems import Problem, display_path
 from ..records.languages import alias_texts
+from ..rules import Record
+from . import DeskError
 from .names import key
 from .records import Records, from_commit, from_directory
 
@@ -51,6 +54,8 @@ class Finding:
     key: str
     words: str
     file: str = ""
+    # The field a warning is about, so validate can point at its line.
+    field: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}: " if self.file else ""
@@ -127,6 +132,19 @@ def _citations(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _roles(event: dict[str, Any]) -> set[tuple[str, str]]:
     return {(str(a.get("actor_id")), str(a.get("role"))) for a in event.get("actors") or [] if isinstance(a, dict)}
+
+
+def _role_documents(event: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """The documents naming each actor in each role: the one in the actor's
+    entry, or those listed under its documents."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for a in event.get("actors") or []:
+        if isinstance(a, dict):
+            listed = [d for d in a.get("documents") or [] if isinstance(d, dict)] or [a]
+            found[(str(a.get("actor_id")), str(a.get("role")))] = {
+                str(d["document_id"]) for d in listed if d.get("document_id")
+            }
+    return found
 
 
 def _renames(base: Records, work: Records) -> dict[tuple[str, str], str]:
@@ -241,6 +259,11 @@ def _event_parts(rkey: str, old: dict[str, Any], new: dict[str, Any], file: str)
         found.append(Finding("changed", "events", rkey, f"event {rkey}: {actor} added as {role}", file))
     for actor, role in sorted(_roles(old) - _roles(new)):
         found.append(Finding("changed", "events", rkey, f"event {rkey}: {actor} no longer {role}", file))
+    named_before, named_after = _role_documents(old), _role_documents(new)
+    for (actor, role), documents in sorted(named_after.items()):
+        for document in sorted(documents - named_before.get((actor, role), documents)):
+            words = f"event {rkey}: {actor} as {role} now also cites {document}"
+            found.append(Finding("citation", "events", rkey, words, file))
     return found
 
 
@@ -288,7 +311,7 @@ def stale_prose(base: Records, work: Records) -> list[Finding]:
             if pattern.search(text):
                 now = f", now {gone[old_id]}" if gone[old_id] else ", which is gone"
                 words = f"{table} {rkey} {path} names {old_id}{now}"
-                found.append(Finding("stale", table, rkey, words, file))
+                found.append(Finding("stale", table, rkey, words, file, path))
         for event, phrases, names in redated:
             # A date inside an id (2031-03-04-port-...) is the id, not a date.
             stated = [p for p in phrases if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", text)]
@@ -297,7 +320,7 @@ def stale_prose(base: Records, work: Records) -> list[Finding]:
             own = table == "events" and rkey == event
             if own or any(n and n in text for n in names):
                 words = f"{table} {rkey} {path} says {stated[0]!r}, no longer a date of {event}"
-                found.append(Finding("stale", table, rkey, words, file))
+                found.append(Finding("stale", table, rkey, words, file, path))
     return found
 
 
@@ -323,13 +346,15 @@ def alias_clashes(records: Records) -> list[Finding]:
                 others = sorted(names.get(k, set()) - {rkey})
                 if others:
                     words_ = f"{table} {rkey}: alias {alias!r} is also a name of {', '.join(others)}"
-                    found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)]))
+                    found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)], "aliases"))
                     continue
                 if len(k) == 1:
                     others = sorted(words.get(k[0], set()) - {rkey})
                     if others:
                         words_ = f"{table} {rkey}: alias {alias!r} is a word of a name of {', '.join(others)}"
-                        found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)]))
+                        found.append(
+                            Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)], "aliases")
+                        )
     return found
 
 
@@ -360,14 +385,45 @@ def likely_duplicates(records: Records) -> list[Finding]:
         if not (pa and pa == pb) and len(_roles(ea) & _roles(eb)) < 2:
             continue
         where = f"at {pa}" if pa and pa == pb else "one without a place" if pa or pb else "neither with a place"
-        words = f"events {a} and {b} may be one ({where}, overlapping dates, two or more actors in common)"
-        found.append(Finding("duplicate", "events", a, words, records.files[("events", a)]))
+        words = (
+            f"events {a} and {b} may be one ({where}, overlapping dates, two or more actors in common); "
+            "merge them, or list one in the other's distinct_from"
+        )
+        found.append(Finding("duplicate", "events", a, words, records.files[("events", a)], "id"))
     return found
 
 
 def checks(records: Records) -> list[Finding]:
-    """The warnings that need no earlier version: for validate."""
+    """The warnings that need no earlier version."""
     return alias_clashes(records) + likely_duplicates(records)
+
+
+def standing(sources: Path) -> list[Finding]:
+    """validate's warnings: every alias clash and likely duplicate, and the
+    prose that the edits not yet committed leave stale (none when the
+    sources are not in git, having no commit to compare with)."""
+    work = from_directory(sources)
+    try:
+        base = from_commit(sources, "HEAD")
+    except DeskError:
+        return checks(work)
+    return stale_prose(base, work) + checks(work)
+
+
+def pinned_warnings(directory: Path, records: list[Record]) -> list[Problem]:
+    """validate's warnings (standing()), each pinned to the line of its record
+    and field, as validate's errors are."""
+    located = {(r.table, r.label): r for r in records}
+    shown = []
+    for finding in standing(directory):
+        record = located.get((finding.table, finding.key))
+        if record is None:
+            shown.append(
+                Problem(display_path(directory / finding.file), 1, finding.key, finding.field or "-", finding.words)
+            )
+        else:
+            shown.append(record.problem(finding.field or "-", finding.words))
+    return shown
 
 
 def _new(before: list[Finding], after: list[Finding]) -> list[Finding]:

@@ -108,7 +108,10 @@ def from_directory(sources: Path) -> Records:
 
 
 def git(directory: Path, *args: str) -> str:
-    result = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, check=False)
+    try:
+        result = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, check=False)
+    except OSError as error:  # no git installed, as in a container that only serves
+        raise DeskError(f"git {' '.join(args)}: {error.strerror}") from None
     if result.returncode != 0:
         raise DeskError(f"git {' '.join(args)}: {result.stderr.strip() or 'failed'}")
     return result.stdout

@@ -39,7 +39,7 @@ from .archive import Archive, parse_locator
 # Where each kind of record keeps its locators, and what they are for.
 LOCATED = {
     "event_documents": ("paragraphs", "the paragraphs of the document that say what it is cited for"),
-    "event_actors": ("paragraphs", "the paragraphs of document_id that name the actor in this role"),
+    "event_actor_documents": ("paragraphs", "the paragraphs of document_id that name the actor in this role"),
     "claims": ("paragraphs", "the paragraphs of the document that make the claim"),
     "documents": ("date_paragraphs", "the paragraphs its date rests on (an empty list if the copy has none)"),
     "event_relations": ("paragraphs", "the paragraphs of document_id that say how the two events are related"),
@@ -213,7 +213,7 @@ def _preview_problems(tables: dict[str, list[Record]]) -> list[Problem]:
                     "cite a report of the event for it",
                 )
             )
-    for row in tables["event_actors"]:
+    for row in tables["event_actor_documents"]:
         key = (row.values.get("event_id"), row.values.get("document_id"))
         if key in previews and row.values.get("basis", "report") != "preview":
             problems.append(

@@ -7,11 +7,6 @@ gives it. These rules span several records (an event, its documents, its
 actors, its claims and disputes), so no CHECK in schema.sql can state them.
 They run on the curated records only: imported events carry their origin's
 own provenance.
-
-The same records also yield warnings about likely duplicate events, which do
-not stop a build: two records of one meeting are a curator's slip, but two
-meetings on one day in one place with the same people do happen, and an
-event's distinct_from says so.
 """
 
 from __future__ import annotations
@@ -54,18 +49,27 @@ def voice(claim: dict[str, Any]) -> str:
     return f"document:{claim.get('document_id')}"
 
 
-def _fill_sole_citation(tables: dict[str, list[Record]]) -> None:
+def _role(record: Record) -> tuple[Any, Any, Any]:
+    return record.values.get("event_id"), record.values.get("actor_id"), record.values.get("role")
+
+
+def _fill_sole_citation(tables: dict[str, list[Record]]) -> list[Record]:
     """An event's only document supports whatever the event records, unless its
     citation says otherwise: nothing else can. Writing that out would only
-    repeat it, so the citation's supports and its actors' document_id (and
-    the citation's paragraphs as theirs) are filled in, and the database
-    shows them like any others."""
+    repeat it, so the citation's supports and the document naming each of
+    its actors (with the citation's paragraphs as theirs) are filled in, and
+    the database shows them like any others. Returns the actors' citations
+    it made."""
     citations: dict[Any, list[Record]] = defaultdict(list)
     for citation in tables["event_documents"]:
         citations[citation.values.get("event_id")].append(citation)
     actors: dict[Any, list[Record]] = defaultdict(list)
     for row in tables["event_actors"]:
         actors[row.values.get("event_id")].append(row)
+    naming: dict[tuple[Any, Any, Any], list[Record]] = defaultdict(list)
+    for named in tables["event_actor_documents"]:
+        naming[_role(named)].append(named)
+    made = []
     for event_id, event in _curated_events(tables).items():
         if len(citations[event_id]) != 1 or "supports" in citations[event_id][0].lines:
             continue
@@ -77,10 +81,17 @@ def _fill_sole_citation(tables: dict[str, list[Record]]) -> None:
             fields.append("actors")
         citation.values["supports"] = fields
         for row in actors[event_id]:
-            if "document_id" not in row.lines:
-                row.values["document_id"] = citation.values.get("document_id")
-                if "paragraphs" not in row.lines and citation.values.get("paragraphs") is not None:
-                    row.values["paragraphs"] = citation.values["paragraphs"]
+            if not naming[_role(row)]:
+                key = dict(zip(("event_id", "actor_id", "role"), _role(row), strict=True))
+                named = Record("event_actor_documents", key, row.path, row.line, row.label)
+                naming[_role(row)].append(named)
+                made.append(named)
+            for named in naming[_role(row)]:
+                if "document_id" not in named.lines:
+                    named.values["document_id"] = citation.values.get("document_id")
+                    if "paragraphs" not in named.lines and citation.values.get("paragraphs") is not None:
+                        named.values["paragraphs"] = citation.values["paragraphs"]
+    return made
 
 
 def _event_problems(tables: dict[str, list[Record]], reported: set[tuple[str, str]]) -> list[Problem]:
@@ -121,20 +132,25 @@ def _event_problems(tables: dict[str, list[Record]], reported: set[tuple[str, st
                         "of a document in this event's documents that gives it",
                     )
                 )
+    named = {_role(r) for r in tables["event_actor_documents"]}
     for row in tables["event_actors"]:
-        event_id, document_id = row.values.get("event_id"), row.values.get("document_id")
-        who = f"{row.values.get('actor_id')} as {row.values.get('role')}"
+        if row.values.get("event_id") in events and _role(row) not in named:
+            who = f"{row.values.get('actor_id')} as {row.values.get('role')}"
+            problems.append(row.problem("document_id", f"name the document that names {who}"))
+    for citation in tables["event_actor_documents"]:
+        event_id, document_id = citation.values.get("event_id"), citation.values.get("document_id")
+        who = f"{citation.values.get('actor_id')} as {citation.values.get('role')}"
         if event_id not in events:
             continue
         if document_id is None:
-            problems.append(row.problem("document_id", f"name the document that names {who}"))
+            problems.append(citation.problem("document_id", f"name the document that names {who}"))
         elif (event_id, document_id) not in supports:
             problems.append(
-                row.problem("document_id", f"'{document_id}' is not among this event's documents; cite it there")
+                citation.problem("document_id", f"'{document_id}' is not among this event's documents; cite it there")
             )
         elif "actors" not in supports[(event_id, document_id)]:
             problems.append(
-                row.problem(
+                citation.problem(
                     "document_id",
                     f"'{document_id}' names {who}, so its entry in this event's documents must list actors in supports",
                 )
@@ -194,46 +210,14 @@ def _claim_problems(tables: dict[str, list[Record]]) -> list[Problem]:
     return problems
 
 
-def check(records: Iterable[Record], already: Iterable[Problem] = ()) -> list[Problem]:
+def check(records: list[Record], already: Iterable[Problem] = ()) -> list[Problem]:
     """Every fact without a document behind it, and every dispute that is not
-    one. Fills in what an event's sole citation implies, so call it before the
-    records are loaded. Events with a problem already found are left alone."""
+    one. Fills in what an event's sole citation implies, adding to records
+    the actors' citations it makes, so call it before the records are
+    loaded. Events with a problem already found are left alone."""
     tables = _by_table(records)
-    _fill_sole_citation(tables)
+    made = _fill_sole_citation(tables)
+    records += made
+    tables["event_actor_documents"] += made
     reported = {(p.path, p.record) for p in already}
     return _event_problems(tables, reported) + _claim_problems(tables)
-
-
-def likely_duplicates(records: Iterable[Record]) -> list[Problem]:
-    """Pairs of events with overlapping dates, the same place and two or more
-    shared actors, unless either names the other in distinct_from."""
-    tables = _by_table(records)
-    events = _curated_events(tables)
-    actors: dict[Any, set[Any]] = defaultdict(set)
-    for row in tables["event_actors"]:
-        actors[row.values.get("event_id")].add(row.values.get("actor_id"))
-    by_place: dict[str, list[Record]] = defaultdict(list)
-    for event in events.values():
-        if event.values.get("place_id") and event.values.get("start_date") and event.values.get("end_date"):
-            by_place[event.values["place_id"]].append(event)
-    warnings = []
-    for place, placed in by_place.items():
-        placed.sort(key=lambda e: (e.values["start_date"], e.values["id"]))
-        for i, first in enumerate(placed):
-            for second in placed[i + 1 :]:
-                if second.values["start_date"] > first.values["end_date"]:
-                    break
-                a, b = first.values["id"], second.values["id"]
-                if b in first.values.get("distinct_from", []) or a in second.values.get("distinct_from", []):
-                    continue
-                shared = sorted(actors[a] & actors[b])
-                if len(shared) >= 2:
-                    warnings.append(
-                        second.problem(
-                            "id",
-                            f"may be the same event as '{a}' ({first.path}:{first.line}): both at '{place}' "
-                            f"on overlapping dates with {', '.join(shared)}; merge them, or list '{a}' "
-                            "in distinct_from if they differ",
-                        )
-                    )
-    return warnings

@@ -24,7 +24,7 @@ from .. import PROJECT_ROOT
 from ..errors import InvalidSources, LoaderError
 from ..problems import Problem, did_you_mean, display_path
 from ..rules import Record, kind, refusals, scalar, type_problem
-from ..schema import Schema, Table, read_schema
+from ..schema import Column, Schema, Table, read_schema
 from . import evidence, languages, provenance, relations
 from .archive import ARCHIVE_ENV, Archive
 from .cross_check import cross_check, record_key
@@ -36,8 +36,13 @@ DEFAULT_SOURCES = PROJECT_ROOT / "sources"
 # Lists written inside an event stand for rows of another table whose
 # event_id is the enclosing event's id.
 NESTED = {
-    "events": {"actors": "event_actors", "documents": "event_documents", "claims": "claims", "disputes": "disputes"}
+    "events": {"actors": "event_actors", "documents": "event_documents", "claims": "claims", "disputes": "disputes"},
+    "event_actors": {"documents": "event_actor_documents"},
 }
+# A nested list whose one entry may be written in the enclosing record itself:
+# an actor named by one document gives its document_id, basis and paragraphs
+# in its own entry, as most do, and a list under documents only for several.
+SHORTHAND = {"event_actors": "documents"}
 # Sections written under a shorter name than their table's, and fields under
 # a shorter name than their column's: a relation reads "from ... type ... to".
 SECTIONS = {"relations": "event_relations"}
@@ -51,8 +56,9 @@ class Dataset:
     schema: Schema
     db: sqlite_utils.Database
     files: list[Path]
-    # Likely mistakes that do not stop a build, such as two records of one event.
-    warnings: list[Problem] = field(default_factory=list)
+    # The records as read, each with its file and line, for whatever later
+    # points at one (the desk's warnings, loader/desk/diff.py).
+    records: list[Record] = field(default_factory=list)
     # The archive the locators were checked against; None when there was none
     # and only their form was checked.
     archive: Archive | None = None
@@ -105,6 +111,40 @@ def _label(table: Table, item: Any, fallback: str) -> str:
     return fallback
 
 
+def _take(record: Record, column: Column, value: Any, problems: list[Problem]) -> None:
+    """A field's value into the record, or the reason its type is wrong."""
+    if column.boolean:
+        error = None if isinstance(value, bool) else f"expected true or false, got {kind(value)}{scalar(value)}"
+    else:
+        error = type_problem(column.type, column.json, value)
+    if error:
+        problems.append(record.problem(column.name, error))
+        record.mistyped.add(column.name)
+    elif value is not None:
+        record.values[column.name] = _plain(value)
+
+
+def _missing(record: Record, table: Table, implied: dict[str, Any], problems: list[Problem]) -> None:
+    for column in table.columns.values():
+        if (
+            column.required
+            and record.values.get(column.name) is None
+            and column.name not in record.mistyped
+            and column.name not in implied
+        ):
+            problems.append(record.problem(column.name, "is required"))
+
+
+def _implied(parent: Table, child: Table, record: Record) -> dict[str, Any]:
+    """What a nested record takes from the one it is written in: the
+    parent's id under the column that refers to it, or else (an actor's
+    documents) the parent's whole key, which the child repeats."""
+    for fk in child.foreign_keys:
+        if fk.table == parent.name:
+            return {fk.column: record.values.get(parent.primary_key[0])}
+    return {column: record.values.get(column) for column in parent.primary_key}
+
+
 def _records(
     schema: Schema,
     table: Table,
@@ -133,6 +173,8 @@ def _records(
     record = Record(table.name, dict(implied), path, item.lc.line + 1, label, written=written)
     nested = NESTED.get(table.name, {})
     children: list[tuple[str, Any]] = []
+    short_table = schema.tables[nested[SHORTHAND[table.name]]] if table.name in SHORTHAND else None
+    short: dict[str, tuple[Any, int]] = {}
     # An actor's or place's aliases and display names, read once the record's id is known.
     named: dict[str, tuple[Any, int]] = {}
     for key, value in item.items():
@@ -144,35 +186,41 @@ def _records(
         elif table.name in languages.TABLES and key_name in languages.FIELDS:
             named[key_name] = (value, line)
         elif key_name in table.columns:
-            column = table.columns[key_name]
-            if column.boolean:
-                error = None if isinstance(value, bool) else f"expected true or false, got {kind(value)}{scalar(value)}"
-            else:
-                error = type_problem(column.type, column.json, value)
-            if error:
-                problems.append(record.problem(key_name, error))
-                record.mistyped.add(key_name)
-            elif value is not None:
-                record.values[key_name] = _plain(value)
+            _take(record, table.columns[key_name], value, problems)
         elif key_name in nested:
             children.append((key_name, value))
+        elif short_table is not None and key_name in short_table.columns and key_name not in table.primary_key:
+            short[key_name] = (value, line)
         else:
             known = [*(c for c in table.columns if c not in renamed.values()), *renamed, *nested]
             problems.append(Problem(path, line, label, str(key), f"unknown field{did_you_mean(str(key), known)}"))
-    for column in table.columns.values():
-        if (
-            column.required
-            and record.values.get(column.name) is None
-            and column.name not in record.mistyped
-            and column.name not in implied
-        ):
-            problems.append(record.problem(column.name, "is required"))
+    _missing(record, table, implied, problems)
     names = languages.read_names(record, named, problems) if table.name in languages.TABLES else []
     yield record
     yield from names
+    if short_table is not None and short:
+        given = ", ".join(short)
+        if any(key == SHORTHAND[table.name] for key, _ in children):
+            line = min(line for _, line in short.values())
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    label,
+                    given,
+                    f"give one document in the entry itself or several under {SHORTHAND[table.name]}, not both: "
+                    f"move {given} into {SHORTHAND[table.name]}",
+                )
+            )
+        else:
+            # The entry's own line and fields, so that messages point where the curator wrote them.
+            cited = Record(short_table.name, _implied(table, short_table, record), path, record.line, label)
+            for key_name, (value, line) in short.items():
+                cited.lines[key_name] = line
+                _take(cited, short_table.columns[key_name], value, problems)
+            yield cited
     for key, value in children:
         child = schema.tables[nested[key]]
-        parent_column = next(fk.column for fk in child.foreign_keys if fk.table == table.name)
         if value is None:
             continue
         if not isinstance(value, list):
@@ -185,7 +233,7 @@ def _records(
                 child_item,
                 path,
                 f"{label} {key}[{index}]",
-                {parent_column: record.values.get(table.primary_key[0])},
+                _implied(table, child, record),
                 problems,
             )
 
@@ -292,4 +340,4 @@ def validate(
         problems += published_id_problems(directory, db.conn, withdrawals)
     if problems:
         raise InvalidSources(problems)
-    return Dataset(schema=schema, db=db, files=files, warnings=provenance.likely_duplicates(records), archive=archive)
+    return Dataset(schema=schema, db=db, files=files, records=records, archive=archive)

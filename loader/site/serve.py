@@ -69,6 +69,17 @@ How the server is kept in hand (issue 23, the red team's B1, B9, B11, B14):
   SO_REUSEPORT socket per worker, and its --backlog sets the listen queue
   and that batch together. Behind nginx, balance over several upstream
   connections (or one port per worker) instead.
+
+`serve --reload` (`make curate`) is for a curator checking their work in a
+browser: a thread of the parent watches the sources (watchfiles, the
+watcher uvicorn's own --reload uses, woken by the system rather than by
+polling) and, after a change, rebuilds the database and sends the parent
+SIGHUP, on which uvicorn's supervisor starts fresh workers on the new file
+and retires the old ones once the new are ready. A build that fails (a bad
+edit) replaces nothing, so the last good database stays served, and its
+problems go to the caller's `reloaded` to be shown. uvicorn's own --reload
+would restart the workers on any change, valid or not, and knows nothing
+of building.
 """
 
 from __future__ import annotations
@@ -87,13 +98,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import h11
 import uvicorn
+import watchfiles
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import DATABASE_FILE, PROJECT_ROOT
@@ -110,6 +124,11 @@ RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"  # and where this server keeps its file
 RUN_DIR_PREFIX = "event-store-serve-"  # in the system's temporary directory
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default: an idle keep-alive connection is closed after this
 REQUEST_SECONDS = 10  # a connection's request must have arrived this long after it opened or was last answered
+# How long a reload's new worker may take to be ready before the supervisor
+# gives up and keeps the old one (serving the old database): uvicorn's 5 s
+# default was too short for a worker starting while the others serve, on two
+# busy cores (measured: the restart was abandoned).
+RELOAD_READY_SECONDS = 60
 GRACEFUL_SHUTDOWN_SECONDS = 30  # a stopping worker finishes its answers (a large export) for this long at most
 # A worker retires after this many requests (plus up to 10 %): at the 800
 # requests/s of cached pages measured for the site, each worker every 75 s or
@@ -302,9 +321,12 @@ class RequestDeadlineProtocol(H11Protocol):
             self.transport.close()
 
 
-def uvicorn_options(port: int, workers: int, trusted_proxy: str | None, max_requests: int) -> dict[str, Any]:
+def uvicorn_options(
+    port: int, workers: int, trusted_proxy: str | None, max_requests: int, reload: bool = False
+) -> dict[str, Any]:
     """uvicorn.run's arguments for this site (the module docstring says why each)."""
-    return {
+    waits = {"timeout_worker_healthcheck": RELOAD_READY_SECONDS} if reload else {}
+    return waits | {
         "app": f"{__name__}:app",
         "factory": True,
         "app_dir": str(PROJECT_ROOT),
@@ -395,6 +417,32 @@ def remove_dead_build_leftovers(db: Path) -> None:
         pass
 
 
+Reloaded = Callable[[LoaderError | None], None]  # told of each rebuild after a change: None, or why it failed
+
+
+def rebuild_on_change(
+    db: Path, sources: Path, stop: threading.Event, reloaded: Reloaded, progress: Progress | None = None
+) -> None:
+    """Until stop is set: after each change to the sources, rebuild db and
+    have uvicorn's supervisor (this process) replace its workers; a failed
+    build leaves db and the workers as they were."""
+    for _changes in watchfiles.watch(sources, SCHEMA_PATH, stop_event=stop):
+        if not is_stale(db, sources):
+            continue  # a file no build reads, such as an editor's swap file
+        try:
+            build(sources, db, progress=progress)
+            write_inspect_file(db)
+        except LoaderError as error:
+            reloaded(error)
+            continue
+        # SIGHUP would end the process until uvicorn's supervisor handles it.
+        while signal.getsignal(signal.SIGHUP) in (signal.SIG_DFL, None) and not stop.is_set():
+            time.sleep(0.1)
+        if not stop.is_set():
+            os.kill(os.getpid(), signal.SIGHUP)
+            reloaded(None)
+
+
 def serve(
     db: Path,
     sources: Path,
@@ -403,12 +451,15 @@ def serve(
     trusted_proxy: str | None = None,
     max_requests: int = MAX_REQUESTS,
     progress: Progress | None = None,
+    reloaded: Reloaded | None = None,
 ) -> None:
     """Build if needed (reporting to progress), then serve Datasette until
     stopped (SIGTERM or Ctrl-C).
 
     trusted_proxy: the address of a proxy in front (e.g. nginx's, "127.0.0.1"),
     whose X-Forwarded-Proto and X-Forwarded-For are believed; by default none.
+    reloaded: given, the sources are watched, and the site rebuilt and
+    reloaded after each change (rebuild_on_change), reloaded told of each.
     """
     if db.name != DATABASE_FILE:
         raise LoaderError(
@@ -425,7 +476,15 @@ def serve(
     else:
         remove_dead_build_leftovers(db)
     write_inspect_file(db)
+    stop = threading.Event()
     with run_directory() as run_dir:
         # The workers are new processes started from this environment.
         os.environ.update({**ALLOCATOR, DATABASE_VARIABLE: str(db.resolve()), RUN_DIR_VARIABLE: str(run_dir)})
-        uvicorn.run(**uvicorn_options(port, workers, trusted_proxy, max_requests))
+        if reloaded is not None:
+            threading.Thread(
+                target=rebuild_on_change, args=(db, sources, stop, reloaded, progress), daemon=True, name="reload"
+            ).start()
+        try:
+            uvicorn.run(**uvicorn_options(port, workers, trusted_proxy, max_requests, reloaded is not None))
+        finally:
+            stop.set()

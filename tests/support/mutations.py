@@ -446,6 +446,7 @@ def _broken_rules(rec: Rec, rnd: random.Random) -> list[Callable[[], None]]:
     if rec.table == "events":
         start = datetime.date(2025, 1, 1) + datetime.timedelta(days=rnd.randint(0, 700))
         for precision, days in (
+            ("days", rnd.choice([0, 7, 14])),
             ("week", rnd.choice([0, 14, 30])),
             ("month", rnd.choice([0, 5, 29])),
             ("year", rnd.choice([0, 100, 364])),

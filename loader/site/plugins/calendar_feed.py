@@ -10,10 +10,12 @@ an event in the news is not the subscriber's own appointment and must not
 make them look busy.
 
 A calendar shows a span as a bar on every one of its days, which is honest
-only for what happened on each of them. So an entry spans its days only
-when the event is known to the day (`date_precision` 'day') and lasts at
-most MAX_SPAN_DAYS; otherwise it is one all-day entry on the first day it
-can have been:
+only for what happened on each of them, or for a short choice of days. So
+an entry spans its days only when the event is known to the day
+(`date_precision` 'day') and lasts at most MAX_SPAN_DAYS, or is known to be
+on one of a few days ('days', a week at most: schema.sql bounds it), then
+marked "(date uncertain: between 5 and 6 January 2026)"; otherwise it is
+one all-day entry on the first day it can have been:
 
 - an event known only to a week, a month or a year is marked in its title
   "(date uncertain: July 2025)", with the same words first in its
@@ -97,7 +99,10 @@ def entry(row: dict, dtstamp: datetime.datetime, absolute: Callable[[str], str],
     label, precision = dated.get(str(row.get("id")), (None, None))
     days = (end - start).days
     summary, note = row["event_name"], None
-    if precision not in (None, "day"):
+    if precision == "days":
+        summary += f" (date uncertain: {label})"
+        note = f"Date uncertain: {label}; shown across the days it can have been on."
+    elif precision not in (None, "day"):
         summary += f" (date uncertain: {label})"
         note = f"Date uncertain: known only as {label}; shown on the first day it can have been."
         end = start + datetime.timedelta(days=1)

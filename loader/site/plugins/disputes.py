@@ -68,16 +68,18 @@ def extra_template_vars(datasette: Any, database: str, table: str, view_name: st
             {"id": event_id},
         )
         fields: dict[str, list[dict]] = {}
-        roles: list[dict] = []
+        # Each actor in each role once, with every document that names it so.
+        roles: dict[tuple[str, str], dict] = {}
         for row in map(dict, provenance.rows):
             if row["field"] == "actors" and row["actor_id"] is not None:
-                roles.append(row)
+                role = roles.setdefault((row["actor_id"], row["role"]), {**row, "documents": []})
+                role["documents"].append(row)
             else:
                 fields.setdefault(row["field"], []).append(row)
         return {
             "event": dict(listed.rows[0]) if listed.rows else {},
             "fields": fields,
-            "roles": roles,
+            "roles": list(roles.values()),
             "disputes": await _disputes(db, "where event_id = :id", {"id": event_id}),
         }
 

@@ -1,0 +1,90 @@
+"""serve --reload: a curator's edit to the sources is served a moment later,
+and an edit that does not validate is listed in the terminal while the last
+good database stays served. A real server on 127.0.0.1, its sources a copy
+of the valid fixture edited as a curator would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.site_helpers import free_port, wait_until_served
+
+MEETING = "2025-08-19-paris-shaibani-dermer"
+PARIS = Path("events") / "paris.yml"
+
+
+@contextmanager
+def reloading(sources: Path, db: Path) -> Iterator[tuple[str, Callable[[], str]]]:
+    """`serve --reload` until the block ends: its base URL, and what it has printed so far."""
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loader", "serve", "--reload", "--sources", str(sources), "--db", str(db)]
+        + ["--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode()
+
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_served(f"{base}/-/versions.json", process, 90, output)
+        yield base, output
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def title(base: str) -> str:
+    with urllib.request.urlopen(f"{base}/events/events/{MEETING}.json?_shape=array") as response:
+        return json.load(response)[0]["title"]
+
+
+def edit(sources: Path, old: str, new: str) -> None:
+    path = sources / PARIS
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def served(base: str, expected: str, output: Callable[[], str], timeout: float = 120) -> None:
+    """Until every worker serves the expected title: five answers in a row."""
+    deadline, seen = time.monotonic() + timeout, 0
+    while seen < 5:
+        seen = seen + 1 if title(base) == expected else 0
+        assert time.monotonic() < deadline, f"{expected!r} not served in {timeout:g} s:\n{output()}"
+        time.sleep(0.2 if seen else 1)
+
+
+def test_an_edit_is_served_and_a_bad_one_keeps_the_last_good_database(sources: Path, tmp_path: Path) -> None:
+    with reloading(sources, tmp_path / "events.db") as (base, output):
+        assert title(base) == "Shaibani and Dermer meet in Paris"
+        edit(sources, "meet in Paris\n", "meet in Paris again\n")
+        served(base, "Shaibani and Dermer meet in Paris again", output)
+        assert "reload: the sources changed; rebuilt" in output()
+
+        edit(sources, "meet in Paris again\n", "meet in Paris once more\n")
+        edit(sources, "    place_id: paris\n", "    place_id: pariss\n")
+        deadline = time.monotonic() + 60
+        while "still serves the last good database" not in output():
+            assert time.monotonic() < deadline, output()
+            time.sleep(0.5)
+        shown = output()
+        assert f"{PARIS}:11: {MEETING}: place_id: 'pariss' is not a known places id (did you mean 'paris'?)" in shown
+        assert "reload: 1 problem in 1 file; nothing was written." in shown
+        assert title(base) == "Shaibani and Dermer meet in Paris again"
+
+        edit(sources, "    place_id: pariss\n", "    place_id: paris\n")
+        served(base, "Shaibani and Dermer meet in Paris once more", output)

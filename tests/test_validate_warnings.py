@@ -1,0 +1,81 @@
+"""validate's warnings: diff's checks over the whole store, printed with the
+file and line of their record, never failing the run.
+
+The valid fixture is committed to a private git repository, so that the
+edits made afterwards are what validate compares with its last commit."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from loader.sources import validate
+
+from tests.test_provenance import run_validate
+
+VALID = Path(__file__).parent / "fixtures" / "valid"
+STRIKES = "2025-07-strikes-on-damascus"
+
+
+def git(directory: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(directory), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def committed_store(tmp_path: Path) -> Path:
+    """The valid fixture, with a note that dates the strikes, as its last commit."""
+    sources = tmp_path / "sources"
+    shutil.copytree(VALID, sources)
+    edit(
+        sources / "events" / "paris.yml",
+        "    status: disputed\n",
+        "    status: disputed\n    notes: Weeks after the strikes on Damascus of July 2025.\n",
+    )
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    return sources
+
+
+def test_the_valid_fixture_has_no_warning(tmp_path: Path) -> None:
+    assert validate(committed_store(tmp_path)).warnings == []
+
+
+def test_stale_prose_and_an_alias_clash_are_warned_of_with_their_lines_and_exit_0(tmp_path: Path) -> None:
+    sources = committed_store(tmp_path)
+    edit(
+        sources / "events" / "paris.yml",
+        "    start_date: 2025-07-01\n    end_date: 2025-07-31\n",
+        "    start_date: 2025-06-01\n    end_date: 2025-06-30\n",
+    )
+    edit(sources / "actors.yml", "[{name: Barrack, lang: en}]", "[{name: Barrack, lang: en}, {name: Dermer, lang: en}]")
+    result = run_validate(sources)
+    assert result.returncode == 0, result.stderr
+    assert "is valid" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 3, warnings
+    stale = next(w for w in warnings if "no longer a date of" in w)
+    assert "paris.yml:13: 2025-08-19-paris-shaibani-dermer: notes: " in stale
+    assert f"says 'July 2025', no longer a date of {STRIKES}" in stale
+    # Both records that now answer to "Dermer" are named, each at its own line.
+    clashes = [w for w in warnings if "alias 'Dermer'" in w]
+    assert any("actors.yml:22: tom-barrack: aliases: " in w and "also a name of ron-dermer" in w for w in clashes)
+    assert any("actors.yml:16: ron-dermer: aliases: " in w and "also a name of tom-barrack" in w for w in clashes)
+
+
+def test_outside_git_only_the_checks_that_need_no_commit_run(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(VALID, sources)
+    edit(sources / "actors.yml", "[{name: Barrack, lang: en}]", "[{name: Barrack, lang: en}, {name: Dermer, lang: en}]")
+    warnings = validate(sources).warnings
+    assert {(w.record, w.field) for w in warnings} == {("tom-barrack", "aliases"), ("ron-dermer", "aliases")}
