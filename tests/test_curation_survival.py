@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import yaml
-from loader.archive import Archive
-from loader.sources import validate
 
+from loader.records.archive import Archive
+from loader.records.sources import validate
 from tests.support.dataset import ARCHIVE_EXTRA_ENV, SOURCES_ENV, dataset_archive
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from loader.sources import validate
-
+from loader.desk.diff import pinned_warnings
+from loader.records.sources import validate
 from tests.test_provenance import run_validate
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
@@ -48,7 +48,8 @@ def committed_store(tmp_path: Path) -> Path:
 
 
 def test_the_valid_fixture_has_no_warning(tmp_path: Path) -> None:
-    assert validate(committed_store(tmp_path)).warnings == []
+    sources = committed_store(tmp_path)
+    assert pinned_warnings(sources, validate(sources).records) == []
 
 
 def test_stale_prose_and_an_alias_clash_are_warned_of_with_their_lines_and_exit_0(tmp_path: Path) -> None:
@@ -77,5 +78,5 @@ def test_outside_git_only_the_checks_that_need_no_commit_run(tmp_path: Path) -> 
     sources = tmp_path / "sources"
     shutil.copytree(VALID, sources)
     edit(sources / "actors.yml", "[{name: Barrack, lang: en}]", "[{name: Barrack, lang: en}, {name: Dermer, lang: en}]")
-    warnings = validate(sources).warnings
+    warnings = pinned_warnings(sources, validate(sources).records)
     assert {(w.record, w.field) for w in warnings} == {("tom-barrack", "aliases"), ("ron-dermer", "aliases")}

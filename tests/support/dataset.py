@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from loader.archive import Archive, find_archive
+from loader.records.archive import Archive, find_archive
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SOURCES_ENV = "EVENT_STORE_TEST_SOURCES"
