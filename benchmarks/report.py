@@ -139,6 +139,9 @@ def report(
     return "\n".join(lines + notes(scales, sites[-1] if sites else None))
 
 
+SAME = {None: "(the answers compared with)", True: "yes", False: "**no**"}
+
+
 def engines_report(runs: list[Engines]) -> list[str]:
     """The partitioned release in each engine at each size: its time and whether it answered as SQLite did."""
     lines = [
@@ -161,7 +164,7 @@ def engines_report(runs: list[Engines]) -> list[str]:
             "| --- | ---: | ---: | --- |",
         ]
         lines += [
-            f"| {name} | {engine.start_s:.2f} | {engine.questions_s:.2f} | {'yes' if engine.same_answers else '**no**'} |"
+            f"| {name} | {engine.start_s:.2f} | {engine.questions_s:.2f} | {SAME[engine.same_answers]} |"
             for name, engine in run.engines.items()
         ]
         lines += [f"| {name} | - | - | not run: {why} |" for name, why in run.missing.items()]
