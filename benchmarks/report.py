@@ -11,6 +11,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+from benchmarks.engines import QUESTIONS, Engines
 from benchmarks.imports import TARGETS, Scale
 from benchmarks.site import (
     CSV_TARGET_MB_S,
@@ -47,7 +48,12 @@ WHY_ANCHOR = "why-pages-miss-and-what-would-meet-them"
 
 
 def report(
-    scales: list[Scale], sites: list[Site], load: tuple[str, str], speed: tuple[str, str], seconds: float
+    scales: list[Scale],
+    sites: list[Site],
+    load: tuple[str, str],
+    speed: tuple[str, str],
+    seconds: float,
+    engines: list[Engines] | None = None,
 ) -> str:
     lines = [
         "Every figure from here to the hand-written part comes from one run of `make benchmark`",
@@ -128,7 +134,42 @@ def report(
         ]
     if sites:
         lines += site_report(sites)
+    if engines:
+        lines += engines_report(engines)
     return "\n".join(lines + notes(scales, sites[-1] if sites else None))
+
+
+SAME = {None: "(the answers compared with)", True: "yes", False: "**no**"}
+
+
+def engines_report(runs: list[Engines]) -> list[str]:
+    """The partitioned release in each engine at each size: its time and whether it answered as SQLite did."""
+    lines = [
+        "## The release beyond one machine: DuckDB and Spark",
+        "",
+        "The release's event tables as Parquet partitioned by year (Hive layout, GeoParquet geometry; "
+        "`partitioned/` in a release, written here from each size's database by the release's own code), "
+        "read as they are by DuckDB and by Spark (pyspark in local mode on all the cores, Debian's Java "
+        "runtime), and asked the same three questions as SQLite asks of events.db: "
+        + ", ".join(QUESTIONS)
+        + ". Opening is the engine's start and its reading of the dataset's layout (for Spark, starting the "
+        "JVM); the questions are the three answered in turn.",
+        "",
+    ]
+    for run in runs:
+        lines += [
+            f"### N = {run.rows:,}: {run.files} files, {run.mb:,.0f} MB, written in {run.write_s:.1f} s",
+            "",
+            "| engine | opening s | the three questions s | same answers as SQLite |",
+            "| --- | ---: | ---: | --- |",
+        ]
+        lines += [
+            f"| {name} | {engine.start_s:.2f} | {engine.questions_s:.2f} | {SAME[engine.same_answers]} |"
+            for name, engine in run.engines.items()
+        ]
+        lines += [f"| {name} | - | - | not run: {why} |" for name, why in run.missing.items()]
+        lines.append("")
+    return lines
 
 
 def site_report(sites: list[Site]) -> list[str]:

@@ -65,6 +65,12 @@ def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
     assert re.search(r"map at 2,002 events, first markers drawn in Chromium \([\w -]+\): \*\*[\d,]+ ms\*\*", text)
     assert re.search(r"Memory of the serving process at 2,002 events, after every page: \d+ MB", text)
     assert re.search(r"At 2,002 events: .*imported places kept as imported: [\d,]+", text)
+    # The partitioned release read by DuckDB, and by Spark where pyspark and Java are installed,
+    # each with SQLite's answers to the three questions.
+    assert re.search(r"^### N = 2,002: \d+ files, [\d,]+ MB, written in [\d.]+ s$", text, re.MULTILINE)
+    assert re.search(r"^\| DuckDB \| [\d.]+ \| [\d.]+ \| yes \|$", text, re.MULTILINE)
+    spark = r"^\| Spark \(pyspark, local mode\) \| ([\d.]+ \| [\d.]+ \| yes|- \| - \| not run: .+) \|$"
+    assert re.search(spark, text, re.MULTILINE)
     # Where a page's time goes, as Datasette's tracer sees it, on the run's own database.
     parts = traced_parts(tmp_path / "work" / "events.db", {"list": "/events/event_list"}, rounds=1)["list"]
     assert 0 < parts.sql_ms <= parts.total_ms and parts.queries > 1

@@ -1,5 +1,6 @@
 """Cut a citable release: `dist/event-store-<version>/` with the database,
-every table as CSV and Parquet, GeoJSON, a Data Package, a citation, the
+every table as CSV and Parquet, the event tables as Parquet partitioned by
+year, GeoJSON, a Data Package, a citation, the
 changes since the previous release, and checksums over it all.
 
 A release is written into a temporary directory beside its target and
@@ -42,7 +43,16 @@ from ..records.sources import DEFAULT_SOURCES, validate
 from ..schema import read_schema
 from .changes import Changes, compare, to_markdown
 from .datapackage import Licence, citation_cff, data_package, release_readme, write_json
-from .exports import data_tables, describe, write_csv, write_duckdb_script, write_geojson, write_parquet
+from .exports import (
+    PARTITIONED,
+    data_tables,
+    describe,
+    write_csv,
+    write_duckdb_script,
+    write_geojson,
+    write_parquet,
+    write_partitioned,
+)
 
 DIST = PROJECT_ROOT / "dist"
 NAME = "event-store"
@@ -236,6 +246,7 @@ def _write(
             write_parquet(conn, table, parquet_path)
             tables.append((table, csv_path, parquet_path))
         geojson_files = [directory / name for name in write_geojson(conn, directory)]
+        partitioned = write_partitioned(conn, directory / PARTITIONED)
         duckdb_script = write_duckdb_script([table for table, _, _ in tables], directory)
         documents = conn.execute("SELECT title, url FROM documents WHERE url IS NOT NULL ORDER BY id").fetchall()
     finally:
@@ -261,6 +272,7 @@ def _write(
         database,
         *geojson_files,
         duckdb_script,
+        *partitioned,
         *(directory / n for n in ("CHANGES.md", "changes.json", "CITATION.cff", "README.md")),
     ]
     package = data_package(

@@ -10,6 +10,7 @@ each table and column means, so a reader of the CSV files alone knows.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,8 @@ def data_package(
         parquet["description"] = f"The {table.name} table as Parquet, with the same columns and types as the CSV."
         resources.append(parquet)
     resources += [
-        _file_resource(directory, path, path.name.lower().replace(".", "-").replace("_", "-")) for path in other_files
+        _file_resource(directory, path, re.sub(r"[^a-z0-9]+", "-", path.relative_to(directory).as_posix().lower()))
+        for path in other_files
     ]
     package: dict[str, Any] = {
         "profile": "data-package",
@@ -191,6 +193,10 @@ later release's `CHANGES.md` as withdrawn, with the id that replaced it.
 - `events.db`: the SQLite database (open it with `sqlite3` or `datasette`);
 - `csv/`: one CSV file per table, UTF-8 with a header row;
 - `parquet/`: one Parquet file per table, with SQLite's column types;
+- `partitioned/`: the events, their actors and their documents as Parquet partitioned by the
+  event's year in the Hive layout (`partitioned/events/year=2025/part-0.parquet`), and the places
+  (`partitioned/places/part-0.parquet`); events and places carry their point as GeoParquet
+  geometry (WKB). DuckDB, Spark and BigQuery read each folder as one table, with `year` as a column;
 - `events.geojson`, `places.geojson`: events and places with coordinates;
 - `load-duckdb.sql`: loads the Parquet files into DuckDB (`duckdb events.duckdb < load-duckdb.sql`);
 - `datapackage.json`: a Frictionless Data Package describing every file and table;

@@ -15,6 +15,7 @@ import csv
 import itertools
 import json
 import sqlite3
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,21 +88,27 @@ def arrow_schema(table: ExportedTable) -> pa.Schema:
 PARQUET_BATCH = 100_000  # rows a row group: a large import is written without holding it all
 
 
+def _batches(rows: Iterator[tuple], schema: pa.Schema, types: list[str]) -> Iterator[pa.RecordBatch]:
+    """The rows PARQUET_BATCH at a time as Arrow batches (at least one, so an
+    empty table still gets its file and schema)."""
+    while True:
+        batch = list(itertools.islice(rows, PARQUET_BATCH))
+        columns = [
+            pa.array([_cell(row[i], type_) for row in batch], type=field.type)
+            for i, (field, type_) in enumerate(zip(schema, types, strict=True))
+        ]
+        yield pa.RecordBatch.from_arrays(columns, schema=schema)
+        if len(batch) < PARQUET_BATCH:
+            return
+
+
 def write_parquet(conn: sqlite3.Connection, table: ExportedTable, path: Path) -> None:
     """One Parquet file, a row group per PARQUET_BATCH rows; the same rows
     give the same bytes."""
     schema = arrow_schema(table)
-    rows = _ordered(conn, table)
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        while True:
-            batch = list(itertools.islice(rows, PARQUET_BATCH))
-            columns = [
-                pa.array([_cell(row[i], type_) for row in batch], type=field.type)
-                for i, (field, (_, type_)) in enumerate(zip(schema, table.columns, strict=True))
-            ]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-            if len(batch) < PARQUET_BATCH:
-                break
+        for batch in _batches(_ordered(conn, table), schema, [type_ for _, type_ in table.columns]):
+            writer.write_batch(batch)
 
 
 def _write_features(conn: sqlite3.Connection, view: str, properties: list[str], path: Path) -> None:
@@ -152,3 +159,76 @@ def write_duckdb_script(tables: list[ExportedTable], directory: Path) -> Path:
     path = directory / DUCKDB_SCRIPT
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+PARTITIONED = "partitioned"
+YEAR = "CAST(substr(start_date, 1, 4) AS INTEGER)"
+EVENT_YEAR = f"(SELECT {YEAR} FROM events WHERE id = event_id)"
+EVENT_POINT = (
+    "(SELECT longitude FROM places WHERE id = place_id)",
+    "(SELECT latitude FROM places WHERE id = place_id)",
+)
+# Each table of the partitioned dataset: the year its rows belong to (the
+# event's start), so that engines reading a Hive layout (DuckDB, Spark,
+# BigQuery) skip the years a question leaves out without opening their
+# files; and the point it stands at, as GeoParquet geometry. The places have
+# no year and are one file.
+DATASET = {
+    "events": (YEAR, EVENT_POINT),
+    "event_actors": (EVENT_YEAR, None),
+    "event_documents": (EVENT_YEAR, None),
+    "places": (None, ("longitude", "latitude")),
+}
+GEOPARQUET_VERSION = "1.1.0"
+
+
+def wkb_point(longitude: float | None, latitude: float | None) -> bytes | None:
+    """A point as ISO WKB, little-endian (byte order 1, type 1, x then y), the
+    encoding GeoParquet asks for; packed here because it is 21 bytes and the
+    release needs no geometry library for it."""
+    return None if longitude is None or latitude is None else struct.pack("<BIdd", 1, 1, longitude, latitude)
+
+
+def geo_metadata() -> str:
+    """GeoParquet's file metadata (the `geo` key): one column of WKB points in
+    longitude and latitude on WGS 84, the spec's default CRS (OGC:CRS84),
+    which is therefore left unsaid."""
+    column = {"encoding": "WKB", "geometry_types": ["Point"]}
+    return json.dumps({"version": GEOPARQUET_VERSION, "primary_column": "geometry", "columns": {"geometry": column}})
+
+
+def _dataset_rows(
+    conn: sqlite3.Connection, table: ExportedTable, year: str | None, point: tuple[str, str] | None
+) -> Iterator[tuple]:
+    """The table's rows by year, then primary key, each with its year first and its point last, as WKB."""
+    n = len(table.columns) + 1
+    columns = ", ".join([year or "NULL", *(f"[{name}]" for name, _ in table.columns), *(point or ())])
+    order = ", ".join(["1"] * bool(year) + [f"[{c}]" for c in table.primary_key])
+    for row in conn.execute(f"SELECT {columns} FROM [{table.name}] ORDER BY {order}"):
+        yield (*row[:n], wkb_point(row[n], row[n + 1])) if point else row
+
+
+def write_partitioned(conn: sqlite3.Connection, directory: Path) -> list[Path]:
+    """The event tables as Parquet partitioned by year in the Hive layout
+    (events/year=2025/part-0.parquet), and the places beside them
+    (places/part-0.parquet), the events and places with their points as
+    GeoParquet geometry: what DuckDB, Spark and BigQuery read as a dataset as
+    it is. The rows come in order of year, and each year's are written as
+    they are read, so that a large import never sits in memory and the same
+    rows give the same files. (pyarrow's write_dataset would split the years
+    itself, but reads the rows on a thread of its own, where this connection
+    cannot go.)"""
+    for name, (year, point) in DATASET.items():
+        table = describe(conn, name)
+        schema = arrow_schema(table)
+        types = [type_ for _, type_ in table.columns]
+        if point:
+            schema = schema.append(pa.field("geometry", pa.binary())).with_metadata({"geo": geo_metadata()})
+            types.append("BLOB")
+        for value, rows in itertools.groupby(_dataset_rows(conn, table, year, point), key=lambda row: row[0]):
+            folder = directory / name / (f"year={value}" if year else "")
+            folder.mkdir(parents=True)
+            with pq.ParquetWriter(folder / "part-0.parquet", schema, compression="zstd") as writer:
+                for batch in _batches((row[1:] for row in rows), schema, types):
+                    writer.write_batch(batch)
+    return sorted(directory.rglob("*.parquet"))
