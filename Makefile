@@ -95,7 +95,12 @@ build: $(VENV)/.installed
 
 # A citable release in dist/event-store-VERSION/, with the imports events.db
 # was built with; then commit sources/published-ids.tsv and sources/releases.tsv.
-release: $(VENV)/.installed
+RELEASED := $(VENV)/.installed-release
+$(RELEASED): $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[release]'
+	touch $@
+
+release: $(RELEASED)
 	$(PY) -m loader release
 
 # Bulk import, site and the partitioned release in DuckDB and Spark at each of

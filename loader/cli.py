@@ -23,8 +23,7 @@ from .problems import MAX_SHOWN, display_path
 from .records.archive import ARCHIVE_ENV, DEFAULT_FOLDERS, find_archive, numbered
 from .records.sources import DEFAULT_SOURCES
 from .records.sources import validate as validate_sources
-from .release.cut import DIST
-from .release.cut import release as release_dataset
+from .release import DIST, EXTRA
 from .rules import slug
 from .site.production import render_config
 from .site.serve import serve as serve_database
@@ -290,6 +289,12 @@ def release(
     sources/published-ids.tsv and the release to sources/releases.tsv:
     commit both, so that later builds keep every id this release published.
     """
+    try:
+        from .release.cut import release as release_dataset
+    except ImportError as e:  # pyarrow or geojson: the release extra, which `make release` installs
+        raise click.ClickException(
+            f"a release needs {e.name}, which the site does not: pip install 'event-store[{EXTRA}]' (make release does)"
+        ) from None
     result = release_dataset(sources, db, dist, version, released, previous)
     since = f" since {result.changes.previous}" if result.changes.previous else ""
     counts = {

@@ -93,3 +93,18 @@ def test_the_installed_wheel_serves_the_site_from_any_directory(installed: Path,
         process.terminate()
         process.wait(timeout=30)
     assert not (elsewhere / "events.db-inspect.json").stat().st_mtime < (elsewhere / "events.db").stat().st_mtime
+
+
+def test_the_site_alone_installs_no_release_writers(installed: Path, elsewhere: Path) -> None:
+    """pyarrow and geojson are the release extra's: the wheel serves without
+    them, and `release` says what to install instead of a traceback."""
+    python = installed / "python"
+    for module in ("pyarrow", "geojson"):
+        found = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True, env=outside_env())
+        if module == "pyarrow":  # geojson comes with datasette-geojson, which the site uses
+            assert found.returncode != 0, f"{module} was installed with the site"
+    result = subprocess.run(
+        [str(installed / "event-store"), "release"], cwd=elsewhere, capture_output=True, text=True, env=outside_env()
+    )
+    assert result.returncode != 0
+    assert "pip install 'event-store[release]'" in result.stderr, result.stderr

@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import DATABASE_FILE, DATABASE_NAME, PROJECT_ROOT
+from .. import DATABASE_FILE, DATABASE_NAME
 from ..build.database import DEFAULT_DB, build, recorded_imports
 from ..build.version import git, release_of, source_version, stamp_release
 from ..citation import metadata_permalink
@@ -41,6 +41,7 @@ from ..problems import display_path
 from ..records.published import Release, record_release, releases, write_releases
 from ..records.sources import DEFAULT_SOURCES, validate
 from ..schema import read_schema
+from . import DIST
 from .changes import Changes, compare, to_markdown
 from .datapackage import Licence, citation_cff, data_package, release_readme, write_json
 from .exports import (
@@ -54,7 +55,6 @@ from .exports import (
     write_partitioned,
 )
 
-DIST = PROJECT_ROOT / "dist"
 NAME = "event-store"
 VERSION = re.compile(r"^\d{4}\.\d{2}\.\d{2}(\.\d+)?$")
 LICENCE = Licence(
