@@ -74,7 +74,11 @@ def test_event_page_sets_each_disputes_answers_side_by_side(page, site: str, sql
             card = positions.nth(i)
             assert card.locator(".position").inner_text() == position
             assert card.locator(".statement").all_inner_texts() == [statement for statement, *_ in claims]
-            assert card.locator(".said-by").all_inner_texts() == [said_by for _, _, said_by, _ in claims]
+            # A document speaking in its own voice is named once: "said by the article TITLE".
+            assert card.locator(".said-by").all_inner_texts() == [s for _, _, s, title in claims if s != title]
+            for _, _, said_by, title in claims:
+                if said_by == title:
+                    assert f"Said by the article {title}" in card.inner_text()
             assert card.locator(".stance").all_inner_texts() == [stance for _, stance, _, _ in claims]
             assert card.locator("a.document").all_inner_texts() == [title for *_, title in claims]
     # Only claims that answer a question sit in the disputes.
@@ -160,6 +164,13 @@ def test_disputes_page_sets_every_question_with_its_answers(page, site: str, sql
         assert block.locator(".dispute-claim").count() == sum(n for _, n in positions)
         if event_id:
             assert block.locator(".dispute-event a").get_attribute("href").endswith(f"/events/events/{event_id}")
+        # An article with no outlet speaking in its own voice is named once, not "said by TITLE in TITLE".
+        text = block.inner_text()
+        for (title,) in sql(
+            "select document_title from disputed_claims where dispute_id = ? and said_by = document_title",
+            (dispute_id,),
+        ):
+            assert f"Said by the article {title}" in text and f"Said by {title} in" not in text
     # From a question to its event.
     shown.first.locator(".dispute-event a").click()
     page.wait_for_url(f"**/events/events/{questions[0][2]}")
