@@ -178,6 +178,13 @@ def test_every_kind_of_page_has_one_main_landmark(page, site: str, kind: str) ->
     assert page.locator("main h1").count() >= 1, "the page's heading is inside its main landmark"
 
 
+def test_an_answers_heading_is_not_underlined_like_a_link(page, site: str) -> None:
+    page.goto(f"{site}/events/disputes_by_question")
+    headings = page.locator("h4.position")
+    assert headings.count() > 0
+    assert set(headings.evaluate_all("hs => hs.map(h => getComputedStyle(h).textDecorationLine)")) == {"none"}
+
+
 @pytest.mark.parametrize("path", ["/-/timeline", "/-/timeline?month=2025-08", "/-/overview"])
 def test_timeline_and_overview_fit_a_phone_with_readable_charts(browser, site: str, path: str) -> None:
     """At 390 px the timeline was 612 px wide and the overview's text about 5 px tall (issue 27)."""
