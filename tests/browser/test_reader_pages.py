@@ -178,6 +178,19 @@ def test_every_kind_of_page_has_one_main_landmark(page, site: str, kind: str) ->
     assert page.locator("main h1").count() >= 1, "the page's heading is inside its main landmark"
 
 
+def test_an_event_pages_cards_on_a_phone_say_what_each_line_is(browser, site: str, sql) -> None:
+    """On a phone a claim's stance, claimant and document were three unlabelled
+    lines (issue 27): with the table's headings gone, each line names itself."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    ((event,),) = sql("select event_id from claims order by event_id limit 1")
+    page.goto(f"{site}/events/events/{event}")
+    first_claim = page.locator("table.claims tr").nth(1).locator("td")
+    labels = first_claim.evaluate_all("tds => tds.map(td => getComputedStyle(td, '::before').content)")
+    context.close()
+    assert labels == ["none", '"Stance: "', '"By: "', '"In: "']
+
+
 def test_an_answers_heading_is_not_underlined_like_a_link(page, site: str) -> None:
     page.goto(f"{site}/events/disputes_by_question")
     headings = page.locator("h4.position")
