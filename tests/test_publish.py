@@ -418,7 +418,7 @@ def test_event_page_shows_actors_documents_and_claims(ds: Datasette, sql) -> Non
         "select a.name, ea.role from event_actors ea join actors a on a.id = ea.actor_id where ea.event_id = ?",
         (event,),
     ):
-        assert f">{name}</a></td>\n    <td>{role}</td>" in page
+        assert f'>{name}</a></td>\n    <td data-label="Role">{role}</td>' in page
     for (title,) in sql(
         "select d.title from event_documents ed join documents d on d.id = ed.document_id where ed.event_id = ?",
         (event,),
