@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 
 # The site and the loader: all that `make serve` and a server need.
 $(VENV)/.installed: pyproject.toml
+	@echo "Installing the loader and Datasette into $(VENV): a minute or two the first time, quietly."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .

@@ -967,8 +967,15 @@ CREATE INDEX actor_pair_counts_events ON actor_pair_counts(events);
 CREATE INDEX actor_pair_counts_actor_a_name ON actor_pair_counts(actor_a_name);
 CREATE INDEX actor_pair_counts_actor_b_name ON actor_pair_counts(actor_b_name);
 CREATE INDEX actor_pair_counts_actor_b ON actor_pair_counts(actor_b);
+-- The table holds a pair once, the id that sorts first as actor_a; the view
+-- lists it under each of its actors, so that filtering or faceting actor_a
+-- (the pages' "Actor") finds every pair an actor is in, whichever column the
+-- table holds it in. Each arm reads the table by its own indexes.
 CREATE VIEW actor_pairs AS
 SELECT actor_a, actor_a_name, actor_b, actor_b_name, events, first_date, last_date, event_ids
+FROM actor_pair_counts
+UNION ALL
+SELECT actor_b, actor_b_name, actor_a, actor_a_name, events, first_date, last_date, event_ids
 FROM actor_pair_counts;
 
 -- The documents behind each event, and the claims made in them about it.

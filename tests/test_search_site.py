@@ -96,3 +96,13 @@ def test_each_word_may_name_its_own_record(site: Datasette) -> None:
     assert found["actors"] == ["/events/actors/asaad-al-shaibani"]
     assert found["places"] == ["/events/places/paris"]
     assert found["events"] == ["/events/events/2025-08-19-paris-shaibani-dermer"]
+
+
+def test_a_tables_search_that_finds_nothing_points_to_search_everything(site: Datasette) -> None:
+    """The event list's own search knows recorded spellings only: "Sheibani"
+    found nothing there and said nothing more (issue 27)."""
+    missed = page_text(site, "/events/event_list?_search=Sheibani")
+    assert 'href="/-/search?q=Sheibani">Search everything for “Sheibani”</a>' in missed
+    assert missed.index("<main>") < missed.index('class="message-info no-match"') < missed.index("</main>")
+    found = page_text(site, "/events/event_list?_search=Shibani")
+    assert "no-match" not in found and "/events/events/2025-08-19-paris-shaibani-dermer" in found

@@ -247,6 +247,12 @@ def test_duplicate_id_names_the_first_definition(sources: Path) -> None:
             "cradle-paris",
             "'cradle-paris' is not a known documents id (did you mean 'cradle-paris-confirmation'?)",
         ),
+        # Like nothing recorded: a newcomer is told where a new one goes.
+        (
+            "place_id",
+            "reykjavik",
+            "'reykjavik' is not a known places id (a new one? record it in sources/places.yml first)",
+        ),
     ],
 )
 def test_unknown_reference(sources: Path, field: str, value: str, message: str) -> None:
@@ -396,6 +402,16 @@ def test_an_unquoted_colon_says_to_quote_the_value(sources: Path) -> None:
     problem = only_problem(sources)
     assert problem.line == line_of(path, "Paris: talks")
     assert problem.message.endswith("a value that holds ': ' must be put in quotes")
+
+
+def test_a_wrong_indentation_says_to_check_it(sources: Path) -> None:
+    path = write(sources, "events/test.yml", EVENT.format(**DEFAULTS).replace("    summary:", "   summary:"))
+    problem = only_problem(sources)
+    assert problem.message.startswith("YAML syntax error: ")
+    assert problem.message.endswith(
+        "check the indentation of this line and the one before; a record's fields start in one column"
+    )
+    assert problem.line in (line_of(path, "summary:"), line_of(path, "summary:") + 1)
 
 
 def test_a_duplicate_key_names_the_key_and_both_lines(sources: Path) -> None:

@@ -18,6 +18,12 @@ from ..schema import Schema, Table
 # An event must cite at least one document, whichever file cites it.
 REQUIRED_CHILDREN = {("events", "event_documents"): "documents"}
 
+# What to do about an id like no recorded one: a newcomer citing a person,
+# place or article for the first time must record it before citing it.
+NEW_RECORD_HINTS = {
+    table: f" (a new one? record it in sources/{table}.yml first)" for table in ("actors", "places", "documents")
+}
+
 
 def record_key(table: Table, record: Record) -> tuple:
     return tuple(record.values.get(column) for column in table.primary_key)
@@ -70,7 +76,7 @@ def cross_check(records: list[Record], schema: Schema, references: bool = True) 
                 continue
             guesses = known[fk.table]
             match = difflib.get_close_matches(slug(str(value)), list(guesses), n=1, cutoff=0.6)
-            hint = f" (did you mean '{guesses[match[0]]}'?)" if match else ""
+            hint = f" (did you mean '{guesses[match[0]]}'?)" if match else NEW_RECORD_HINTS.get(fk.table, "")
             problems.append(record.problem(fk.column, f"'{value}' is not a known {fk.table} {fk.target}{hint}"))
 
     problems += circles(first, schema)

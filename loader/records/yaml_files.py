@@ -192,6 +192,10 @@ def syntax_message(e: MarkedYAMLError, text: str) -> str:
         return f"{message}: a value that holds ': ' must be put in quotes"
     if "found character '\\t'" in message and before.endswith(":"):
         return "a tab after the colon: YAML needs a space there"
+    if "expected <block end>" in message:
+        return (
+            f"{message}: check the indentation of this line and the one before; a record's fields start in one column"
+        )
     return message
 
 

@@ -34,6 +34,12 @@ label as written; "between 13 and 20 July 2025" and "2024 to 2025" are
 text to a spreadsheet already and are left alone, and so are the ISO dates
 of start_date and end_date, which a spreadsheet should read as dates.
 
+A list (the views keep actor_ids, actor_names and aliases as JSON arrays,
+which programs read) is one cell of JSON text to a spreadsheet,
+`["Government of Israel","Syrian transitional government"]`; the
+spreadsheet CSV writes it as its items joined by "; ", and a cell of JSON
+that is not a flat list (the map's popup) stays as it is.
+
 A cell that is only a number (`-3`, `+1.5`, `-2e3`, ASCII digits) is left
 alone, unlike OWASP's advice to quote every such cell: a spreadsheet reads it
 as that number, which cannot call a function or refer to a cell, and a quote
@@ -55,6 +61,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -88,9 +95,26 @@ def wants_header(scope: dict) -> bool:
     return "off" not in parse_qs(scope["query_string"].decode("latin-1")).get("_header", [])
 
 
+def listed(cell: str) -> str:
+    """A JSON array of names or ids (actor_names, actor_ids, a place's aliases)
+    as the names joined by "; ", which a spreadsheet shows and filters as text;
+    any other cell as it is."""
+    if not (cell.startswith("[") and cell.endswith("]")):
+        return cell
+    try:
+        items = json.loads(cell)
+    except ValueError:
+        return cell  # a title in brackets, not JSON
+    if not isinstance(items, list) or not all(isinstance(i, str | int | float) for i in items):
+        return cell
+    return "; ".join(str(i) for i in items)
+
+
 def neutralised(cell: str, label: bool = False) -> str:
-    """The cell as a spreadsheet may read it: with a `'` in front if it would run as a
-    formula or, in a label column, if it would turn into a date or a number."""
+    """The cell as a spreadsheet may read it: a list as names, with a `'` in front
+    if it would run as a formula or, in a label column, if it would turn into a
+    date or a number."""
+    cell = listed(cell)
     if cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell):
         return "'" + cell
     if label and DATE_LIKE.fullmatch(cell):

@@ -7,8 +7,8 @@ read. templates/row-events-actors.html and row-events-places.html call
 `subject_page` (this module's template function) for the rest: every event
 the actor took part in (with the role) or that happened at the place or
 within it, dated in words; the claims an actor makes and the disputes it is
-a voice in; whom it met most, counting a pair whichever column of
-actor_pair_counts holds the actor; the places of its events as a small map,
+a voice in; whom it met most, from the actor_pairs view, which lists a pair
+under each of its actors; the places of its events as a small map,
 and its events per year as a small timeline. Queries read schema.sql's
 views, so the pages follow the schema's words.
 """
@@ -49,12 +49,10 @@ PLACE_DISPUTES = """
     from disputes as d join events as e on e.id = d.event_id
     where d.event_id in (select event_id from subject_events where kind = 'place' and subject_id = :id)
     order by d.question"""
-# A pair is stored once, its actors in either column: both columns count.
+# The actor_pairs view lists a pair under each of its actors, whichever column the table holds it in.
 MET_MOST = f"""
-    select case when actor_a = :id then actor_b else actor_a end as id,
-           case when actor_a = :id then actor_b_name else actor_a_name end as name,
-           events, first_date, last_date
-    from actor_pair_counts where actor_a = :id or actor_b = :id
+    select actor_b as id, actor_b_name as name, events, first_date, last_date
+    from actor_pairs where actor_a = :id
     order by events desc, name limit {MET}"""
 # At a place: the actors of its events, most often first.
 PRESENT = f"""
@@ -151,7 +149,13 @@ async def subject_page(datasette: Any, table: str, record_id: str) -> dict:
         found = await rows("select id, name, latitude, longitude from places where id = :id")
         home = found[0] if found else None
         events = await rows(PLACE_EVENTS)
-        page = {"disputes": await rows(PLACE_DISPUTES), "present": await rows(PRESENT)}
+        page = {
+            "disputes": await rows(PLACE_DISPUTES),
+            "present": await rows(PRESENT),
+            # The event list's link to "the events here" filters by these, so
+            # it lists the events of the places within too, as this page does.
+            "event_places": sorted({record_id, *(e["place_id"] for e in events)}),
+        }
     return {
         **page,
         "events": events,

@@ -216,15 +216,15 @@ def squares(row: dict, y: float, months: list[dict], peak: int, href: str, filte
         if not count:
             parts.append(f'<rect class="cell empty" x="{x}" y="{y}" width="{CELL}" height="{height}"></rect>')
             continue
-        label = f"{name}, {escape(m['label'])}: {count}"
+        label = f"{name}, {escape(m['label'])}: {count} event{'' if count == 1 else 's'}"
         square = (
             f'<rect class="cell" data-name="{name}" data-month="{m["month"]}" data-count="{count}" x="{x}" y="{y}" '
             f'width="{CELL}" height="{height}" fill-opacity="{round(min(1, 0.2 + 0.8 * count / peak), 2)}">'
-            f"<title>{label} event{'' if count == 1 else 's'}</title></rect>"
+            f"<title>{label}</title></rect>"
         )
         if row["key"]:
             query = escape(square_query(m["month"], filter_key, row["key"]))
-            square = f'<a href="{base}?{query}" aria-label="{label} events">{square}</a>'
+            square = f'<a href="{base}?{query}" aria-label="{label}">{square}</a>'
         parts.append(square)
     return Markup("\n".join(parts))
 
