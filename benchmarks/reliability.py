@@ -6,12 +6,15 @@ subprocesses), SIGKILL at many points of a bigger build, a full disk and a
 read-only directory, the public-site test modules and the crawl (its
 parameters sent to every path), each of the queries that once exhausted the
 server's memory with the server's memory measured, and the load test of 50
-clients for 60 seconds against `python -m loader serve`, once with all of
-them browsing and once with 3 of them sending runaway SQL without pause.
-Nothing is sent anywhere but 127.0.0.1, and every part stops by itself.
+clients against `python -m loader serve` and the production path side by
+side (browsing, with distinct URLs, and with nine clients of each costly
+kind among the browsers), then the production path browsing with each count
+of readers' `serve` processes. Nothing is sent anywhere but 127.0.0.1, and
+every part stops by itself.
 
-    python -m benchmarks.reliability                  # about ten minutes
+    python -m benchmarks.reliability                  # about forty-five minutes
     python -m benchmarks.reliability --per-class 3 --events 60 --seconds 5 --out /tmp/r.md
+    python -m benchmarks.reliability --serves 1,2,4,8   # the production path at more process counts
 """
 
 from __future__ import annotations
