@@ -128,9 +128,10 @@ screenshots: $(TESTED) tools
 # docs/reliability.md: every class of bad input many times, SIGKILL at many points
 # of a build, a full disk and a read-only directory (mounts a tmpfs: run as root),
 # the public-site tests, and 50 clients against `make serve` and against nginx in
-# front of two `serve` processes (deploy/), browsing and with nine costly clients
-# of each kind. About forty minutes; not part of `make test`, which runs the same
-# checks smaller.
+# front of two readers' `serve` processes and a costly lane's (deploy/), browsing
+# and with nine costly clients of each kind; then nginx with 1, 2 and 4 readers'
+# `serve` processes, browsing. About forty-five minutes; not part of `make test`,
+# which runs the same checks smaller.
 reliability: $(TESTED) tools
 	$(PY) -m benchmarks.reliability
 

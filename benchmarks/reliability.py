@@ -6,12 +6,15 @@ subprocesses), SIGKILL at many points of a bigger build, a full disk and a
 read-only directory, the public-site test modules and the crawl (its
 parameters sent to every path), each of the queries that once exhausted the
 server's memory with the server's memory measured, and the load test of 50
-clients for 60 seconds against `python -m loader serve`, once with all of
-them browsing and once with 3 of them sending runaway SQL without pause.
-Nothing is sent anywhere but 127.0.0.1, and every part stops by itself.
+clients against `python -m loader serve` and the production path side by
+side (browsing, with distinct URLs, and with nine clients of each costly
+kind among the browsers), then the production path browsing with each count
+of readers' `serve` processes. Nothing is sent anywhere but 127.0.0.1, and
+every part stops by itself.
 
-    python -m benchmarks.reliability                  # about ten minutes
+    python -m benchmarks.reliability                  # about forty-five minutes
     python -m benchmarks.reliability --per-class 3 --events 60 --seconds 5 --out /tmp/r.md
+    python -m benchmarks.reliability --serves 1,2,4,8   # the production path at more process counts
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ from tests.test_public_site import BLOB_QUERIES, BOUND_BYTES
 
 SITE_TESTS = ["tests/test_public_site.py", "tests/browser/test_hostile_content.py", "tests/test_crawl.py"]
 FORMATS = ["json", "csv", "ics", "geojson"]
-PRODUCTION_SERVES = 2  # serve processes behind nginx on the production path
+PRODUCTION_SERVES = 2  # readers' serve processes behind nginx on the production path, beside `make serve`
+COSTLY_SERVES = 1  # the costly lane's serve processes behind nginx, whatever the readers' count
 HOSTILE_CLIENTS = 9  # of each costly kind, among the load's clients
 HOSTILE_P99 = 2.0  # seconds: the others' p99 while they run, at most
 ERROR_BOX = 'border: 3px solid red;">'  # where Datasette's error page says what went wrong
@@ -249,43 +253,59 @@ def load_database(work: Path, sources: Path, events: int) -> Path:
 
 
 SERVE = "make serve"
-PRODUCTION = f"nginx + {PRODUCTION_SERVES} serve"
-WAYS = [SERVE, PRODUCTION]
+
+
+def production_way(readers: int) -> str:
+    """The production path with `readers` readers' serve processes, as the report names it."""
+    return f"nginx + {readers} + {COSTLY_SERVES} serve"
+
+
+WAYS: list[int | None] = [None, PRODUCTION_SERVES]  # `make serve`, and the production path with that many readers
 # The load's clients all come from 127.0.0.1, which deploy/nginx.conf's
 # per-client limits would count as one visitor; the rest of its limits stand.
 LOAD_LIMITS = Limits(connections_per_client=200, requests_per_second=100_000, request_burst=100_000)
 
 
 @contextmanager
-def served(way: str, sources: Path, db: Path) -> Iterator[tuple[str, list[int]]]:
-    """The site over db served one of the WAYS; its base URL and the pids
-    under which all its processes run."""
-    if way == SERVE:
+def served(readers: int | None, sources: Path, db: Path) -> Iterator[tuple[str, list[int]]]:
+    """The site over db served by `make serve` (readers None) or by the
+    production path with that many readers' serve processes; its base URL
+    and the pids under which all its processes run."""
+    if readers is None:
         with serving_process(sources, db) as (base, process):
             yield base, [process.pid]
         return
     with tempfile.TemporaryDirectory(prefix="production-") as run_dir:
-        ports = free_ports(PRODUCTION_SERVES + 1)
-        with running(db, sources, Path(run_dir), ports[0], ports[1:], limits=LOAD_LIMITS) as production:
-            yield production.base, [production.nginx.pid, *(s.pid for s in production.serves)]
+        ports = free_ports(1 + readers + COSTLY_SERVES)
+        with running(
+            db, sources, Path(run_dir), ports[0], ports[1 : 1 + readers], ports[1 + readers :], limits=LOAD_LIMITS
+        ) as production:
+            yield production.base, [production.nginx.pid, *(s.pid for s in production.serves + production.costly)]
 
 
-def loads(db: Path, sources: Path, clients: int, seconds: float, hostile_seconds: float) -> list[LoadResult]:
-    """Each way of serving: the repeating load, the distinct-URL load, and
-    HOSTILE_CLIENTS of each costly kind among browsers of the repeating load.
+def loads(
+    db: Path, sources: Path, clients: int, seconds: float, hostile_seconds: float, serves: list[int]
+) -> list[LoadResult]:
+    """Each of the WAYS of serving: the repeating load, the distinct-URL
+    load, and HOSTILE_CLIENTS of each costly kind among browsers of the
+    repeating load; then the production path's repeating and distinct-URL
+    loads with each count of readers' serve processes in `serves` (the
+    count the WAYS measured already is not run again).
 
     The hostile clients' cost is measured on readers of the site's pages,
     which any cache in front answers once asked (the red team's measure
     too); the distinct-URL run beside them is what the same clients get when
     nothing is cached, the machine's capacity for pages computed afresh."""
+    browsing: list[tuple[float, bool, int, str]] = [(seconds, False, 0, ""), (seconds, True, 0, "")]
+    plan = [(way, browsing + [(hostile_seconds, False, HOSTILE_CLIENTS, kind) for kind in HOSTILE]) for way in WAYS]
+    plan += [(readers, browsing) for readers in serves if readers not in WAYS]
     results = []
-    for way in WAYS:
-        runs: list[tuple[float, bool, int, str]] = [(seconds, False, 0, ""), (seconds, True, 0, "")]
-        runs += [(hostile_seconds, False, HOSTILE_CLIENTS, kind) for kind in HOSTILE]
+    for way, runs in plan:
         for run_seconds, distinct, hostile, kind in runs:
             with served(way, sources, db) as (base, pids):
+                label = SERVE if way is None else production_way(way)
                 result = run_load(
-                    base, pids, clients, run_seconds, distinct=distinct, hostile=hostile, kind=kind, path=way
+                    base, pids, clients, run_seconds, distinct=distinct, hostile=hostile, kind=kind, path=label
                 )
             click.echo(f"  {result.summary()}", err=True)
             results.append(result)
@@ -306,6 +326,35 @@ def load_failures(results: list[LoadResult]) -> list[str]:
     return failures
 
 
+def scaling(loads: list[LoadResult], serves: list[int]) -> list[str]:
+    """The production path's browsing runs by its count of readers' serve
+    processes: the section docs/replicas.md refers to."""
+    counts = sorted({*serves, PRODUCTION_SERVES})
+    by_way = {production_way(count): count for count in counts}
+    runs = sorted(
+        (load for load in loads if load.path in by_way and not load.hostile),
+        key=lambda load: (by_way[load.path], load.distinct),
+    )
+    lines = [
+        "### More `serve` processes",
+        "",
+        f"The production path's browsing runs above, with {', '.join(map(str, counts))} readers' `serve` processes (and",
+        f"{COSTLY_SERVES} costly lane's) behind nginx, on this one machine, whose cores the client shares. More processes",
+        "add workers, not cores: what they show is what the processes cost and gain on the same cores, the",
+        "figures docs/replicas.md projects to more machines.",
+        "",
+        "| readers' serve | run | requests/s | p50 ms | p95 ms | p99 ms | errors | client's share |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {by_way[load.path]} | {'distinct URLs' if load.distinct else 'repeated URLs'} | "
+        f"{load.requests / load.seconds:,.1f} | {load.percentile(50) * 1000:.0f} | {load.percentile(95) * 1000:.0f} | "
+        f"{load.percentile(99) * 1000:.0f} | {load.error_count} | {load.client_share:.0%} |"
+        for load in runs
+    ]
+    return [*lines, ""]
+
+
 def write_report(
     out: Path,
     fuzzed: list[ClassResult],
@@ -314,6 +363,7 @@ def write_report(
     idle: int,
     memory_cases: list[MemoryCase],
     loads: list[LoadResult],
+    serves: list[int],
     load_sources: str,
     took: float,
     loads_before: float,
@@ -434,9 +484,10 @@ def write_report(
         f"The site over {load_sources}, on 127.0.0.1, served each way named in the first column: `serve` is",
         "`python -m loader serve` (uvicorn with its worker processes, visitors' SQL gated to one query at a time",
         "under a 1 s limit, repeated pages answered from each worker's cache; see loader/site/serve.py), and the",
-        f"production path is deploy/nginx.conf (Debian's nginx) in front of {PRODUCTION_SERVES} such `serve` processes,",
-        "with its per-client connection and request-rate limits raised, since every client here is 127.0.0.1",
-        "(loader/site/production.py runs it). Clients each",
+        f"production path is deploy/nginx.conf (Debian's nginx) in front of {PRODUCTION_SERVES} such `serve` processes for",
+        f"readers' pages and {COSTLY_SERVES} for the costly lane (visitors' SQL and own facets, every download, at a lower",
+        "CPU priority; deploy/README.md), named `nginx + readers + costly serve`, with its per-client connection and",
+        "request-rate limits raised, since every client here is 127.0.0.1 (loader/site/production.py runs it). Clients each",
         "have their own connection and send requests back to back, cycling through the mix below. With repeated",
         "URLs every client asks the same seven pages, which a cache answers; with distinct URLs every request",
         "carries a parameter of its own, so none is: with 50 clients on two cores, that run measures how many",
@@ -448,10 +499,10 @@ def write_report(
         "browsing mix is the pages a reader opens, with the CSV of a filtered page; a whole table's export is",
         'the costly kind "downloading whole tables". The memory columns are the most any server process grew',
         "above its size before the run, and kept a few seconds after it. Client and server share the machine's",
-        "cores; the client's share of them is given with each run.",
+        "cores; the client's share of them (its CPU time over the run's, of all cores) is given with each run.",
         "",
-        "| served by | run | requests/s | p50 ms | p95 ms | p99 ms | errors | grew MB | kept MB |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| served by | run | requests/s | p50 ms | p95 ms | p99 ms | errors | grew MB | kept MB | client's share |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for load in loads:
         run = (
@@ -462,15 +513,27 @@ def write_report(
         lines.append(
             f"| {load.path} | {run} | {load.requests / load.seconds:,.1f} | {load.percentile(50) * 1000:.0f} | "
             f"{load.percentile(95) * 1000:.0f} | {load.percentile(99) * 1000:.0f} | {load.error_count} | "
-            f"{load.largest_rise / 1024**2:.0f} | {load.largest_kept / 1024**2:.0f} |"
+            f"{load.largest_rise / 1024**2:.0f} | {load.largest_kept / 1024**2:.0f} | {load.client_share:.0%} |"
         )
     lines += ["", *(f"- FAILED {f}" for f in load_failures(loads)), ""]
+    lines += scaling(loads, serves)
     for load in loads:
         lines += [f"**{load.summary()}.**", "", table(load), ""]
         lines += [f"- ERROR {e}" for e in load.error_examples]
     lines += KNOWN_LIMITS
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines).replace("\n\n\n", "\n\n"), encoding="utf-8")
+
+
+def serve_counts(value: str) -> list[int]:
+    """--serves as numbers: a comma-separated list of counts, each at least 1."""
+    try:
+        counts = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: counts separated by commas, such as 1,2,4") from None
+    if any(count < 1 for count in counts):
+        raise click.BadParameter(f"{value!r}: every count is at least 1")
+    return counts
 
 
 @click.command()
@@ -482,6 +545,13 @@ def write_report(
 @clients_option
 @seconds_option
 @click.option("--hostile-seconds", default=30.0, show_default=True, help="How long each hostile kind's run lasts.")
+@click.option(
+    "--serves",
+    default="1,2,4",
+    show_default=True,
+    callback=lambda _context, _option, value: serve_counts(value),
+    help="Counts of readers' serve processes the production path is measured with, browsing.",
+)
 @click.option("--import-events", default=2_000, show_default=True, help="Generated events the load tests serve.")
 @path_option("--sources", "sources", folder=True, help="What the load test serves.")
 @path_option("--out", "docs/reliability.md", folder=False)
@@ -494,6 +564,7 @@ def main(
     clients: int,
     seconds: float,
     hostile_seconds: float,
+    serves: list[int],
     import_events: int,
     sources: Path,
     out: Path,
@@ -511,9 +582,9 @@ def main(
         site = site_tests()
         click.echo("Memory...", err=True)
         idle, memory_cases = memory(work)
-        click.echo(f"Load: {clients} clients, {', '.join(WAYS)}...", err=True)
+        click.echo(f"Load: {clients} clients, {SERVE} and {production_way(PRODUCTION_SERVES)}...", err=True)
         db = load_database(work, sources, import_events)
-        loaded = loads(db, sources, clients, seconds, hostile_seconds)
+        loaded = loads(db, sources, clients, seconds, hostile_seconds, serves)
     write_report(
         out,
         fuzzed,
@@ -522,6 +593,7 @@ def main(
         idle,
         memory_cases,
         loaded,
+        serves,
         f"`{sources.name}/` with {import_events:,} generated ACLED events imported",
         time.monotonic() - started,
         loads_before,

@@ -244,7 +244,20 @@ def _say_reloaded(error: LoaderError | None) -> None:
 @click.option("--listen", default="80", show_default=True, help="nginx's port, or ADDRESS:PORT.")
 @click.option("--host", required=True, help="The site's name as visitors write it.")
 @click.option(
-    "--serve-port", "serve_ports", type=int, multiple=True, required=True, help="A serve's port on 127.0.0.1 (repeat)."
+    "--serve-port",
+    "serve_ports",
+    type=int,
+    multiple=True,
+    required=True,
+    help="A readers' serve's port on 127.0.0.1 (repeat).",
+)
+@click.option(
+    "--costly-port",
+    "costly_ports",
+    type=int,
+    multiple=True,
+    required=True,
+    help="A costly lane's serve's port on 127.0.0.1 (repeat): visitors' SQL, own facets, downloads.",
 )
 @click.option(
     "--release",
@@ -253,10 +266,19 @@ def _say_reloaded(error: LoaderError | None) -> None:
     help="The release folder whose csv/ nginx sends as files.",
 )
 @click.option("--user", default="www-data", show_default=True, help="The user nginx's workers run as.")
-def nginx_config(listen: str, host: str, serve_ports: tuple[int, ...], release: Path, user: str) -> None:
+def nginx_config(
+    listen: str, host: str, serve_ports: tuple[int, ...], costly_ports: tuple[int, ...], release: Path, user: str
+) -> None:
     """Print deploy/nginx.conf filled in for this server (see deploy/README.md)."""
     click.echo(
-        render_config(listen=listen, host=host, serve_ports=serve_ports, release_csv=release / "csv", user=user),
+        render_config(
+            listen=listen,
+            host=host,
+            serve_ports=serve_ports,
+            costly_ports=costly_ports,
+            release_csv=release / "csv",
+            user=user,
+        ),
         nl=False,
     )
 

@@ -1,4 +1,5 @@
-"""The production path: Debian's nginx, with deploy/nginx.conf, in front of two `serve` processes on loopback.
+"""The production path: Debian's nginx, with deploy/nginx.conf, in front of `serve` processes on loopback:
+two for readers' pages and one, the costly lane, for visitors' SQL, own facets and downloads.
 
 Each test asks the real nginx for real pages of a built database, and checks
 one thing the red team found missing when uvicorn faced clients itself.
@@ -6,20 +7,25 @@ one thing the red team found missing when uvicorn faced clients itself.
 
 from __future__ import annotations
 
+import getpass
 import http.client
 import os
+import re
 import signal
 import socket
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from click.testing import CliRunner
 
+from loader.cli import cli
 from loader.release.exports import describe, write_csv
-from loader.site.production import LOOPBACK, Limits, Production, running
+from loader.site.production import COSTLY_NICENESS, LOOPBACK, Limits, Production, nginx_binary, running
 from tests.support.site_helpers import free_ports
 
 IDLE = 2  # seconds: the idle timeout these tests give nginx, shorter than a server's
@@ -37,14 +43,25 @@ def release(published_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 
 @pytest.fixture(scope="module")
-def site(published_db: Path, release: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
-    ports = free_ports(3)
+def ports() -> list[int]:
+    """nginx's, two readers' `serve` processes', and the costly lane's one."""
+    return free_ports(4)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("production")
+
+
+@pytest.fixture(scope="module")
+def site(published_db: Path, release: Path, ports: list[int], run_dir: Path) -> Iterator[Production]:
     with running(
         published_db,
         published_db.parent / "sources",
-        tmp_path_factory.mktemp("production"),
+        run_dir,
         ports[0],
-        ports[1:],
+        ports[1:3],
+        ports[3:],
         release=release,
         limits=Limits(idle_timeout=IDLE),
     ) as production:
@@ -165,10 +182,97 @@ def test_a_release_table_is_sent_as_its_file_and_a_view_by_the_site(
 
 
 def test_gets_are_answered_by_the_other_serve_when_one_dies(published_db: Path, tmp_path: Path) -> None:
-    ports = free_ports(3)
-    with running(published_db, published_db.parent / "sources", tmp_path, ports[0], ports[1:]) as production:
+    ports = free_ports(4)
+    with running(
+        published_db, published_db.parent / "sources", tmp_path, ports[0], ports[1:3], ports[3:]
+    ) as production:
         dead = production.serves[0]
         os.killpg(dead.pid, signal.SIGKILL)
         dead.wait(timeout=10)
         answers = [fetch(production, f"/events/events.json?_test=retry-{n}") for n in range(10)]
     assert [(status, headers["X-Cache-Status"]) for status, headers, _ in answers] == [(200, "MISS")] * 10
+
+
+# What nginx.conf's map sends to the costly lane, each spelling a visitor could use.
+COSTLY = [
+    "/events.json?sql=select+1",
+    "/events.json?%73ql=select+1",  # Datasette decodes the name to sql
+    "/events/events.json?_where=1%3D1",
+    "/events/event_list?_facet=origin",  # facets of the visitor's own choosing
+    "/events/event_list.json?_facet_array=actor_names&_facet_date=end_date",
+    "/events/events.csv?_size=max",
+    "/events/event_list.csv?_stream=on",
+    "/events/events.json?_size=%6Dax",
+    "/events/events.geojson?_size=max",
+    "/events/events%2Ecsv?_stream=on",  # nginx decodes the path
+    "/events/events?_format=csv&_size=max",
+    "/-/csv/events/event_list.csv",  # a view: no file, so the site's export
+]
+# Readers' pages, however near to a costly one.
+READERS = [
+    "/events/events",
+    "/events/event_list?event_type=meeting",  # a facet clicked: the page's own facets
+    "/events/event_list?_search=talks",
+    "/events/events.json",
+    "/events/events.json?_size=20",
+    "/events/events.csv",  # one page's rows
+    "/events/events?_sort=id&sizes=max",
+]
+
+
+def answered_by(run_dir: Path, marker: str) -> str:
+    """The port of the `serve` that answered the one request carrying marker,
+    from nginx's access log (which it writes once the answer is sent)."""
+    log = run_dir / "logs" / "access.log"
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [line for line in log.read_text().splitlines() if marker in line]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(lines) == 1, lines
+    upstream = lines[0].split(" upstream=", 1)[1].split(" ", 1)[0]
+    return upstream.rsplit(":", 1)[-1]
+
+
+def test_costly_requests_reach_only_the_costly_lane_and_pages_only_the_readers(
+    site: Production, ports: list[int], run_dir: Path
+) -> None:
+    readers, costly = {str(p) for p in ports[1:3]}, str(ports[3])
+    for number, path in enumerate(COSTLY + READERS):
+        marker = f"_test=lane-{number}"  # a URL of its own, so no cached copy answers
+        fetch(site, f"{path}{'&' if '?' in path else '?'}{marker}")
+        lane = "costly" if answered_by(run_dir, marker) == costly else "readers"
+        assert (path, lane) == (path, "costly" if path in COSTLY else "readers")
+        if path in READERS:
+            assert answered_by(run_dir, marker) in readers
+
+
+def test_the_costly_lane_runs_at_a_lower_cpu_priority(site: Production) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert [os.getpriority(os.PRIO_PROCESS, s.pid) for s in site.serves] == [own] * len(site.serves)
+    assert [os.getpriority(os.PRIO_PROCESS, s.pid) for s in site.costly] == [min(19, own + COSTLY_NICENESS)]
+
+
+def test_the_operators_command_writes_a_configuration_nginx_accepts(release: Path, tmp_path: Path) -> None:
+    arguments = ["nginx-config", "--listen", f"{LOOPBACK}:{free_ports(1)[0]}", "--host", "events.example.org"]
+    arguments += ["--serve-port", "8001", "--serve-port", "8002", "--costly-port", "8101"]
+    result = CliRunner().invoke(cli, [*arguments, "--release", str(release), "--user", getpass.getuser()])
+    assert result.exit_code == 0, result.output
+    upstreams = dict(re.findall(r"upstream (\w+) \{(.*?)\}", result.output, re.DOTALL))
+    assert {lane: re.findall(r"server 127\.0\.0\.1:(\d+)", block) for lane, block in upstreams.items()} == {
+        "readers": ["8001", "8002"],
+        "costly": ["8101"],
+    }
+    for folder in ("logs", "temp"):  # as deploy/nginx-event-store.service makes them
+        (tmp_path / folder).mkdir()
+    (tmp_path / "nginx.conf").write_text(result.output, encoding="utf-8")
+    checked = subprocess.run(
+        [nginx_binary(), "-t", "-q", "-p", f"{tmp_path}/", "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    overlapping = CliRunner().invoke(cli, [*arguments, "--serve-port", "8101", "--release", str(release)])
+    assert overlapping.exit_code != 0
+    assert "both the readers' lane and the costly lane" in overlapping.output

@@ -8,6 +8,14 @@ under a folder of its own (so it needs no root), and `serve` processes on
 loopback ports behind it. Tests and the reliability run so exercise the very
 configuration operators use, rather than a copy of it.
 
+The `serve` processes form two lanes: the readers', which answer pages, and
+the costly lane's, which answer what nginx.conf's `map` names costly (a
+visitor's own SQL, facets and downloads). Profiling showed that a costly
+request hurts readers mostly when both share a worker's event loop or SQL
+threads; in processes of their own, at a lower CPU priority (COSTLY_NICENESS,
+the deploy unit's Nice=), costly requests take the cores only when readers
+leave them idle.
+
 The `serve` processes trust forwarded headers only as loader/site/serve.py
 decides; nginx overwrites X-Forwarded-Proto and Host on every request, so
 whatever a client sends in them never reaches the site.
@@ -34,6 +42,7 @@ from ..errors import LoaderError
 from .serve import port_taken, serve_command
 
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf"
+COSTLY_NICENESS = 10  # the costly lane's; deploy/costly-lane.conf's Nice= says the same
 LOOPBACK = "127.0.0.1"
 READY_PATH = "/-/versions.json"  # a page every worker answers once Datasette has started
 # `%{name}` in deploy/nginx.conf, since nginx's own variables are written `$name`.
@@ -75,21 +84,29 @@ def render_config(
     listen: str,
     host: str,
     serve_ports: Sequence[int],
+    costly_ports: Sequence[int],
     release_csv: Path,
     user: str,
     access_log: str = "logs/access.log",
     limits: Limits = SERVER_LIMITS,
 ) -> str:
     """deploy/nginx.conf for one site: nginx listens on `listen` (`port` or
-    `address:port`), names the site `host` to the `serve` processes on
-    serve_ports of loopback, and sends whole tables from release_csv."""
-    if not serve_ports:
-        raise ProductionError("at least one serve port is needed behind nginx")
-    servers = "\n".join(f"        server {LOOPBACK}:{port} max_fails=1 fail_timeout=10s;" for port in serve_ports)
+    `address:port`), names the site `host` to the readers' `serve` processes
+    on serve_ports of loopback and the costly lane's on costly_ports, and
+    sends whole tables from release_csv."""
+    if not serve_ports or not costly_ports:
+        raise ProductionError("behind nginx, at least one serve port is needed for readers and one for the costly lane")
+    if set(serve_ports) & set(costly_ports):
+        raise ProductionError("a serve port cannot be in both the readers' lane and the costly lane")
+
+    def servers(ports: Sequence[int]) -> str:
+        return "\n".join(f"        server {LOOPBACK}:{port} max_fails=1 fail_timeout=10s;" for port in ports)
+
     values = {
         "listen": listen,
         "host": host,
-        "upstream_servers": servers,
+        "reader_servers": servers(serve_ports),
+        "costly_servers": servers(costly_ports),
         "release_csv": str(release_csv.resolve()),
         "user": user,
         "access_log": access_log,
@@ -101,11 +118,13 @@ def render_config(
 @dataclass
 class Production:
     """A running production path: its address, and its processes, each the
-    leader of its own process group (a `serve` has uvicorn's workers)."""
+    leader of its own process group (a `serve` has uvicorn's workers):
+    nginx, the readers' `serve` processes and the costly lane's."""
 
     base: str
     nginx: subprocess.Popen
     serves: list[subprocess.Popen]
+    costly: list[subprocess.Popen]
 
 
 def _start(command: list[str], log: IO[bytes]) -> subprocess.Popen:
@@ -151,17 +170,20 @@ def running(
     run_dir: Path,
     port: int,
     serve_ports: Sequence[int],
+    costly_ports: Sequence[int],
     release: Path | None = None,
     limits: Limits = SERVER_LIMITS,
     timeout: float = 120,
 ) -> Iterator[Production]:
     """nginx on loopback `port` in front of one `serve` of db on each of
-    serve_ports, until the block ends. run_dir holds nginx's configuration,
-    logs, temporary files and cache, and each process's output. release is a
-    folder `make release` wrote (its csv/ is served as files); without one
-    every table's CSV comes from the site."""
+    serve_ports (the readers') and costly_ports (the costly lane's, run at
+    COSTLY_NICENESS), until the block ends. run_dir holds nginx's
+    configuration, logs (logs/access.log names the `serve` that answered each
+    request), temporary files and cache, and each process's output. release
+    is a folder `make release` wrote (its csv/ is served as files); without
+    one every table's CSV comes from the site."""
     nginx = nginx_binary()
-    taken = [p for p in (port, *serve_ports) if port_taken(p)]
+    taken = [p for p in (port, *serve_ports, *costly_ports) if port_taken(p)]
     if taken:
         raise ProductionError(f"port {taken[0]} is already in use")
     logs = run_dir / "logs"
@@ -173,25 +195,28 @@ def running(
             listen=f"{LOOPBACK}:{port}",
             host=f"{LOOPBACK}:{port}",
             serve_ports=serve_ports,
+            costly_ports=costly_ports,
             release_csv=(release / "csv") if release else run_dir / "no-release",
             user=pwd.getpwuid(os.geteuid()).pw_name,
             limits=limits,
         ),
         encoding="utf-8",
     )
+    niced = ["nice", "-n", str(COSTLY_NICENESS)]
     with ExitStack() as stack:
-        serves: list[subprocess.Popen] = []
+        started: list[subprocess.Popen] = []
         waits: list[tuple[str, subprocess.Popen, Path]] = []
         # The first `serve` builds the database if it is stale and counts its
         # tables; the others start once that is done, so none races it.
-        for serve_port in serve_ports:
+        for serve_port in (*serve_ports, *costly_ports):
             log_path = logs / f"serve-{serve_port}.log"
+            command = serve_command(sources, db, serve_port, "--trusted-proxy", LOOPBACK)
             process = _start(
-                serve_command(sources, db, serve_port, "--trusted-proxy", LOOPBACK),
+                [*(niced if serve_port in costly_ports else []), *command],
                 stack.enter_context(log_path.open("wb")),
             )
             stack.callback(_stop, process)
-            serves.append(process)
+            started.append(process)
             waits.append((f"http://{LOOPBACK}:{serve_port}{READY_PATH}", process, log_path))
             if len(waits) == 1:
                 _wait_until_answers(*waits[0], timeout)
@@ -205,4 +230,4 @@ def running(
         stack.callback(_stop, proxy)
         base = f"http://{LOOPBACK}:{port}"
         _wait_until_answers(f"{base}{READY_PATH}", proxy, nginx_log, timeout)
-        yield Production(base, proxy, serves)
+        yield Production(base, proxy, started[: len(serve_ports)], started[len(serve_ports) :])

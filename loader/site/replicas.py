@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import DATABASE_NAME, PROJECT_ROOT, __version__
 from ..metadata import METADATA_PATH
-from .serve import setting_arguments
+from .serve import WORKER_ADDRESS_SPACE, WORKERS, inspect_path, setting_arguments
 
 DOC_PATH = PROJECT_ROOT / "docs" / "replicas.md"
 DB = f"{DATABASE_NAME}.db"
@@ -158,6 +158,42 @@ number of copies with the traffic:
 ```sh
 {_shell(publish_command("cloudrun"))}
 ```
+
+## More copies: what each needs, what they share
+
+What each copy needs, whatever serves it:
+
+- **the file**: the release's `{DB}`, whole, on the copy's own disk;
+- **its inspect data**: the row counts `datasette inspect` writes
+  (`serve` keeps them beside the file as `{inspect_path(Path(DB)).name}`; the image
+  makes them at build time), so a copy answers at once instead of counting
+  rows at start;
+- **memory**: each `serve` runs {WORKERS} workers, each capped at
+  {WORKER_ADDRESS_SPACE / 1024**3:g} GB of address space; the size of an idle worker, and the most
+  one request may add to it, are the Memory section of
+  [docs/reliability.md](reliability.md#memory), and the most a worker grew
+  under each load is in its [Load](reliability.md#load) section. The
+  production path adds nginx's cache, bounded on disk (deploy/README.md).
+
+What copies share: nothing. No database server, no session, no lock: the
+SQL gate's turn and every cache are each copy's own. So a page one copy has
+computed is computed again by the next, unless a shared cache (a CDN) is in
+front; and one client's costly requests cost only the copies they reach.
+
+The projection. The part "More `serve` processes" of
+[docs/reliability.md's Load section](reliability.md#load) measures the
+production path with several counts of readers' `serve` processes on one machine,
+the load's client on the same cores (its share is given beside each run). More
+processes there add workers, not cores: the distinct-URL runs show the
+requests/s of pages computed afresh that one machine's cores give, and where
+they stop rising with the count, the cores are full. Because copies share
+nothing, N machines like it behind a load balancer that spreads requests
+evenly serve about N times that figure (a little more: here the client took
+its share of the same cores), at the latencies one machine shows under its
+share of the load; latency falls only as each copy's load does. Repeated pages are answered by
+caches, so they scale with the cache layer (nginx per machine, or a CDN for
+all), not with copies. This is a projection from one machine's figures: no
+load balancer and no second machine were measured here.
 
 ## What was tested here
 
