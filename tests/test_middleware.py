@@ -20,6 +20,7 @@ from tests.support.site import in_process_site
 ORDER = [
     "catalog_first",
     "response_cache",
+    "csv_cache_control",
     "read_only",
     "route_permissions",
     "memory_release",

@@ -19,7 +19,7 @@ plugin's or Datasette's own (which are registered in no fixed order with
 respect to this package), it says so itself with `tryfirst`.
 
 Modules that only wrap the ASGI app (csv_bom, disconnect, memory_release,
-response_cache, sql_gate, and four of compat_065) implement no hook: the one
+response_cache, sql_gate, and five of compat_065) implement no hook: the one
 asgi_wrapper in middleware.py composes them, in the order it writes down.
 """
 

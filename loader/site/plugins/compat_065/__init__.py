@@ -3,7 +3,7 @@
 Each module here does what the stable 0.65 line (pyproject pins
 datasette>=0.65.1,<0.66) or a published plugin does not, and each goes when
 the version or the fix named below is what the project installs. Nothing
-else in loader.site.plugins imports them but middleware.py (the four ASGI
+else in loader.site.plugins imports them but middleware.py (the five ASGI
 wrappers) and the package's registration (permission_cache).
 
 - catalog_first: every request waits for the first `_internal` refresh and
@@ -17,6 +17,10 @@ wrappers) and the package's registration (permission_cache).
   Removed by Datasette 1.0a20, which removes the permission_allowed hook
   (simonw/datasette#2528) and
   resolves permissions in SQL (the module would then be dead code).
+- csv_cache_control: a CSV answer's Cache-Control, the pages' own; 0.65
+  builds the CSV stream with none, so no cache keeps one. Removed when
+  Datasette sends it (1.0a does not; like simonw/datasette#1645 for static
+  files).
 - json_extras: 1.0's `_extra=` honoured by switching off, with 0.65's
   `_nofacet`/`_nocount`, the facets and count a JSON request did not ask
   for. Removed by Datasette 1.0 (1.0a0 onwards compute only what `_extra`
