@@ -55,7 +55,7 @@ def overview_links(page: str) -> dict[str, list[tuple[str, int]]]:
     link says it holds, by the filter that names each chart's rows ('' for
     the bar of all events), in page order."""
     links: dict[str, list[tuple[str, int]]] = {}
-    for href, events in re.findall(r'<a href="(/events/event_list\?[^"]*)" aria-label="[^"]*: (\d+) events">', page):
+    for href, events in re.findall(r'<a href="(/events/event_list\?[^"]*)" aria-label="[^"]*: (\d+) events?">', page):
         link = html.unescape(href)
         named = [key for key, _ in parse_qsl(link.split("?", 1)[1]) if key not in (PERIOD, DATED[0])]
         links.setdefault(named[0] if named else "", []).append((link, int(events)))
