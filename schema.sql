@@ -900,7 +900,11 @@ SELECT
     e.latitude,
     e.longitude,
     e.place_precision AS geo_precision,
-    '/events/events/' || e.id AS url,
+    -- datasette-cluster-map draws this popup in the browser, link and all, on
+    -- the pages that have no map of the site's own (a filtered event list,
+    -- the places, a ready-made query), so the link stays here until the
+    -- plugin can be told how to link a row; the site's own map replaces it
+    -- (plugins/server_map.py), under the site's base_url.
     json_object(
         'title', e.title,
         'description', e.date_label || coalesce(' · ' || e.place_name, '') || ' — ' || e.summary,
@@ -1172,7 +1176,6 @@ SELECT
     date(end_date, '+1 day') AS event_dtend,
     date_label || coalesce(' · ' || place_name, '') || char(10) || char(10) || summary
         || char(10) || char(10) || 'Status: ' || status || '. Event record: ' || id AS event_description,
-    url AS event_url,
     place_name AS event_location,
     latitude AS event_latitude,
     longitude AS event_longitude,
@@ -1271,7 +1274,7 @@ SELECT
               || substr(built_from, 1, length(built_from) - 6) || '), sources of ' || sources_date || '.'
          ELSE 'Built from the sources of ' || sources_date || coalesce(' at commit ' || built_from, '') || '.'
     END AS atom_content,
-    '/events/dataset_release' AS atom_link,
+    'version' AS link_page,
     version,
     built_from
 FROM dataset_release;
@@ -1294,8 +1297,7 @@ SELECT * FROM (
             || (SELECT group_concat(key, ', ') FROM json_each(h.fields)) || ')' ELSE '' END
             || coalesce(' Renamed from ' || json_extract(h.fields, '$.id.old') || '.', '')
             || ' Commit ' || h.commit_hash || '.' AS atom_content,
-        CASE WHEN e.id IS NOT NULL OR w.id IS NOT NULL THEN '/events/events/' || h.record_id
-             ELSE '/events/record_history?table_name=events&record_id=' || h.record_id END AS atom_link,
+        CASE WHEN e.id IS NOT NULL OR w.id IS NOT NULL THEN 'event' ELSE 'history' END AS link_page,
         h.record_id AS event_id,
         h.change,
         h.commit_hash
@@ -1304,7 +1306,7 @@ SELECT * FROM (
     LEFT JOIN withdrawals AS w ON w.table_name = 'events' AND w.id = h.record_id
     WHERE h.table_name = 'events'
     UNION ALL
-    SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, NULL, built_from FROM feed_version
+    SELECT atom_id, atom_updated, atom_title, atom_content, link_page, NULL, NULL, built_from FROM feed_version
 )
 ORDER BY atom_updated DESC, atom_id;
 
@@ -1351,8 +1353,7 @@ SELECT * FROM (
         r.released || 'T00:00:00Z' AS atom_updated,
         'Release ' || r.version || ': ' || x.change || ' event: ' || coalesce(e.title, x.record_id) AS atom_title,
         'In release ' || r.version || ' (' || r.released || '): ' || x.subjects || '.' AS atom_content,
-        CASE WHEN e.id IS NOT NULL OR w.id IS NOT NULL THEN '/events/events/' || x.record_id
-             ELSE '/events/record_history?table_name=events&record_id=' || x.record_id END AS atom_link,
+        CASE WHEN e.id IS NOT NULL OR w.id IS NOT NULL THEN 'event' ELSE 'history' END AS link_page,
         x.record_id AS event_id,
         r.version
     FROM released AS x
@@ -1361,7 +1362,7 @@ SELECT * FROM (
     LEFT JOIN withdrawals AS w ON w.table_name = 'events' AND w.id = x.record_id
     WHERE x.change IS NOT NULL
     UNION ALL
-    SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, NULL, version FROM feed_version
+    SELECT atom_id, atom_updated, atom_title, atom_content, link_page, NULL, version FROM feed_version
 )
 ORDER BY atom_updated DESC, atom_id;
 
@@ -1478,10 +1479,12 @@ SELECT DISTINCT 'process', to_event_id, to_event_id FROM event_relations WHERE t
 -- The entries of a followed subject's feed, per event: each commit that
 -- added or changed it (from event_feed, saying what changed), or, for an
 -- event with no history (an import, or a build outside a checkout), one
--- entry for the event as this version of the dataset records it. atom_link
--- is a path; plugins/follow.py makes it absolute.
+-- entry for the event as this version of the dataset records it. Like
+-- event_feed's, an entry says which page it links (link_page: the event's,
+-- its history, the version's), not the page's address: the site makes that
+-- (loader/site/downloads.entry_path), under its base_url.
 CREATE VIEW event_feed_entries AS
-SELECT atom_id, atom_updated, atom_title, atom_content, atom_link, event_id
+SELECT atom_id, atom_updated, atom_title, atom_content, link_page, event_id
 FROM event_feed
 WHERE event_id IS NOT NULL
 UNION ALL
@@ -1491,7 +1494,7 @@ SELECT
     'Event: ' || e.title AS atom_title,
     e.date_label || coalesce(', ' || e.place_name, '') || '. ' || e.summary
         || ' (As recorded in dataset version ' || v.version || '.)' AS atom_content,
-    '/events/events/' || e.id AS atom_link,
+    'event' AS link_page,
     e.id AS event_id
 FROM event_list AS e
 JOIN events AS ev ON ev.id = e.id

@@ -22,9 +22,6 @@ import pytest
 from loader.site.plugins import sql_limits as limits
 from tests.support.site_helpers import limited_site, within_memory
 
-# Timed or measured against a bound: run alone (make test runs these after the others).
-pytestmark = pytest.mark.serial
-
 ROWS = "with recursive c(x) as (select 1 union all select x + 1 from c)"
 TEXTS = {  # each about 1 MB of UTF-8, SQLite's cap on one value
     "emoji": "replace(hex(zeroblob(247000)), '00', '😀')",

@@ -332,6 +332,11 @@ def test_map_popups_link_to_the_row(ds: Datasette) -> None:
         assert popup["title"] == row["title"]
         assert popup["description"].startswith(row["date_label"])
         get(ds, popup["link"])
+    place = next(row["place_id"] for row in rows(ds, "/events/event_list") if row["place_id"])
+    served = asyncio.run(ds.client.get(f"/-/map/events.json?place={place}")).json()
+    assert served["popups"]
+    for popup in served["popups"]:
+        get(ds, popup["link"])
 
 
 def test_ics_feed_is_valid_icalendar_with_whole_days(ds: Datasette, sql) -> None:
@@ -491,9 +496,11 @@ def test_search_everything_finds_every_kind_by_any_spelling(ds: Datasette, sql) 
     kinds = {r["kind"] for r in found["Shibani"]}
     assert {"event", "actor"} <= kinds
     actor = next(r for r in found["Shibani"] if r["kind"] == "actor")
-    assert actor["url"] == "/events/actors/asaad-al-shaibani"
+    assert actor["id"] == "asaad-al-shaibani"
     places = rows(ds, "/events/search?q=Suwayda")
-    assert "/events/places/sweida" in {r["url"] for r in places}
+    assert ("place", "sweida") in {(r["kind"], r["id"]) for r in places}
+    page = get(ds, "/events/search?q=Suwayda").text  # the site links each name to its record's page
+    assert '<a href="/events/places/sweida">' in page
     documents = rows(ds, "/events/search?q=" + sql("select outlet from documents limit 1")[0][0])
     assert any(r["kind"] == "document" for r in documents)
     assert rows(ds, "/events/search?q=") == []

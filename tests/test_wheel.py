@@ -33,7 +33,7 @@ def test_the_wheel_carries_the_site(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         assert archive.read("loader/schema.sql") == (PROJECT_ROOT / "schema.sql").read_bytes()
-        assert archive.read("loader/site/metadata.yml") == (PROJECT_ROOT / "metadata.yml").read_bytes()
+        assert archive.read("loader/metadata.yml") == (PROJECT_ROOT / "metadata.yml").read_bytes()
         entry_points = archive.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
     assert "[datasette]\nevent-store = loader.site.plugins" in entry_points
     for folder in ("templates", "static"):

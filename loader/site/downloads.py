@@ -16,12 +16,14 @@ must return (0.65 accepts only a Response from one, not its AsgiStream).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from datasette.utils import tilde_encode
 from datasette.utils.asgi import AsgiWriter, Response
 
+from loader import DATABASE_NAME
 from loader.citation import permalink, site_permalink
 
 # Arguments of a page that say how it is paged or shaped, not which rows it holds.
@@ -48,6 +50,37 @@ def absolute_url(datasette: Any, request: Any, path: str) -> str:
     if base:
         return permalink(base, path)
     return datasette.absolute_url(request, path) if request is not None else path
+
+
+# The views whose rows are each a record of a table, so that the site links
+# a row's page by its id: the views give ids, never the site's paths, and
+# the links are made with Datasette's urls, with the site's base_url in them.
+RECORDS_OF = {"event_list": "events", "place_list": "places"}
+
+
+def record_path(datasette: Any, table: str, key: str) -> str:
+    """A record's page on the site, under its base_url."""
+    return datasette.urls.row(DATABASE_NAME, table, tilde_encode(key))
+
+
+def event_path(datasette: Any, event_id: str) -> str:
+    return record_path(datasette, "events", event_id)
+
+
+def entry_path(datasette: Any, row: Mapping[str, Any]) -> str | None:
+    """The page a feed's row links, by the feed views' link_page: the
+    event's page, its history (an event removed before any release
+    published it), or the dataset's version; a visitor's own query may give
+    atom_link itself."""
+    page, event = row.get("link_page"), row.get("event_id")
+    if page == "event" and event:
+        return event_path(datasette, str(event))
+    if page == "history" and event:
+        query = urlencode({"table_name": "events", "record_id": event})
+        return f"{datasette.urls.table(DATABASE_NAME, 'record_history')}?{query}"
+    if page == "version":
+        return datasette.urls.table(DATABASE_NAME, "dataset_release")
+    return row.get("atom_link") or None
 
 
 class StreamedResponse(Response):

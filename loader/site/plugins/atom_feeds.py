@@ -12,6 +12,9 @@ have the atom_ columns (the event_feed and release_feed views):
 - every link (the feed's own, the page it is a feed of, each entry's, the
   next page's) is absolute on the site's permalink base (loader/citation.py),
   not on whatever address the request reached;
+- each entry links the page its row's link_page names (the event's, its
+  history, the dataset's version: the views give no paths), made with
+  Datasette's urls, so that the site's base_url is in it;
 - the media type is `application/atom+xml`;
 - a page that holds only part of the rows links the next one (`rel="next"`,
   as RFC 5005's paged feeds do).
@@ -34,6 +37,7 @@ from datasette_atom import clean
 from feedgen.feed import FeedGenerator
 
 from loader.citation import permalink, site_permalink
+from loader.site.downloads import entry_path
 
 REQUIRED_COLUMNS = {"atom_id", "atom_updated", "atom_title"}
 MEDIA_TYPE = "application/atom+xml"
@@ -98,8 +102,8 @@ def render_atom(
             entry.content(clean(row["atom_content_html"]), type="html")
         elif "atom_content" in columns:
             entry.content(row["atom_content"], type="text")
-        if "atom_link" in columns and row["atom_link"]:
-            entry.link(href=absolute(str(row["atom_link"])), rel="alternate", type="text/html")
+        if link := entry_path(datasette, {column: row[column] for column in columns}):
+            entry.link(href=absolute(str(link)), rel="alternate", type="text/html")
         if "atom_author_name" in columns and row["atom_author_name"]:
             author = {"name": row["atom_author_name"]}
             for key in ("uri", "email"):

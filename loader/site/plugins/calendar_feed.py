@@ -40,7 +40,8 @@ visitor's own SQL past the row limit) says so in the calendar's description.
 It renders any query or view with the columns of the event_calendar view
 (event_uid, event_name, event_dtstart, and optionally event_dtend,
 event_description, event_url, event_location, event_latitude,
-event_longitude, id); add `_plain=1` to read it as text.
+event_longitude, id); an event's row with no event_url links the event's
+page, made by the site; add `_plain=1` to read it as text.
 """
 
 from __future__ import annotations
@@ -53,7 +54,15 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from icalendar import Calendar, Event, vGeo
 
-from loader.site.downloads import PAGING_ARGS, StreamedResponse, absolute_url, later_pages, wants_stream, with_args
+from loader.site.downloads import (
+    PAGING_ARGS,
+    StreamedResponse,
+    absolute_url,
+    event_path,
+    later_pages,
+    wants_stream,
+    with_args,
+)
 
 REQUIRED = {"event_uid", "event_name", "event_dtstart"}
 MAX_SPAN_DAYS = 14  # the longest bar a calendar shows for an event known to the day
@@ -91,8 +100,11 @@ async def dating(datasette: Any, database: str, rows: Sequence[dict]) -> Dating:
     return {row["id"]: (row["date_label"], row["date_precision"]) for row in found.rows}
 
 
-def entry(row: dict, dtstamp: datetime.datetime, absolute: Callable[[str], str], dated: Dating) -> Event:
-    """One row as a VEVENT: its span when a calendar can show it honestly, else its first day, marked."""
+def entry(
+    row: dict, dtstamp: datetime.datetime, absolute: Callable[[str], str], link: Callable[[str], str], dated: Dating
+) -> Event:
+    """One row as a VEVENT: its span when a calendar can show it honestly, else
+    its first day, marked; an event's row links its page (`link` of its id)."""
     start = datetime.date.fromisoformat(row["event_dtstart"])
     end = datetime.date.fromisoformat(row["event_dtend"]) if row.get("event_dtend") else start
     end = max(end, start + datetime.timedelta(days=1))  # DTEND is the day after the last
@@ -122,8 +134,8 @@ def entry(row: dict, dtstamp: datetime.datetime, absolute: Callable[[str], str],
     description = "\n\n".join(part for part in (note, row.get("event_description")) if part)
     if description:
         event.add("description", description)
-    if row.get("event_url"):
-        event.add("url", absolute(row["event_url"]))
+    if page := row.get("event_url") or (link(str(row["id"])) if str(row.get("id")) in dated else None):
+        event.add("url", absolute(page))
     if row.get("event_location"):
         event.add("location", row["event_location"])
     if row.get("event_latitude") is not None and row.get("event_longitude") is not None:
@@ -202,9 +214,12 @@ async def render(
     def absolute(path: str) -> str:
         return absolute_url(datasette, request, path)
 
+    def event_page(event_id: str) -> str:
+        return event_path(datasette, event_id)
+
     async def entries(page: list[dict]) -> bytes:
         dated = await dating(datasette, database, page)
-        return b"".join(entry(row, dtstamp, absolute, dated).to_ical() for row in page)
+        return b"".join(entry(row, dtstamp, absolute, event_page, dated).to_ical() for row in page)
 
     first = [dict(zip(columns, row, strict=True)) for row in rows]
     content_type = "text/plain; charset=utf-8" if request.args.get("_plain") else "text/calendar; charset=utf-8"

@@ -28,6 +28,7 @@ from datasette.utils.asgi import NotFound, Response
 from feedgen.feed import FeedGenerator
 
 from loader import DATABASE_NAME as DATABASE
+from loader.site.downloads import entry_path
 
 ENTRIES = 100  # the newest entries a feed carries, as feed readers expect
 # Each kind of subject: the table that names it, its key, the column of its
@@ -38,7 +39,7 @@ SUBJECTS = {
     "type": ("event_types", "code", "label", "Events of the type {}"),
     "process": ("events", "id", "title", "The process: {}"),
 }
-FEED_COLUMNS = "atom_id, atom_updated, atom_title, atom_content, atom_link"
+FEED_COLUMNS = "atom_id, atom_updated, atom_title, atom_content, link_page, event_id"
 
 
 def feed_path(kind: str, key: str = "") -> str:
@@ -79,7 +80,14 @@ async def subject_feed(datasette: Any, request: Any) -> Response:
         return path if "://" in path else datasette.absolute_url(request, path)
 
     return Response(
-        atom([dict(row) for row in rows.rows], title, request.url, absolute(page), release, absolute),
+        atom(
+            [{**row, "atom_link": entry_path(datasette, row)} for row in map(dict, rows.rows)],
+            title,
+            request.url,
+            absolute(page),
+            release,
+            absolute,
+        ),
         content_type="application/atom+xml; charset=utf-8",
     )
 
@@ -103,7 +111,8 @@ def atom(rows: list[dict], title: str, url: str, page: str, release: Any, absolu
         entry.title(row["atom_title"])
         entry.updated(row["atom_updated"])
         entry.content(row["atom_content"], type="text")
-        entry.link(href=absolute(row["atom_link"]))
+        if row["atom_link"]:
+            entry.link(href=absolute(row["atom_link"]))
     return feed.atom_str(pretty=True).decode("utf-8")
 
 

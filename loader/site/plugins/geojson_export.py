@@ -14,6 +14,7 @@ list's GeoJSON link held its first 100 events of thousands. Here:
 - `url_columns` (a column, or `column.key` inside a JSON column such as the
   popup's link) are absolute URLs, built by loader.site.downloads, since a file read
   away from the site has no base to resolve `/events/events/<id>` against;
+  a row of a view of records (the event list) gets its page's as `url`;
 - `_stream=on` gives every row that matches the page's filters, search and
   sort, page after page of Datasette's own pagination (each read as that
   page's JSON through datasette.client, so permissions, limits and keys
@@ -41,7 +42,16 @@ from datasette import hookimpl
 from datasette.utils import CustomJSONEncoder
 from datasette.utils.asgi import Response
 
-from loader.site.downloads import PAGING_ARGS, StreamedResponse, absolute_url, later_pages, wants_stream, with_args
+from loader.site.downloads import (
+    PAGING_ARGS,
+    RECORDS_OF,
+    StreamedResponse,
+    absolute_url,
+    later_pages,
+    record_path,
+    wants_stream,
+    with_args,
+)
 
 CONFIG = "datasette-geojson"
 MEDIA_TYPE = "application/geo+json"
@@ -68,6 +78,9 @@ class Features:
         self.db = datasette.get_database(database)
         self.json_columns = set(config.get("json_columns") or []) | set(request.args.getlist("_json"))
         self.url_columns = [str(column).split(".", 1) for column in config.get("url_columns") or []]
+        # A row that is a record's (an event of the event list) links its page as `url`.
+        self.records = RECORDS_OF.get(table or "")
+        self.datasette = datasette
 
         def absolute(path: str) -> str:
             return absolute_url(datasette, request, path)
@@ -98,6 +111,8 @@ class Features:
                 holder = holder.get(key) if isinstance(holder, dict) else None  # type: ignore[assignment]
             if isinstance(holder, dict) and isinstance(holder.get(path[-1]), str):
                 holder[path[-1]] = self.absolute(holder[path[-1]])
+        if self.records and properties.get("id") is not None:
+            properties["url"] = self.absolute(record_path(self.datasette, self.records, str(properties["id"])))
         return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from loader import DATABASE_NAME as DATABASE
 from loader.metadata import referring_columns
 from loader.schema import read_schema
+from loader.site.plugins.search import TABLES as SEARCHED
 
 CONFIG = "event-store-pages"
 
@@ -152,8 +153,8 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         return _link(datasette, OWN_NAMES[table], row["id"], value)
     if column == "event_id" and table not in EVENT_KEYED_TABLES:
         return _link(datasette, "events", value, value)
-    if column == "name" and "url" in keys and "kind" in keys and str(row["url"]).startswith("/events/"):
-        return Markup('<a href="{}">{}</a>').format(row["url"], value)
+    if column == "name" and table is None and "kind" in keys and "id" in keys and row["kind"] in SEARCHED:  # search
+        return _link(datasette, SEARCHED[row["kind"]], row["id"], value)
     if column in NAME_LINKS:
         id_column, target = NAME_LINKS[column]
         if id_column in keys and row[id_column]:

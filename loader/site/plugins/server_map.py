@@ -33,6 +33,7 @@ from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from loader import DATABASE_NAME as DATABASE
 from loader.build.map_cells import RESOLUTIONS, cells
+from loader.site.downloads import event_path
 
 TABLE = "event_list"
 MIN_EVENTS = 10_000
@@ -68,7 +69,7 @@ select (select sum(events) from map_cells where resolution = 0) as events,
 from map_cells where resolution = {MAX_RESOLUTION}
 """
 PLACE = """
-select popup from event_list where place_id = :place and {where}
+select id, popup from event_list where place_id = :place and {where}
 order by start_date desc, id desc limit {limit}
 """
 PLACE_COUNT = "select count(*) from event_list where place_id = :place and {where}"
@@ -141,7 +142,11 @@ async def clusters(request: Any, datasette: Any) -> Response:
             count = (await narrowed(db, PLACE_COUNT, where, params)).first()[0]
             rows = await narrowed(db, PLACE, where, params)
             return Response.json(
-                {"place_id": args["place"], "events": count, "popups": [json.loads(r["popup"]) for r in rows]}
+                {
+                    "place_id": args["place"],
+                    "events": count,
+                    "popups": [json.loads(r["popup"]) | {"link": event_path(datasette, r["id"])} for r in rows],
+                }
             )
         places = [dict(row) for row in await narrowed(db, FILTERED_PLACES, where, params)] if filtered else []
         if "zoom" not in args:

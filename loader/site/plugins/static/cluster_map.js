@@ -112,7 +112,8 @@ const listUnplaced = async (container) => {
   for (const row of rows) {
     const item = document.createElement("li");
     const link = document.createElement("a");
-    link.href = row.url || `/events/events/${encodeURIComponent(row.id)}`;
+    // The event's page, beside this one under the database's path (and so under the site's base_url).
+    link.href = `${location.pathname.replace(/\/[^/]*$/, "")}/events/${encodeURIComponent(row.id)}`;
     link.textContent = row.title;
     item.append(`${row.date_label}: `, link);
     list.append(item);
