@@ -36,6 +36,9 @@ def test_the_draft_of_a_filed_article() -> None:
     stub = data["new_event_stub"]
     assert {"id", "title", "summary", "event_type", "start_date", "end_date", "date_precision", "status"} <= set(stub)
     assert stub["documents"][0]["document_id"] == data["document"]["id"]
+    # Every precision and status schema.sql allows is offered, a few days' `days` among them.
+    assert stub["date_precision"] == "TO WRITE: day | days | week | month | year"
+    assert stub["status"] == "TO WRITE: reported | confirmed | disputed | planned"
 
 
 def test_the_draft_copies_no_run_of_ten_words() -> None:

@@ -25,6 +25,7 @@ import yaml
 
 from ..records.archive import locator_hash, paragraphs
 from ..records.languages import alias_texts
+from ..schema import read_schema
 from . import DeskError
 from .archive_file import TOP, dateline, skeleton
 from .dates import DateExpression, Window, expressions
@@ -32,6 +33,9 @@ from .find import entries_from_sources
 from .names import TITLE_WORDS, Matcher, key
 from .overlap import RUN, Hit, Shingles, file_hits, words
 from .records import Records, from_directory
+
+# The events table as schema.sql declares it: the stubs offer its vocabularies.
+EVENTS = read_schema().tables["events"]
 
 MAX_WORDS = 6  # the longest name looked up
 MAX_EVENTS = 25  # recorded events listed, best first
@@ -157,11 +161,11 @@ class Draft:
                 "event_type": "TO WRITE (sources/event_types.yml)",
                 "start_date": "TO WRITE",
                 "end_date": "TO WRITE",
-                "date_precision": "TO WRITE: day | week | month | year",
+                "date_precision": "TO WRITE: " + " | ".join(EVENTS.vocabulary("date_precision")),
                 "place_id": (
                     known_places[0].id if known_places else "TO WRITE, or leave out and start notes with 'No place:'"
                 ),
-                "status": "TO WRITE: reported | confirmed | disputed | planned",
+                "status": "TO WRITE: " + " | ".join(EVENTS.vocabulary("status")),
                 "notes": "TO WRITE: how the date was resolved (see dates above)",
                 "actors": [
                     {"actor_id": m.id, "role": "TO WRITE", "document_id": document_id, "paragraphs": loc(m.paragraphs)}
