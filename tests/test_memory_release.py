@@ -5,6 +5,7 @@ most once every few seconds, since each release stops its event loop."""
 from __future__ import annotations
 
 import asyncio
+import mmap
 
 import pytest
 
@@ -23,9 +24,13 @@ def releases(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return calls
 
 
-def grown() -> bytes:
-    """Memory the process really holds (written, so resident)."""
-    return b"x" * (2 * GROWTH_BYTES)
+def grown() -> mmap.mmap:
+    """Memory the process really holds: fresh pages of its own, each written,
+    so resident (memory from the heap may reuse pages an earlier test freed)."""
+    pages = mmap.mmap(-1, 2 * GROWTH_BYTES)
+    for offset in range(0, len(pages), mmap.PAGESIZE):
+        pages[offset] = 1
+    return pages
 
 
 def test_an_idle_worker_releases_after_a_request_that_grew_it(releases: list[float]) -> None:
@@ -56,7 +61,7 @@ def test_a_busy_worker_releases_at_most_every_few_seconds(releases: list[float])
     async def scenario() -> None:
         releaser = Releaser()
         releaser.begin()  # a long answer keeps the worker busy throughout
-        held = []
+        held: list[mmap.mmap] = []
         for _ in range(4):  # requests that each grow it, answered one after another beside it
             releaser.begin()
             held.append(grown())
