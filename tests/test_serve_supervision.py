@@ -228,7 +228,8 @@ def test_a_worker_retires_after_its_request_limit_and_is_replaced(sources: Path,
             pass  # the worker closed the connection as it retired
         finally:
             connection.close()
-        assert 20 <= answered < 200, f"{answered} requests answered on one connection"
+        # server() waited for the site with one request, which either worker may have answered
+        assert 20 - 1 <= answered < 200, f"{answered} requests answered on one connection"
 
         def replaced() -> bool:
             now = set(worker_pids(process.pid))
