@@ -12,6 +12,7 @@ from pathlib import Path
 
 from loader import PROJECT_ROOT
 from loader.build.database import build
+from loader.files import sha256_file
 from loader.site.serve import WORKERS, is_stale, serve_command
 from tests.support.site_helpers import serving_process, worker_pids
 
@@ -87,3 +88,38 @@ def test_serve_runs_several_workers_over_one_file(sources: Path, tmp_path: Path)
             pass
         workers = worker_pids(process.pid)
     assert len(workers) == WORKERS
+
+
+def released_copy(sources: Path, directory: Path) -> Path:
+    """A database listed in the checksums beside it, as a release's folder holds it, older than the sources."""
+    directory.mkdir()
+    db_path = directory / "events.db"
+    build(sources, db_path)
+    (directory / "SHA256SUMS").write_text(f"{sha256_file(db_path)}  events.db\n")
+    age(db_path, 60)
+    (sources / "places.yml").touch()
+    assert is_stale(db_path, sources)
+    return db_path
+
+
+def test_a_releases_database_is_served_as_it_is_however_old(sources: Path, tmp_path: Path) -> None:
+    db_path = released_copy(sources, tmp_path / "2026.01.01")
+    built = (db_path.stat().st_mtime, sha256_file(db_path))
+    with serving_process(sources, db_path) as (base, _):
+        with urllib.request.urlopen(f"{base}/events/events.json?_shape=array") as response:
+            assert json.load(response)
+    assert (db_path.stat().st_mtime, sha256_file(db_path)) == built
+
+
+def test_a_releases_database_is_not_served_with_reload(sources: Path, tmp_path: Path) -> None:
+    db_path = released_copy(sources, tmp_path / "2026.01.01")
+    built = sha256_file(db_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run(
+        serve_command(sources, db_path, port, "--reload"), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "is a release's own copy (listed in its SHA256SUMS), served as it is" in result.stderr
+    assert sha256_file(db_path) == built

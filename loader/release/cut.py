@@ -41,7 +41,7 @@ from ..problems import display_path
 from ..records.published import Release, record_release, releases, write_releases
 from ..records.sources import DEFAULT_SOURCES, validate
 from ..schema import read_schema
-from . import DIST
+from . import CHECKSUMS, DIST
 from .changes import Changes, compare, to_markdown
 from .datapackage import Licence, citation_cff, data_package, release_readme, write_json
 from .exports import (
@@ -263,7 +263,7 @@ def _write(
     listing = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()) + [
         "README.md",
         "datapackage.json",
-        "SHA256SUMS",
+        CHECKSUMS,
     ]
     (directory / "README.md").write_text(
         release_readme(title, version, released, LICENCE, sorted(listing), url), encoding="utf-8"
@@ -290,7 +290,7 @@ def _write(
     )
     write_json(directory / "datapackage.json", package)
     files = sorted(p for p in directory.rglob("*") if p.is_file())
-    (directory / "SHA256SUMS").write_text(
+    (directory / CHECKSUMS).write_text(
         "".join(f"{sha256_file(p)}  {p.relative_to(directory).as_posix()}\n" for p in files), encoding="utf-8"
     )
     return changes

@@ -115,7 +115,9 @@ from ..build.database import build, build_lock, recorded_imports, remove_stale_t
 from ..errors import BuildLocked, LoaderError
 from ..imports.importer import Progress
 from ..metadata import read_metadata
+from ..problems import display_path
 from ..records.sources import source_files
+from ..release import CHECKSUMS, is_released_copy
 from ..schema import SCHEMA_PATH
 
 WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
@@ -453,8 +455,8 @@ def serve(
     progress: Progress | None = None,
     reloaded: Reloaded | None = None,
 ) -> None:
-    """Build if needed (reporting to progress), then serve Datasette until
-    stopped (SIGTERM or Ctrl-C).
+    """Build if needed (reporting to progress; a release's own copy never
+    is), then serve Datasette until stopped (SIGTERM or Ctrl-C).
 
     trusted_proxy: the address of a proxy in front (e.g. nginx's, "127.0.0.1"),
     whose X-Forwarded-Proto and X-Forwarded-For are believed; by default none.
@@ -471,7 +473,15 @@ def serve(
             f"port {port} is already in use: is the site already served at http://127.0.0.1:{port}/ ? "
             "(stop it, or choose another port: make serve PORT=8002)"
         )
-    if is_stale(db, sources):
+    if is_released_copy(db):
+        # A release's database is what its citations name: served as it
+        # is, never rebuilt from whatever the sources hold today.
+        if reloaded is not None:
+            raise LoaderError(
+                f"{display_path(db)} is a release's own copy (listed in its {CHECKSUMS}), served as it is: "
+                "--reload would rebuild it from the sources; serve the working database to check changes"
+            )
+    elif is_stale(db, sources):
         build(sources, db, progress=progress)
     else:
         remove_dead_build_leftovers(db)
