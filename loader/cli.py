@@ -219,7 +219,9 @@ def build(
 def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool) -> None:
     """Serve the database with Datasette on http://127.0.0.1:PORT.
 
-    Builds the database first when it is missing or older than the sources.
+    Builds the database first when it is missing or older than the sources,
+    unless it is a release's own copy (listed in the SHA256SUMS beside it),
+    which is served as it is.
     """
     serve_database(
         db,
