@@ -215,9 +215,9 @@ class Scale:
     rows: int
     file_mb: float
     counts: dict[str, int]
-    limit: Run
-    insert_all: Run
-    peer: Run
+    limit: Run | None  # None above the run's --compare-up-to: (a), (a′) and (b) were not run
+    insert_all: Run | None
+    peer: Run | None
     project: Run
     reading_steps: dict[str, float] = field(default_factory=dict)  # step: wall s, re-timed on the built database
     integrity_s: float = 0.0  # the full integrity check, re-timed on the built database
@@ -233,20 +233,23 @@ class Scale:
         return getattr(other, clock) / getattr(self.project, clock)
 
 
-def measure_scale(rows: int, work: Path) -> Scale:
+def measure_scale(rows: int, work: Path, compare: bool = True) -> Scale:
+    """(c) at this size, and, when `compare`, (a), (a′) and (b) from the same rows."""
     work.mkdir(parents=True, exist_ok=True)
     acled_file = work / f"acled-{rows}.csv"
     if not acled_file.exists():
         generate(acled_file, rows)
     project, db = project_import(acled_file, work)
     counts = count_rows(db)
-    limit_run = limit(db, work)
-    insert_all_run = limit(db, work, "insert_all")
-    files = export_ndjson(db, work / f"ndjson-{rows}")
-    peer_run = peer(files, work)
-    shutil.rmtree(work / f"ndjson-{rows}")
-    for scratch in ("limit.db", "peer.db"):
-        (work / scratch).unlink(missing_ok=True)
+    limit_run = insert_all_run = peer_run = None
+    if compare:
+        limit_run = limit(db, work)
+        insert_all_run = limit(db, work, "insert_all")
+        files = export_ndjson(db, work / f"ndjson-{rows}")
+        peer_run = peer(files, work)
+        shutil.rmtree(work / f"ndjson-{rows}")
+        for scratch in ("limit.db", "peer.db"):
+            (work / scratch).unlink(missing_ok=True)
     _, stdout = measured([sys.executable, "-m", "benchmarks.run", "reading-steps-child", str(db)])
     steps = json.loads(stdout)
     return Scale(

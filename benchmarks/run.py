@@ -68,12 +68,22 @@ def reference_times() -> str:
     return f"Python {python_s:.2f} s, SQLite {sqlite_s:.2f} s"
 
 
-def run(rows: list[int], work: Path, out: Path, site: bool, rounds: int = 15, engines: bool = True) -> str:
-    """Measure each N in turn, and the site and the engines on each N's database; write the report to out."""
+def run(
+    rows: list[int],
+    work: Path,
+    out: Path,
+    site: bool,
+    rounds: int = 15,
+    engines: bool = True,
+    compare_up_to: int | None = None,
+) -> str:
+    """Measure each N in turn (the limit and the peer up to compare_up_to
+    events, if given), and the site and the engines on each N's database;
+    write the report to out."""
     started, load, speed = time.perf_counter(), load_average(), reference_times()
     scales, sites, engine_runs = [], [], []
     for n in rows:
-        scales.append(measure_scale(n, work))
+        scales.append(measure_scale(n, work, compare=compare_up_to is None or n <= compare_up_to))
         if site:
             sites.append(measure_site(work / "events.db", rounds))
         if engines:
@@ -103,11 +113,24 @@ SIZES = (100_000, 1_000_000, 3_000_000)
 @path_option("--out", "docs/performance.md", folder=False)
 @click.option("--no-site", is_flag=True, help="Skip serving and timing the site.")
 @click.option("--no-engines", is_flag=True, help="Skip reading the partitioned Parquet with DuckDB and Spark.")
+@click.option(
+    "--compare-up-to",
+    type=int,
+    help="Run the limit and the peer only at sizes up to this many events (the report says so); by default at all.",
+)
 @click.pass_context
-def cli(ctx: click.Context, rows: tuple[int, ...], work: Path, out: Path, no_site: bool, no_engines: bool) -> None:
+def cli(
+    ctx: click.Context,
+    rows: tuple[int, ...],
+    work: Path,
+    out: Path,
+    no_site: bool,
+    no_engines: bool,
+    compare_up_to: int | None,
+) -> None:
     """Run the benchmark and write its report."""
     if ctx.invoked_subcommand is None:
-        click.echo(run(sorted(rows), work, out, not no_site, engines=not no_engines))
+        click.echo(run(sorted(rows), work, out, not no_site, engines=not no_engines, compare_up_to=compare_up_to))
 
 
 @cli.command("engines")

@@ -106,3 +106,18 @@ def test_a_new_report_keeps_what_was_written_by_hand(tmp_path: Path) -> None:
     out.write_text(f"# Intro by hand\n{GENERATED[0]}\nold figures\n{GENERATED[1]}\n## Reasons by hand\n")
     write(out, "new figures")
     assert out.read_text() == f"# Intro by hand\n{GENERATED[0]}\nnew figures\n{GENERATED[1]}\n## Reasons by hand\n"
+
+
+@pytest.mark.slow
+def test_the_limit_and_the_peer_can_stop_short_of_the_largest_size(tmp_path: Path) -> None:
+    text = run(
+        [500, 1000], tmp_path / "work", tmp_path / "performance.md", site=False, engines=False, compare_up_to=500
+    )
+    assert "(a), (a′) and (b) were run up to N = 500 only (`--compare-up-to`)" in text
+    small, large = text.split("### N = 1,000")[0].split("### N = 500")[1], text.split("### N = 1,000")[1]
+    for label in ("(a) limit", "(a′) for comparison", "(b) peer"):
+        assert re.search(rf"^\| {re.escape(label)}[^|]*\| [\d.]+ \|", small, re.MULTILINE), label
+        assert re.search(rf"^\| {re.escape(label)}[^|]*\| - \|.*not run at this size", large, re.MULTILINE), label
+    assert re.search(r"^\| \(c\) project[^|]*\| [\d.]+ \|", large, re.MULTILINE)
+    assert re.search(r"\(c\)/\(a\): \*\*\d+%\*\*", small)
+    assert "- (c)/(a) and (c)/(b): not measured at N = 1,000" in large
