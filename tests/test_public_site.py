@@ -144,6 +144,7 @@ def test_writing_sql_is_refused(client: httpx.Client, hostile_db: Path, untouche
     assert sorted(directory.iterdir()) == before
 
 
+@pytest.mark.serial  # its bounds are times, which a parallel neighbour's work would stretch
 def test_runaway_sql_is_stopped_while_others_are_served(client: httpx.Client, site: str) -> None:
     """Two runaway queries at once, each on its own connection, while a third
     client browses: no page waits for them, and arbitrary SQL is stopped
