@@ -259,6 +259,10 @@ CREATE TABLE events (
         CONSTRAINT "date_precision: must be one of day, days, week, month, year"
         CHECK (date_precision IN ('day', 'days', 'week', 'month', 'year')),
     place_id TEXT REFERENCES places(id),
+    -- Why the event has no place (the articles do not say where; a position
+    -- in talks, tied to no venue), in the curators' words: given exactly
+    -- when place_id is not.
+    place_unknown TEXT,
     status TEXT NOT NULL DEFAULT 'reported'
         CONSTRAINT "status: must be one of reported, confirmed, disputed, planned"
         CHECK (status IN ('reported', 'confirmed', 'disputed', 'planned')),
@@ -269,7 +273,10 @@ CREATE TABLE events (
         CONSTRAINT "origin: must be a slug of lowercase letters, digits and hyphens"
         CHECK (origin <> '' AND origin NOT GLOB '*[^a-z0-9-]*' AND origin NOT GLOB '-*'),
     -- How closely place_id stands for where this event happened, when the
-    -- origin says (ACLED's geo_precision); see places.geo_precision.
+    -- origin says (ACLED's geo_precision) or the curators do: 'country' when
+    -- the articles name only the country, 'representative' when the place
+    -- stands in for a spot the articles do not give; left out when place_id
+    -- is where it happened. See places.geo_precision.
     geo_precision TEXT
         CONSTRAINT "geo_precision: must be one of exact, locality, representative, country"
         CHECK (geo_precision IN ('exact', 'locality', 'representative', 'country')),
@@ -306,8 +313,12 @@ CREATE TABLE events (
         CONSTRAINT "outside_knowledge: must not be blank" CHECK (trim(outside_knowledge, char(32, 9, 10, 13)) <> ''),
     CONSTRAINT "notes: an event whose facts are inferred says in notes how"
         CHECK (inferred = '[]' OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
-    CONSTRAINT "place_id: an event with no place must say why in notes"
-        CHECK (place_id IS NOT NULL OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
+    CONSTRAINT "place_unknown: an event without a place_id must say why it has no place"
+        CHECK (place_id IS NOT NULL OR coalesce(trim(place_unknown, char(32, 9, 10, 13)), '') <> ''),
+    CONSTRAINT "place_unknown: only an event with no place_id says why it has no place: remove place_unknown or place_id"
+        CHECK (place_id IS NULL OR place_unknown IS NULL),
+    CONSTRAINT "geo_precision: only an event with a place_id says how closely the place stands for it"
+        CHECK (place_id IS NOT NULL OR geo_precision IS NULL),
     CONSTRAINT "end_date: must not be before start_date" CHECK (julianday(end_date) >= julianday(start_date)),
     CONSTRAINT "end_date: a days-precision span runs from two to seven days (longer: use week)"
         CHECK (date_precision <> 'days'
@@ -871,7 +882,7 @@ labelled AS (
         (SELECT country_code FROM places WHERE id = e.place_id) AS country_code,
         (SELECT latitude FROM places WHERE id = e.place_id) AS latitude,
         (SELECT longitude FROM places WHERE id = e.place_id) AS longitude,
-        (SELECT geo_precision FROM places WHERE id = e.place_id) AS place_precision,
+        (SELECT geo_precision FROM places WHERE id = e.place_id) AS point_precision,
         (SELECT geometry FROM place_list WHERE id = e.place_id) AS geometry
     FROM parts AS e
 )
@@ -890,6 +901,8 @@ SELECT
     substr(e.start_date, 1, 4) AS year,
     e.place_id,
     e.place_name,
+    e.place_unknown,
+    e.geo_precision AS place_precision,
     e.country_code,
     (SELECT actor_ids FROM event_actor_lists WHERE event_id = e.id) AS actor_ids,
     (SELECT actor_names FROM event_actor_lists WHERE event_id = e.id) AS actor_names,
@@ -899,7 +912,7 @@ SELECT
     e.notes,
     e.latitude,
     e.longitude,
-    e.place_precision AS geo_precision,
+    e.point_precision AS geo_precision,
     -- datasette-cluster-map draws this popup in the browser, link and all, on
     -- the pages that have no map of the site's own (a filtered event list,
     -- the places, a ready-made query), so the link stays here until the

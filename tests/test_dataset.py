@@ -84,11 +84,20 @@ def test_every_event_cites_a_document(db):
 
 
 def test_every_event_without_a_place_says_why(db):
-    events = rows(db, "SELECT id, notes FROM events WHERE place_id IS NULL")
-    unexplained = [
-        e["id"] for e in events if not e["notes"] or not re.search(r"\b(place|venue|where)\b", e["notes"], re.I)
+    events = rows(db, "SELECT id, place_unknown FROM events WHERE place_id IS NULL")
+    unexplained = [e["id"] for e in events if not re.search(r"\b(place|venue|where)\b", e["place_unknown"], re.I)]
+    assert unexplained == [], "placeless events whose place_unknown does not say why there is no place"
+
+
+def test_how_an_event_is_placed_is_said_in_its_fields_not_only_in_notes(db):
+    """Why there is no place is place_unknown's; a coarse place is geo_precision's."""
+    prose = re.compile(r"^no place\b|\bplaced at country level\b", re.I)
+    found = [
+        e["id"]
+        for e in rows(db, "SELECT id, notes FROM events WHERE origin = 'curated'")
+        if prose.search(e["notes"] or "")
     ]
-    assert unexplained == [], "placeless events whose notes do not say why there is no place"
+    assert found == [], "notes that say how the event is placed, which place_unknown or geo_precision should"
 
 
 def test_every_event_names_its_actors(db):

@@ -39,6 +39,10 @@ def test_the_draft_of_a_filed_article() -> None:
     # Every precision and status schema.sql allows is offered, a few days' `days` among them.
     assert stub["date_precision"] == "TO WRITE: day | days | week | month | year"
     assert stub["status"] == "TO WRITE: reported | confirmed | disputed | planned"
+    # The place the article names, and the two fields that say how it stands for the event, or why there is none.
+    assert stub["place_id"] == "port-selim"
+    assert stub["geo_precision"].startswith("TO WRITE: exact | locality | representative | country, or leave out")
+    assert stub["place_unknown"].startswith("TO WRITE")
 
 
 def test_the_draft_copies_no_run_of_ten_words() -> None:

@@ -119,7 +119,16 @@ def test_search_internals_are_hidden(ds: Datasette, sql) -> None:
 def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
     data = get(ds, "/events/event_list.json?_facet_size=max").json()
     facets = data["facet_results"]
-    assert set(facets) == {"event_type", "status", "origin", "date_precision", "place_id", "actor_names", "year"}
+    assert set(facets) == {
+        "event_type",
+        "status",
+        "origin",
+        "date_precision",
+        "place_id",
+        "place_precision",
+        "actor_names",
+        "year",
+    }
     status = {item["value"]: item["count"] for item in facets["status"]["results"]}
     assert status == dict(sql("select status, count(*) from events group by status"))
     actors = {item["value"]: item["count"] for item in facets["actor_names"]["results"]}
@@ -134,6 +143,11 @@ def test_default_facets_count_what_sql_counts(ds: Datasette, sql) -> None:
     assert types == dict(sql("select event_type, count(*) from events group by event_type"))
     places = {item["value"]: item["count"] for item in facets["place_id"]["results"]}
     assert places == dict(sql("select place_id, count(*) from events where place_id is not null group by place_id"))
+    precisions = {item["value"]: item["count"] for item in facets["place_precision"]["results"]}
+    assert precisions == dict(
+        sql("select geo_precision, count(*) from events where geo_precision is not null group by 1")
+    )
+    assert precisions, "the fixture places no event coarsely"
     years = {item["value"]: item["count"] for item in facets["year"]["results"]}
     assert years == dict(sql("select substr(start_date, 1, 4), count(*) from events group by 1"))
 

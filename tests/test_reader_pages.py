@@ -104,3 +104,22 @@ def test_a_months_page_gives_the_bar_and_the_filter_number_each_labelled(ds: Dat
                 assert f"{overlapping} events were (or may have been) under way in" in text
                 shown += 1
     assert shown, "no month of the fixture has an event that began before it"
+
+
+def test_event_page_says_why_an_event_has_no_place(ds: Datasette, published_db: Path) -> None:
+    with closing(sqlite3.connect(published_db)) as conn:
+        (event, why) = conn.execute("select id, place_unknown from events where place_id is null").fetchone()
+    html = page_text(ds, f"/events/events/{event}")
+    assert f'<p class="place-unknown"><em>No place:</em> {why}</p>' in html
+    assert "place-precision" not in html
+
+
+def test_event_page_says_how_closely_its_place_stands_for_it(ds: Datasette, published_db: Path) -> None:
+    with closing(sqlite3.connect(published_db)) as conn:
+        (event, place) = conn.execute(
+            "select e.id, p.name from events e join places p on p.id = e.place_id"
+            " where e.geo_precision = 'representative'"
+        ).fetchone()
+    text = re.sub(r"\s+", " ", page_text(ds, f"/events/events/{event}"))
+    assert f'{place}</a> <span class="place-precision">(a place that stands in for where it happened)</span>' in text
+    assert "place-unknown" not in text

@@ -217,6 +217,53 @@ def test_a_choice_of_days_spans_two_to_seven_days(sources: Path) -> None:
         assert problem.message == f"a days-precision span runs from two to seven days (longer: use week) (got '{end}')"
 
 
+def test_an_event_without_a_place_says_why_in_place_unknown(sources: Path) -> None:
+    """The reason is a field of its own, required exactly when place_id is absent, not prose in the notes."""
+    path = event_file(sources, place_id="paris")
+    text = path.read_text()
+    path.write_text(text.replace("    place_id: paris\n", "    place_unknown: The articles do not say where.\n"))
+    assert validate(sources).db.table("events").get(DEFAULTS["id"])["place_unknown"] == "The articles do not say where."
+
+    path.write_text(text.replace("    place_id: paris\n", "    notes: 'No place: the articles do not say where.'\n"))
+    problem = only_problem(sources)
+    assert (problem.line, problem.record, problem.field) == (2, DEFAULTS["id"], "place_unknown")
+    assert problem.message == "an event without a place_id must say why it has no place"
+
+    path.write_text(text.replace("    place_id: paris\n", "    place_id: paris\n    place_unknown: Nowhere known.\n"))
+    problem = only_problem(sources)
+    assert (problem.line, problem.field) == (line_of(path, "place_unknown"), "place_unknown")
+    assert problem.message == (
+        "only an event with no place_id says why it has no place: remove place_unknown or place_id "
+        "(got 'Nowhere known.')"
+    )
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ("    place_id: paris\n    geo_precision: city\n", "must be one of exact, locality, representative, country"),
+        (
+            "    place_unknown: The articles do not say where.\n    geo_precision: country\n",
+            "only an event with a place_id says how closely the place stands for it",
+        ),
+    ],
+)
+def test_how_closely_an_events_place_stands_for_it(sources: Path, fields: str, message: str) -> None:
+    path = event_file(sources)
+    path.write_text(path.read_text().replace("    place_id: paris\n", fields))
+    problem = only_problem(sources)
+    assert (problem.line, problem.field) == (line_of(path, "geo_precision"), "geo_precision")
+    assert problem.message.startswith(message)
+
+
+def test_an_event_placed_at_country_level_says_so(sources: Path) -> None:
+    path = event_file(sources)
+    path.write_text(
+        path.read_text().replace("    place_id: paris\n", "    place_id: france\n    geo_precision: country\n")
+    )
+    assert validate(sources).db.table("events").get(DEFAULTS["id"])["geo_precision"] == "country"
+
+
 def test_coordinates_out_of_range(sources: Path) -> None:
     path = place_file(sources, id="nowhere", name="Nowhere", kind="site", latitude="91.5", longitude="200")
     found = problems(sources)

@@ -162,9 +162,11 @@ class Draft:
                 "start_date": "TO WRITE",
                 "end_date": "TO WRITE",
                 "date_precision": "TO WRITE: " + " | ".join(EVENTS.vocabulary("date_precision")),
-                "place_id": (
-                    known_places[0].id if known_places else "TO WRITE, or leave out and start notes with 'No place:'"
-                ),
+                "place_id": known_places[0].id if known_places else "TO WRITE, or leave out and fill in place_unknown",
+                "place_unknown": "TO WRITE (own words): why the event has no place, or leave out when place_id is given",
+                "geo_precision": "TO WRITE: "
+                + " | ".join(EVENTS.vocabulary("geo_precision"))
+                + ", or leave out when place_id is where it happened",
                 "status": "TO WRITE: " + " | ".join(EVENTS.vocabulary("status")),
                 "notes": "TO WRITE: how the date was resolved (see dates above)",
                 "actors": [

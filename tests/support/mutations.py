@@ -460,7 +460,7 @@ def _broken_rules(rec: Rec, rnd: random.Random) -> list[Callable[[], None]]:
 
         def unplaced() -> None:
             node.pop("place_id", None)
-            node.pop("notes", None)
+            node.pop("place_unknown", None)
 
         rules.append(unplaced)
     return rules
