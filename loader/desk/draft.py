@@ -28,7 +28,7 @@ from ..records.languages import alias_texts
 from ..schema import read_schema
 from . import DeskError
 from .archive_file import TOP, dateline, skeleton
-from .dates import DateExpression, Window, expressions
+from .dates import DateExpression, Window, document_window, expressions
 from .find import entries_from_sources, find, place_fields, store_countries
 from .names import TITLE_WORDS, Candidate, Matcher, key
 from .overlap import RUN, Hit, Shingles, file_hits, words
@@ -210,24 +210,6 @@ class Draft:
                 "paragraphs": ["TO WRITE"],
             },
         }
-
-
-def _windows(document: dict[str, Any]) -> Window | None:
-    def day(value: Any) -> date | None:
-        try:
-            return date.fromisoformat(str(value)[:10]) if value else None
-        except ValueError:
-            return None
-
-    printed = day(document.get("published_date"))
-    if printed:
-        return Window(printed, printed)
-    earliest, latest = day(document.get("published_earliest")), day(document.get("published_latest"))
-    if earliest and latest:
-        return Window(earliest, latest)
-    if earliest:
-        return Window(earliest, max(earliest, date.today()))
-    return None
 
 
 class Names:
@@ -544,7 +526,7 @@ def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Dra
         record, _ = skeleton(article.name, hashlib.sha256(data).hexdigest(), text, None, outlet, date.today())
         document = yaml.safe_load("documents:\n" + record)["documents"][0]
         document = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in document.items()}
-    window = _windows(document)
+    window = document_window(document)
     mentioned, unknown = mentions(paras, records, matcher)
     dates = expressions(paras, window)
     return Draft(
