@@ -11,12 +11,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from loader.cli import cli
-from loader.desk.diff import pinned_warnings
-from loader.records.archive import locators
-from loader.records.sources import validate
+from loader.desk.diff import date_clashes, pinned_warnings
+from loader.desk.records import from_directory
+from loader.records.archive import find_archive, locators
+from loader.records.sources import DEFAULT_SOURCES, validate
 from tests.test_provenance import run_validate
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
@@ -145,3 +147,12 @@ def test_documents_giving_different_days_are_a_date_clash_until_a_dispute_asks_w
         "      - id: paris-meeting-day\n        question: On which day did the two sides meet in Paris?\n",
     )
     assert "give different days" not in run_validate(sources, "--archive", str(archive)).stderr
+
+
+def test_the_curated_sources_record_every_clash_of_days_as_a_dispute() -> None:
+    """An invariant of sources/: where the archived articles cited on an event
+    name different days for it, a dispute asks which day."""
+    archive = find_archive(())
+    if archive is None:
+        pytest.skip("the project's archive is not beside this checkout")
+    assert date_clashes(from_directory(DEFAULT_SOURCES), archive) == []
