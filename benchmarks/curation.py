@@ -141,9 +141,11 @@ class Article:
     archive_ref: str
     known: set[str]  # kind:id of the actors and places cited for it that the store kept without it
     found: set[str]  # of those, the ones the draft lists
+    listed: int  # the known actors and places the draft lists, cited for the article or not
     events: set[str]  # the events cited on it that the store kept without it
     offered: set[str]  # of those, the ones the draft offers
     offered_top: set[str]  # ... among its first TOP
+    proposed_top: int  # the events the draft offers first (at most TOP), cited on it or not
     dated: int  # events cited on it for their date (those it alone supports too)
     dated_right: int  # of those, the ones a date the draft resolves in the cited paragraphs falls within
     document_date: str  # printed | inferred, as the curators recorded it
@@ -177,9 +179,11 @@ def score(result: Draft, citations: Cited, store: Records, document: dict[str, A
     return {
         "known": known,
         "found": known & listed,
+        "listed": len(listed),
         "events": events,
         "offered": events & set(ranked),
         "offered_top": events & set(ranked[:TOP]),
+        "proposed_top": len(ranked[:TOP]),
         "dated": len(citations.dated),
         "dated_right": right,
         "document_date": "printed" if printed else "inferred",
@@ -265,6 +269,8 @@ def report(articles: list[Article], lookups: Lookups, diff_seconds: float) -> st
     dated = sum(a.dated for a in articles)
     dated_right = sum(a.dated_right for a in articles)
     copied = sum(a.copied for a in articles)
+    listed = sum(a.listed for a in articles)
+    proposed = sum(a.proposed_top for a in articles)
     printed = [a for a in articles if a.document_date == "printed"]
     undated = [a for a in articles if a.document_date == "inferred"]
     slowest = max((a.seconds for a in articles), default=0.0)
@@ -281,13 +287,17 @@ def report(articles: list[Article], lookups: Lookups, diff_seconds: float) -> st
         "dates hold a date the draft resolves in the cited paragraphs (a day or span inside the event's "
         "start and end; a wider reading counts as wrong); whether the draft gives the document its "
         "recorded printed date, or, for an undated article, no printed date and a window that holds its "
-        "earliest recorded day; and every run of ten words the draft shares with the article.",
+        "earliest recorded day; and every run of ten words the draft shares with the article. Its precision: "
+        "of the known actors and places the draft lists, those cited for the article, and of the events it "
+        f"offers first (up to {TOP}), those cited on it; an actor or place the article names in passing, "
+        "which the curators did not cite, counts against it.",
         "",
         f"Machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f} (times are wall-clock, "
         "on a shared machine).",
         "",
-        "| document | known actors and places found | events offered (first 5) | dated events resolved | document's date | copied runs | draft s |",
-        "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| document | known actors and places found | events offered (first 5) | dated events resolved "
+        "| document's date | copied runs | right of listed: names; first 5 events | draft s |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for a in articles:
         missing = ", ".join(sorted(a.known - a.found))
@@ -296,7 +306,7 @@ def report(articles: list[Article], lookups: Lookups, diff_seconds: float) -> st
             f"| {a.document_id} | {len(a.found)} of {len(a.known)}{f' (not: {missing})' if missing else ''} "
             f"| {len(a.offered)} ({len(a.offered_top)}) of {len(a.events)}{f' (not: {not_offered})' if not_offered else ''} "
             f"| {a.dated_right} of {a.dated} | {a.document_date}: {'right' if a.document_date_right else '**wrong**'} "
-            f"| {a.copied} | {a.seconds:.2f} |"
+            f"| {a.copied} | {len(a.found)} of {a.listed}; {len(a.offered_top)} of {a.proposed_top} | {a.seconds:.2f} |"
         )
     lines += [
         "",
@@ -310,6 +320,9 @@ def report(articles: list[Article], lookups: Lookups, diff_seconds: float) -> st
         f"- Documents' dates: printed dates read right {sum(a.document_date_right for a in printed)} of "
         f"{len(printed)}; undated articles given no printed date, with a window holding their earliest "
         f"recorded day, {sum(a.document_date_right for a in undated)} of {len(undated)}",
+        f"- Precision: of the known actors and places the draft lists, cited for the article: "
+        f"**{_share(found, listed)}** ({found} of {listed}); of the events it offers first, cited on it: "
+        f"**{_share(top, proposed)}** ({top} of {proposed}); no target",
         f"- Copied runs of ten words: **{copied}**; target 0: {mark(copied == 0)}",
         f"- `draft` time: {sum(a.seconds for a in articles) / max(len(articles), 1):.2f} s an article on "
         f"average, {slowest:.2f} s at most (reading the store, building the matcher, drafting)",

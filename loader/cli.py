@@ -130,14 +130,16 @@ def validate(sources: Path, archive_folders: tuple[Path, ...]) -> None:
     or prints a one-line summary and exits 0, then one line if no archive
     was found to check the locators against, then any warnings, which do
     not fail: prose that the edits not yet committed leave stale, aliases
-    that clash with another record's names, and events that may be
-    recorded twice (as `diff` finds them).
+    that clash with another record's names, events that may be
+    recorded twice, and events whose documents give different days with
+    no dispute asking when (as `diff` finds them).
     """
-    dataset = validate_sources(sources, archive=find_archive(archive_folders, own_sources=_own(sources)))
+    archive = find_archive(archive_folders, own_sources=_own(sources))
+    dataset = validate_sources(sources, archive=archive)
     click.echo(f"{display_path(sources)} is valid: {dataset.summary()}")
     if unchecked := dataset.unchecked():
         click.echo(unchecked)
-    for warning in pinned_warnings(sources, dataset.records):
+    for warning in pinned_warnings(sources, dataset.records, archive):
         click.echo(f"warning: {warning}", err=True)
 
 
@@ -400,7 +402,8 @@ def find_command(name: str, sources: Path, database: Path | None, limit: int, ge
 @click.argument("revision", required=False)
 @sources_option
 @click.option("--all-warnings", is_flag=True, help="Also list the warnings the sources had at REVISION already.")
-def diff_command(revision: str | None, sources: Path, all_warnings: bool) -> None:
+@archive_option
+def diff_command(revision: str | None, sources: Path, all_warnings: bool, archive_folders: tuple[Path, ...]) -> None:
     """What the working tree changes in the records against REVISION, in words.
 
     REVISION is a git commit (default: the last release's, from
@@ -408,11 +411,13 @@ def diff_command(revision: str | None, sources: Path, all_warnings: bool) -> Non
     withdrawn and renamed, events re-dated, disputes opened or answered and
     citations added; then, as warnings, prose elsewhere made false by the
     change (stale prose), aliases that now clash with another record's
-    names, and likely duplicate events. Exits 0 either way.
+    names, likely duplicate events, and events whose documents give
+    different days with no dispute asking when (read in the archive).
+    Exits 0 either way.
     """
     from .desk.diff import diff
 
-    report = diff(sources, revision, all_warnings)
+    report = diff(sources, revision, all_warnings, find_archive(archive_folders, own_sources=_own(sources)))
     if not report:
         click.echo(f"No change to the records since {report.base}.")
     for finding in report.changes:

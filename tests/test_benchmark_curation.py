@@ -51,6 +51,10 @@ def test_a_draft_scored_against_the_records(tmp_path: Path) -> None:
     assert article.found == article.known
     assert article.events == {"2031-03-04-port-selim-haddad-meets-levin", "2031-04-talks-next-round"}
     assert article.offered == article.events
+    # Precision: every actor and place it lists is cited for the article; of the three events
+    # it offers first, the 2025 talks are background the curators did not cite it on.
+    assert (len(article.found), article.listed) == (3, 3)
+    assert (len(article.offered_top), article.proposed_top) == (2, 3)
     # "on Tuesday" is the meeting's day, "to 2029" the clash's year, "next month" the April round.
     assert (article.dated, article.dated_right) == (3, 3)
     assert article.document_date == "printed" and article.document_date_right
@@ -58,7 +62,11 @@ def test_a_draft_scored_against_the_records(tmp_path: Path) -> None:
     text = report([article], Lookups(2, 1, [("Levine", "actor:ezra-levin", "nothing")], 0.01, 0.01), 0.5)
     offered = f"{len(article.offered)} ({len(article.offered_top)}) of 2"
     assert f"| gazette-2031-03-05-port-selim-talks | 3 of 3 | {offered}" in text
-    assert "| 3 of 3 | printed: right | 0 |" in text
+    assert "| 3 of 3 | printed: right | 0 | 3 of 3; 2 of 3 |" in text
+    assert (
+        "draft lists, cited for the article: **100%** (3 of 3); of the events it offers first, cited on it: **67%**"
+        in text
+    )
     assert "ranked first for **50%**; target ≥ 95%: **missed**" in text
     # The curation part is written between its own markers, beside the other parts' figures.
     out = tmp_path / "performance.md"

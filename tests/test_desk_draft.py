@@ -110,3 +110,31 @@ def test_a_states_government_and_an_unnamed_source_are_offered() -> None:
     government = actors["norland-government"]
     assert government["as_written"] == ["Norland"] and "check that its government is meant" in government["reading"]
     assert actors["unnamed-harbour-official"]["as_written"] == ["a harbour official"]
+
+
+MONITORS = FIXTURES / "archive" / "harbour-monitors.txt"
+
+
+def test_an_unknown_place_gets_geonames_candidates_with_their_ids() -> None:
+    """ "in Marseille", "the town of Aubagne": names read as places get the
+    GeoNames cities of the store's countries (the fixture's places are in
+    France), as fields of a place record; a person's name gets none."""
+    unknown = {u["as_written"]: u for u in draft(MONITORS, SOURCES).data()["unknown_names"]}
+    marseille = unknown["Marseille"]["geonames"][0]
+    assert set(marseille) == {"name", "country_code", "geonames_id", "latitude", "longitude", "score"}
+    assert (marseille["name"], marseille["country_code"], marseille["geonames_id"]) == ("Marseille", "FR", 2995469)
+    assert (round(marseille["latitude"]), round(marseille["longitude"]), marseille["score"]) == (43, 5, 100.0)
+    assert unknown["Aubagne"]["geonames"][0]["geonames_id"] == 3036433
+    assert unknown["Marseille"]["candidates"] == ["new: no record matches"]
+    assert "geonames" not in unknown["Dana Orsk"]
+
+
+def test_a_bodys_name_stays_whole_across_its_lowercase_words_and_a_states_adjective() -> None:
+    data = draft(MONITORS, SOURCES).data()
+    unknown = [u["as_written"] for u in data["unknown_names"]]
+    assert "Qadiran Observatory for Human Rights" in unknown
+    assert "Council of the Harbour" in unknown
+    assert not {"Observatory", "Human Rights"} & set(unknown)
+    # "Qadiran" begins the Observatory's name; the state is named only where the text says "Qadira".
+    qadira = next(a for a in data["actors"] if a["id"] == "qadira")
+    assert qadira["as_written"] == ["Qadira"] and len(qadira["paragraphs"]) == 1

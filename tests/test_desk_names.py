@@ -35,6 +35,9 @@ SAME = [
     ("Mar-a-Lago", "Mar a Lago"),  # hyphens
     ("Barrack", "Barak"),  # ck = k
     ("Ahmad al-Sharaa", "al-Sharaa Ahmad"),  # word order
+    ("Azərbaycan", "Azerbaycan"),  # the Azerbaijani schwa is a letter, not a sign
+    ("Dschenin", "Jenin"),  # German dsch = j
+    ("Aserbaidschan", "Azerbaidjan"),  # ... and French dj
 ]
 # Different scripts: the consonant skeletons must agree.
 SAME_SKELETON = [
@@ -92,6 +95,21 @@ def test_a_records_own_name_outranks_an_alias_on_a_tie() -> None:
         [Entry("actor", "government", "Syrian government", ("Damascus",)), Entry("place", "damascus", "Damascus")]
     )
     assert matcher.find("Damascus")[0].entry.id == "damascus"
+
+
+def test_a_country_outranks_the_state_named_after_it_on_a_tie() -> None:
+    """The store names a state after its land; the spelling-variant table
+    asks the land for a country's name, and the state comes next."""
+    matcher = Matcher(
+        [
+            Entry("actor", "azerbaijan", "Azerbaijan", ("Republic of Azerbaijan",)),
+            Entry("place", "azerbaijan", "Azerbaijan"),
+        ]
+    )
+    for query in ("Azerbaijan", "Azerbaidjan", "Aserbaidschan"):
+        found = matcher.find(query)
+        assert [f"{c.entry.kind}:{c.entry.id}" for c in found] == ["place:azerbaijan", "actor:azerbaijan"], query
+        assert found[0].score == found[1].score
 
 
 def test_titles_before_a_name_are_passed_over() -> None:

@@ -226,9 +226,9 @@ def test_the_same_statement_twice_is_refused(tmp_path):
     assert "already claim 'first'" in found[0][4]
 
 
-def run_validate(directory: Path) -> subprocess.CompletedProcess:
+def run_validate(directory: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "loader", "validate", "--sources", str(directory)],
+        [sys.executable, "-m", "loader", "validate", "--sources", str(directory), *options],
         cwd=ROOT,
         capture_output=True,
         text=True,

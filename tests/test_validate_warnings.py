@@ -6,15 +6,23 @@ edits made afterwards are what validate compares with its last commit."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
 
-from loader.desk.diff import pinned_warnings
-from loader.records.sources import validate
+import pytest
+from click.testing import CliRunner
+
+from loader.cli import cli
+from loader.desk.diff import date_clashes, pinned_warnings
+from loader.desk.records import from_directory
+from loader.records.archive import find_archive, locators
+from loader.records.sources import DEFAULT_SOURCES, validate
 from tests.test_provenance import run_validate
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
+ARCHIVE = Path(__file__).parent / "fixtures" / "archive"
 STRIKES = "2025-07-strikes-on-damascus"
 
 
@@ -80,3 +88,71 @@ def test_outside_git_only_the_checks_that_need_no_commit_run(tmp_path: Path) -> 
     edit(sources / "actors.yml", "[{name: Barrack, lang: en}]", "[{name: Barrack, lang: en}, {name: Dermer, lang: en}]")
     warnings = pinned_warnings(sources, validate(sources).records)
     assert {(w.record, w.field) for w in warnings} == {("tom-barrack", "aliases"), ("ron-dermer", "aliases")}
+
+
+def test_documents_giving_different_days_are_a_date_clash_until_a_dispute_asks_which(tmp_path: Path) -> None:
+    """The Cradle's "on Tuesday" is 19 August; a made-up courier printed on
+    Thursday 21 August says the two sides met "on Wednesday": the 20th. The
+    curator widens the meeting to both days but records no question of the day."""
+    sources = committed_store(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for name in ("fixture-003.txt", "fixture-004.txt"):
+        shutil.copy(ARCHIVE / name, archive)
+    courier = archive / "fixture-courier.txt"
+    courier.write_text("date 2025-08-21 The Courier\n\nThe two sides met in Paris on Wednesday, a diplomat said.\n")
+    first, second = locators(courier.read_text())
+    edit(
+        sources / "documents.yml",
+        "  - id: newarab-paris-meeting\n",
+        f"  - id: courier-paris-meeting\n    title: Two sides met in Paris\n    outlet: The Courier\n"
+        f"    published_date: 2025-08-21\n    archive_ref: fixture-courier.txt\n"
+        f"    archive_sha256: {hashlib.sha256(courier.read_bytes()).hexdigest()}\n"
+        f'    date_paragraphs: ["{first}"]\n'
+        "  - id: newarab-paris-meeting\n",
+    )
+    events = sources / "events" / "paris.yml"
+    edit(
+        events,
+        "    end_date: 2025-08-19\n    date_precision: day\n",
+        "    end_date: 2025-08-20\n    date_precision: days\n",
+    )
+    edit(
+        events,
+        "      - {document_id: newarab-paris-meeting, supports: [occurrence, actors]",
+        f'      - {{document_id: courier-paris-meeting, supports: [occurrence, date], paragraphs: ["{second}"]}}\n'
+        "      - {document_id: newarab-paris-meeting, supports: [occurrence, actors]",
+    )
+    result = run_validate(sources, "--archive", str(archive))
+    assert result.returncode == 0, result.stderr
+    clash = [line for line in result.stderr.splitlines() if "give different days" in line]
+    assert len(clash) == 1, result.stderr
+    assert clash[0].startswith("warning: ") and clash[0].endswith(
+        "paris.yml:8: 2025-08-19-paris-shaibani-dermer: start_date: event 2025-08-19-paris-shaibani-dermer: "
+        "its documents give different days (19 August 2025, a Tuesday: cradle-paris-confirmation; 20 August 2025, "
+        "a Wednesday: courier-paris-meeting); record the disagreement as a dispute on the event asking which day, "
+        "answered by each document's claim"
+    )
+    # diff says it too, as a warning the change brought; without the archive there is no text to compare.
+    shown = CliRunner().invoke(cli, ["diff", "HEAD", "--sources", str(sources), "--archive", str(archive)])
+    assert (
+        "warning: date-clash: events/paris.yml: event 2025-08-19-paris-shaibani-dermer: its documents" in shown.output
+    )
+    assert "date-clash" not in CliRunner().invoke(cli, ["diff", "HEAD", "--sources", str(sources)]).output
+    # The event's dispute about whether the talks were the first leaves the day unasked; one asking it settles it.
+    edit(
+        events,
+        "        question: Were these the first direct talks between the two sides?\n",
+        "        question: Were these the first direct talks between the two sides?\n"
+        "      - id: paris-meeting-day\n        question: On which day did the two sides meet in Paris?\n",
+    )
+    assert "give different days" not in run_validate(sources, "--archive", str(archive)).stderr
+
+
+def test_the_curated_sources_record_every_clash_of_days_as_a_dispute() -> None:
+    """An invariant of sources/: where the archived articles cited on an event
+    name different days for it, a dispute asks which day."""
+    archive = find_archive(())
+    if archive is None:
+        pytest.skip("the project's archive is not beside this checkout")
+    assert date_clashes(from_directory(DEFAULT_SOURCES), archive) == []

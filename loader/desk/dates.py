@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 MONTHS = [
     "january", "february", "march", "april", "may", "june",
@@ -325,6 +326,27 @@ def resolve(kind: str, match: re.Match[str], base: Window | None, when: str | No
     if kind == "weekday":
         return _weekday(groups["weekday"], groups.get("which"), base, when)
     return _relative(match.group(0), base)
+
+
+def document_window(document: dict[str, Any]) -> Window | None:
+    """The days a document record says it was published in: its printed
+    date, else its window (open at the end: up to today)."""
+
+    def day(value: Any) -> date | None:
+        try:
+            return date.fromisoformat(str(value)[:10]) if value else None
+        except ValueError:
+            return None
+
+    printed = day(document.get("published_date"))
+    if printed:
+        return Window(printed, printed)
+    earliest, latest = day(document.get("published_earliest")), day(document.get("published_latest"))
+    if earliest and latest:
+        return Window(earliest, latest)
+    if earliest:
+        return Window(earliest, max(earliest, date.today()))
+    return None
 
 
 def expressions(paragraphs: list[str], base: Window | None) -> list[DateExpression]:

@@ -6,7 +6,7 @@ every note that states its old date wrong, an alias added for one person
 draws another person's searches, a new event may be one already recorded.
 Git shows lines; this says which records were added, changed, withdrawn or
 renamed, which events were re-dated (old window -> new), which disputes were
-opened or answered and which citations added, and then three kinds of
+opened or answered and which citations added, and then four kinds of
 warning:
 
 - stale prose: a note, summary or date inference anywhere that names a
@@ -14,7 +14,11 @@ warning:
   longer falls in its window;
 - alias clash: an alias equal to (by the matching key) or one word of
   another record's name or alias;
-- likely duplicate events, with or without a place.
+- likely duplicate events, with or without a place;
+- date clash: two documents cited for an event's date naming different
+  days for it, while no dispute on the event asks when it happened (read
+  from the cited paragraphs of their archived copies, when the archive is
+  at hand).
 
 Warnings the change did not bring (present at REV already) are left out
 unless asked for; `checks` gives them all, for validate.
@@ -30,9 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from ..problems import Problem, display_path
+from ..records.archive import Archive, parse_locator
 from ..records.languages import alias_texts
 from ..rules import Record
 from . import DeskError
+from .dates import DateExpression, document_window, expressions, long
 from .names import key
 from .records import Records, from_commit, from_directory
 
@@ -49,7 +55,9 @@ LONG = {"notes", "summary", "date_inference", "description", "statement", "quest
 class Finding:
     """One line of the report: what kind, which record, in words."""
 
-    kind: str  # added | changed | withdrawn | removed | renamed | re-dated | dispute | citation | stale | alias-clash | duplicate
+    # added | changed | withdrawn | removed | renamed | re-dated | dispute | citation
+    # | stale | alias-clash | duplicate | date-clash
+    kind: str
     table: str
     key: str
     words: str
@@ -393,29 +401,96 @@ def likely_duplicates(records: Records) -> list[Finding]:
     return found
 
 
-def checks(records: Records) -> list[Finding]:
-    """The warnings that need no earlier version."""
-    return alias_clashes(records) + likely_duplicates(records)
+# Precisions that leave an event's day open: there, documents naming
+# different days in its span disagree; at `day` they name its own days.
+OPEN_DAY = ("days", "week")
+# A dispute asks about its event's date when its question asks when.
+DATE_QUESTION = re.compile(r"\b(?:when|date|dates|day|days)\b", re.IGNORECASE)
 
 
-def standing(sources: Path) -> list[Finding]:
-    """validate's warnings: every alias clash and likely duplicate, and the
-    prose that the edits not yet committed leave stale (none when the
-    sources are not in git, having no commit to compare with)."""
+def date_clashes(records: Records, archive: Archive | None) -> list[Finding]:
+    """Events whose day is open (OPEN_DAY) for which two documents cited for
+    the date each name a different day in the event's span, in the cited
+    paragraphs of their archived copies (a document naming two days there
+    names none), while no dispute on the event asks when it happened.
+    An event whose date the curators inferred (`inferred: [date]`: a span
+    between what one report says came before and another after) is passed
+    over: there the days its documents name are its bounds, not its day.
+    Without the archive there is no text to read, and nothing is said."""
+    if archive is None:
+        return []
+    asked = {
+        str(d.get("event_id"))
+        for d in records.tables["disputes"].values()
+        if DATE_QUESTION.search(str(d.get("question") or ""))
+    }
+    read: dict[str, list[DateExpression]] = {}
+    found: list[Finding] = []
+    for eid, event in sorted(records.tables["events"].items()):
+        start, end = _window(event)
+        if (
+            event.get("date_precision") not in OPEN_DAY
+            or "date" in (event.get("inferred") or [])
+            or eid in asked
+            or not (start and end)
+        ):
+            continue
+        given: dict[date, list[str]] = {}
+        for citation in event.get("documents") or []:
+            if not isinstance(citation, dict) or "date" not in (citation.get("supports") or []):
+                continue
+            document_id = str(citation.get("document_id"))
+            document = records.get("documents", document_id)
+            copy = archive.copy(str(document.get("archive_ref") or "")) if document else None
+            numbers = {p[0] for p in (parse_locator(str(x)) for x in citation.get("paragraphs") or []) if p}
+            if document is None or copy is None or not numbers:
+                continue
+            if document_id not in read:
+                read[document_id] = expressions(copy.paragraphs, document_window(document))
+            days = {
+                e.resolved.earliest
+                for e in read[document_id]
+                if e.paragraph in numbers
+                and e.kind != "printed date"
+                and e.resolved
+                and e.resolved.earliest == e.resolved.latest
+                and start <= e.resolved.earliest <= end
+            }
+            if len(days) == 1:
+                given.setdefault(days.pop(), []).append(document_id)
+        if len(given) > 1:
+            days_words = "; ".join(f"{long(day)}: {', '.join(ids)}" for day, ids in sorted(given.items()))
+            words = (
+                f"event {eid}: its documents give different days ({days_words}); record the disagreement "
+                "as a dispute on the event asking which day, answered by each document's claim"
+            )
+            found.append(Finding("date-clash", "events", eid, words, records.files[("events", eid)], "start_date"))
+    return found
+
+
+def checks(records: Records, archive: Archive | None = None) -> list[Finding]:
+    """The warnings that need no earlier version (date clashes only with the archive)."""
+    return alias_clashes(records) + likely_duplicates(records) + date_clashes(records, archive)
+
+
+def standing(sources: Path, archive: Archive | None = None) -> list[Finding]:
+    """validate's warnings: every alias clash, likely duplicate and date
+    clash, and the prose that the edits not yet committed leave stale (none
+    when the sources are not in git, having no commit to compare with)."""
     work = from_directory(sources)
     try:
         base = from_commit(sources, "HEAD")
     except DeskError:
-        return checks(work)
-    return stale_prose(base, work) + checks(work)
+        return checks(work, archive)
+    return stale_prose(base, work) + checks(work, archive)
 
 
-def pinned_warnings(directory: Path, records: list[Record]) -> list[Problem]:
+def pinned_warnings(directory: Path, records: list[Record], archive: Archive | None = None) -> list[Problem]:
     """validate's warnings (standing()), each pinned to the line of its record
     and field, as validate's errors are."""
     located = {(r.table, r.label): r for r in records}
     shown = []
-    for finding in standing(directory):
+    for finding in standing(directory, archive):
         record = located.get((finding.table, finding.key))
         if record is None:
             shown.append(
@@ -431,15 +506,18 @@ def _new(before: list[Finding], after: list[Finding]) -> list[Finding]:
     return [f for f in after if (f.kind, f.table, f.key, f.words) not in seen]
 
 
-def diff(sources: Path, revision: str | None = None, all_warnings: bool = False) -> Report:
+def diff(
+    sources: Path, revision: str | None = None, all_warnings: bool = False, archive: Archive | None = None
+) -> Report:
     """Compare the working tree's sources with `revision` (default: the last
-    release's commit listed in sources/releases.tsv, else HEAD)."""
+    release's commit listed in sources/releases.tsv, else HEAD); the
+    archive, where given, is read for date clashes."""
     if revision is None:
         revision = last_release_commit(sources) or "HEAD"
     base, work = from_commit(sources, revision), from_directory(sources)
     report = Report(revision, changes(base, work))
-    warnings = checks(work)
-    report.warnings = stale_prose(base, work) + (warnings if all_warnings else _new(checks(base), warnings))
+    warnings = checks(work, archive)
+    report.warnings = stale_prose(base, work) + (warnings if all_warnings else _new(checks(base, archive), warnings))
     return report
 
 

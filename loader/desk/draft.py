@@ -28,9 +28,9 @@ from ..records.languages import alias_texts
 from ..schema import read_schema
 from . import DeskError
 from .archive_file import TOP, dateline, skeleton
-from .dates import DateExpression, Window, expressions
-from .find import entries_from_sources
-from .names import TITLE_WORDS, Matcher, key
+from .dates import DateExpression, Window, document_window, expressions
+from .find import entries_from_sources, find, place_fields, store_countries
+from .names import TITLE_WORDS, Candidate, Matcher, key
 from .overlap import RUN, Hit, Shingles, file_hits, words
 from .records import Records, from_directory
 
@@ -51,7 +51,16 @@ NOT_NAMES = frozenset(
     july august september october november december read more click share search welcome
     ahead following report photo getty caption file via""".split()
 )
-CONNECTORS = frozenset({"al", "el", "bin", "ibn", "abu", "de", "of", "the", "and"})
+# Lowercase words inside a name ("Council of the Wise", "Syrian Observatory
+# for Human Rights"): a run of capitalised words goes on across them.
+CONNECTORS = frozenset({"al", "el", "bin", "ibn", "abu", "de", "of", "the", "and", "for"})
+# A word before a name that reads it as a place ("talks in Tarsa", "near
+# Izraa"), and words of a name, or before its "of", that say it is one
+# ("Suweida city", "the town of Nawa"): such a name gets GeoNames candidates.
+PLACE_BEFORE = frozenset("in at near outside across around toward towards into".split())
+PLACE_NOUNS = frozenset(
+    "city town village province governorate region district county capital port island heights valley".split()
+)
 POSSESSIVE = re.compile(r"[’']s$")
 # Adjectives of a state or country that the suffix rules below do not make.
 DEMONYMS = {"France": ["French"], "Turkey": ["Turkish"], "United States": ["American", "U.S."], "Lebanon": ["Lebanese"]}
@@ -92,11 +101,21 @@ class Mention:
 
 
 @dataclass
+class Unknown:
+    """A name the store does not know, with what `find` offers for it."""
+
+    name: str
+    paragraphs: list[int]
+    candidates: list[Candidate]  # the store's records
+    geonames: list[Candidate] = field(default_factory=list)  # for a name read as a place
+
+
+@dataclass
 class Draft:
     document: dict[str, Any]
     window: Window | None
     mentions: list[Mention]
-    unknown: list[tuple[str, list[int], list[tuple[str, float]]]]  # name, paragraphs, candidates
+    unknown: list[Unknown]
     dates: list[DateExpression]
     events: list[tuple[str, int, list[str]]]  # event id, score, reasons
     locators: list[str]
@@ -130,11 +149,13 @@ class Draft:
             ],
             "unknown_names": [
                 {
-                    "as_written": name,
-                    "paragraphs": loc(numbers),
-                    "candidates": [f"{c} ({s:.0f})" for c, s in candidates] or ["new: no record matches"],
+                    "as_written": u.name,
+                    "paragraphs": loc(u.paragraphs),
+                    "candidates": [f"{c.entry.kind} {c.entry.id} ({c.score:.0f})" for c in u.candidates]
+                    or ["new: no record matches"],
+                    **({"geonames": [place_fields(c) for c in u.geonames]} if u.geonames else {}),
                 }
-                for name, numbers, candidates in self.unknown
+                for u in self.unknown
             ],
             "dates": [
                 {
@@ -193,29 +214,12 @@ class Draft:
         }
 
 
-def _windows(document: dict[str, Any]) -> Window | None:
-    def day(value: Any) -> date | None:
-        try:
-            return date.fromisoformat(str(value)[:10]) if value else None
-        except ValueError:
-            return None
-
-    printed = day(document.get("published_date"))
-    if printed:
-        return Window(printed, printed)
-    earliest, latest = day(document.get("published_earliest")), day(document.get("published_latest"))
-    if earliest and latest:
-        return Window(earliest, latest)
-    if earliest:
-        return Window(earliest, max(earliest, date.today()))
-    return None
-
-
 class Names:
     """Every name and alias of the store by its text key (and Arabic/Hebrew by itself)."""
 
     def __init__(self, records: Records):
         self.by_key: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = {}
+        self.adjectives: set[tuple[str, ...]] = set()  # keys of the states' adjectives
         for kind, table in (("actor", "actors"), ("place", "places")):
             for rid, record in records.tables[table].items():
                 for name in [record.get("name"), *alias_texts(record.get("aliases"))]:
@@ -239,6 +243,7 @@ class Names:
                     index = key(adjective).words
                     if index not in self.by_key:
                         self.by_key[index] = [(kind, rid, name, adjective)]
+                        self.adjectives.add(index)
 
     def lookup(self, span: list[str]) -> list[tuple[str, str, str, str]]:
         text = " ".join(span)
@@ -261,12 +266,11 @@ def _tokens(text: str) -> list[str]:
     return [t for t in TOKEN.findall(text)]
 
 
-def mentions(
-    paras: list[str], records: Records, matcher: Matcher
-) -> tuple[list[Mention], list[tuple[str, list[int], list[tuple[str, float]]]]]:
+def mentions(paras: list[str], records: Records, matcher: Matcher) -> tuple[list[Mention], list[Unknown]]:
     names = Names(records)
     found: dict[tuple[str, str], Mention] = {}
     unknown: dict[str, list[int]] = {}
+    places: set[str] = set()  # unknown names read as places
     for number, text in enumerate(paras, start=1):
         tokens = _tokens(text)
         covered = [False] * len(tokens)
@@ -278,7 +282,7 @@ def mentions(
                 if not all(t[:1].isalnum() for t in span):
                     continue
                 hits = names.lookup(span) or names.lookup([POSSESSIVE.sub("", t) for t in span])
-                if hits and n == 1 and _part_of_longer_name(tokens, i + 1, hits, records):
+                if hits and _part_of_longer_name(span, tokens, i + n, hits, names, records):
                     hits = []
                 if hits:
                     # One actor and one place may share a name (Damascus): both are listed.
@@ -310,12 +314,17 @@ def mentions(
                 continue
             while run and run[-1].lower() in CONNECTORS:
                 run.pop()
-            if run and (len(run) > 1 or (j - len(run) > 0 and tokens[j - len(run) - 1] not in '.!?"“')):
-                unknown.setdefault(" ".join(run), []).append(number)
+            start = j - len(run)
+            if run and (len(run) > 1 or (start > 0 and tokens[start - 1] not in '.!?"“')):
+                name = _without_titles(" ".join(run))
+                unknown.setdefault(name, []).append(number)
+                if _reads_as_place(tokens, start, run):
+                    places.add(name)
             run = []
     _governments(found, records)
     result = []
-    for name, numbers in _without_titles(unknown).items():
+    countries = store_countries(matcher.entries)
+    for name, numbers in unknown.items():
         # A title or an adjective of nationality alone ("Syrian Foreign Minister") names no one.
         content = [w for w in name.split() if w.lower() not in TITLE_WORDS and w.lower() not in CONNECTORS]
         if not content or (
@@ -326,8 +335,9 @@ def mentions(
             and content[0] != name
         ):
             continue
-        candidates = [(f"{c.entry.kind} {c.entry.id}", c.score) for c in matcher.find(name, 3, 80.0)]
-        result.append((name, numbers, candidates))
+        # GeoNames is searched in the store's countries, as `find` does by default.
+        offered = find(name, matcher, 3, countries if name in places else None, 80.0)
+        result.append(Unknown(name, numbers, offered.candidates, offered.geonames))
     return sorted(found.values(), key=lambda m: (m.kind, min(m.paragraphs))), result
 
 
@@ -350,28 +360,44 @@ def _governments(found: dict[tuple[str, str], Mention], records: Records) -> Non
 
 
 def _part_of_longer_name(
-    tokens: list[str], following: int, hits: list[tuple[str, str, str, str]], records: Records
+    span: list[str],
+    tokens: list[str],
+    following: int,
+    hits: list[tuple[str, str, str, str]],
+    names: Names,
+    records: Records,
 ) -> bool:
     """A person's one-word name followed by another name word ("Ahmed" in
-    "Ahmed al-Dalati") is the first word of someone else's name."""
-    if following >= len(tokens) or not all(
-        kind == "actor" and (records.get("actors", rid) or {}).get("kind") == "person" for kind, rid, _, _ in hits
-    ):
+    "Ahmed al-Dalati") is the first word of someone else's name; a state's
+    adjective followed by a word that is neither a title nor a known name
+    ("Syrian" in "Syrian Observatory for Human Rights") is the first word of
+    a body's name, which is listed whole as unknown."""
+    if following >= len(tokens):
         return False
     word = tokens[following]
-    return (word[:1].isupper() and word.lower() not in NOT_NAMES) or bool(ARTICLE_NAME.match(word))
+    name_word = (word[:1].isupper() and word.lower() not in NOT_NAMES) or bool(ARTICLE_NAME.match(word))
+    if key(" ".join(span)).words in names.adjectives:
+        return name_word and word.lower() not in TITLE_WORDS and not names.lookup([word])
+    one_person = len(span) == 1 and all(
+        kind == "actor" and (records.get("actors", rid) or {}).get("kind") == "person" for kind, rid, _, _ in hits
+    )
+    return one_person and name_word
 
 
-def _without_titles(unknown: dict[str, list[int]]) -> dict[str, list[int]]:
-    """Unknown names without the words of office before them: "Foreign
+def _without_titles(name: str) -> str:
+    """An unknown name without the words of office before it: "Foreign
     Minister Gideon Saar" is looked up, and listed, as "Gideon Saar"."""
-    result: dict[str, list[int]] = {}
-    for name, numbers in unknown.items():
-        words = name.split()
-        while len(words) > 1 and (words[0].lower() in TITLE_WORDS or words[0].lower() in CONNECTORS):
-            words = words[1:]
-        result.setdefault(" ".join(words), []).extend(numbers)
-    return result
+    words = name.split()
+    while len(words) > 1 and (words[0].lower() in TITLE_WORDS or words[0].lower() in CONNECTORS):
+        words = words[1:]
+    return " ".join(words)
+
+
+def _reads_as_place(tokens: list[str], start: int, run: list[str]) -> bool:
+    """Whether the name `run`, starting at tokens[start], reads as a place: see PLACE_BEFORE."""
+    before = tokens[start - 1].lower() if start > 0 else ""
+    of_a_place = before == "of" and start > 1 and tokens[start - 2].lower() in PLACE_NOUNS
+    return before in PLACE_BEFORE or of_a_place or any(w.lower() in PLACE_NOUNS for w in run)
 
 
 def _title_words(title: str) -> set[str]:
@@ -502,7 +528,7 @@ def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Dra
         record, _ = skeleton(article.name, hashlib.sha256(data).hexdigest(), text, None, outlet, date.today())
         document = yaml.safe_load("documents:\n" + record)["documents"][0]
         document = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in document.items()}
-    window = _windows(document)
+    window = document_window(document)
     mentioned, unknown = mentions(paras, records, matcher)
     dates = expressions(paras, window)
     return Draft(

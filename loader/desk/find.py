@@ -130,6 +130,20 @@ def geonames_matcher(countries: frozenset[str] | None = None) -> Matcher:
     return Matcher(entries)
 
 
+def place_fields(city: Candidate) -> dict[str, Any]:
+    """A GeoNames city as the fields of a place record (sources/places.yml),
+    with the score of its match: what a curator copies for a new place."""
+    latitude, longitude = (float(part) for part in city.entry.detail.split(","))
+    return {
+        "name": city.entry.name,
+        "country_code": city.entry.country,
+        "geonames_id": int(city.entry.id),
+        "latitude": latitude,
+        "longitude": longitude,
+        "score": city.score,
+    }
+
+
 @dataclass
 class Found:
     query: str

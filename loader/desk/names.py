@@ -56,8 +56,12 @@ TITLE_WORDS = frozenset(
 # or leave out: As'ad = Asad, al-Shara'a = al-Sharaa.
 GLOTTAL = re.compile("['’‘`´ʿʾʼ]")
 NON_WORD = re.compile(r"[^a-z0-9]+")
+# Letters unidecode spells with a sign rather than a letter: the schwa of
+# Azerbaijani (Azərbaycan) would become "@" and split the word.
+LETTERS = str.maketrans({"ə": "e"})
 # One sound, several spellings, in the order they are applied.
 SPELLINGS: tuple[tuple[str, str], ...] = (
+    ("dsch", "j"),  # German transliteration of j: Aserbaidschan, Dschenin
     ("sch", "sh"),  # German transliteration: Schaibani
     ("ck", "k"),  # Barrack = Barak
     ("ph", "f"),
@@ -80,7 +84,7 @@ DOUBLED = re.compile(r"([a-z])\1+")
 
 def _latin_words(name: str) -> list[str]:
     """Lowercase ASCII words of a Latin-script name, apostrophes closed up."""
-    text = unicodedata.normalize("NFKC", name).casefold()
+    text = unicodedata.normalize("NFKC", name).casefold().translate(LETTERS)
     text = unidecode(GLOTTAL.sub("", text)).lower()
     return [w for w in NON_WORD.split(text) if w]
 
@@ -322,6 +326,8 @@ def similarity(query: Key, name: Key) -> float:
 # Below this similarity two names are not offered as one: one letter in four
 # differing (Golan, Gofman) is another name.
 DEFAULT_THRESHOLD = 75.0
+# Which record of one name ranks first on a tie (see Matcher.find).
+KIND_ORDER = {"place": 0, "actor": 1, "geonames": 2}
 
 
 @dataclass(frozen=True)
@@ -403,8 +409,14 @@ class Matcher:
             if score >= threshold and (index not in best or score > best[index].score):
                 best[index] = Candidate(self.entries[index], round(score, 1), name)
         # On a tie, a record whose own name matched ranks before one that only
-        # has it as an alias (Damascus the city before the government also called so).
-        ranked = sorted(best.values(), key=lambda c: (-c.score, c.matched != c.entry.name, c.entry.kind, c.entry.id))
+        # has it as an alias (Damascus the city before the government also called
+        # so); then a place before an actor, because the store names a state
+        # after its land (Azerbaijan the country and the state) and a country's
+        # name is read as the land first, the state beside it.
+        ranked = sorted(
+            best.values(),
+            key=lambda c: (-c.score, c.matched != c.entry.name, KIND_ORDER.get(c.entry.kind, 9), c.entry.id),
+        )
         return ranked[:limit]
 
 
