@@ -1,14 +1,17 @@
 """A site served under a path prefix (Datasette's base_url, as behind a
 proxy that serves it at example.org/prefix/): every link the site makes, in
 the event list, the map's popups, the feeds, the calendar and the search,
-is under the prefix, because the views give ids and the site makes the
-links with Datasette's urls (no site path is written in SQL)."""
+is under the prefix, because the views give ids (the popups' links relative
+to the database's address) and the site makes the links with Datasette's
+urls (no site path is written in SQL)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import icalendar
@@ -18,11 +21,18 @@ from datasette.app import Datasette
 from tests.support.site import in_process_site
 
 PREFIX = "/prefix/"
+# Where datasette.client sends a request, for resolving a page's relative links.
+ORIGIN = "http://localhost"
 
 
 @pytest.fixture(scope="module")
 def ds(published_db: Path) -> Datasette:
     return in_process_site(published_db, base_url=PREFIX)
+
+
+@pytest.fixture(scope="module")
+def at_root(published_db: Path) -> Datasette:
+    return in_process_site(published_db)
 
 
 def get(ds: Datasette, path: str) -> str:
@@ -72,3 +82,39 @@ def test_the_search_query_links_its_results_under_the_prefix(ds: Datasette) -> N
     links = re.findall(r'href="([^"]*/events/(?:actors|places|events)/[^"]+)"', get(ds, "/events/search?q=Damascus"))
     assert links
     assert all(link.startswith(PREFIX) for link in links), links
+
+
+def popup_links(ds: Datasette, path: str) -> list[str]:
+    """The map popups' links in a page's JSON rows, resolved against the JSON's URL, as the map resolves them."""
+    url = f"{ds.urls.path(path)}.json?_shape=array&_size=max"
+    rows = asyncio.run(ds.client.get(path + ".json?_shape=array&_size=max")).json()
+    return [urljoin(ORIGIN + url, json.loads(row["popup"])["link"]) for row in rows]
+
+
+@pytest.mark.parametrize("view, table", [("event_list", "events"), ("place_list", "places")])
+def test_the_popups_in_a_lists_json_link_its_records_under_the_prefix(ds: Datasette, view: str, table: str) -> None:
+    links = popup_links(ds, f"/events/{view}")
+    assert links
+    assert all(urlsplit(link).path.startswith(f"{PREFIX}events/{table}/") for link in links), links
+    for link in links[:3]:
+        get(ds, urlsplit(link).path.removeprefix(PREFIX.rstrip("/")))
+
+
+def test_the_popups_link_their_records_at_the_sites_root(at_root: Datasette) -> None:
+    links = popup_links(at_root, "/events/event_list")
+    assert links
+    assert all(urlsplit(link).path.startswith("/events/events/") for link in links), links
+    get(at_root, urlsplit(links[0]).path)
+
+
+@pytest.mark.parametrize("ds_name, prefix", [("ds", PREFIX), ("at_root", "/")])
+def test_a_popup_cell_links_its_record_from_ones_own_query(
+    request: pytest.FixtureRequest, ds_name: str, prefix: str
+) -> None:
+    """The database's SQL page is at the database's address itself, not beside
+    it: the popup cell's link is resolved by the site, not left to the browser."""
+    site = request.getfixturevalue(ds_name)
+    page = get(site, "/events?sql=" + "select+popup+from+event_list+limit+3")
+    links = re.findall(r'<td class="col-popup[^>]*><a href="([^"]+)"', page)
+    assert len(links) == 3
+    assert all(link.startswith(f"{prefix}events/events/") for link in links), links
