@@ -1,4 +1,4 @@
-"""metadata.yml's links under the site's base_url.
+"""metadata.yml's links under the site's base_url, and requests' paths without it.
 
 metadata.yml writes the site's pages as paths from its root (`href="/-/timeline"`
 in a description_html, `about_url: /-/about`, the maps' `tile_layer`), as a
@@ -12,6 +12,11 @@ and about links of _description_source_license.html, _footer.html and
 about.html), and the body script below the maps' tile layer. A path that
 already names a host (`//host/`) or a URL is left as it is, and without a
 base_url every path is as written.
+
+The other way round, a request reaches the site's ASGI wrappers and its
+handle_exception with the prefix still in its path (a proxy may pass it on;
+Datasette's router strips it later, for itself): code that reads a path as a
+route (/-/tiles/..., /events/TABLE/ID) reads routed_path().
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ ROOT_PATH_ATTRIBUTE = re.compile(r'(\s(?:href|src|action)=")(/(?!/)[^"]*)"')
 def site_path(datasette: Any, url: str) -> str:
     """A path from the site's root under its base_url; anything else as it is."""
     return str(datasette.urls.path(url)) if url.startswith("/") and not url.startswith("//") else url
+
+
+def routed_path(datasette: Any, path: str) -> str:
+    """A request's path as Datasette's router reads it: without the base_url."""
+    base = datasette.setting("base_url")
+    return "/" + path[len(base) :] if base != "/" and path.startswith(base) else path
 
 
 def in_html(datasette: Any, html: str) -> str:
