@@ -907,7 +907,7 @@ SELECT
     -- those pages and their JSON are (events/ID beside event_list): the
     -- browser resolves it under whatever base_url the site is served at,
     -- and the site resolves it the same way where it serves the popup
-    -- elsewhere (loader/site/downloads.py's database_path). A link left out
+    -- elsewhere (loader/site/downloads.py's database_link). A link left out
     -- of the view, for the site to add, would need the plugin's JSON rows
     -- rewritten on their way to it, and would leave the view's readers
     -- (JSON, CSV, SQL) with no link.
