@@ -791,7 +791,7 @@ SELECT
         'title', p.name,
         'description', replace(p.kind, '_', ' ') || coalesce(' in ' || p.country_code, '')
             || ' · ' || p.events || CASE p.events WHEN 1 THEN ' event' ELSE ' events' END,
-        'link', '/events/places/' || p.id
+        'link', 'places/' || p.id  -- relative to the database's address: see event_list's popup
     ) AS popup,
     CASE WHEN p.latitude IS NOT NULL THEN
         json_object('type', 'Point', 'coordinates', json_array(p.longitude, p.latitude))
@@ -913,15 +913,21 @@ SELECT
     e.latitude,
     e.longitude,
     e.point_precision AS geo_precision,
-    -- datasette-cluster-map draws this popup in the browser, link and all, on
-    -- the pages that have no map of the site's own (a filtered event list,
-    -- the places, a ready-made query), so the link stays here until the
-    -- plugin can be told how to link a row; the site's own map replaces it
-    -- (plugins/server_map.py), under the site's base_url.
+    -- datasette-cluster-map draws this popup in the browser, with its link as
+    -- the href, on the pages that have no map of the site's own (a filtered
+    -- event list, the places, a ready-made query), and it cannot be told how
+    -- to link a row. So the link is relative to the database's address, where
+    -- those pages and their JSON are (events/ID beside event_list): the
+    -- browser resolves it under whatever base_url the site is served at,
+    -- and the site resolves it the same way where it serves the popup
+    -- elsewhere (loader/site/downloads.py's database_link). A link left out
+    -- of the view, for the site to add, would need the plugin's JSON rows
+    -- rewritten on their way to it, and would leave the view's readers
+    -- (JSON, CSV, SQL) with no link.
     json_object(
         'title', e.title,
         'description', e.date_label || coalesce(' · ' || e.place_name, '') || ' — ' || e.summary,
-        'link', '/events/events/' || e.id
+        'link', 'events/' || e.id
     ) AS popup,
     e.geometry
 FROM labelled AS e;

@@ -77,6 +77,15 @@ def ds(second_release: ReleaseResult) -> Datasette:
     return Datasette([], immutables=[str(second_release.directory / "events.db")], **options)
 
 
+@pytest.fixture(scope="module")
+def prefixed(second_release: ReleaseResult) -> Datasette:
+    """The same site served under a path prefix (base_url), which reaches the
+    site's own code with the request's path, before Datasette strips it."""
+    options = site_options()
+    options["settings"] = {**options["settings"], "base_url": "/prefix/"}
+    return Datasette([], immutables=[str(second_release.directory / "events.db")], **options)
+
+
 def get(ds: Datasette, path: str) -> httpx.Response:
     return asyncio.run(ds.client.get(path))
 
@@ -88,6 +97,12 @@ def test_an_old_id_redirects_to_its_event(ds: Datasette) -> None:
         assert response.headers["location"] == f"/events/events/{NEW_ID}{suffix}{query}"
         assert get(ds, response.headers["location"]).status_code == 200
     assert get(ds, "/events/events/2025-09-never-an-event").status_code == 404
+
+
+def test_an_old_id_redirects_to_its_event_under_the_prefix(prefixed: Datasette) -> None:
+    response = get(prefixed, f"/events/events/{OLD_ID}")
+    assert response.status_code == 301
+    assert response.headers["location"] == f"/prefix/events/events/{NEW_ID}"
 
 
 def test_an_event_page_shows_its_history_under_former_ids(ds: Datasette) -> None:

@@ -12,9 +12,9 @@ from loader.build.database import build
 TILE = "/-/tiles/basemap/3/4/3.png"
 
 
-def status(db: Path, path: str, metadata: dict | None = None) -> int:
+def status(db: Path, path: str, metadata: dict | None = None, base_url: str = "/") -> int:
     async def get() -> int:
-        datasette = Datasette([str(db)], metadata=metadata)
+        datasette = Datasette([str(db)], metadata=metadata, settings={"base_url": base_url})
         return (await datasette.client.get(path)).status_code
 
     return asyncio.run(get())
@@ -36,3 +36,12 @@ def test_tiles_of_a_forbidden_database_or_instance_are_refused(sources: Path, tm
         assert status(db, path, hidden) == 403, path
         assert status(db, path, {"allow": False}) == 403, path
     assert status(db, "/basemap", hidden) == 403  # as Datasette's own page says
+
+
+def test_tiles_are_refused_under_a_prefix_too(sources: Path, tmp_path: Path) -> None:
+    """Served under a base_url that the proxy passes on, the path the check
+    sees begins with it: datasette.client puts it in front, as such a proxy does."""
+    db = tmp_path / "events.db"
+    build(sources, db)
+    assert status(db, TILE, base_url="/prefix/") == 200
+    assert status(db, TILE, {"databases": {"basemap": {"allow": False}}}, base_url="/prefix/") == 403

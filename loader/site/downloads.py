@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urljoin
 
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import AsgiWriter, Response
@@ -61,6 +61,14 @@ RECORDS_OF = {"event_list": "events", "place_list": "places"}
 def record_path(datasette: Any, table: str, key: str) -> str:
     """A record's page on the site, under its base_url."""
     return datasette.urls.row(DATABASE_NAME, table, tilde_encode(key))
+
+
+def database_link(datasette: Any, link: str) -> str:
+    """A link that a view gives relative to the database's address (the map
+    popups' `events/ID`, which datasette-cluster-map's pages, beside the
+    database's address, resolve as they are) as a path on the site, under
+    its base_url; a path or URL of its own is left as it is."""
+    return urljoin(datasette.urls.database(DATABASE_NAME) + "/", link)
 
 
 def event_path(datasette: Any, event_id: str) -> str:

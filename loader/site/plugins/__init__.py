@@ -38,6 +38,7 @@ MODULES = (
     "compat_065.permission_cache",
     # Pages, in the order their extra_template_vars are merged (later wins).
     "dataset_version",  # the version and build date in every footer
+    "site_paths",  # metadata.yml's links under the base_url
     "labels",  # names and links in cells, chosen columns and headings
     "releases",  # a record's history section; 410 for withdrawn ids
     "click_counts",  # a facet click's stored row count (filtered_table_rows_count)

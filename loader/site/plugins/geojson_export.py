@@ -13,7 +13,8 @@ list's GeoJSON link held its first 100 events of thousands. Here:
   are arrays and objects in the properties, not text;
 - `url_columns` (a column, or `column.key` inside a JSON column such as the
   popup's link) are absolute URLs, built by loader.site.downloads, since a file read
-  away from the site has no base to resolve `/events/events/<id>` against;
+  away from the site has no base to resolve the view's `events/<id>` (relative
+  to the database's address) against;
   a row of a view of records (the event list) gets its page's as `url`;
 - `_stream=on` gives every row that matches the page's filters, search and
   sort, page after page of Datasette's own pagination (each read as that
@@ -47,6 +48,7 @@ from loader.site.downloads import (
     RECORDS_OF,
     StreamedResponse,
     absolute_url,
+    database_link,
     later_pages,
     record_path,
     wants_stream,
@@ -110,7 +112,7 @@ class Features:
             for key in path[:-1]:
                 holder = holder.get(key) if isinstance(holder, dict) else None  # type: ignore[assignment]
             if isinstance(holder, dict) and isinstance(holder.get(path[-1]), str):
-                holder[path[-1]] = self.absolute(holder[path[-1]])
+                holder[path[-1]] = self.absolute(database_link(self.datasette, holder[path[-1]]))
         if self.records and properties.get("id") is not None:
             properties["url"] = self.absolute(record_path(self.datasette, self.records, str(properties["id"])))
         return {"type": "Feature", "geometry": geometry, "properties": properties}

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from loader import DATABASE_NAME as DATABASE
 from loader.metadata import referring_columns
 from loader.schema import read_schema
+from loader.site.downloads import database_link
 from loader.site.plugins.search import TABLES as SEARCHED
 
 CONFIG = "event-store-pages"
@@ -165,9 +166,13 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
             popup = json.loads(value)
         except ValueError:
             return None
-        if not isinstance(popup, dict) or not str(popup.get("link", "")).startswith("/events/"):
+        if not isinstance(popup, dict) or not popup.get("link"):
             return None
-        return Markup('<a href="{}">{}</a>').format(popup["link"], popup.get("title", ""))
+        # Only a link to a page of the database (the views' is relative to its address).
+        path = database_link(datasette, str(popup["link"]))
+        if not path.startswith(datasette.urls.database(DATABASE) + "/"):
+            return None
+        return Markup('<a href="{}">{}</a>').format(path, popup.get("title", ""))
     if column == "geometry" and isinstance(value, str):
         try:
             longitude, latitude = json.loads(value)["coordinates"]

@@ -23,6 +23,7 @@ from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import NotFound, Response
 
 from loader import DATABASE_NAME as DATABASE
+from loader.site.plugins.site_paths import routed_path
 
 
 async def _rows(datasette: Any, sql: str, params: dict) -> list[dict]:
@@ -66,7 +67,7 @@ def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
     """A 404 for /events/TABLE/ID (or ID.json) whose id an event had before it
     was renamed becomes a 301 to that event; one whose id was withdrawn
     becomes 410 Gone, with the reason and a link to the record that replaced it."""
-    parts = request.path.strip("/").split("/")
+    parts = routed_path(datasette, request.path).strip("/").split("/")
     if not isinstance(exception, NotFound) or len(parts) != 3 or parts[0] != DATABASE:
         return None
     table, key = tilde_decode(parts[1]), tilde_decode(parts[2])

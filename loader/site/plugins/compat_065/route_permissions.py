@@ -21,6 +21,8 @@ from datasette.utils import await_me_maybe
 from datasette.utils.asgi import Request, Response
 from datasette_tiles.utils import detect_mtiles_databases
 
+from loader.site.plugins.site_paths import routed_path
+
 ONE_DATABASE = re.compile(r"^/-/tiles(?:-tms)?/(?P<database>[^/]+)(?:/|$)")
 EVERY_DATABASE = re.compile(r"^/-/tiles-stack")
 
@@ -36,7 +38,7 @@ async def actor(datasette: Any, request: Request) -> Any:
 
 async def allowed(datasette: Any, request: Request) -> bool:
     await datasette.invoke_startup()  # once: plugins add their databases (datasette-basemap's) at startup
-    path = request.path
+    path = routed_path(datasette, request.path)
     one = ONE_DATABASE.match(path)
     if one:
         databases = [one["database"]]
@@ -57,7 +59,7 @@ async def forbidden(send: Any) -> None:
 def wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         async def route_permissions(scope: dict, receive: Any, send: Any) -> None:
-            if scope["type"] == "http" and scope["path"].startswith("/-/tiles"):
+            if scope["type"] == "http" and routed_path(datasette, scope["path"]).startswith("/-/tiles"):
                 if not await allowed(datasette, Request(scope, receive)):
                     await forbidden(send)
                     return

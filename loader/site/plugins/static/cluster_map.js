@@ -9,6 +9,9 @@
 //   labels are in each country's script) from zoom LABELS_ZOOM, and a place
 //   known only as a country or region is drawn as what it is: a dashed circle
 //   around an approximate point, named so.
+// - a popup's link, which the views give relative to the database's address
+//   (schema.sql's popup columns: events/ID), leads to its page from the database's
+//   own SQL page too, which is that address itself rather than a page beside it.
 // The plugin keeps no reference to its map or cluster group, so this reaches
 // them through Leaflet's own init hook on every map, and the cluster group by
 // the layer it adds. Leaflet is imported from the same URL the plugin imports
@@ -16,6 +19,11 @@
 // any of this; a `zoomToBoundsOnClick`/max zoom option upstream would remove
 // the first part.
 const leaflet = window.datasette && window.datasette.leaflet;
+// The database's address, under the site's base_url: the page's own on the
+// database's SQL page (a query page of no ready-made query), else the one the
+// table or ready-made query page is beside.
+const ownQuery = document.body.matches(".query") && !/(^|\s)query-/.test(document.body.className);
+const database = ownQuery ? location.pathname : location.pathname.replace(/\/[^/]*$/, "");
 const STEPS = 2;
 const LABELS_ZOOM = 5;
 // How far around its approximate point (geo_precision other than locality) a place
@@ -23,7 +31,7 @@ const LABELS_ZOOM = 5;
 const REACH = { country: 150000, region: 60000, province: 40000, governorate: 40000, zone: 15000 };
 
 const drawPlaces = async (map) => {
-  const response = await fetch("/events/place_list.json?events__gt=0&_shape=objects&_size=max");
+  const response = await fetch(`${database}/place_list.json?events__gt=0&_shape=objects&_size=max`);
   const rows = (await response.json()).rows || [];
   const labels = L.layerGroup();
   for (const place of rows) {
@@ -74,6 +82,13 @@ const titleOf = (marker) => {
   return (strong || doc.body).textContent.trim();
 };
 
+const resolveLinks = (popup) => {
+  const base = new URL(`${database}/`, location.href);
+  for (const a of popup.getElement().querySelectorAll("a[href]")) {
+    a.href = new URL(a.getAttribute("href"), base).href;
+  }
+};
+
 const name = (layer) => {
   const icon = layer._icon;
   if (!icon) return;
@@ -112,8 +127,7 @@ const listUnplaced = async (container) => {
   for (const row of rows) {
     const item = document.createElement("li");
     const link = document.createElement("a");
-    // The event's page, beside this one under the database's path (and so under the site's base_url).
-    link.href = `${location.pathname.replace(/\/[^/]*$/, "")}/events/${encodeURIComponent(row.id)}`;
+    link.href = `${database}/events/${encodeURIComponent(row.id)}`;
     link.textContent = row.title;
     item.append(`${row.date_label}: `, link);
     list.append(item);
@@ -122,7 +136,8 @@ const listUnplaced = async (container) => {
   container.after(section);
 };
 
-if (leaflet && !window.SERVER_MAP) {
+// Only where datasette-cluster-map draws a map: it names its latitude column first.
+if (leaflet && window.DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN && !window.SERVER_MAP) {
   import(leaflet.JAVASCRIPT_URL).then(() => {
     L.Map.addInitHook(function () {
       const map = this;
@@ -135,6 +150,7 @@ if (leaflet && !window.SERVER_MAP) {
           drawPlaces(map);
         }
       });
+      map.on("popupopen", (e) => resolveLinks(e.popup));
       map.on("layeradd", (e) => {
         const layer = e.layer;
         if (layer._zoomOrSpiderfy && !layer._nativeZoom) {

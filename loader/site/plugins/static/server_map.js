@@ -41,9 +41,10 @@ const clusterIcon = (events) => {
 
 const placePopup = async (marker, placeId) => {
   const data = await ask(`place=${encodeURIComponent(placeId)}`);
+  // This page is the event list, the one page that draws this map.
   const more =
     data.events > data.popups.length
-      ? `<p><a href="/events/event_list?${page ? escapeHTML(page) + "&amp;" : ""}place_id=${encodeURIComponent(placeId)}">All ${data.events.toLocaleString()} events here</a></p>`
+      ? `<p><a href="${escapeHTML(location.pathname)}?${page ? escapeHTML(page) + "&amp;" : ""}place_id=${encodeURIComponent(placeId)}">All ${data.events.toLocaleString()} events here</a></p>`
       : "";
   const heading = data.events > 1 ? `<p>${data.events.toLocaleString()} events, newest first:</p>` : "";
   marker.setPopupContent(
