@@ -105,3 +105,23 @@ def test_a_places_link_to_its_events_lists_those_within_it_as_its_page_does(site
     listed = json_rows(site, html.unescape(link[1]).replace("/event_list?", "/event_list.json?_shape=array&"))
     assert sorted(e["id"] for e in listed) == sorted(set(on_page))
     assert {e["place_id"] for e in listed} == {"sweida"}
+
+
+def test_a_subjects_page_opens_with_its_name_and_what_it_is(site: Datasette) -> None:
+    """The head both subject pages share (_subject_row.html), with each kind's own facts."""
+    facts = {}
+    for path in ("/events/actors/ahmed-al-sharaa", "/events/places/sweida"):
+        text = page_text(site, path)
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.S)
+        assert heading, path
+        found = re.search(r'<p class="subject-facts">(.*?)</p>', text, re.S)
+        assert found, path
+        facts[path] = (heading[1], found[1])
+    assert facts["/events/actors/ahmed-al-sharaa"] == (
+        "Ahmed al-Sharaa",
+        'Person: President of Syria, part of <a href="/events/actors/syria">Syria</a> · SY.',
+    )
+    assert facts["/events/places/sweida"] == (
+        "Sweida",
+        'City in <a href="/events/places/syria-country">Syria</a> · SY.',
+    )

@@ -3,7 +3,8 @@ name in an event, or a link in another page.
 
 Datasette's row page shows a record's fields and counts of the rows that
 point at it ("2 rows from actor_id in event_actors"), which a reader cannot
-read. templates/row-events-actors.html and row-events-places.html call
+read. templates/row-events-actors.html and row-events-places.html give
+each kind's own facts and extend templates/_subject_row.html, which calls
 `subject_page` (this module's template function) for the rest: every event
 the actor took part in (with the role) or that happened at the place or
 within it, dated in words; the claims an actor makes and the disputes it is
