@@ -13,7 +13,8 @@ warning:
   record withdrawn or renamed, or states a date of a re-dated event that no
   longer falls in its window;
 - alias clash: an alias equal to (by the matching key) or one word of
-  another record's name or alias;
+  another record's name or alias, unless either record lists the other in
+  shares_names_with; and a listing there that no clash needs any more;
 - likely duplicate events, with or without a place;
 - date clash: two documents cited for an event's date naming different
   days for it, while no dispute on the event asks when it happened (read
