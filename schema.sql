@@ -128,6 +128,12 @@ CREATE TABLE places (
     aliases TEXT NOT NULL DEFAULT '[]'
         CONSTRAINT "aliases: must be a list of strings"
         CHECK (json_valid(aliases) AND json_type(aliases) = 'array'),
+    -- Places that answer to one of this place's names or aliases, or to a
+    -- word of one, by the curators' choice (the city and the province it
+    -- gives its name to): validate stops warning of the alias clash.
+    shares_names_with TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "shares_names_with: must be a list of place ids"
+        CHECK (json_valid(shares_names_with) AND json_type(shares_names_with) = 'array'),
     kind TEXT NOT NULL
         CONSTRAINT "kind: must be one of country, region, province, district, city, town, village, zone, site, building, body_of_water"
         CHECK (kind IN ('country', 'region', 'province', 'district', 'city', 'town', 'village',
@@ -170,6 +176,12 @@ CREATE TABLE actors (
     aliases TEXT NOT NULL DEFAULT '[]'
         CONSTRAINT "aliases: must be a list of strings"
         CHECK (json_valid(aliases) AND json_type(aliases) = 'array'),
+    -- Actors that answer to one of this actor's names or aliases, or to a
+    -- word of one, by the curators' choice (Assad and the Assad government):
+    -- validate stops warning of the alias clash.
+    shares_names_with TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "shares_names_with: must be a list of actor ids"
+        CHECK (json_valid(shares_names_with) AND json_type(shares_names_with) = 'array'),
     kind TEXT NOT NULL
         CONSTRAINT "kind: must be one of person, state, government, government_body, military, political_party, international_organization, organization, armed_group, media_outlet, community, delegation"
         CHECK (kind IN ('person', 'state', 'government', 'government_body', 'military',

@@ -134,6 +134,21 @@ def test_a_new_alias_clash_and_a_duplicate_without_a_place(store: Path) -> None:
     assert any(f.key == "karim-al-haddad" for f in everything.warnings)
 
 
+def test_a_clash_the_curator_acknowledged_is_no_warning(store: Path) -> None:
+    clashes = [f for f in checks(from_directory(store)) if f.kind == "alias-clash"]
+    # Both "al-Haddad" and "Haddad" are a word of the foundation's name.
+    assert [(f.key, f.field) for f in clashes] == [("karim-al-haddad", "aliases")] * 2
+    assert all("is a word of a name of haddad-foundation" in f.words for f in clashes)
+    edit(
+        store / "actors.yml",
+        "    name: Haddad Foundation\n    aliases: []\n",
+        "    name: Haddad Foundation\n    aliases: []\n    shares_names_with: [karim-al-haddad]\n",
+    )
+    assert not [f for f in checks(from_directory(store)) if f.kind == "alias-clash"]
+    # And diff does not report the acknowledgement as a clash of its own.
+    assert not [f for f in diff(store, "HEAD").warnings if f.kind == "alias-clash"]
+
+
 def test_a_removed_record_without_a_withdrawal_is_said_so(store: Path) -> None:
     edit(
         store / "actors.yml",

@@ -16,6 +16,7 @@ import pytest
 from datasette.app import Datasette
 
 from loader.desk.find import entries_from_sources
+from loader.desk.names import Entry, Matcher
 from loader.site.plugins import search
 from tests.support.site import in_process_site, page_text
 
@@ -104,3 +105,24 @@ def test_a_tables_search_that_finds_nothing_points_to_search_everything(site: Da
     assert missed.index("<main>") < missed.index('class="message-info no-match"') < missed.index("</main>")
     found = page_text(site, "/events/event_list?_search=Shibani")
     assert "no-match" not in found and "/events/events/2025-08-19-paris-shaibani-dermer" in found
+
+
+def test_a_spelling_a_record_writes_reaches_it_and_not_a_name_the_key_reads_alike() -> None:
+    """The matching key reads Asaad (the minister) and Assad (the former
+    president) alike; a reader typing either means the record that writes it."""
+    found = Matcher(
+        [
+            Entry("actor", "bashar-al-assad", "Bashar al-Assad", ("Assad", "Bashar al-Asad")),
+            Entry("actor", "assad-government", "Assad government"),
+            Entry("actor", "asaad-al-shaibani", "Asaad al-Shaibani", ("Asad al-Shaibani",)),
+        ]
+    )
+
+    def reached(q: str) -> list[str]:
+        return sorted({c.entry.id for _, term in search.terms(found, q) for c in term})
+
+    assert reached("Assad") == ["assad-government", "bashar-al-assad"]
+    assert reached("asaad") == ["asaad-al-shaibani"]
+    # A spelling both write belongs to both; one neither writes reaches through the key.
+    assert reached("Asad") == ["asaad-al-shaibani", "bashar-al-assad"]
+    assert "asaad-al-shaibani" in reached("Assaad")

@@ -15,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from loader.cli import cli
-from loader.desk.diff import date_clashes, pinned_warnings
+from loader.desk.diff import alias_clashes, date_clashes, pinned_warnings
 from loader.desk.records import from_directory
+from loader.problems import display_path
 from loader.records.archive import find_archive, locators
 from loader.records.sources import DEFAULT_SOURCES, validate
 from tests.test_provenance import run_validate
@@ -156,3 +157,63 @@ def test_the_curated_sources_record_every_clash_of_days_as_a_dispute() -> None:
     if archive is None:
         pytest.skip("the project's archive is not beside this checkout")
     assert date_clashes(from_directory(DEFAULT_SOURCES), archive) == []
+
+
+DERMER = "[{name: Barrack, lang: en}, {name: Dermer, lang: en}]"
+
+
+def test_a_clash_listed_in_shares_names_with_is_not_warned_of_either_way(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(VALID, sources)
+    edit(sources / "actors.yml", "[{name: Barrack, lang: en}]", f"{DERMER}\n    shares_names_with: [ron-dermer]")
+    assert pinned_warnings(sources, validate(sources).records) == []
+    # Another record's clash is still warned of.
+    agency = "[{name: Syrian Arab News Agency, lang: en}"
+    edit(sources / "actors.yml", agency, agency + ", {name: Shibani, lang: en}")
+    warnings = {w.record: w for w in pinned_warnings(sources, validate(sources).records)}
+    assert set(warnings) == {"sana", "asaad-al-shaibani"}
+    assert "alias 'Shibani' is also a name of asaad-al-shaibani" in warnings["sana"].message
+    assert "list the record in shares_names_with" in warnings["sana"].message
+
+
+def test_a_shares_names_with_that_no_clash_needs_any_more_is_warned_of_at_its_line(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(VALID, sources)
+    edit(
+        sources / "actors.yml",
+        "[{name: Barrack, lang: en}]",
+        "[{name: Barrack, lang: en}]\n    shares_names_with: [ron-dermer]",
+    )
+    (warning,) = pinned_warnings(sources, validate(sources).records)
+    assert (warning.path, warning.line, warning.record, warning.field) == (
+        display_path(sources / "actors.yml"),
+        23,
+        "tom-barrack",
+        "shares_names_with",
+    )
+    assert "lists ron-dermer, but no alias of either is a name of the other" in warning.message
+
+
+def test_an_unknown_id_in_shares_names_with_or_distinct_from_is_refused_at_its_line(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(VALID, sources)
+    edit(sources / "actors.yml", "[{name: Barrack, lang: en}]", f"{DERMER}\n    shares_names_with: [ron-dremer]")
+    edit(
+        sources / "events" / "paris.yml",
+        "    status: disputed\n",
+        "    status: disputed\n    distinct_from: [no-such-event]\n",
+    )
+    result = run_validate(sources)
+    assert result.returncode != 0
+    assert (
+        "actors.yml:23: tom-barrack: shares_names_with: 'ron-dremer' is not a known actors id (did you mean 'ron-dermer'?)"
+        in result.stderr
+    )
+    assert "paris.yml:" in result.stderr and "distinct_from: 'no-such-event' is not a known events id" in result.stderr
+
+
+def test_the_curated_sources_acknowledge_only_names_they_share() -> None:
+    """An invariant of sources/: each record a shares_names_with lists still
+    answers to a name of the record that lists it."""
+    stale = [f for f in alias_clashes(from_directory(DEFAULT_SOURCES)) if f.field == "shares_names_with"]
+    assert stale == []

@@ -13,7 +13,8 @@ warning:
   record withdrawn or renamed, or states a date of a re-dated event that no
   longer falls in its window;
 - alias clash: an alias equal to (by the matching key) or one word of
-  another record's name or alias;
+  another record's name or alias, unless either record lists the other in
+  shares_names_with; and a listing there that no clash needs any more;
 - likely duplicate events, with or without a place;
 - date clash: two documents cited for an event's date naming different
   days for it, while no dispute on the event asks when it happened (read
@@ -332,9 +333,17 @@ def stale_prose(base: Records, work: Records) -> list[Finding]:
     return found
 
 
+def _shared(record: dict[str, Any]) -> set[str]:
+    """The records this one's shares_names_with acknowledges sharing a name with."""
+    listed = record.get("shares_names_with")
+    return {str(other) for other in listed} if isinstance(listed, list) else set()
+
+
 def alias_clashes(records: Records) -> list[Finding]:
     """Every alias that is, by the matching key, another record's name or
-    alias, or one word of one: a search for either finds both."""
+    alias, or one word of one: a search for either finds both. A pair that
+    either record lists in its shares_names_with is known and meant, and
+    not warned of; a listed record with which it no longer clashes is."""
     found: list[Finding] = []
     for table in NAMED:
         names: dict[tuple[str, ...], set[str]] = {}
@@ -348,21 +357,32 @@ def alias_clashes(records: Records) -> list[Finding]:
                 if len(k) > 1:
                     for word in k:
                         words.setdefault(word, set()).add(rkey)
+        shared = {rkey: _shared(record) for rkey, record in records.tables[table].items()}
+        clashing: set[frozenset[str]] = set()
         for rkey, record in records.tables[table].items():
             for alias in alias_texts(record.get("aliases")):
                 k = key(str(alias)).words or (str(alias),)
-                others = sorted(names.get(k, set()) - {rkey})
-                if others:
-                    words_ = f"{table} {rkey}: alias {alias!r} is also a name of {', '.join(others)}"
+                how, others = "also a name", names.get(k, set()) - {rkey}
+                if not others and len(k) == 1:
+                    how, others = "a word of a name", words.get(k[0], set()) - {rkey}
+                clashing.update(frozenset((rkey, other)) for other in others)
+                unmeant = sorted(o for o in others if o not in shared[rkey] and rkey not in shared.get(o, set()))
+                if unmeant:
+                    words_ = (
+                        f"{table} {rkey}: alias {alias!r} is {how} of {', '.join(unmeant)}; "
+                        "narrow the alias, or list the record in shares_names_with if both are meant"
+                    )
                     found.append(Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)], "aliases"))
-                    continue
-                if len(k) == 1:
-                    others = sorted(words.get(k[0], set()) - {rkey})
-                    if others:
-                        words_ = f"{table} {rkey}: alias {alias!r} is a word of a name of {', '.join(others)}"
-                        found.append(
-                            Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)], "aliases")
-                        )
+        for rkey in sorted(shared):
+            for other in sorted(shared[rkey]):
+                if other in records.tables[table] and frozenset((rkey, other)) not in clashing:
+                    words_ = (
+                        f"{table} {rkey}: shares_names_with lists {other}, but no alias of either is a name "
+                        "of the other or a word of one any more; remove it"
+                    )
+                    found.append(
+                        Finding("alias-clash", table, rkey, words_, records.files[(table, rkey)], "shares_names_with")
+                    )
     return found
 
 

@@ -18,6 +18,14 @@ from ..schema import Schema, Table
 # An event must cite at least one document, whichever file cites it.
 REQUIRED_CHILDREN = {("events", "event_documents"): "documents"}
 
+# Columns holding a JSON list of ids of a table, which no foreign key can
+# declare: each id is checked as a foreign key's value would be.
+ID_LISTS = {
+    ("events", "distinct_from"): "events",
+    ("actors", "shares_names_with"): "actors",
+    ("places", "shares_names_with"): "places",
+}
+
 # What to do about an id like no recorded one: a newcomer citing a person,
 # place or article for the first time must record it before citing it.
 NEW_RECORD_HINTS = {
@@ -69,15 +77,23 @@ def cross_check(records: list[Record], schema: Schema, references: bool = True) 
         if len(key) == 1:
             known[table_name][key[0]] = key[0]
 
+    def unknown(record: Record, column: str, value: object, table: str, target: str) -> None:
+        if (table, (value,)) in first:
+            return
+        guesses = known[table]
+        match = difflib.get_close_matches(slug(str(value)), list(guesses), n=1, cutoff=0.6)
+        hint = f" (did you mean '{guesses[match[0]]}'?)" if match else NEW_RECORD_HINTS.get(table, "")
+        problems.append(record.problem(column, f"'{value}' is not a known {table} {target}{hint}"))
+
     for record in records:
         for fk in schema.tables[record.table].foreign_keys:
             value = record.values.get(fk.column)
-            if value is None or (fk.table, (value,)) in first:
-                continue
-            guesses = known[fk.table]
-            match = difflib.get_close_matches(slug(str(value)), list(guesses), n=1, cutoff=0.6)
-            hint = f" (did you mean '{guesses[match[0]]}'?)" if match else NEW_RECORD_HINTS.get(fk.table, "")
-            problems.append(record.problem(fk.column, f"'{value}' is not a known {fk.table} {fk.target}{hint}"))
+            if value is not None:
+                unknown(record, fk.column, value, fk.table, fk.target)
+        for (table_name, column), target_table in ID_LISTS.items():
+            listed = record.values.get(column) if record.table == table_name else None
+            for value in listed if isinstance(listed, list) else []:
+                unknown(record, column, value, target_table, schema.tables[target_table].primary_key[0])
 
     problems += circles(first, schema)
 

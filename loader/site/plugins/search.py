@@ -17,6 +17,8 @@ under it. The canned query `search` stays, for a reader who wants the SQL.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +27,7 @@ from datasette.utils.asgi import Response
 
 from loader import DATABASE_NAME as DATABASE
 from loader.desk.find import matcher_from_database
-from loader.desk.names import ARTICLES, TITLE_WORDS, Candidate, Matcher
+from loader.desk.names import ARTICLES, TITLE_WORDS, Candidate, Entry, Matcher
 
 # A record is reached by a name this close to one of its own (the desk's
 # "may be the same name" threshold is 75; a reader's page shows only the
@@ -128,8 +130,30 @@ QUERIES = {
 TABLES = {"actor": "actors", "place": "places", "event": "events", "document": "documents", "claim": "claims"}
 
 
+def _written(text: str) -> tuple[str, ...]:
+    """A text's words as written, only case and diacritics set aside."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return tuple(re.findall(r"\w+", "".join(c for c in folded if not unicodedata.combining(c))))
+
+
+def writes(entry: Entry, text: str) -> bool:
+    """Whether one of the record's names holds the text's words, in order, as written."""
+    wanted = _written(text)
+    for name in entry.names():
+        words = _written(name)
+        if any(words[i : i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1)):
+            return True
+    return False
+
+
 def reach(found: Matcher, text: str) -> list[Candidate]:
+    """The records the text names. A spelling some record writes is taken as
+    written: "Assad" is the former president and the government named after
+    him, not the minister Asaad whom the matching key reads alike (doubled
+    letters fall away). Only a spelling no record writes ("Sheibani") is
+    reached through the key's tolerance."""
     candidates = found.find(text, limit=10, threshold=REACH)
+    candidates = [c for c in candidates if writes(c.entry, text)] or candidates
     return [c for c in candidates if c.score >= candidates[0].score - MARGIN]
 
 
