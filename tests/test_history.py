@@ -7,10 +7,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from loader.build.database import build
 from loader.cli import cli
+from loader.site.plugins.history_changes import Describer
 from tests.support.git import commit_all, git, new_repository
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -72,3 +74,12 @@ def test_outside_a_checkout_the_build_says_so_once_and_goes_on(sources: Path, tm
     assert result.exit_code == 0, result.output
     assert result.output.count("not in a git checkout") == 1
     assert sqlite3.connect(db).execute("SELECT count(*) FROM record_history").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("table", ["actors", "places"])
+def test_a_change_to_a_list_of_ids_reads_as_the_records_names(table: str) -> None:
+    """distinct_from and shares_names_with hold ids no foreign key declares;
+    the history page names them all the same."""
+    describe = Describer(table, {(table, "a"): "Record A", ("events", "e"): "Event E"})
+    assert describe.text("shares_names_with", ["a", "gone"]) == "Record A, gone"
+    assert Describer("events", {("events", "e"): "Event E"}).text("distinct_from", ["e"]) == "Event E"
