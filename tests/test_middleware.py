@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from datasette.app import Datasette
 from datasette.plugins import pm
 
 from loader.site.plugins import middleware
@@ -77,7 +78,7 @@ async def datasettes_failed_csv(scope: dict, receive: Any, send: Any) -> None:
 
 
 def answer(wrappers: tuple, path: str) -> httpx.Response:
-    app = middleware.compose(None, datasettes_failed_csv, wrappers)
+    app = middleware.compose(Datasette([]), datasettes_failed_csv, wrappers)
 
     async def get() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://site") as client:

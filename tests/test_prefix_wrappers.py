@@ -1,0 +1,177 @@
+"""The site's ASGI wrappers (loader/site/plugins/middleware.py) under a path
+prefix (Datasette's base_url, the proxy passing /prefix/... on): each sees
+the request's path with the prefix in it, and does the same job as at the
+site's root. Requests go through datasette.client, which puts the prefix in
+front of the path it is given."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import fcntl
+import io
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from datasette.app import Datasette
+
+from loader.site.plugins import click_counts, client_errors, middleware
+from loader.site.plugins import sql_gate as gate
+from loader.site.serve import RUN_DIR_VARIABLE, SETTINGS
+from tests.support.generated import changed_copy
+from tests.support.site import in_process_site
+
+PREFIX = "/prefix/"
+BOM = "\ufeff"
+RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+
+@pytest.fixture(scope="module")
+def ds(published_db: Path) -> Datasette:
+    return in_process_site(published_db, base_url=PREFIX)
+
+
+def answer(ds: Datasette, path: str, method: str = "GET", **params: str) -> httpx.Response:
+    return asyncio.run(ds.client.request(method, path, params=params))
+
+
+@pytest.mark.parametrize(
+    "tile", ["/-/tiles/basemap/99999999/1/1.png", "/-/tiles/basemap/3/999999999999999999999/1.png"]
+)
+def test_a_tile_outside_the_map_is_a_404_that_says_so(ds: Datasette, tile: str) -> None:
+    response = answer(ds, tile)
+    assert response.status_code == 404, response.text[:300]
+    assert "no such tile" in response.text
+
+
+def test_a_failed_csv_query_is_a_400_naming_its_json_page_under_the_prefix(ds: Datasette) -> None:
+    response = answer(ds, "/events.csv", sql="select nonsense from nowhere")
+    assert response.status_code == 400
+    page = response.text.removeprefix("the SQL query failed: ").removesuffix(" shows why\n")
+    assert page.startswith(f"{PREFIX}events.json?"), response.text
+    shown = asyncio.run(ds.client.get(page.removeprefix(PREFIX.rstrip("/"))))
+    assert shown.status_code == 400 and "nowhere" in shown.json()["error"]
+
+
+async def empty_csv(scope: dict, receive: Any, send: Any) -> None:
+    """What Datasette 0.65 answers for a failed query's CSV: 200 and a line break."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"\r\n"})
+
+
+@pytest.mark.parametrize(("path", "status"), [("/-/csv/events/events.csv", 200), ("/events.csv?sql=select+1", 400)])
+def test_only_a_query_csv_is_taken_for_a_failed_query_under_the_prefix(path: str, status: int) -> None:
+    """The site's own routes under /-/ (the whole-table export) answer their
+    CSV as they make it; only a page's or a query's CSV is held back and judged."""
+    datasette = Datasette([], settings={"base_url": PREFIX})
+    app = middleware.compose(datasette, empty_csv, (("client_errors", client_errors.wrapper),))
+
+    async def get() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://site") as client:
+            return await client.get(PREFIX.rstrip("/") + path)
+
+    assert asyncio.run(get()).status_code == status
+
+
+def test_the_count_a_facet_click_shows_is_the_stored_one(published_db: Path, tmp_path: Path) -> None:
+    db, (value, count) = changed_copy(
+        published_db,
+        tmp_path,
+        "select value, count from facet_counts where source = 'event_list' and filter_type = '' "
+        "and facet = 'event_type' order by count desc limit 1",
+        "update facet_counts set count = count + 1000 where source = 'event_list' and filter_type = '' "
+        "and facet = 'event_type' and value = ? and count = ?",
+    )
+    site = in_process_site(db, base_url=PREFIX)
+    page = answer(site, "/events/event_list", event_type=value)
+    assert page.status_code == 200
+    assert f"{count + 1000:,} row" in page.text
+    assert click_counts.MARKER[1] in page.text  # its links carry the marker, to be counted afresh
+    assert answer(site, "/events/event_list.json", event_type=value).json()["filtered_table_rows_count"] == count
+
+
+def test_a_repeated_page_comes_from_the_cache(published_db: Path) -> None:
+    async def twice() -> list[httpx.Response]:
+        site = in_process_site(published_db, base_url=PREFIX)
+        return [await site.client.get("/events/events.json?_size=3") for _ in range(2)]
+
+    first, second = asyncio.run(twice())
+    assert first.status_code == second.status_code == 200
+    assert "age" not in first.headers and second.headers["age"] == "0"
+    assert second.content == first.content
+
+
+def test_a_csv_carries_the_pages_cache_header(ds: Datasette) -> None:
+    response = answer(ds, "/events/event_list.csv", _size="1")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == f"max-age={SETTINGS['default_cache_ttl']}"
+
+
+def test_extra_computes_only_what_it_asks_for(ds: Datasette) -> None:
+    everything = answer(ds, "/events/event_list.json", _size="1").json()
+    counted = answer(ds, "/events/event_list.json", _size="1", _extra="count").json()
+    assert everything["facet_results"] and not counted["facet_results"]
+    assert counted["filtered_table_rows_count"] == everything["filtered_table_rows_count"]
+
+
+@pytest.mark.parametrize("path", ["/events.csv?sql=select+'%3D1%2B1'+as+cell", "/-/csv/events/events.csv"])
+def test_a_spreadsheet_csv_has_the_mark_and_no_formula(ds: Datasette, path: str) -> None:
+    response = asyncio.run(ds.client.get(path + ("&" if "?" in path else "?") + "_bom=on"))
+    assert response.status_code == 200
+    assert response.text.startswith(BOM)
+    cells = [cell for row in csv.reader(io.StringIO(response.text[1:])) for cell in row]
+    assert cells and not [cell for cell in cells if cell.startswith(("=", "+", "@"))]
+    if "sql=" in path:
+        assert cells == ["cell", "'=1+1"]
+
+
+def test_a_write_is_refused(ds: Datasette) -> None:
+    assert answer(ds, "/events/events", method="POST").status_code == 405
+
+
+def test_atom_of_visitors_sql_is_refused(ds: Datasette) -> None:
+    refused = answer(ds, "/events.atom", sql="select 1 as atom_id")
+    assert refused.status_code == 400
+    assert f"{PREFIX}events/event_feed.atom" in refused.text
+
+
+@pytest.mark.serial
+def test_visitors_sql_waits_its_turn(published_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another worker holds the SQL lane's site-wide turn, a visitor's
+    SQL waits and a page does not; it runs once the turn is given back."""
+    monkeypatch.setenv(RUN_DIR_VARIABLE, str(tmp_path))
+
+    async def run() -> tuple[int, int, bool]:
+        site = in_process_site(published_db, base_url=PREFIX)
+        await site.client.get("/events/events.json?_size=1")  # started up
+        fd = os.open(gate.lock_path("sql"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            query = asyncio.ensure_future(site.client.get("/events.json?sql=select+2+as+two&_shape=array"))
+            page = await site.client.get("/events/events.json?_size=2")
+            await asyncio.sleep(0.5)
+            waited = not query.done()
+        finally:
+            os.close(fd)
+        return (await query).status_code, page.status_code, waited
+
+    query, page, waited = asyncio.run(run())
+    assert waited and query == page == 200
+
+
+@pytest.mark.serial
+def test_a_runaway_query_is_stopped_at_the_visitors_limit(published_db: Path) -> None:
+    async def run() -> tuple[int, float]:
+        site = in_process_site(published_db, base_url=PREFIX)
+        await site.client.get("/events/events.json?_size=1")
+        started = time.monotonic()
+        stopped = await site.client.get("/events.json", params={"sql": RUNAWAY})
+        return stopped.status_code, time.monotonic() - started
+
+    status, took = asyncio.run(run())
+    assert status == 400
+    assert took < (gate.SQL_TIME_LIMIT_MS + SETTINGS["sql_time_limit_ms"]) / 2000  # not the pages' 3 s
