@@ -74,11 +74,16 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
 
 @contextmanager
 def serving_process(
-    sources: Path, db: Path, timeout: float = 60, address_space: int | None = None, port: int | None = None
+    sources: Path,
+    db: Path,
+    timeout: float = 60,
+    address_space: int | None = None,
+    port: int | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """As serving(), yielding the server process too; `address_space` caps
     the virtual memory of it and of each of its workers, in bytes; `port` is
-    a free one unless given."""
+    a free one unless given; `options` are serve's."""
 
     def limit() -> None:
         if address_space:
@@ -89,7 +94,7 @@ def serving_process(
     # once a pipe's buffer filled (a few hundred requests) the server would block.
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        serve_command(sources, db, port),
+        serve_command(sources, db, port, *options),
         stdout=log,
         stderr=subprocess.STDOUT,
         preexec_fn=limit,
