@@ -2,7 +2,8 @@
 prefix (Datasette's base_url, the proxy passing /prefix/... on): each sees
 the request's path with the prefix in it, and does the same job as at the
 site's root. Requests go through datasette.client, which puts the prefix in
-front of the path it is given."""
+front of the path it is given, or, where a wrapper needs a real socket, to
+`serve --base-url` on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ import csv
 import fcntl
 import io
 import os
+import shutil
+import socket
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -24,10 +31,16 @@ from loader.site.plugins import sql_gate as gate
 from loader.site.serve import RUN_DIR_VARIABLE, SETTINGS
 from tests.support.generated import changed_copy
 from tests.support.site import in_process_site
+from tests.support.site_helpers import cpu_seconds, serving_process, worker_pids
 
 PREFIX = "/prefix/"
 BOM = "\ufeff"
 RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+# 600 rows of 15,000 characters: a 9 MB CSV, far more than the sockets' buffers hold.
+LARGE_CSV = (
+    "select printf('%.*c', 15000, 'x') as t from "
+    "(with recursive c(x) as (select 1 union all select x + 1 from c limit 600) select x from c)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +188,55 @@ def test_a_runaway_query_is_stopped_at_the_visitors_limit(published_db: Path) ->
     status, took = asyncio.run(run())
     assert status == 400
     assert took < (gate.SQL_TIME_LIMIT_MS + SETTINGS["sql_time_limit_ms"]) / 2000  # not the pages' 3 s
+
+
+@pytest.fixture(scope="module")
+def served(published_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """`serve --base-url /prefix/` over a copy of the published database with a
+    view whose CSV has no end in sight; its address and process id."""
+    db = tmp_path_factory.mktemp("served") / "events.db"
+    shutil.copy(published_db, db)
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("create table n (i integer primary key)")
+        conn.execute(
+            "insert into n with recursive c(i) as (select 1 union all select i + 1 from c limit 1000) select i from c"
+        )
+        conn.execute("create view endless as select a.i as a, b.i as b, c.i as c from n as a, n as b, n as c")
+        conn.commit()
+    with serving_process(published_db.parent / "sources", db, options=("--base-url", PREFIX)) as (base, process):
+        yield base, process.pid
+
+
+def connected(base: str, path: str) -> socket.socket:
+    """A connection that has asked for path, reading as little as it can."""
+    client = socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])))
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    client.settimeout(10)
+    return client
+
+
+@pytest.mark.serial
+def test_an_abandoned_download_stops(served: tuple[str, int]) -> None:
+    base, pid = served
+    workers = worker_pids(pid)
+    with connected(base, f"{PREFIX}-/csv/events/endless.csv") as client:
+        assert client.recv(12) == b"HTTP/1.1 200"
+        time.sleep(1)  # it runs, and fills the buffers
+    time.sleep(1)
+    before = cpu_seconds(*workers)
+    time.sleep(2)
+    assert cpu_seconds(*workers) - before < 0.2
+
+
+@pytest.mark.serial
+def test_a_client_that_never_reads_its_csv_does_not_hold_the_sql_turn(served: tuple[str, int]) -> None:
+    """Red team B2, under the prefix: the turn ends when the answer starts."""
+    base, _ = served
+    with connected(base, f"{PREFIX}events.csv?{urlencode({'sql': LARGE_CSV})}") as unread:
+        assert unread.recv(12) == b"HTTP/1.1 200"
+        time.sleep(0.5)  # the server's buffers fill and its sends wait for this client
+        started = time.monotonic()
+        other = httpx.get(f"{base}{PREFIX}events.json", params={"sql": "select 1 as one", "_shape": "array"}, timeout=4)
+        assert other.status_code == 200 and other.json() == [{"one": 1}]
+        assert time.monotonic() - started < 2

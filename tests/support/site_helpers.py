@@ -7,6 +7,7 @@ browser Playwright downloads, so the tests run with no internet.
 
 from __future__ import annotations
 
+import os
 import resource
 import socket
 import subprocess
@@ -110,8 +111,18 @@ def serving_process(
         yield base, process
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a worker still busy with an answer, as when a test failed
+            process.kill()  # its workers die with it (PR_SET_PDEATHSIG)
+            process.wait()
         log.close()
+
+
+def cpu_seconds(*pids: int) -> float:
+    """The processes' CPU time so far, their threads' and their reaped children's."""
+    fields = (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split() for pid in pids)
+    return sum(int(value) for stat in fields for value in stat[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def process_memory(pid: int) -> dict[str, int]:
