@@ -152,8 +152,15 @@ def test_atom_of_visitors_sql_is_refused(ds: Datasette) -> None:
     assert f"{PREFIX}events/event_feed.atom" in refused.text
 
 
+# A visitor's SQL: ?sql=, and a table's _where (red team B4).
+VISITORS_SQL = ["/events.json?sql=select+2+as+two&_shape=array", "/events/events.json?_where=1+%3D+1&_size=1"]
+
+
 @pytest.mark.serial
-def test_visitors_sql_waits_its_turn(published_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("asked", VISITORS_SQL)
+def test_visitors_sql_waits_its_turn(
+    published_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asked: str
+) -> None:
     """While another worker holds the SQL lane's site-wide turn, a visitor's
     SQL waits and a page does not; it runs once the turn is given back."""
     monkeypatch.setenv(RUN_DIR_VARIABLE, str(tmp_path))
@@ -164,7 +171,7 @@ def test_visitors_sql_waits_its_turn(published_db: Path, tmp_path: Path, monkeyp
         fd = os.open(gate.lock_path("sql"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            query = asyncio.ensure_future(site.client.get("/events.json?sql=select+2+as+two&_shape=array"))
+            query = asyncio.ensure_future(site.client.get(asked))
             page = await site.client.get("/events/events.json?_size=2")
             await asyncio.sleep(0.5)
             waited = not query.done()
@@ -177,16 +184,19 @@ def test_visitors_sql_waits_its_turn(published_db: Path, tmp_path: Path, monkeyp
 
 
 @pytest.mark.serial
-def test_a_runaway_query_is_stopped_at_the_visitors_limit(published_db: Path) -> None:
-    async def run() -> tuple[int, float]:
+@pytest.mark.parametrize(
+    ("path", "params"), [("/events.json", {"sql": RUNAWAY}), ("/events/events.json", {"_where": f"({RUNAWAY}) > 0"})]
+)
+def test_a_runaway_query_is_stopped_at_the_visitors_limit(published_db: Path, path: str, params: dict) -> None:
+    async def run() -> tuple[httpx.Response, float]:
         site = in_process_site(published_db, base_url=PREFIX)
         await site.client.get("/events/events.json?_size=1")
         started = time.monotonic()
-        stopped = await site.client.get("/events.json", params={"sql": RUNAWAY})
-        return stopped.status_code, time.monotonic() - started
+        stopped = await site.client.get(path, params=params)
+        return stopped, time.monotonic() - started
 
-    status, took = asyncio.run(run())
-    assert status == 400
+    stopped, took = asyncio.run(run())
+    assert stopped.status_code == 400 and "too long" in stopped.text
     assert took < (gate.SQL_TIME_LIMIT_MS + SETTINGS["sql_time_limit_ms"]) / 2000  # not the pages' 3 s
 
 
