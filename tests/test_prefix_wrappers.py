@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -30,7 +29,7 @@ from loader.site.plugins import click_counts, client_errors, middleware
 from loader.site.plugins import sql_gate as gate
 from loader.site.serve import RUN_DIR_VARIABLE, SETTINGS
 from tests.support.generated import changed_copy
-from tests.support.site import in_process_site
+from tests.support.site import datasettes_failed_csv, in_process_site
 from tests.support.site_helpers import cpu_seconds, serving_process, worker_pids
 
 PREFIX = "/prefix/"
@@ -70,18 +69,12 @@ def test_a_failed_csv_query_is_a_400_naming_its_json_page_under_the_prefix(ds: D
     assert shown.status_code == 400 and "nowhere" in shown.json()["error"]
 
 
-async def empty_csv(scope: dict, receive: Any, send: Any) -> None:
-    """What Datasette 0.65 answers for a failed query's CSV: 200 and a line break."""
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-    await send({"type": "http.response.body", "body": b"\r\n"})
-
-
 @pytest.mark.parametrize(("path", "status"), [("/-/csv/events/events.csv", 200), ("/events.csv?sql=select+1", 400)])
 def test_only_a_query_csv_is_taken_for_a_failed_query_under_the_prefix(path: str, status: int) -> None:
     """The site's own routes under /-/ (the whole-table export) answer their
     CSV as they make it; only a page's or a query's CSV is held back and judged."""
     datasette = Datasette([], settings={"base_url": PREFIX})
-    app = middleware.compose(datasette, empty_csv, (("client_errors", client_errors.wrapper),))
+    app = middleware.compose(datasette, datasettes_failed_csv, (("client_errors", client_errors.wrapper),))
 
     async def get() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://site") as client:
