@@ -218,7 +218,15 @@ def build(
     help="Watch the sources, and rebuild and reload the site after each change (for a curator at a browser); "
     "a change that does not validate is listed here and the last good database stays served.",
 )
-def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool) -> None:
+@click.option(
+    "--base-url",
+    default="/",
+    show_default=True,
+    metavar="PATH",
+    help="Serve the site under this path, e.g. /events/, for a proxy that serves it at example.org/events/ "
+    "and passes the path on (Datasette's base_url).",
+)
+def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool, base_url: str) -> None:
     """Serve the database with Datasette on http://127.0.0.1:PORT.
 
     Builds the database first when it is missing or older than the sources,
@@ -232,6 +240,7 @@ def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload:
         trusted_proxy=trusted_proxy,
         progress=StderrProgress(),
         reloaded=_say_reloaded if reload else None,
+        base_url=base_url,
     )
 
 

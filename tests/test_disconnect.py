@@ -24,7 +24,7 @@ import pytest
 from loader import PROJECT_ROOT
 from loader.site.plugins import csv_bom, disconnect
 from loader.site.serve import ALLOCATOR, DATABASE_VARIABLE, write_inspect_file
-from tests.support.site_helpers import free_port, wait_until_served
+from tests.support.site_helpers import cpu_seconds, free_port, wait_until_served
 
 # Timed or measured against a bound: run alone (make test runs these after the others).
 pytestmark = pytest.mark.serial
@@ -73,12 +73,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         except subprocess.TimeoutExpired:  # a download it still waits for
             process.kill()
             process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's CPU time so far, its threads' and its reaped children's."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def helpers(pid: int) -> list[int]:

@@ -11,10 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from datasette.app import Datasette
 from datasette.plugins import pm
 
 from loader.site.plugins import middleware
-from tests.support.site import in_process_site
+from tests.support.site import datasettes_failed_csv, in_process_site
 
 # Outermost first, as middleware.py explains each position.
 ORDER = [
@@ -70,14 +71,8 @@ def test_compose_puts_the_first_wrapper_outermost() -> None:
     assert met == [*ORDER, "app"]
 
 
-async def datasettes_failed_csv(scope: dict, receive: Any, send: Any) -> None:
-    """What Datasette 0.65 answers for the CSV of SQL that fails: 200 and a line break."""
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-    await send({"type": "http.response.body", "body": b"\r\n"})
-
-
 def answer(wrappers: tuple, path: str) -> httpx.Response:
-    app = middleware.compose(None, datasettes_failed_csv, wrappers)
+    app = middleware.compose(Datasette([]), datasettes_failed_csv, wrappers)
 
     async def get() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://site") as client:

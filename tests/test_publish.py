@@ -73,7 +73,7 @@ def test_serve_passes_every_setting_and_no_directory(published_db: Path) -> None
     """The plugins, templates and static files come with the installed plugin
     package (its entry point), not from directories serve names."""
     options = datasette_options(published_db)
-    assert options["settings"] == SETTINGS
+    assert options["settings"] == {**SETTINGS, "base_url": "/"}
     assert "template_dir" not in options and "plugins_dir" not in options
     assert options["metadata"] == parse_metadata(METADATA_PATH.read_text(encoding="utf-8"))
     assert options["inspect_data"] == json.loads(inspect_path(published_db).read_text())

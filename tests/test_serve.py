@@ -123,3 +123,31 @@ def test_a_releases_database_is_not_served_with_reload(sources: Path, tmp_path: 
     assert result.returncode == 1
     assert "is a release's own copy (listed in its SHA256SUMS), served as it is" in result.stderr
     assert sha256_file(db_path) == built
+
+
+def test_serve_serves_the_site_under_a_base_url(sources: Path, tmp_path: Path) -> None:
+    """A proxy serving the site at example.org/prefix/ passes /prefix/... on."""
+    db_path = tmp_path / "events.db"
+    with serving_process(sources, db_path, options=("--base-url", "/prefix/")) as (base, _):
+        with urllib.request.urlopen(f"{base}/prefix/events/events.json?_shape=array") as response:
+            rows = json.load(response)
+        with urllib.request.urlopen(f"{base}/prefix/events/events") as response:
+            page = response.read().decode()
+    assert sorted(row["id"] for row in rows) == ["2025-07-strikes-on-damascus", "2025-08-19-paris-shaibani-dermer"]
+    assert 'href="/prefix/events/events/2025-07-strikes-on-damascus"' in page
+
+
+def test_a_base_url_that_is_no_path_is_refused_before_building(sources: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "events.db"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run(
+        serve_command(sources, db_path, port, "--base-url", "prefix"), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: base URL 'prefix': expected a path that starts and ends with /, such as /events/ "
+        "(Datasette joins the site's paths to it)"
+    ]
+    assert not db_path.exists()

@@ -123,6 +123,7 @@ from ..schema import SCHEMA_PATH
 WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
 DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
 RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"  # and where this server keeps its files (the SQL gate's lock)
+BASE_URL_VARIABLE = "EVENT_STORE_BASE_URL"  # and the path prefix the site is served under
 RUN_DIR_PREFIX = "event-store-serve-"  # in the system's temporary directory
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default: an idle keep-alive connection is closed after this
 REQUEST_SECONDS = 10  # a connection's request must have arrived this long after it opened or was last answered
@@ -235,13 +236,16 @@ def site_options() -> dict[str, Any]:
     }
 
 
-def datasette_options(db: Path) -> dict[str, Any]:
+def datasette_options(db: Path, base_url: str = "/") -> dict[str, Any]:
     """How Datasette is made to serve db: immutable, with the site's options
-    and precomputed counts."""
+    and precomputed counts, under base_url (a proxy passing /prefix/... on,
+    which Datasette's router strips)."""
+    options = site_options()
     return {
         "immutables": [str(db)],
         "inspect_data": json.loads(inspect_path(db).read_text(encoding="utf-8")),
-        **site_options(),
+        **options,
+        "settings": {**options["settings"], "base_url": base_url},
     }
 
 
@@ -281,7 +285,8 @@ def app() -> Any:
 
     die_with_supervisor()
     cap_address_space()
-    return Datasette(**datasette_options(Path(os.environ[DATABASE_VARIABLE]))).app()
+    db = Path(os.environ[DATABASE_VARIABLE])
+    return Datasette(**datasette_options(db, os.environ.get(BASE_URL_VARIABLE, "/"))).app()
 
 
 class RequestDeadlineProtocol(H11Protocol):
@@ -454,6 +459,7 @@ def serve(
     max_requests: int = MAX_REQUESTS,
     progress: Progress | None = None,
     reloaded: Reloaded | None = None,
+    base_url: str = "/",
 ) -> None:
     """Build if needed (reporting to progress; a release's own copy never
     is), then serve Datasette until stopped (SIGTERM or Ctrl-C).
@@ -462,7 +468,14 @@ def serve(
     whose X-Forwarded-Proto and X-Forwarded-For are believed; by default none.
     reloaded: given, the sources are watched, and the site rebuilt and
     reloaded after each change (rebuild_on_change), reloaded told of each.
+    base_url: the path the site is served under (Datasette's base_url), for
+    a proxy that serves it at example.org/prefix/ and passes the prefix on.
     """
+    if not (base_url.startswith("/") and base_url.endswith("/")) or "//" in base_url:
+        raise LoaderError(
+            f"base URL {base_url!r}: expected a path that starts and ends with /, such as /events/ "
+            "(Datasette joins the site's paths to it)"
+        )
     if db.name != DATABASE_FILE:
         raise LoaderError(
             f"{db.name}: the database file must be named {DATABASE_FILE}, "
@@ -489,7 +502,14 @@ def serve(
     stop = threading.Event()
     with run_directory() as run_dir:
         # The workers are new processes started from this environment.
-        os.environ.update({**ALLOCATOR, DATABASE_VARIABLE: str(db.resolve()), RUN_DIR_VARIABLE: str(run_dir)})
+        os.environ.update(
+            {
+                **ALLOCATOR,
+                DATABASE_VARIABLE: str(db.resolve()),
+                RUN_DIR_VARIABLE: str(run_dir),
+                BASE_URL_VARIABLE: base_url,
+            }
+        )
         if reloaded is not None:
             threading.Thread(
                 target=rebuild_on_change, args=(db, sources, stop, reloaded, progress), daemon=True, name="reload"

@@ -7,6 +7,7 @@ browser Playwright downloads, so the tests run with no internet.
 
 from __future__ import annotations
 
+import os
 import resource
 import socket
 import subprocess
@@ -74,11 +75,16 @@ def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
 
 @contextmanager
 def serving_process(
-    sources: Path, db: Path, timeout: float = 60, address_space: int | None = None, port: int | None = None
+    sources: Path,
+    db: Path,
+    timeout: float = 60,
+    address_space: int | None = None,
+    port: int | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """As serving(), yielding the server process too; `address_space` caps
     the virtual memory of it and of each of its workers, in bytes; `port` is
-    a free one unless given."""
+    a free one unless given; `options` are serve's."""
 
     def limit() -> None:
         if address_space:
@@ -89,7 +95,7 @@ def serving_process(
     # once a pipe's buffer filled (a few hundred requests) the server would block.
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        serve_command(sources, db, port),
+        serve_command(sources, db, port, *options),
         stdout=log,
         stderr=subprocess.STDOUT,
         preexec_fn=limit,
@@ -105,8 +111,18 @@ def serving_process(
         yield base, process
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a worker still busy with an answer, as when a test failed
+            process.kill()  # its workers die with it (PR_SET_PDEATHSIG)
+            process.wait()
         log.close()
+
+
+def cpu_seconds(*pids: int) -> float:
+    """The processes' CPU time so far, their threads' and their reaped children's."""
+    fields = (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split() for pid in pids)
+    return sum(int(value) for stat in fields for value in stat[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def process_memory(pid: int) -> dict[str, int]:

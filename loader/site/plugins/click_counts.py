@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 
+from loader.site.plugins.site_paths import routed_path
 from loader.stored_pages import CHARTS, LINKED, STORED_PAGE, UNFILTERED, stored_page
 
 MARKER = ("_nocount", "counted")
@@ -70,8 +71,7 @@ async def stored_count(datasette: Any, path: str, pairs: list[tuple[str, str]]) 
     """The stored row count of the page at path with these query string
     pairs, when it is the HTML page of a table or view whose only filter is
     a click on a value the build counted; None for any other request."""
-    base = datasette.setting("base_url")
-    parts = path[len(base) :].split("/") if path.startswith(base) else []
+    parts = routed_path(datasette, path).split("/")[1:]
     if len(parts) != 2 or "." in parts[1]:  # not a table's HTML page (a format's path has a dot)
         return None
     if any(key.startswith("_") and "__" not in key and key not in SHOWN for key, _ in pairs):

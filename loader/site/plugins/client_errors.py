@@ -53,6 +53,8 @@ from datasette.utils.asgi import Base400, Request, Response
 from datasette.views.base import DatasetteError
 from markupsafe import Markup
 
+from loader.site.plugins.site_paths import routed_path
+
 # Datasette's table and query views raise DatasetteError without a status
 # (so 500) only for what the request asked: a sort column, a filter, its SQL.
 REQUEST_ERRORS_FROM = ("datasette/views/table.py", "datasette/views/base.py", "datasette/filters.py")
@@ -176,7 +178,7 @@ def _raised_from(exception: BaseException, paths: tuple[str, ...]) -> bool:
 
 async def client_error(datasette: Any, request: Request, exception: BaseException) -> tuple[int, str] | None:
     """The status and one-line message this exception deserves, if the request caused it."""
-    path = request.path
+    path = routed_path(datasette, request.path)
     if path.startswith(("/-/tiles/", "/-/tiles-tms/", "/-/tiles-stack")) and isinstance(
         exception, (OverflowError, ValueError)
     ):
@@ -221,9 +223,13 @@ async def client_error(datasette: Any, request: Request, exception: BaseExceptio
     return None
 
 
-def failed_csv(scope: dict) -> bool:
+def failed_csv(datasette: Any, scope: dict) -> bool:
     """Whether this is a CSV of SQL that Datasette may answer with a silent empty file."""
-    return scope["type"] == "http" and scope["path"].endswith(".csv") and not scope["path"].startswith("/-/")
+    return (
+        scope["type"] == "http"
+        and scope["path"].endswith(".csv")
+        and not routed_path(datasette, scope["path"]).startswith("/-/")
+    )
 
 
 async def bad_request(send: Any, message: str) -> None:
@@ -242,7 +248,7 @@ def wrapper(datasette: Any) -> Callable:
                     await datasette.invoke_startup()
                     await (await error_answer(datasette, request, 400, problem)).asgi_send(send)
                     return
-            if not failed_csv(scope):
+            if not failed_csv(datasette, scope):
                 await app(scope, receive, send)
                 return
             start: dict = {}

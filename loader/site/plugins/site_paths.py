@@ -16,7 +16,11 @@ base_url every path is as written.
 The other way round, a request reaches the site's ASGI wrappers and its
 handle_exception with the prefix still in its path (a proxy may pass it on;
 Datasette's router strips it later, for itself): code that reads a path as a
-route (/-/tiles/..., /events/TABLE/ID) reads routed_path().
+route (/-/tiles/..., /-/csv/..., /events/TABLE/ID) reads routed_path(). A
+wrapper that reads only how a path ends (.csv, .json, .atom) reads the same
+ending with the prefix or without, and the response cache keys on the URL
+as the visitor sent it. tests/test_prefix_wrappers.py holds every wrapper
+to its job under a prefix.
 """
 
 from __future__ import annotations
