@@ -18,6 +18,10 @@ from ..schema import Schema, Table
 # An event must cite at least one document, whichever file cites it.
 REQUIRED_CHILDREN = {("events", "event_documents"): "documents"}
 
+# Lists of ids, which no foreign key can declare: a citation's via names
+# actors (schema.sql, event_documents.via).
+LIST_REFERENCES = {"via": "actors"}
+
 # What to do about an id like no recorded one: a newcomer citing a person,
 # place or article for the first time must record it before citing it.
 NEW_RECORD_HINTS = {
@@ -69,15 +73,23 @@ def cross_check(records: list[Record], schema: Schema, references: bool = True) 
         if len(key) == 1:
             known[table_name][key[0]] = key[0]
 
+    def unknown(record: Record, column: str, referred: str, target: str, value: object) -> None:
+        """A reference to no recorded row, pointed at the id it most likely means."""
+        if (referred, (value,)) in first:
+            return
+        guesses = known[referred]
+        match = difflib.get_close_matches(slug(str(value)), list(guesses), n=1, cutoff=0.6)
+        hint = f" (did you mean '{guesses[match[0]]}'?)" if match else NEW_RECORD_HINTS.get(referred, "")
+        problems.append(record.problem(column, f"'{value}' is not a known {referred} {target}{hint}"))
+
     for record in records:
         for fk in schema.tables[record.table].foreign_keys:
-            value = record.values.get(fk.column)
-            if value is None or (fk.table, (value,)) in first:
-                continue
-            guesses = known[fk.table]
-            match = difflib.get_close_matches(slug(str(value)), list(guesses), n=1, cutoff=0.6)
-            hint = f" (did you mean '{guesses[match[0]]}'?)" if match else NEW_RECORD_HINTS.get(fk.table, "")
-            problems.append(record.problem(fk.column, f"'{value}' is not a known {fk.table} {fk.target}{hint}"))
+            if (value := record.values.get(fk.column)) is not None:
+                unknown(record, fk.column, fk.table, fk.target, value)
+        for column, referred in LIST_REFERENCES.items():
+            if column in schema.tables[record.table].columns:
+                for value in record.values.get(column) or []:
+                    unknown(record, column, referred, "id", value)
 
     problems += circles(first, schema)
 
