@@ -69,7 +69,8 @@ def test_an_event_page_says_whom_each_second_hand_document_relays(tmp_path: Path
         text = text.replace(old, new)
     paris.write_text(text)
     build(sources, tmp_path / "events.db")
-    page = page_text(in_process_site(tmp_path / "events.db"), "/events/events/2025-08-19-paris-shaibani-dermer")
+    site = in_process_site(tmp_path / "events.db")
+    page = page_text(site, "/events/events/2025-08-19-paris-shaibani-dermer")
 
     documents = page.split('class="event-related documents"', 1)[1].split("</table>", 1)[0]
     rows = {row.split('href="/events/documents/', 1)[1].split('"', 1)[0]: row for row in documents.split("<tr>")[2:]}
@@ -88,10 +89,13 @@ def test_an_event_page_says_whom_each_second_hand_document_relays(tmp_path: Path
         r'class="said-by"[^>]*>Asaad al-Shaibani</a> <span class="relays">through SANA</span> in\s', dispute
     )
     evidence = page_text(
-        in_process_site(tmp_path / "events.db"),
+        site,
         "/events/event_evidence.json?event_id=2025-08-19-paris-shaibani-dermer&relays=SANA&_shape=array",
     )
     assert '"claim_id": "sana-first-official-announcement"' in evidence
+    # The tables' own pages name the relayed actor, linked, not its id.
+    table = page_text(site, "/events/event_documents?document_id=cradle-paris-confirmation")
+    assert '<td class="col-via type-str" data-column="Via"><a href="/events/actors/sana">SANA</a></td>' in table
 
 
 def test_a_document_page_lists_what_each_paragraph_supports_in_order(site) -> None:

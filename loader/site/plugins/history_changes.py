@@ -18,9 +18,10 @@ from datasette import hookimpl
 from loader import DATABASE_NAME as DATABASE
 from loader.metadata import NamedBy, named_by
 
-# distinct_from holds a list of event ids, which no foreign key can declare;
-# every other field's names come from schema.sql and metadata.yml (named_by).
-LISTS_OF_IDS = {"distinct_from": "event_id"}
+# distinct_from holds a list of event ids and a citation's via a list of
+# actor ids, which no foreign key can declare; every other field's names come
+# from schema.sql and metadata.yml (named_by).
+LISTS_OF_IDS = {"distinct_from": "event_id", "via": "actor_id"}
 # What an item of a list of mappings is called by, in this order: its own words, else the name of its id.
 ITEM_TITLES = ("statement", "question", "name", "title", "id", "actor_id", "document_id")
 EMPTY = "(empty)"
