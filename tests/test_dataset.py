@@ -117,6 +117,23 @@ def test_whom_a_document_relays_is_said_in_via_not_in_notes(db):
     assert found == [], "prose that says whom a document relays, which the citation's via should"
 
 
+def test_a_confirmed_event_rests_on_a_partys_claim_or_several_reports(db):
+    """status confirmed (docs/curating.md): a party to the event acknowledged
+    it, which is a claim of one of its actors that confirms or asserts it, or
+    several documents report it as fact; either is data, not a note."""
+    unconfirmed = rows(
+        db,
+        """SELECT e.id FROM events AS e WHERE e.status = 'confirmed'
+           AND (SELECT count(*) FROM event_documents AS ed
+                WHERE ed.event_id = e.id AND ed.basis = 'report'
+                  AND EXISTS (SELECT 1 FROM json_each(ed.supports) WHERE value = 'occurrence')) < 2
+           AND NOT EXISTS (SELECT 1 FROM claims AS c
+                JOIN event_actors AS ea ON ea.event_id = e.id AND ea.actor_id = c.claimant_id
+                WHERE c.event_id = e.id AND c.stance IN ('confirms', 'asserts'))""",
+    )
+    assert unconfirmed == [], "confirmed events with neither a party's claim nor two reports of them"
+
+
 def test_every_event_names_its_actors(db):
     assert unreferenced(db, "events", "id", by="event_actors", column="event_id") == []
 
