@@ -382,6 +382,10 @@ CREATE TABLE event_actor_documents (
     basis TEXT NOT NULL DEFAULT 'report'
         CONSTRAINT "basis: must be one of report, preview"
         CHECK (basis IN ('report', 'preview')),
+    -- Whom the document relays in naming the actor so (see event_documents.via).
+    via TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "via: must be a list of actor ids"
+        CHECK (json_valid(via) AND json_type(via) = 'array'),
     -- The paragraphs of document_id that name the actor in this role.
     paragraphs TEXT
         CONSTRAINT "paragraphs: must be a non-empty list of locators written N:HASH, such as 5:3fa2b1c0"
@@ -413,6 +417,23 @@ CREATE TABLE event_documents (
     basis TEXT NOT NULL DEFAULT 'report'
         CONSTRAINT "basis: must be one of report, preview"
         CHECK (basis IN ('report', 'preview')),
+    -- Whom the document relays for what it is cited for, when it has it
+    -- second-hand: the outlets and sources whose reporting it passes on ("a
+    -- diplomat told AFP", "according to Axios"), as a JSON list of actor ids;
+    -- empty when it reports first-hand (its own reporters, its own sources).
+    -- Actor ids rather than free text: a relayed outlet is no document of the
+    -- store (no copy of its report is held), but it is an actor already, of
+    -- kind media_outlet, or the unnamed source it quoted, the same records
+    -- claims name as claimants; an id is checked by validate (did you mean),
+    -- leads to the actor's page with its names in every script, and lets a
+    -- reader find every document that relays one outlet, where free text
+    -- would spell AFP three ways. An outlet not yet recorded is added to
+    -- sources/actors.yml first, as a new claimant is. On the same field of
+    -- event_actor_documents and claims it means the same; a claim's via
+    -- names who carried the words between the claimant and the document.
+    via TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "via: must be a list of actor ids"
+        CHECK (json_valid(via) AND json_type(via) = 'array'),
     -- The paragraphs of the document's archived copy that say what this
     -- citation is cited for: a JSON array of locators "N:HASH", N the
     -- paragraph's number and HASH the first 8 hex digits of the SHA-256 of
@@ -471,6 +492,15 @@ CREATE TABLE claims (
     document_id TEXT NOT NULL REFERENCES documents(id),
     -- Who asserts it; NULL when the document asserts it in its own voice.
     claimant_id TEXT REFERENCES actors(id),
+    -- Whom the document has the claim from, when not from the claimant
+    -- directly: the outlets that carried the claimant's words ("a source told
+    -- i24", relayed by the Syrian Observer), as in event_documents.via. The
+    -- claimant is never among them: claimant_id already says whose words
+    -- they are, and a claim the document takes straight from an outlet has
+    -- that outlet as its claimant and an empty via.
+    via TEXT NOT NULL DEFAULT '[]'
+        CONSTRAINT "via: must be a list of actor ids"
+        CHECK (json_valid(via) AND json_type(via) = 'array'),
     statement TEXT NOT NULL
         CONSTRAINT "statement: must not be blank" CHECK (trim(statement, char(32, 9, 10, 13)) <> ''),
     stance TEXT NOT NULL
@@ -491,7 +521,9 @@ CREATE TABLE claims (
                AND length(json(paragraphs)) - length(replace(json(paragraphs), ':', '')) = json_array_length(paragraphs)
                AND json(paragraphs) NOT GLOB '*[^0-9]:*' AND json(paragraphs) NOT GLOB '*"0*'),
     CONSTRAINT "position: a claim that answers a dispute gives its position, and only such a claim has one"
-        CHECK ((dispute_id IS NULL) = (position IS NULL))
+        CHECK ((dispute_id IS NULL) = (position IS NULL)),
+    CONSTRAINT "via: names who carried the claimant's words, never the claimant: remove the claimant from via"
+        CHECK (claimant_id IS NULL OR instr(via, '"' || claimant_id || '"') = 0)
 ) STRICT;
 
 -- Event relations (sources/relations.yml, written there under "relations:"):
@@ -1013,7 +1045,9 @@ UNION ALL
 SELECT actor_b, actor_b_name, actor_a, actor_a_name, events, first_date, last_date, event_ids
 FROM actor_pair_counts;
 
--- The documents behind each event, and the claims made in them about it.
+-- The documents behind each event, and the claims made in them about it;
+-- relays names whom a document has it from (the via of its citation or
+-- claim), by name in the order given.
 CREATE VIEW event_evidence AS
 SELECT
     ed.event_id,
@@ -1030,7 +1064,8 @@ SELECT
     NULL AS stance,
     NULL AS statement,
     ed.note,
-    ed.paragraphs
+    ed.paragraphs,
+    (SELECT group_concat(r.name, ', ') FROM json_each(ed.via) AS v JOIN actors AS r ON r.id = v.value) AS relays
 FROM event_documents AS ed
 JOIN documents AS d ON d.id = ed.document_id
 JOIN document_dates AS dd ON dd.document_id = d.id
@@ -1050,7 +1085,8 @@ SELECT
     c.stance,
     c.statement,
     c.notes,
-    c.paragraphs
+    c.paragraphs,
+    (SELECT group_concat(r.name, ', ') FROM json_each(c.via) AS v JOIN actors AS r ON r.id = v.value)
 FROM claims AS c
 JOIN documents AS d ON d.id = c.document_id
 JOIN document_dates AS dd ON dd.document_id = d.id
@@ -1115,7 +1151,8 @@ FROM documents;
 -- Which document supports which of an event's fields: a row per field a
 -- cited document supports, and a row per actor role and document that names
 -- that actor in that role. basis 'preview' marks what a document said ahead
--- of the event rather than after it.
+-- of the event rather than after it; relays, whom the document has it from
+-- (as in event_evidence).
 CREATE VIEW event_provenance AS
 SELECT
     ed.event_id,
@@ -1127,7 +1164,8 @@ SELECT
     dd.shown_as AS document,
     dd.published_label,
     ed.basis,
-    ed.note
+    ed.note,
+    (SELECT group_concat(r.name, ', ') FROM json_each(ed.via) AS v JOIN actors AS r ON r.id = v.value) AS relays
 FROM event_documents AS ed
 JOIN json_each(ed.supports) AS f
 JOIN document_dates AS dd ON dd.document_id = ed.document_id
@@ -1142,7 +1180,8 @@ SELECT
     dd.shown_as,
     dd.published_label,
     ead.basis,
-    ea.note
+    ea.note,
+    (SELECT group_concat(r.name, ', ') FROM json_each(ead.via) AS v JOIN actors AS r ON r.id = v.value)
 FROM event_actors AS ea
 JOIN event_actor_documents AS ead
     ON ead.event_id = ea.event_id AND ead.actor_id = ea.actor_id AND ead.role = ea.role
@@ -1169,7 +1208,8 @@ SELECT
     dd.title AS document_title,
     dd.outlet,
     dd.published_label,
-    c.notes
+    c.notes,
+    (SELECT group_concat(r.name, ', ') FROM json_each(c.via) AS v JOIN actors AS r ON r.id = v.value) AS relays
 FROM disputes AS d
 JOIN claims AS c ON c.dispute_id = d.id
 JOIN document_dates AS dd ON dd.document_id = c.document_id

@@ -100,6 +100,40 @@ def test_how_an_event_is_placed_is_said_in_its_fields_not_only_in_notes(db):
     assert found == [], "notes that say how the event is placed, which place_unknown or geo_precision should"
 
 
+def test_whom_a_document_relays_is_said_in_via_not_in_notes(db):
+    """A document that has a fact second-hand says whom it relays in its
+    citation's via (schema.sql, event_documents.via), not in prose: no note
+    or statement says a document relays, or has something via, another."""
+    prose = re.compile(r"\brelay(?:s|ed|ing)?\b|\bvia\b|\bas [^.,;]* (?:quotes|cites) (?:it|them)\b", re.I)
+    texts = {
+        "events": "SELECT id AS record, notes AS text FROM events WHERE origin = 'curated'",
+        "event_documents": "SELECT event_id || ' ' || document_id AS record, note AS text FROM event_documents",
+        "event_actors": "SELECT event_id || ' ' || actor_id AS record, note AS text FROM event_actors",
+        "claims": "SELECT id AS record, coalesce(notes, '') || ' ' || statement AS text FROM claims",
+    }
+    found = [
+        (table, r["record"]) for table, sql in texts.items() for r in rows(db, sql) if prose.search(r["text"] or "")
+    ]
+    assert found == [], "prose that says whom a document relays, which the citation's via should"
+
+
+def test_a_confirmed_event_rests_on_a_partys_claim_or_several_reports(db):
+    """status confirmed (docs/curating.md): a party to the event acknowledged
+    it, which is a claim of one of its actors that confirms or asserts it, or
+    several documents report it as fact; either is data, not a note."""
+    unconfirmed = rows(
+        db,
+        """SELECT e.id FROM events AS e WHERE e.status = 'confirmed'
+           AND (SELECT count(*) FROM event_documents AS ed
+                WHERE ed.event_id = e.id AND ed.basis = 'report'
+                  AND EXISTS (SELECT 1 FROM json_each(ed.supports) WHERE value = 'occurrence')) < 2
+           AND NOT EXISTS (SELECT 1 FROM claims AS c
+                JOIN event_actors AS ea ON ea.event_id = e.id AND ea.actor_id = c.claimant_id
+                WHERE c.event_id = e.id AND c.stance IN ('confirms', 'asserts'))""",
+    )
+    assert unconfirmed == [], "confirmed events with neither a party's claim nor two reports of them"
+
+
 def test_every_event_names_its_actors(db):
     assert unreferenced(db, "events", "id", by="event_actors", column="event_id") == []
 

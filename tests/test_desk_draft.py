@@ -4,6 +4,7 @@ it reports ranked first, and no run of ten words copied."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import yaml
@@ -138,3 +139,30 @@ def test_a_bodys_name_stays_whole_across_its_lowercase_words_and_a_states_adject
     # "Qadiran" begins the Observatory's name; the state is named only where the text says "Qadira".
     qadira = next(a for a in data["actors"] if a["id"] == "qadira")
     assert qadira["as_written"] == ["Qadira"] and len(qadira["paragraphs"]) == 1
+
+
+def test_the_stubs_offer_via_with_the_outlets_the_article_names(tmp_path: Path) -> None:
+    """A citation may relay another outlet: the stubs offer via, naming the known
+    outlets the article names besides its own."""
+    sources = tmp_path / "sources"
+    shutil.copytree(SOURCES, sources)
+    actors = sources / "actors.yml"
+    actors.write_text(
+        actors.read_text()
+        + "  - id: coastal-wire\n    name: Coastal Wire\n    kind: media_outlet\n"
+        + "  - id: harbour-gazette\n    name: The Harbour Gazette\n    kind: media_outlet\n"
+    )
+    article = tmp_path / "gazette-relay.txt"
+    article.write_text(
+        "The Harbour Gazette\ndate 2031-03-06\n\nTalks in Port Selim\n\n"
+        "Karim al-Haddad met Ezra Levin in Port Selim on Wednesday, an official told the Coastal Wire.\n"
+    )
+    data = draft(article, sources).data()
+    offered = "outlets it names: coastal-wire"
+    (cited,) = data["new_event_stub"]["documents"]
+    assert offered in cited["via"][0] and "harbour-gazette" not in cited["via"][0]
+    assert data["recorded_events_it_may_report"]
+    assert all(offered in e["cite_as"]["via"][0] for e in data["recorded_events_it_may_report"])
+    assert offered in data["claim_stub"]["via"][0]
+    # An article naming no other outlet is offered the field all the same.
+    assert "outlets it names" not in draft(GAZETTE, SOURCES).data()["claim_stub"]["via"][0]

@@ -52,6 +52,52 @@ def test_an_event_page_shows_what_is_inferred_or_from_outside_the_documents(tmp_
     assert "not said by a document:</em> date." in text and "From outside the documents:</em> Where Paris lies." in text
 
 
+def test_an_event_page_says_whom_each_second_hand_document_relays(tmp_path: Path) -> None:
+    """via on a citation, an actor's role and a claim: the page names the relayed actor beside each."""
+    sources = published_sources(tmp_path / "sources")
+    paris = sources / "events" / "paris.yml"
+    text = paris.read_text()
+    for old, new in (
+        ("note: SANA's confirmation, paragraphs", "via: [sana], note: SANA's confirmation, paragraphs"),
+        (
+            "document_id: cradle-paris-confirmation, paragraphs",
+            "document_id: cradle-paris-confirmation, via: [sana], paragraphs",
+        ),
+        ("        claimant_id: sana\n", "        claimant_id: asaad-al-shaibani\n        via: [sana]\n"),
+    ):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    paris.write_text(text)
+    build(sources, tmp_path / "events.db")
+    site = in_process_site(tmp_path / "events.db")
+    page = page_text(site, "/events/events/2025-08-19-paris-shaibani-dermer")
+
+    documents = page.split('class="event-related documents"', 1)[1].split("</table>", 1)[0]
+    rows = {row.split('href="/events/documents/', 1)[1].split('"', 1)[0]: row for row in documents.split("<tr>")[2:]}
+    assert '<span class="relays">(second-hand, from SANA)</span>' in rows["cradle-paris-confirmation"]
+    assert "relays" not in rows["newarab-paris-meeting"]
+
+    (actor,) = [r for r in re.findall(r'<tr class="provenance-actor">(.*?)</tr>', page, re.S) if "Shaibani" in r]
+    assert '<span class="relays">second-hand, from SANA</span>' in actor
+    (date,) = re.findall(r'<tr class="provenance-date">(.*?)</tr>', page, re.S)
+    assert "second-hand, from SANA" in date
+
+    claims = page.split('class="event-related claims"', 1)[1].split("</table>", 1)[0]
+    assert 'Asaad al-Shaibani</a> <span class="relays">(through SANA)</span>' in claims
+    dispute = page.split('id="dispute-paris-first-direct-talks"', 1)[1]
+    assert re.search(
+        r'class="said-by"[^>]*>Asaad al-Shaibani</a> <span class="relays">through SANA</span> in\s', dispute
+    )
+    evidence = page_text(
+        site,
+        "/events/event_evidence.json?event_id=2025-08-19-paris-shaibani-dermer&relays=SANA&_shape=array",
+    )
+    assert '"claim_id": "sana-first-official-announcement"' in evidence
+    # The tables' own pages name the relayed actor, linked, not its id.
+    table = page_text(site, "/events/event_documents?document_id=cradle-paris-confirmation")
+    assert '<td class="col-via type-str" data-column="Via"><a href="/events/actors/sana">SANA</a></td>' in table
+
+
 def test_a_document_page_lists_what_each_paragraph_supports_in_order(site) -> None:
     text = page_text(site, "/events/documents/newarab-paris-meeting")
     table = text.split('class="document-citations"', 1)[1].split("</table>", 1)[0]

@@ -631,6 +631,7 @@ def test_event_page_offers_its_own_calendar_entry(ds: Datasette, sql) -> None:
         """select '["a"]' as actor_names, '[]' as actor_ids""",
         """select '{"link": "javascript:alert(1)", "title": "x"}' as popup""",
         "select '[1, 2]' as event_ids",
+        """select '[1, "no-such-actor", "//example.org"]' as via""",
         "select 'actor' as kind, 'x' as name, '//example.org' as url",
     ],
 )

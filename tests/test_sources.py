@@ -264,6 +264,105 @@ def test_an_event_placed_at_country_level_says_so(sources: Path) -> None:
     assert validate(sources).db.table("events").get(DEFAULTS["id"])["geo_precision"] == "country"
 
 
+# A citation, an actor's role and a claim, each written in block style so
+# that every field has a line of its own, for the via tests.
+RELAYED = """\
+events:
+  - id: 2025-09-01-relayed-meeting
+    title: A relayed meeting
+    summary: Officials meet, as another outlet reported.
+    event_type: meeting
+    start_date: 2025-09-01
+    end_date: 2025-09-01
+    date_precision: day
+    place_id: paris
+    actors:
+      - actor_id: asaad-al-shaibani
+        role: participant
+        document_id: cradle-paris-confirmation
+        via: [sana]
+        paragraphs: ["3:0ca8d0d5"]
+    documents:
+      - document_id: cradle-paris-confirmation
+        supports: [occurrence, date, place, actors]
+        via: [sana]
+        paragraphs: ["2:d93a2d5b"]
+    claims:
+      - id: relayed-minister-claim
+        document_id: cradle-paris-confirmation
+        paragraphs: ["4:f378d47a"]
+        claimant_id: asaad-al-shaibani
+        via: [sana]
+        statement: The minister said the meeting took place.
+        stance: asserts
+"""
+
+
+def test_a_citation_says_whom_the_document_relays(sources: Path) -> None:
+    """via on the citation, on the actor's entry (its sole document's) and on the claim, as actor ids."""
+    write(sources, "events/relayed.yml", RELAYED)
+    db = validate(sources).db
+    assert db.execute("SELECT via FROM event_documents WHERE event_id = '2025-09-01-relayed-meeting'").fetchall() == [
+        ('["sana"]',)
+    ]
+    assert db.execute(
+        "SELECT via FROM event_actor_documents WHERE event_id = '2025-09-01-relayed-meeting'"
+    ).fetchall() == [('["sana"]',)]
+    assert db.table("claims").get("relayed-minister-claim")["via"] == '["sana"]'
+    # First-hand is the default: an empty list.
+    assert db.execute(
+        "SELECT DISTINCT via FROM event_documents WHERE event_id <> '2025-09-01-relayed-meeting'"
+    ).fetchall() == [("[]",)]
+
+
+@pytest.mark.parametrize(
+    "written, message",
+    [
+        ("via: [sanaa]", "'sanaa' is not a known actors id (did you mean 'sana'?)"),
+        (
+            "via: [kan-news]",
+            "'kan-news' is not a known actors id (a new one? record it in sources/actors.yml first)",
+        ),
+        ("via: sana", "expected a list of text values, got text ('sana')"),
+    ],
+)
+def test_via_names_recorded_actors_as_a_list(sources: Path, written: str, message: str) -> None:
+    path = write(
+        sources,
+        "events/relayed.yml",
+        RELAYED.replace(
+            '        via: [sana]\n        paragraphs: ["2:', f'        {written}\n        paragraphs: ["2:'
+        ),
+    )
+    problem = only_problem(sources)
+    assert (problem.path, problem.line, problem.record, problem.field) == (
+        display_path(path),
+        line_of(path, written),
+        "2025-09-01-relayed-meeting documents[0]",
+        "via",
+    )
+    assert problem.message == message
+
+
+def test_a_claims_via_never_names_its_claimant(sources: Path) -> None:
+    path = write(
+        sources,
+        "events/relayed.yml",
+        RELAYED.replace(
+            "claimant_id: asaad-al-shaibani\n        via: [sana]", "claimant_id: sana\n        via: [sana]"
+        ),
+    )
+    problem = only_problem(sources)
+    assert (problem.line, problem.record, problem.field) == (
+        line_of(path, "claimant_id: sana") + 1,
+        "relayed-minister-claim",
+        "via",
+    )
+    assert problem.message.startswith(
+        "names who carried the claimant's words, never the claimant: remove the claimant from via"
+    )
+
+
 def test_coordinates_out_of_range(sources: Path) -> None:
     path = place_file(sources, id="nowhere", name="Nowhere", kind="site", latitude="91.5", longitude="200")
     found = problems(sources)

@@ -119,6 +119,9 @@ class Draft:
     dates: list[DateExpression]
     events: list[tuple[str, int, list[str]]]  # event id, score, reasons
     locators: list[str]
+    # Known outlets the article names besides its own: those a citation of
+    # it may relay (its via), offered in the stubs for the curator to judge.
+    outlets: list[str] = field(default_factory=list)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.data(), allow_unicode=True, sort_keys=False, width=100)
@@ -130,6 +133,8 @@ class Draft:
         document_id = self.document.get("id", "TO WRITE")
         known_places = [m for m in self.mentions if m.kind == "place"]
         known_actors = [m for m in self.mentions if m.kind == "actor"]
+        named = f" (outlets it names: {', '.join(self.outlets)})" if self.outlets else ""
+        via = [f"TO WRITE: ids of the actors whose reporting it passes on{named}, or leave out when first-hand"]
         return {
             "document": self.document,
             "date_window": str(self.window) if self.window else "unknown: the document has no date or window yet",
@@ -171,7 +176,12 @@ class Draft:
                     "event_id": e,
                     "score": s,
                     "why": reasons,
-                    "cite_as": {"document_id": document_id, "supports": ["TO WRITE"], "paragraphs": ["TO WRITE"]},
+                    "cite_as": {
+                        "document_id": document_id,
+                        "supports": ["TO WRITE"],
+                        "via": via,
+                        "paragraphs": ["TO WRITE"],
+                    },
                 }
                 for e, s, reasons in self.events
             ],
@@ -198,6 +208,7 @@ class Draft:
                     {
                         "document_id": document_id,
                         "supports": ["occurrence", "TO WRITE"],
+                        "via": via,
                         "note": "TO WRITE",
                         "paragraphs": ["TO WRITE"],
                     }
@@ -207,6 +218,7 @@ class Draft:
                 "id": "TO WRITE",
                 "document_id": document_id,
                 "claimant_id": "TO WRITE: who says it (not the outlet), or leave out for the article's own voice",
+                "via": [f"TO WRITE: ids of those who carried the claimant's words{named}, or leave out"],
                 "statement": "TO WRITE (own words, hedges kept)",
                 "stance": "TO WRITE: asserts | confirms | denies | disputes | qualifies",
                 "paragraphs": ["TO WRITE"],
@@ -530,6 +542,12 @@ def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Dra
         document = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in document.items()}
     window = document_window(document)
     mentioned, unknown = mentions(paras, records, matcher)
+    actors = records.tables["actors"]
+    outlets = [
+        m.id
+        for m in mentioned
+        if m.kind == "actor" and actors[m.id].get("kind") == "media_outlet" and m.name != document.get("outlet")
+    ]
     dates = expressions(paras, window)
     return Draft(
         document,
@@ -539,4 +557,5 @@ def compose(article: Path, sources: Path, matcher: Matcher | None = None) -> Dra
         dates,
         likely_events(records, mentioned, dates, window, text),
         [f"{n}:{locator_hash(p)}" for n, p in enumerate(paras, start=1)],
+        outlets,
     )

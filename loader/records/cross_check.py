@@ -19,11 +19,15 @@ from ..schema import Schema, Table
 REQUIRED_CHILDREN = {("events", "event_documents"): "documents"}
 
 # Columns holding a JSON list of ids of a table, which no foreign key can
-# declare: each id is checked as a foreign key's value would be.
+# declare: each id is checked as a foreign key's value would be. A citation's
+# via names the actors it relays (schema.sql, event_documents.via).
 ID_LISTS = {
     ("events", "distinct_from"): "events",
     ("actors", "shares_names_with"): "actors",
     ("places", "shares_names_with"): "places",
+    ("event_documents", "via"): "actors",
+    ("event_actor_documents", "via"): "actors",
+    ("claims", "via"): "actors",
 }
 
 # What to do about an id like no recorded one: a newcomer citing a person,

@@ -18,11 +18,11 @@ from datasette import hookimpl
 from loader import DATABASE_NAME as DATABASE
 from loader.metadata import NamedBy, named_by
 
-# distinct_from holds a list of event ids, and shares_names_with a list of
-# ids of the record's own table (as its parent_id names one), which no foreign
-# key can declare; every other field's names come from schema.sql and
-# metadata.yml (named_by).
-LISTS_OF_IDS = {"distinct_from": "event_id", "shares_names_with": "parent_id"}
+# distinct_from holds a list of event ids, shares_names_with a list of ids of
+# the record's own table (as its parent_id names one) and a citation's via a
+# list of actor ids, which no foreign key can declare; every other field's
+# names come from schema.sql and metadata.yml (named_by).
+LISTS_OF_IDS = {"distinct_from": "event_id", "shares_names_with": "parent_id", "via": "actor_id"}
 # What an item of a list of mappings is called by, in this order: its own words, else the name of its id.
 ITEM_TITLES = ("statement", "question", "name", "title", "id", "actor_id", "document_id")
 EMPTY = "(empty)"

@@ -64,6 +64,10 @@ EVENT_KEYED_TABLES = {
 # has thousands of events at scale, and a page of such cells would be all links.
 EVENT_LINKS = 10
 
+# Cells that hold a JSON array of ids no foreign key can declare, and the
+# table and label column their names are in: a citation's via (schema.sql).
+ID_LISTS = {"via": ("actors", "name")}
+
 # Lists whose name column names the row's own record.
 OWN_NAMES = {"place_list": "places", "actors": "actors"}
 
@@ -133,12 +137,12 @@ def _event_key(row: Any, table: str | None) -> str | None:
     return None
 
 
-async def _event_titles(datasette: Any, ids: list) -> dict[str, str]:
+async def _labels(datasette: Any, table: str, label: str, ids: list) -> dict[str, str]:
     placeholders = ", ".join("?" for _ in ids)
     result = await datasette.get_database(DATABASE).execute(
-        f"select id, title from events where id in ({placeholders})", [str(i) for i in ids]
+        f"select id, [{label}] from [{table}] where id in ({placeholders})", [str(i) for i in ids]
     )
-    return {row["id"]: row["title"] for row in result.rows}
+    return {row[0]: row[1] for row in result.rows}
 
 
 @hookimpl
@@ -190,12 +194,20 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
         async def titled() -> Markup:
             shown = items[:EVENT_LINKS]
-            titles = await _event_titles(datasette, shown)
+            titles = await _labels(datasette, "events", "title", shown)
             links = Markup("; ").join(_link(datasette, "events", i, titles.get(i, i)) for i in shown)
             more = len(items) - len(shown)
             return links + Markup("; and {} more").format(more) if more else links
 
         return titled
+    if column in ID_LISTS:
+        target, label = ID_LISTS[column]
+
+        async def named() -> Markup:
+            names = await _labels(datasette, target, label, items)
+            return Markup(", ").join(_link(datasette, target, str(i), names.get(i, str(i))) for i in items)
+
+        return named
     # Each name is isolated, so an Arabic or Hebrew spelling does not reorder its neighbours.
     return Markup(", ").join(Markup("<bdi>{}</bdi>").format(str(item)) for item in items)
 
