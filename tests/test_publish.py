@@ -396,8 +396,9 @@ def test_csv_byte_order_mark_is_an_option(ds: Datasette, sql) -> None:
     assert not plain.startswith(codecs.BOM_UTF8) and marked.startswith(codecs.BOM_UTF8)
     rows = list(csv.DictReader(io.StringIO(marked.decode("utf-8-sig"))))
     stored = list(csv.DictReader(io.StringIO(plain.decode("utf-8"))))
-    # The same rows, each list of aliases as names for the spreadsheet, not JSON.
-    assert rows == [{**r, "aliases": "; ".join(json.loads(r["aliases"]))} for r in stored]
+    # The same rows, each list (aliases, the records it shares names with) as names for the spreadsheet, not JSON.
+    lists = ("aliases", "shares_names_with")
+    assert rows == [{**r, **{k: "; ".join(json.loads(r[k])) for k in lists}} for r in stored]
     assert "السويداء" in next(r for r in rows if r["id"] == "sweida")["aliases"].split("; ")
     page = get(ds, "/events/event_list").text
     assert "_bom=on" in page
