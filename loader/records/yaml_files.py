@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent, ScalarEvent
+from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.reader import ReaderError
 
 from ..problems import Problem, display_path
@@ -58,50 +59,49 @@ def construct_int(constructor: RoundTripConstructor, node: Any) -> Any:
 TextTimestamps.add_constructor("tag:yaml.org,2002:int", construct_int)
 
 
-def record_yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.Constructor = TextTimestamps
-    return yaml
-
-
-def structure_problems(yaml: YAML, text: str, path: str) -> list[Problem]:
+def event_problems(event: Any, path: str, line: int) -> list[Problem]:
     """Refuse what plain records never need: anchors and aliases (a way to
-    blow a small file up into a huge one), merge keys, explicit tags, deep
-    nesting, and escapes for half a UTF-16 surrogate pair, which no database
-    or terminal can store or show."""
+    blow a small file up into a huge one), merge keys, explicit tags, and
+    escapes for half a UTF-16 surrogate pair, which no database or terminal
+    can store or show."""
+    problems = []
+    if isinstance(event, AliasEvent):
+        problems.append(
+            Problem(path, line, "-", "-", f"YAML aliases (*{event.anchor}) are not allowed; write the value out")
+        )
+    elif isinstance(event, NodeEvent) and event.anchor:
+        problems.append(
+            Problem(path, line, "-", "-", f"YAML anchors (&{event.anchor}) are not allowed; write the value out")
+        )
+    if (
+        isinstance(event, (ScalarEvent, CollectionStartEvent))
+        and event.tag
+        and not (isinstance(event, ScalarEvent) and event.tag == "tag:yaml.org,2002:str")
+    ):
+        problems.append(Problem(path, line, "-", "-", f"YAML tags ({event.tag}) are not allowed"))
+    if isinstance(event, ScalarEvent):
+        if event.value == "<<" and event.style is None:
+            problems.append(Problem(path, line, "-", "-", "YAML merge keys (<<) are not allowed; write the fields out"))
+        if match := SURROGATE.search(event.value):
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    "-",
+                    "-",
+                    f"U+{ord(match.group()):04X} is half of a surrogate pair, not a character; write the character itself",
+                )
+            )
+    return problems
+
+
+def structure_problems(text: str, path: str) -> list[Problem]:
+    """Every event_problems of the file, and nesting deeper than records ever are."""
     problems = []
     depth = 0
-    for event in yaml.parse(text):
+    for event in YAML(typ="rt").parse(text):
         line = event.start_mark.line + 1
-        if isinstance(event, AliasEvent):
-            problems.append(
-                Problem(path, line, "-", "-", f"YAML aliases (*{event.anchor}) are not allowed; write the value out")
-            )
-        elif isinstance(event, NodeEvent) and event.anchor:
-            problems.append(
-                Problem(path, line, "-", "-", f"YAML anchors (&{event.anchor}) are not allowed; write the value out")
-            )
-        if (
-            isinstance(event, (ScalarEvent, CollectionStartEvent))
-            and event.tag
-            and not (isinstance(event, ScalarEvent) and event.tag == "tag:yaml.org,2002:str")
-        ):
-            problems.append(Problem(path, line, "-", "-", f"YAML tags ({event.tag}) are not allowed"))
-        if isinstance(event, ScalarEvent):
-            if event.value == "<<" and event.style is None:
-                problems.append(
-                    Problem(path, line, "-", "-", "YAML merge keys (<<) are not allowed; write the fields out")
-                )
-            if match := SURROGATE.search(event.value):
-                problems.append(
-                    Problem(
-                        path,
-                        line,
-                        "-",
-                        "-",
-                        f"U+{ord(match.group()):04X} is half of a surrogate pair, not a character; write the character itself",
-                    )
-                )
+        problems += event_problems(event, path, line)
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -110,6 +110,39 @@ def structure_problems(yaml: YAML, text: str, path: str) -> list[Problem]:
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
     return problems
+
+
+class StructureRefused(Exception):
+    """A file holds what structure_problems refuses: raised by CheckedParser,
+    caught in parse_file, which then lists every such problem of the file."""
+
+
+class CheckedParser(RoundTripParser):
+    """Stop loading at the first event structure_problems would refuse,
+    before the composer acts on it (resolves an alias, nests deeper), so
+    that a valid file, nearly every one, is parsed once rather than twice
+    (the parse is most of a large file's reading time)."""
+
+    def reset_parser(self) -> None:
+        super().reset_parser()
+        self.depth = 0
+
+    def get_event(self) -> Any:
+        event = super().get_event()
+        if isinstance(event, CollectionStartEvent):
+            self.depth += 1
+        elif isinstance(event, CollectionEndEvent):
+            self.depth -= 1
+        if self.depth > MAX_DEPTH or event_problems(event, "", 0):
+            raise StructureRefused
+        return event
+
+
+def record_yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = TextTimestamps
+    yaml.Parser = CheckedParser
+    return yaml
 
 
 def parse_file(path: Path) -> tuple[Any, list[Problem]]:
@@ -155,12 +188,11 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
                 f"character U+{ord(match.group()):04X} is not allowed: YAML would read it as a line break",
             )
         ]
-    yaml = record_yaml()
     try:
-        problems = structure_problems(yaml, text, shown)
-        if problems:
-            return None, problems
-        data = yaml.load(text)
+        try:
+            data = record_yaml().load(text)
+        except StructureRefused:
+            return None, structure_problems(text, shown)
     except DuplicateKeyError as e:
         return None, [duplicate_key(e, text, shown)]
     except MarkedYAMLError as e:

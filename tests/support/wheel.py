@@ -45,11 +45,18 @@ def outside_env() -> dict[str, str]:
 
 
 def empty_venv(path: Path) -> Path:
-    """A new virtual environment with nothing installed; its bin directory."""
-    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, env=outside_env())
+    """A new virtual environment with nothing installed, not even pip (its own
+    copy took seconds to install and is never used: pip_install drives this
+    environment's); its bin directory."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, env=outside_env())
     return path / "bin"
 
 
 def pip_install(bin_dir: Path, *requirements: str, cwd: Path | None = None) -> None:
-    """Install into that environment; dependencies come from the package index or pip's cache."""
-    subprocess.run([str(bin_dir / "pip"), "install", "-q", *requirements], check=True, cwd=cwd, env=outside_env())
+    """Install into that environment with this one's pip (`--python`, which
+    runs it under that environment's interpreter, so that what it installs is
+    that environment's); dependencies come from the package index or pip's
+    cache. Not compiled to bytecode beforehand: Python compiles what the
+    server imports as it imports it, and the rest is never read."""
+    pip = [sys.executable, "-m", "pip", "--python", str(bin_dir / "python")]
+    subprocess.run([*pip, "install", "-q", "--no-compile", *requirements], check=True, cwd=cwd, env=outside_env())
