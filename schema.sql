@@ -275,6 +275,10 @@ CREATE TABLE events (
     -- in talks, tied to no venue), in the curators' words: given exactly
     -- when place_id is not.
     place_unknown TEXT,
+    -- How the curators worked out a date no document gives (a span that
+    -- ends with the article and starts where they read it to), in their
+    -- words: given exactly when inferred lists 'date'.
+    date_inference TEXT,
     status TEXT NOT NULL DEFAULT 'reported'
         CONSTRAINT "status: must be one of reported, confirmed, disputed, planned"
         CHECK (status IN ('reported', 'confirmed', 'disputed', 'planned')),
@@ -313,8 +317,9 @@ CREATE TABLE events (
         CONSTRAINT "distinct_from: must be a list of event ids"
         CHECK (json_valid(distinct_from) AND json_type(distinct_from) = 'array'),
     -- Which of the event's facts are the curators' inference rather than
-    -- what a document says (notes say how), and what the record takes from
-    -- outside the documents at all: marked here, not only in prose.
+    -- what a document says (date_inference says how for the date, notes for
+    -- the others), and what the record takes from outside the documents at
+    -- all: marked here, not only in prose.
     inferred TEXT NOT NULL DEFAULT '[]'
         CONSTRAINT "inferred: must be a list of: occurrence, date, place, actors, type, outcome, casualties, purpose"
         CHECK (json_valid(inferred) AND json_type(inferred) = 'array'
@@ -323,8 +328,15 @@ CREATE TABLE events (
                    '"outcome"', ''), '"casualties"', ''), '"purpose"', ''), '[], ') = ''),
     outside_knowledge TEXT
         CONSTRAINT "outside_knowledge: must not be blank" CHECK (trim(outside_knowledge, char(32, 9, 10, 13)) <> ''),
-    CONSTRAINT "notes: an event whose facts are inferred says in notes how"
-        CHECK (inferred = '[]' OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
+    -- The checks of inferred below look for its quoted words: the CHECK on
+    -- inferred itself allows no other strings in the list.
+    CONSTRAINT "notes: an event whose facts other than its date are inferred says in notes how"
+        CHECK (trim(replace(inferred, '"date"', ''), '[], ') = ''
+               OR coalesce(trim(notes, char(32, 9, 10, 13)), '') <> ''),
+    CONSTRAINT "date_inference: an event whose date is inferred must say how the date was inferred"
+        CHECK (instr(inferred, '"date"') = 0 OR coalesce(trim(date_inference, char(32, 9, 10, 13)), '') <> ''),
+    CONSTRAINT "date_inference: only an event whose inferred lists date says how its date was inferred: add date to inferred or remove date_inference"
+        CHECK (instr(inferred, '"date"') > 0 OR date_inference IS NULL),
     CONSTRAINT "place_unknown: an event without a place_id must say why it has no place"
         CHECK (place_id IS NOT NULL OR coalesce(trim(place_unknown, char(32, 9, 10, 13)), '') <> ''),
     CONSTRAINT "place_unknown: only an event with no place_id says why it has no place: remove place_unknown or place_id"
@@ -943,6 +955,7 @@ SELECT
     e.start_date,
     e.end_date,
     substr(e.start_date, 1, 4) AS year,
+    e.date_inference,
     e.place_id,
     e.place_name,
     e.place_unknown,

@@ -100,6 +100,24 @@ def test_how_an_event_is_placed_is_said_in_its_fields_not_only_in_notes(db):
     assert found == [], "notes that say how the event is placed, which place_unknown or geo_precision should"
 
 
+def test_an_event_with_a_date_inference_states_it_in_date_inference(db):
+    """An event whose inferred lists date says in date_inference how the date
+    was worked out, naming the months or years it reasons from, and leaves
+    that reasoning out of its notes."""
+    months = "January|February|March|April|May|June|July|August|September|October|November|December"
+    dated = re.compile(rf"\b(?:{months}|(?:19|20)\d\d)\b")
+    prose = re.compile(r"\b(?:spans?|dated|no date|curators' reading|date is marked inferred)\b", re.I)
+    events = rows(
+        db,
+        """SELECT id, date_inference, notes FROM events
+           WHERE EXISTS (SELECT 1 FROM json_each(inferred) WHERE value = 'date')""",
+    )
+    undated = [e["id"] for e in events if not dated.search(e["date_inference"])]
+    assert undated == [], "date inferences that name no month or year they reason from"
+    repeated = [e["id"] for e in events if prose.search(e["notes"] or "")]
+    assert repeated == [], "notes that say how the date was inferred, which date_inference should"
+
+
 def test_whom_a_document_relays_is_said_in_via_not_in_notes(db):
     """A document that has a fact second-hand says whom it relays in its
     citation's via (schema.sql, event_documents.via), not in prose: no note

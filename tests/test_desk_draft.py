@@ -44,6 +44,9 @@ def test_the_draft_of_a_filed_article() -> None:
     assert stub["place_id"] == "port-selim"
     assert stub["geo_precision"].startswith("TO WRITE: exact | locality | representative | country, or leave out")
     assert stub["place_unknown"].startswith("TO WRITE")
+    # How an inferred date was worked out has a field of its own, beside the date.
+    assert stub["date_inference"].startswith("TO WRITE (own words) when the date is inferred, with inferred: [date]")
+    assert list(stub).index("date_inference") == list(stub).index("date_precision") + 1
 
 
 def test_the_draft_copies_no_run_of_ten_words() -> None:

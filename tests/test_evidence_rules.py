@@ -67,7 +67,8 @@ def test_prose_that_admits_an_inference_or_outside_knowledge_needs_its_field(sou
     path.write_text(
         path.read_text().replace(
             "    notes: The day",
-            "    inferred: [date]\n    outside_knowledge: Where the city lies.\n    notes: The day",
+            "    inferred: [date]\n    date_inference: Counted from a weekday.\n"
+            "    outside_knowledge: Where the city lies.\n    notes: The day",
         )
     )
     validate(sources, archive=ARCHIVE)

@@ -44,7 +44,7 @@ def test_an_event_page_shows_what_is_inferred_or_from_outside_the_documents(tmp_
         paris.read_text().replace(
             "    status: disputed\n",
             "    status: disputed\n    inferred: [date]\n    outside_knowledge: Where Paris lies.\n"
-            "    notes: The day is worked out from a weekday.\n",
+            "    date_inference: The day is worked out from a weekday.\n",
         )
     )
     build(sources, tmp_path / "events.db")

@@ -123,3 +123,13 @@ def test_event_page_says_how_closely_its_place_stands_for_it(ds: Datasette, publ
     text = re.sub(r"\s+", " ", page_text(ds, f"/events/events/{event}"))
     assert f'{place}</a> <span class="place-precision">(a place that stands in for where it happened)</span>' in text
     assert "place-unknown" not in text
+
+
+def test_event_page_says_how_its_date_was_inferred(ds: Datasette, published_db: Path) -> None:
+    with closing(sqlite3.connect(published_db)) as conn:
+        (event, how) = conn.execute("select id, date_inference from events where date_inference is not null").fetchone()
+        (plain,) = conn.execute("select id from events where date_inference is null").fetchone()
+    html = page_text(ds, f"/events/events/{event}")
+    assert f'<p class="date-inference"><em>How the date was inferred:</em> {how}</p>' in html
+    assert "not said by a document:</em> date." in html
+    assert "date-inference" not in page_text(ds, f"/events/events/{plain}")

@@ -238,6 +238,46 @@ def test_an_event_without_a_place_says_why_in_place_unknown(sources: Path) -> No
     )
 
 
+def test_an_event_whose_date_is_inferred_says_how_in_date_inference(sources: Path) -> None:
+    """The reasoning is a field of its own, required exactly when inferred lists date, not prose in the notes."""
+    path = event_file(sources)
+    text = path.read_text()
+    reasoning = "Counted back from the printed date."
+
+    def with_fields(fields: str) -> None:
+        path.write_text(text.replace("    place_id: paris\n", "    place_id: paris\n" + fields))
+
+    with_fields(f"    inferred: [date]\n    date_inference: {reasoning}\n")
+    event = validate(sources).db.table("events").get(DEFAULTS["id"])
+    assert (event["date_inference"], event["notes"]) == (reasoning, None)
+
+    with_fields(f"    inferred: [date]\n    notes: {reasoning}\n")
+    problem = only_problem(sources)
+    assert (problem.line, problem.record, problem.field) == (2, DEFAULTS["id"], "date_inference")
+    assert problem.message == "an event whose date is inferred must say how the date was inferred"
+
+    with_fields(f"    date_inference: {reasoning}\n")
+    problem = only_problem(sources)
+    assert (problem.line, problem.field) == (line_of(path, "date_inference"), "date_inference")
+    assert problem.message == (
+        "only an event whose inferred lists date says how its date was inferred: "
+        f"add date to inferred or remove date_inference (got '{reasoning}')"
+    )
+
+
+def test_an_event_whose_other_facts_are_inferred_still_says_how_in_notes(sources: Path) -> None:
+    path = event_file(sources)
+    path.write_text(
+        path.read_text().replace(
+            "    place_id: paris\n",
+            "    place_id: paris\n    inferred: [date, place]\n    date_inference: Counted back from the printed date.\n",
+        )
+    )
+    problem = only_problem(sources)
+    assert (problem.line, problem.record, problem.field) == (2, DEFAULTS["id"], "notes")
+    assert problem.message == "an event whose facts other than its date are inferred says in notes how"
+
+
 @pytest.mark.parametrize(
     "fields, message",
     [

@@ -193,13 +193,15 @@ class Draft:
                 "start_date": "TO WRITE",
                 "end_date": "TO WRITE",
                 "date_precision": "TO WRITE: " + " | ".join(EVENTS.vocabulary("date_precision")),
+                "date_inference": "TO WRITE (own words) when the date is inferred, with inferred: [date]: how it was"
+                " worked out (see dates above); leave out when a document gives it",
                 "place_id": known_places[0].id if known_places else "TO WRITE, or leave out and fill in place_unknown",
                 "place_unknown": "TO WRITE (own words): why the event has no place, or leave out when place_id is given",
                 "geo_precision": "TO WRITE: "
                 + " | ".join(EVENTS.vocabulary("geo_precision"))
                 + ", or leave out when place_id is where it happened",
                 "status": "TO WRITE: " + " | ".join(EVENTS.vocabulary("status")),
-                "notes": "TO WRITE: how the date was resolved (see dates above)",
+                "notes": "TO WRITE: how a date the text gives was read (see dates above), and what else a reader needs",
                 "actors": [
                     {"actor_id": m.id, "role": "TO WRITE", "document_id": document_id, "paragraphs": loc(m.paragraphs)}
                     for m in known_actors[:3]
