@@ -56,10 +56,12 @@ $(SPARK): $(TESTED)
 $(AXE): | debian-tools
 	npm install --no-save --no-audit --no-fund --prefix .axe axe-core@4 >/dev/null
 
-# make serve [PORT=8001]: several worker processes on 127.0.0.1 (see loader/site/serve.py).
+# make serve [PORT=8001] [BASE_URL=/events/]: several worker processes on 127.0.0.1
+# (see loader/site/serve.py), the site under BASE_URL for a proxy that passes it on.
 PORT ?= 8001
+BASE_URL ?= /
 serve: $(VENV)/.installed
-	$(PY) -m loader serve --port $(PORT)
+	$(PY) -m loader serve --port $(PORT) --base-url $(BASE_URL)
 
 # make curate [PORT=8001]: as serve, rebuilding and reloading the site after each change to sources/.
 curate: $(VENV)/.installed

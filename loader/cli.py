@@ -37,6 +37,14 @@ sources_option = click.option(
     show_default="sources/",
     help="Directory of YAML records.",
 )
+base_url_option = click.option(
+    "--base-url",
+    default="/",
+    show_default=True,
+    metavar="PATH",
+    help="Serve the site under this path, e.g. /events/, for a proxy that serves it at example.org/events/ "
+    "and passes the path on (Datasette's base_url).",
+)
 archive_option = click.option(
     "--archive",
     "archive_folders",
@@ -218,14 +226,7 @@ def build(
     help="Watch the sources, and rebuild and reload the site after each change (for a curator at a browser); "
     "a change that does not validate is listed here and the last good database stays served.",
 )
-@click.option(
-    "--base-url",
-    default="/",
-    show_default=True,
-    metavar="PATH",
-    help="Serve the site under this path, e.g. /events/, for a proxy that serves it at example.org/events/ "
-    "and passes the path on (Datasette's base_url).",
-)
+@base_url_option
 def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool, base_url: str) -> None:
     """Serve the database with Datasette on http://127.0.0.1:PORT.
 
@@ -279,10 +280,18 @@ def _say_reloaded(error: LoaderError | None) -> None:
     help="The release folder whose csv/ nginx sends as files.",
 )
 @click.option("--user", default="www-data", show_default=True, help="The user nginx's workers run as.")
+@base_url_option
 def nginx_config(
-    listen: str, host: str, serve_ports: tuple[int, ...], costly_ports: tuple[int, ...], release: Path, user: str
+    listen: str,
+    host: str,
+    serve_ports: tuple[int, ...],
+    costly_ports: tuple[int, ...],
+    release: Path,
+    user: str,
+    base_url: str,
 ) -> None:
-    """Print deploy/nginx.conf filled in for this server (see deploy/README.md)."""
+    """Print deploy/nginx.conf filled in for this server (see deploy/README.md);
+    with --base-url, give each `serve` the same (deploy/event-store@.service's BASE_URL)."""
     click.echo(
         render_config(
             listen=listen,
@@ -291,6 +300,7 @@ def nginx_config(
             costly_ports=costly_ports,
             release_csv=release / "csv",
             user=user,
+            base_url=base_url,
         ),
         nl=False,
     )

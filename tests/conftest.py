@@ -35,10 +35,12 @@ def published_sources(target: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def published_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database built from published_sources (which sit beside it, in
-    sources/), shared by one test module; tests must not change either.
+    sources/), built once for the session (each parallel worker's) and shared
+    by every test module; tests must not change either (a test that needs
+    a changed one changes a copy).
 
     It is named events.db because metadata.yml describes the database "events"."""
     from loader.build.database import build
@@ -49,11 +51,12 @@ def published_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database of the valid fixture plus tests/fixtures/hostile: records
     whose every free-text field is HTML or JavaScript meant to run in the page
-    that shows it. Its sources sit beside it, in sources/."""
+    that shows it. Its sources sit beside it, in sources/; shared, read-only,
+    as published_db."""
     from loader.build.database import build
 
     directory = tmp_path_factory.mktemp("hostile")

@@ -193,6 +193,38 @@ def test_gets_are_answered_by_the_other_serve_when_one_dies(published_db: Path, 
     assert [(status, headers["X-Cache-Status"]) for status, headers, _ in answers] == [(200, "MISS")] * 10
 
 
+def test_under_a_path_prefix_the_site_its_files_and_its_lanes_keep_their_paths(
+    published_db: Path, release: Path, tmp_path: Path
+) -> None:
+    """The same configuration for a site at events.example.org/news.room/
+    (a dot, which nginx's regular expressions must read as itself)."""
+    prefix = "/news.room/"
+    ports = free_ports(3)
+    with running(
+        published_db,
+        published_db.parent / "sources",
+        tmp_path,
+        ports[0],
+        ports[1:2],
+        ports[2:],
+        release=release,
+        base_url=prefix,
+    ) as production:
+        status, _, body = fetch(production, f"{prefix}events/events?_test=prefix")
+        assert status == 200
+        assert f'href="{prefix}events/events/'.encode() in body
+        status, headers, body = fetch(production, f"{prefix}-/csv/events/places.csv")
+        assert (status, "X-Cache-Status" in headers) == (200, False)  # nginx sent the release's file
+        assert body == (release / "csv" / "places.csv").read_bytes()
+        assert fetch(production, "/-/csv/events/places.csv")[0] == 404  # nothing outside the prefix
+        assert fetch(production, "/events/events")[0] == 404
+        assert fetch(production, "/newsXroom/-/csv/events/places.csv")[0] == 404
+        for path, lane in ((f"{prefix}-/csv/events/event_list.csv", ports[2]), (f"{prefix}events/events", ports[1])):
+            marker = f"_test=prefix-lane-{lane}"
+            assert fetch(production, f"{path}?{marker}")[0] == 200
+            assert (path, answered_by(tmp_path, marker)) == (path, str(lane))
+
+
 # What nginx.conf's map sends to the costly lane, each spelling a visitor could use.
 COSTLY = [
     "/events.json?sql=select+1",
@@ -273,6 +305,12 @@ def test_the_operators_command_writes_a_configuration_nginx_accepts(release: Pat
         text=True,
     )
     assert checked.returncode == 0, checked.stderr
+    prefixed = CliRunner().invoke(cli, [*arguments, "--release", str(release), "--base-url", "/a.b/"])
+    assert prefixed.exit_code == 0, prefixed.output
+    assert r"location ~ ^/a\.b/-/csv/events/" in prefixed.output
+    assert "location /a.b/ {" in prefixed.output
+    refused = CliRunner().invoke(cli, [*arguments, "--release", str(release), "--base-url", "/a b/"])
+    assert (refused.exit_code, "expected a path" in refused.output) == (1, True)
     overlapping = CliRunner().invoke(cli, [*arguments, "--serve-port", "8101", "--release", str(release)])
     assert overlapping.exit_code != 0
     assert "both the readers' lane and the costly lane" in overlapping.output

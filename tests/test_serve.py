@@ -10,10 +10,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from loader import PROJECT_ROOT
 from loader.build.database import build
+from loader.errors import LoaderError
 from loader.files import sha256_file
-from loader.site.serve import WORKERS, is_stale, serve_command
+from loader.site.serve import WORKERS, check_base_url, is_stale, serve_command
 from tests.support.site_helpers import serving_process, worker_pids
 
 
@@ -147,7 +150,18 @@ def test_a_base_url_that_is_no_path_is_refused_before_building(sources: Path, tm
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: base URL 'prefix': expected a path that starts and ends with /, such as /events/ "
-        "(Datasette joins the site's paths to it)"
+        "Error: base URL 'prefix': expected a path that starts and ends with /, such as /events/, "
+        "of letters, digits and - . _ ~ (Datasette joins the site's paths to it)"
     ]
     assert not db_path.exists()
+
+
+@pytest.mark.parametrize("base_url", ["/a//b/", "/events", "/news room/", "/a;b/", "/{x}/"])
+def test_check_base_url_refuses_what_is_no_plain_path(base_url: str) -> None:
+    with pytest.raises(LoaderError, match="expected a path that starts and ends with /"):
+        check_base_url(base_url)
+
+
+@pytest.mark.parametrize("base_url", ["/", "/events/", "/news-room/events_2026/", "/a.b~c/"])
+def test_check_base_url_takes_a_plain_path(base_url: str) -> None:
+    check_base_url(base_url)

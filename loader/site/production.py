@@ -39,7 +39,7 @@ from typing import IO
 
 from .. import PROJECT_ROOT
 from ..errors import LoaderError
-from .serve import port_taken, serve_command
+from .serve import check_base_url, port_taken, serve_command
 
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf"
 COSTLY_NICENESS = 10  # the costly lane's; deploy/costly-lane.conf's Nice= says the same
@@ -89,11 +89,14 @@ def render_config(
     user: str,
     access_log: str = "logs/access.log",
     limits: Limits = SERVER_LIMITS,
+    base_url: str = "/",
 ) -> str:
     """deploy/nginx.conf for one site: nginx listens on `listen` (`port` or
     `address:port`), names the site `host` to the readers' `serve` processes
     on serve_ports of loopback and the costly lane's on costly_ports, and
-    sends whole tables from release_csv."""
+    sends whole tables from release_csv; the site is under base_url, as
+    its `serve` processes are told (`--base-url`)."""
+    check_base_url(base_url)
     if not serve_ports or not costly_ports:
         raise ProductionError("behind nginx, at least one serve port is needed for readers and one for the costly lane")
     if set(serve_ports) & set(costly_ports):
@@ -110,6 +113,10 @@ def render_config(
         "release_csv": str(release_csv.resolve()),
         "user": user,
         "access_log": access_log,
+        "base_url": base_url,
+        # check_base_url allows only letters, digits and - . _ ~ between the
+        # slashes, of which only . means more than itself to nginx's PCRE.
+        "base_url_pattern": base_url.replace(".", "\\."),
         **{name: str(value) for name, value in asdict(limits).items()},
     }
     return PLACEHOLDER.sub(lambda placeholder: values[placeholder[1]], NGINX_TEMPLATE.read_text(encoding="utf-8"))
@@ -122,6 +129,7 @@ class Production:
     nginx, the readers' `serve` processes and the costly lane's."""
 
     base: str
+    base_url: str
     nginx: subprocess.Popen
     serves: list[subprocess.Popen]
     costly: list[subprocess.Popen]
@@ -174,6 +182,7 @@ def running(
     release: Path | None = None,
     limits: Limits = SERVER_LIMITS,
     timeout: float = 120,
+    base_url: str = "/",
 ) -> Iterator[Production]:
     """nginx on loopback `port` in front of one `serve` of db on each of
     serve_ports (the readers') and costly_ports (the costly lane's, run at
@@ -181,7 +190,9 @@ def running(
     configuration, logs (logs/access.log names the `serve` that answered each
     request), temporary files and cache, and each process's output. release
     is a folder `make release` wrote (its csv/ is served as files); without
-    one every table's CSV comes from the site."""
+    one every table's CSV comes from the site. base_url: the path the site
+    is under, for nginx and the `serve` processes alike (Production.base is
+    the address without it)."""
     nginx = nginx_binary()
     taken = [p for p in (port, *serve_ports, *costly_ports) if port_taken(p)]
     if taken:
@@ -199,6 +210,7 @@ def running(
             release_csv=(release / "csv") if release else run_dir / "no-release",
             user=pwd.getpwuid(os.geteuid()).pw_name,
             limits=limits,
+            base_url=base_url,
         ),
         encoding="utf-8",
     )
@@ -210,7 +222,7 @@ def running(
         # tables; the others start once that is done, so none races it.
         for serve_port in (*serve_ports, *costly_ports):
             log_path = logs / f"serve-{serve_port}.log"
-            command = serve_command(sources, db, serve_port, "--trusted-proxy", LOOPBACK)
+            command = serve_command(sources, db, serve_port, "--trusted-proxy", LOOPBACK, "--base-url", base_url)
             process = _start(
                 [*(niced if serve_port in costly_ports else []), *command],
                 stack.enter_context(log_path.open("wb")),
@@ -229,5 +241,5 @@ def running(
         )
         stack.callback(_stop, proxy)
         base = f"http://{LOOPBACK}:{port}"
-        _wait_until_answers(f"{base}{READY_PATH}", proxy, nginx_log, timeout)
-        yield Production(base, proxy, started[: len(serve_ports)], started[len(serve_ports) :])
+        _wait_until_answers(f"{base}{base_url.rstrip('/')}{READY_PATH}", proxy, nginx_log, timeout)
+        yield Production(base, base_url, proxy, started[: len(serve_ports)], started[len(serve_ports) :])

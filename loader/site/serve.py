@@ -91,6 +91,7 @@ import fcntl
 import json
 import multiprocessing
 import os
+import re
 import resource
 import shutil
 import signal
@@ -124,6 +125,7 @@ WORKERS = 3  # processes: one more than the cores, so one busy with a runaway le
 DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
 RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"  # and where this server keeps its files (the SQL gate's lock)
 BASE_URL_VARIABLE = "EVENT_STORE_BASE_URL"  # and the path prefix the site is served under
+BASE_URL = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")  # what check_base_url allows
 RUN_DIR_PREFIX = "event-store-serve-"  # in the system's temporary directory
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default: an idle keep-alive connection is closed after this
 REQUEST_SECONDS = 10  # a connection's request must have arrived this long after it opened or was last answered
@@ -195,6 +197,18 @@ def write_inspect_file(db: Path) -> Path:
     )
     os.replace(partial, target)
     return target
+
+
+def check_base_url(base_url: str) -> None:
+    """A base URL is a path between slashes, of letters, digits and - . _ ~
+    only: Datasette joins the site's paths to it, and nginx.conf writes it
+    into locations and regular expressions, where a space, a quote, a brace
+    or a semicolon would change the configuration rather than the path."""
+    if not BASE_URL.fullmatch(base_url):
+        raise LoaderError(
+            f"base URL {base_url!r}: expected a path that starts and ends with /, such as /events/, "
+            "of letters, digits and - . _ ~ (Datasette joins the site's paths to it)"
+        )
 
 
 def serve_command(sources: Path, db: Path, port: int, *options: str) -> list[str]:
@@ -471,11 +485,7 @@ def serve(
     base_url: the path the site is served under (Datasette's base_url), for
     a proxy that serves it at example.org/prefix/ and passes the prefix on.
     """
-    if not (base_url.startswith("/") and base_url.endswith("/")) or "//" in base_url:
-        raise LoaderError(
-            f"base URL {base_url!r}: expected a path that starts and ends with /, such as /events/ "
-            "(Datasette joins the site's paths to it)"
-        )
+    check_base_url(base_url)
     if db.name != DATABASE_FILE:
         raise LoaderError(
             f"{db.name}: the database file must be named {DATABASE_FILE}, "

@@ -22,15 +22,19 @@ def _unavailable(reason: str) -> None:
     pytest.fail(f"{reason}: `make test` (or `make tools`, as root) installs it", pytrace=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(published_db: Path) -> Iterator[str]:
-    """The base URL of `python -m loader serve` over the published fixture."""
+    """The base URL of `python -m loader serve` over the published fixture,
+    started once for the session (each parallel worker's): pages only read it."""
     with serving(published_db.parent / "sources", published_db) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Per module, not per session: while Playwright's sync API runs, its event
+    # loop counts as running in this thread, so asyncio.run() in a later
+    # module's in-process site would fail.
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     try:
