@@ -21,7 +21,7 @@ import click
 import sqlite_utils
 
 from benchmarks.generate import generate
-from benchmarks.proc import rss_of_tree
+from benchmarks.proc import high_water_by_process, rss_of_tree
 from loader import PROJECT_ROOT
 from loader.build.database import WRITE_PRAGMAS, integrity_check
 from loader.build.facet_counts import count_facets
@@ -55,17 +55,21 @@ class Run:
 
 def measured(command: list[str], cwd: Path = PROJECT_ROOT) -> tuple[Run, str]:
     """Run a command; return its wall time, CPU time, the peak RSS of its
-    largest process (from wait4) and the peak RSS of all its processes
-    together (sampled every 50 ms), and what it printed."""
+    largest process (each process's own VmHWM, sampled every 50 ms; not
+    wait4's ru_maxrss, which holds this process's peak too: see
+    proc.high_water) and the peak RSS of all its processes together
+    (sampled likewise), and what it printed."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
         peak = 0.0
+        high_waters: dict[int, int] = {}
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             peak = max(peak, rss_of_tree(process.pid))
+            high_waters.update(high_water_by_process(process.pid))
             time.sleep(0.05)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -74,7 +78,7 @@ def measured(command: list[str], cwd: Path = PROJECT_ROOT) -> tuple[Run, str]:
             raise click.ClickException(f"{' '.join(command)} failed:\n{err.read().decode()[-2000:]}")
         out.seek(0)
         stdout = out.read().decode()
-    largest = usage.ru_maxrss / 1024
+    largest = max(high_waters.values(), default=0) / 1024**2
     return Run(wall, usage.ru_utime + usage.ru_stime, largest, tree_rss_mb=max(peak, largest)), stdout
 
 

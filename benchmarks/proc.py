@@ -32,6 +32,20 @@ def resident(status: str) -> int:
     return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
 
+def high_water(status: str) -> int:
+    """VmHWM in bytes, the process's own peak resident memory, from the text
+    of /proc/PID/status (0 for a zombie). Unlike getrusage's ru_maxrss, it
+    starts afresh at exec: Linux carries the parent's peak into a child's
+    ru_maxrss across fork and exec, so a benchmark that has grown would see
+    its own peak as its child's."""
+    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+
+
+def high_water_by_process(pid: int) -> dict[int, int]:
+    """Peak resident bytes so far of each process of the tree."""
+    return {current: high_water(status) for current, status in tree_files(pid, "status")}
+
+
 def rss_by_process(pid: int) -> dict[int, int]:
     """Resident bytes of each process of the tree."""
     return {current: resident(status) for current, status in tree_files(pid, "status")}
