@@ -69,7 +69,8 @@ def measured(command: list[str], cwd: Path = PROJECT_ROOT) -> tuple[Run, str]:
             if pid:
                 break
             peak = max(peak, rss_of_tree(process.pid))
-            high_waters.update(high_water_by_process(process.pid))
+            for each, high in high_water_by_process(process.pid).items():  # a zombie's reads 0
+                high_waters[each] = max(high_waters.get(each, 0), high)
             time.sleep(0.05)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
