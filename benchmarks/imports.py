@@ -21,7 +21,7 @@ import click
 import sqlite_utils
 
 from benchmarks.generate import generate
-from benchmarks.proc import high_water_by_process, rss_of_tree
+from benchmarks.proc import high_water, resident, tree_files
 from loader import PROJECT_ROOT
 from loader.build.database import WRITE_PRAGMAS, integrity_check
 from loader.build.facet_counts import count_facets
@@ -68,9 +68,10 @@ def measured(command: list[str], cwd: Path = PROJECT_ROOT) -> tuple[Run, str]:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            peak = max(peak, rss_of_tree(process.pid))
-            for each, high in high_water_by_process(process.pid).items():  # a zombie's reads 0
-                high_waters[each] = max(high_waters.get(each, 0), high)
+            statuses = dict(tree_files(process.pid, "status"))  # one walk of /proc a sample
+            peak = max(peak, sum(resident(text) for text in statuses.values()) / 1024**2)
+            for each, text in statuses.items():  # a zombie's reads 0: keep the largest seen
+                high_waters[each] = max(high_waters.get(each, 0), high_water(text))
             time.sleep(0.05)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)

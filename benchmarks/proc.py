@@ -27,9 +27,14 @@ def tree_files(pid: int, name: str) -> Iterator[tuple[int, str]]:
         pending.extend(int(child) for child in children)
 
 
+def status_bytes(status: str, field: str) -> int:
+    """A memory field of /proc/PID/status (VmRSS:, VmHWM:) in bytes, from its text (0 for a zombie)."""
+    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith(field)), 0)
+
+
 def resident(status: str) -> int:
     """VmRSS in bytes, from the text of /proc/PID/status (0 for a zombie)."""
-    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return status_bytes(status, "VmRSS:")
 
 
 def high_water(status: str) -> int:
@@ -38,12 +43,7 @@ def high_water(status: str) -> int:
     starts afresh at exec: Linux carries the parent's peak into a child's
     ru_maxrss across fork and exec, so a benchmark that has grown would see
     its own peak as its child's."""
-    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0)
-
-
-def high_water_by_process(pid: int) -> dict[int, int]:
-    """Peak resident bytes so far of each process of the tree."""
-    return {current: high_water(status) for current, status in tree_files(pid, "status")}
+    return status_bytes(status, "VmHWM:")
 
 
 def rss_by_process(pid: int) -> dict[int, int]:
