@@ -127,6 +127,7 @@ class LoadResult:
     elapsed: float = 0.0  # seconds of the whole run, the untimed first seconds included
     memory: list[ProcessMemory] = field(default_factory=list)
     path: str = "serve"  # which way the site was served
+    warmup: float = WARMUP_SECONDS  # the untimed first seconds
     timed_from: float = 0.0  # time.monotonic() from which browsers' answers are timed
 
     @property
@@ -290,7 +291,7 @@ HOSTILE: dict[str, tuple[str, Hostile]] = {
 async def _run(base: str, result: LoadResult) -> None:
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     begun = time.monotonic()
-    result.timed_from = begun + WARMUP_SECONDS
+    result.timed_from = begun + result.warmup
     deadline = result.timed_from + result.seconds
     hostile = HOSTILE[result.kind][1] if result.hostile else None
     await asyncio.gather(
@@ -304,9 +305,9 @@ async def _run(base: str, result: LoadResult) -> None:
 
 
 @contextmanager
-def sampled_memory(servers: list[int], result: LoadResult) -> Iterator[None]:
+def sampled_memory(servers: list[int], result: LoadResult, settle: float) -> Iterator[None]:
     """Sample the memory of the server's processes (those under the pids
-    `servers`) while the block runs and SETTLE_SECONDS after it; each one's
+    `servers`) while the block runs and `settle` seconds after it; each one's
     size before, peak and after go into result."""
 
     def rss() -> dict[int, int]:
@@ -325,7 +326,7 @@ def sampled_memory(servers: list[int], result: LoadResult) -> Iterator[None]:
     sampler.start()
     try:
         yield
-        time.sleep(SETTLE_SECONDS)
+        time.sleep(settle)
     finally:
         done.set()
         sampler.join()
@@ -343,18 +344,22 @@ def run_load(
     hostile: int = 0,
     kind: str = "",
     path: str = "serve",
+    warmup: float = WARMUP_SECONDS,
+    settle: float = SETTLE_SECONDS,
 ) -> LoadResult:
     """Load a site already serving on 127.0.0.1 (its processes under the pids
-    `servers`, served the way `path` names) for about `seconds`; `hostile` of
-    the clients do `kind` instead of browsing."""
+    `servers`, served the way `path` names) for about `seconds` after `warmup`
+    untimed ones, its memory read again `settle` seconds after; `hostile` of
+    the clients do `kind` instead of browsing. The tests, which time nothing,
+    shorten warmup and settle; make reliability keeps the defaults."""
     if httpx.URL(base).host != "127.0.0.1":
         raise ValueError("the load test only ever targets 127.0.0.1")
     if hostile >= clients:
         raise ValueError(f"{hostile} hostile clients leave none of the {clients} to browse")
     if hostile and kind not in HOSTILE:
         raise ValueError(f"unknown kind of hostile client {kind!r}: one of {', '.join(HOSTILE)}")
-    result = LoadResult(clients, seconds, distinct=distinct, hostile=hostile, kind=kind, path=path)
-    with sampled_memory(servers, result):
+    result = LoadResult(clients, seconds, distinct=distinct, hostile=hostile, kind=kind, path=path, warmup=warmup)
+    with sampled_memory(servers, result, settle):
         asyncio.run(_run(base, result))
     return result
 
