@@ -13,9 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ruamel.yaml import YAML
-
 from . import DATABASE_NAME
+from .files import parse_yaml
 from .schema import read_schema
 
 # Resolved: in a checkout, the top-level file itself (its mtime, its git history).
@@ -23,8 +22,8 @@ METADATA_PATH = (Path(__file__).parent / "metadata.yml").resolve()
 
 
 def read_metadata(path: Path = METADATA_PATH) -> dict[str, Any]:
-    """The file as parsed: YAML's safe subset, as Datasette reads it."""
-    return YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+    """The file as parsed: YAML's safe subset, as Datasette reads it (with PyYAML)."""
+    return parse_yaml(path.read_text(encoding="utf-8")) or {}
 
 
 class NamedBy(NamedTuple):

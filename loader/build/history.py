@@ -28,16 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-import yaml
 
+from ..files import YAMLError, parse_yaml
 from ..schema import Schema
 from .version import git
 
 Key = tuple[str, str]  # table, record key
-# Every version of every changed file is parsed, so history uses PyYAML's
-# libyaml parser, some twenty times faster than the pure-Python one the
-# validator needs for its line numbers; history needs no line numbers.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -76,8 +72,8 @@ def _records(text: str, schema: Schema) -> dict[Key, dict[str, Any]] | None:
     """The top-level records of one version of a file, by table and key;
     None for a version that does not parse."""
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError:
+        data = parse_yaml(text)
+    except YAMLError:
         return None
     found: dict[Key, dict[str, Any]] = {}
     if not isinstance(data, dict):

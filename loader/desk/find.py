@@ -17,13 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..files import connect_readonly
+from ..files import YAMLError, connect_readonly, parse_yaml
 from . import DeskError
 from .names import DEFAULT_THRESHOLD, Candidate, Entry, Matcher, entries_from_records, script_of
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Scripts whose alternate names the GeoNames index keeps: the others would
 # only add names no curator types here.
 GEONAMES_SCRIPTS = ("latin", "arabic", "hebrew")
@@ -31,8 +28,8 @@ GEONAMES_SCRIPTS = ("latin", "arabic", "hebrew")
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
+        return parse_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, YAMLError, UnicodeDecodeError) as error:
         raise DeskError(f"{path}: cannot be read: {error}") from error
 
 

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..files import YAMLError, parse_yaml
 from . import DeskError
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KEYS = {"event_types": "code"}  # every other table's key is id
 TABLES = ("event_types", "documents", "places", "actors", "events", "disputes", "claims", "withdrawals")
 # Fields of free prose, where a record speaks of other records.
@@ -71,8 +69,8 @@ def _plain(value: Any) -> Any:
 
 def add_file(records: Records, name: str, text: str) -> None:
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER) or {}
-    except yaml.YAMLError as error:
+        data = parse_yaml(text) or {}
+    except YAMLError as error:
         raise DeskError(f"{name}: not readable YAML: {error}") from error
     if not isinstance(data, dict):
         return
