@@ -35,9 +35,14 @@ class NamedBy(NamedTuple):
     label: str
 
 
+def tables_metadata(path: Path = METADATA_PATH) -> dict[str, dict[str, Any]]:
+    """What the file says of each table and view of the database, by name."""
+    return read_metadata(path)["databases"][DATABASE_NAME].get("tables") or {}
+
+
 def label_columns(path: Path = METADATA_PATH) -> dict[str, str]:
     """Each table's label_column: the column Datasette shows for a reference to its rows."""
-    tables = read_metadata(path)["databases"][DATABASE_NAME].get("tables") or {}
+    tables = tables_metadata(path)
     return {name: table["label_column"] for name, table in tables.items() if table.get("label_column")}
 
 

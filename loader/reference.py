@@ -14,14 +14,12 @@ import re
 import sqlite3
 from pathlib import Path
 
-from . import DATABASE_NAME
-from .metadata import METADATA_PATH, read_metadata
+from .metadata import METADATA_PATH, tables_metadata
 from .schema import Column, Table, read_schema
 
 
 def table_metadata(table: str, path: Path = METADATA_PATH) -> dict:
-    tables = read_metadata(path)["databases"][DATABASE_NAME].get("tables") or {}
-    return tables.get(table) or {}
+    return tables_metadata(path).get(table) or {}
 
 
 def view_columns() -> dict[str, list[str]]:
@@ -54,8 +52,9 @@ def schema_markdown() -> str:
     """Every table of schema.sql with its description and, for each column,
     the facts of schema.sql and the meaning given in metadata.yml."""
     parts = []
+    described = tables_metadata()
     for table in read_schema().tables.values():
-        meta = table_metadata(table.name)
+        meta = described.get(table.name) or {}
         columns = meta.get("columns") or {}
         lines = [f"**`{table.name}`** — {meta.get('description', '').strip()}", ""]
         lines += ["| column | schema | meaning |", "| --- | --- | --- |"]
@@ -69,8 +68,10 @@ def schema_markdown() -> str:
 
 def views_markdown() -> str:
     """Every view of schema.sql, with what metadata.yml says it is for."""
+    described = tables_metadata()
     return "\n".join(
-        f"- `{name}` — {' '.join(table_metadata(name).get('description', '').split())}" for name in view_columns()
+        f"- `{name}` — {' '.join((described.get(name) or {}).get('description', '').split())}"
+        for name in view_columns()
     )
 
 
