@@ -69,6 +69,19 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def dataset_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The curated dataset (tests/support/dataset.py: sources/, or the copy
+    a curation-survival run names) built once for the session, for the tests
+    of the built dataset that only read it. Named events.db as published_db."""
+    from loader.build.database import build
+    from tests.support.dataset import dataset_sources
+
+    db = tmp_path_factory.mktemp("dataset") / "events.db"
+    build(dataset_sources(), db)
+    return db
+
+
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's wheel, built once for the session (tests/support/wheel.py)."""
     from tests.support.wheel import build_wheel

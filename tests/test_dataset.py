@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
-import sys
 import unicodedata
 from collections import defaultdict
 from datetime import date
@@ -25,7 +23,6 @@ import pytest
 from loader.records.sources import validate
 from tests.support.dataset import dataset_archive, dataset_sources
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCES = dataset_sources()
 FIXTURES = Path(__file__).parent / "fixtures"
 ARCHIVE = dataset_archive()  # the archived articles, when present
@@ -554,15 +551,8 @@ def test_actor_parents_do_not_form_cycles(db):
 # --- the built database -----------------------------------------------------------------
 
 
-def test_built_database_finds_every_spelling_by_full_text_search(tmp_path):
-    target = tmp_path / "events.db"
-    subprocess.run(
-        [sys.executable, "-m", "loader", "build", "--sources", str(SOURCES), "--db", str(target)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    con = sqlite3.connect(target)
+def test_built_database_finds_every_spelling_by_full_text_search(dataset_db):
+    con = sqlite3.connect(dataset_db)
     try:
 
         def hits(table, term):

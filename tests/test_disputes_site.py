@@ -16,30 +16,19 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from loader.build.database import build
-from tests.support.dataset import dataset_sources
 from tests.support.site import in_process_site
 
-SOURCES = dataset_sources()
 pytestmark = pytest.mark.dataset
 
 
 @pytest.fixture(scope="module")
-def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Named events.db because metadata.yml describes the database "events".
-    db = tmp_path_factory.mktemp("real") / "events.db"
-    build(SOURCES, db)
-    return db
+def ds(dataset_db: Path) -> Datasette:
+    return in_process_site(dataset_db)
 
 
 @pytest.fixture(scope="module")
-def ds(real_db: Path) -> Datasette:
-    return in_process_site(real_db)
-
-
-@pytest.fixture(scope="module")
-def sql(real_db: Path):
-    conn = sqlite3.connect(real_db)
+def sql(dataset_db: Path):
+    conn = sqlite3.connect(dataset_db)
     yield lambda query, params=(): conn.execute(query, params).fetchall()
     conn.close()
 
