@@ -74,3 +74,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.support.wheel import build_wheel
 
     return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def imported_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published fixture with 600 generated ACLED events imported beside
+    it (tests/support/generated.py): enough events for the stored facet and
+    click counts to matter. Built once for the session and shared, read-only,
+    by the modules of those counts, as published_db."""
+    from tests.support.generated import generated_db
+
+    return generated_db(tmp_path_factory.mktemp("imported"), 600)
