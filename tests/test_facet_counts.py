@@ -337,10 +337,13 @@ def test_a_filter_by_the_start_of_a_date_reads_a_range_of_dates(
 
 
 # Datasette with the site's metadata and none of its plugins, in a process of
-# its own: plugins loaded from plugins/ stay registered in the process that
-# loaded them. It answers a line of paths (JSON) with a line of their facets.
+# its own: plugins, once registered, stay registered in the process that loaded
+# them, and Datasette loads every installed plugin, the site's package included,
+# unless told it runs under its own tests. It answers a line of paths (JSON)
+# with a line of their facets.
 OWN_FACETS = """
 import asyncio, json, sys
+sys._called_from_test = True  # Datasette then loads no installed plugin (datasette/plugins.py)
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
 from loader.metadata import METADATA_PATH
