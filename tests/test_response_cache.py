@@ -14,12 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from loader.build.database import build
 from loader.site.plugins import response_cache
 from tests.support.site import in_process_site
 
 
 def answers(db: Path, requests: list[tuple[str, dict]]) -> list[httpx.Response]:
+    """The answers of a new site, whose cache is empty, to requests in turn;
+    db is only read, so the session's published_db serves every test."""
+
     async def get() -> list[httpx.Response]:
         datasette = in_process_site(db)
         return [await datasette.client.get(path, headers=headers) for path, headers in requests]
@@ -27,9 +29,8 @@ def answers(db: Path, requests: list[tuple[str, dict]]) -> list[httpx.Response]:
     return asyncio.run(get())
 
 
-def test_a_repeated_page_comes_from_the_cache_whole(sources: Path, tmp_path: Path) -> None:
-    db = tmp_path / "events.db"
-    build(sources, db)
+def test_a_repeated_page_comes_from_the_cache_whole(published_db: Path) -> None:
+    db = published_db
     first, second = answers(db, [("/events/events.json", {}), ("/events/events.json", {})])
     assert first.status_code == second.status_code == 200
     assert "age" not in first.headers and second.headers["age"] == "0"
@@ -37,9 +38,8 @@ def test_a_repeated_page_comes_from_the_cache_whole(sources: Path, tmp_path: Pat
     assert second.headers["cache-control"] == first.headers["cache-control"] == "max-age=300"
 
 
-def test_only_what_a_shared_cache_may_keep_is_kept(sources: Path, tmp_path: Path) -> None:
-    db = tmp_path / "events.db"
-    build(sources, db)
+def test_only_what_a_shared_cache_may_keep_is_kept(published_db: Path) -> None:
+    db = published_db
     cookie = {"cookie": "ds_actor=x"}
     responses = answers(
         db,
@@ -170,9 +170,8 @@ def test_expired_answers_are_dropped_without_being_asked_for_again(monkeypatch: 
     assert left == 0 and app.cache.size == 0
 
 
-def test_a_page_asked_for_over_https_is_not_served_to_plain_http(sources: Path, tmp_path: Path) -> None:
-    db = tmp_path / "events.db"
-    build(sources, db)
+def test_a_page_asked_for_over_https_is_not_served_to_plain_http(published_db: Path) -> None:
+    db = published_db
     page = "/events/events/2025-08-19-paris-shaibani-dermer?poison=1"
 
     async def run() -> list[httpx.Response]:
