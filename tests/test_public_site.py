@@ -25,7 +25,7 @@ from loader.files import connect_readonly
 from loader.metadata import METADATA_PATH
 from loader.site.plugins.sql_limits import BOUND_BYTES
 from loader.site.serve import SETTINGS
-from tests.support.site_helpers import limited_site, serving_process, within_memory
+from tests.support.site_helpers import serving_process, within_memory
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 PATHS = [
@@ -314,16 +314,12 @@ BLOB_QUERIES = {
 REFUSALS = ("result too large", "too many columns", "string or blob too big", "the SQL query failed")
 
 
-@pytest.fixture(scope="module")
-def capped(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
-    with limited_site(hostile_db) as site:
-        yield site
-
-
 @pytest.mark.parametrize("fmt", ["json", "csv", "ics", "geojson"])
 @pytest.mark.parametrize("name", list(BLOB_QUERIES))
-def test_one_request_stays_within_the_memory_bound(capped: tuple[str, list[int]], name: str, fmt: str) -> None:
-    base, workers = capped
+def test_one_request_stays_within_the_memory_bound(
+    capped_hostile_site: tuple[str, list[int]], name: str, fmt: str
+) -> None:
+    base, workers = capped_hostile_site
     with within_memory(workers, BOUND_BYTES), httpx.Client(base_url=base, timeout=60) as client:
         response = client.get(f"/events.{fmt}", params={"sql": BLOB_QUERIES[name]})
         assert response.status_code == 400, response.text[:300]
