@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,31 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.support.wheel import build_wheel
 
     return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def imported_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published fixture with 600 generated ACLED events imported beside
+    it (tests/support/generated.py): enough events for the stored facet and
+    click counts to matter. Built once for the session and shared, read-only,
+    by the modules of those counts, as published_db."""
+    from tests.support.generated import generated_db
+
+    return generated_db(tmp_path_factory.mktemp("imported"), 600)
+
+
+@pytest.fixture(scope="session")
+def capped_hostile_site(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
+    """`serve` over hostile_db with every process capped (limited_site in
+    tests/support/site_helpers.py): its base URL and its workers' pids. One
+    for the session, shared by the modules that check the per-request memory
+    bound (test_memory_bound, test_public_site): the bound is on what one
+    request adds to a worker above its size just before it, and within_memory
+    takes that size afresh for every request and fails a request whose
+    worker has not given its memory back, so no request's memory is counted
+    in the next one's. Starting and warming it cost as much as a dozen of
+    those requests."""
+    from tests.support.site_helpers import limited_site
+
+    with limited_site(hostile_db) as site:
+        yield site

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from datasette.app import Datasette
 
 from tests.support.site import in_process_site
 
@@ -52,16 +53,24 @@ B8_ERRORS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def site(published_db: Path) -> Datasette:
+    """One site for the module: its requests only read, each path is asked
+    once (so none is answered from the response cache without reaching the
+    error handler), and a new site cost more than the request it answered."""
+    return in_process_site(published_db)
+
+
 @pytest.mark.parametrize(
     "path, params, status, words",
     CLIENT_ERRORS + B8_ERRORS,
     ids=[f"{p}?{urlencode(q)[:40]}" for p, q, *_ in CLIENT_ERRORS + B8_ERRORS],
 )
 def test_a_client_error_is_answered_without_a_traceback(
-    published_db: Path, capfd: pytest.CaptureFixture[str], path: str, params: dict, status: int, words: str
+    site: Datasette, capfd: pytest.CaptureFixture[str], path: str, params: dict, status: int, words: str
 ) -> None:
     async def ask() -> tuple[int, str]:
-        response = await in_process_site(published_db).client.get(path, params=params)
+        response = await site.client.get(path, params=params)
         return response.status_code, response.text
 
     got, text = asyncio.run(ask())
@@ -70,8 +79,8 @@ def test_a_client_error_is_answered_without_a_traceback(
     assert "Traceback" not in printed.err + printed.out
 
 
-def test_a_malformed_parameter_is_refused_before_datasette_reads_anything(published_db: Path) -> None:
+def test_a_malformed_parameter_is_refused_before_datasette_reads_anything(site: Datasette) -> None:
     """A page that does not exist answers 400, not 404: the parameter was
     judged before Datasette looked for the page, let alone counted its rows."""
-    response = asyncio.run(in_process_site(published_db).client.get("/events/no_such_table?_facet={"))
+    response = asyncio.run(site.client.get("/events/no_such_table?_facet={"))
     assert response.status_code == 400, response.text[:300]

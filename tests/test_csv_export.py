@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from datasette.app import Datasette
 
 from loader.build.database import build
 from loader.imports.importer import ImportSpec
 from loader.site.plugins import csv_export, sql_limits
+from tests.conftest import FIXTURES
 
 RANGE = csv_export.RANGE
 
@@ -28,9 +31,19 @@ def fetch(db: Path, path: str) -> tuple[int, str, str]:
     return asyncio.run(get())
 
 
-def test_a_table_comes_out_whole_and_in_load_order(sources: Path, tmp_path: Path) -> None:
-    db = tmp_path / "events.db"
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The valid fixture with the ACLED sample imported, built once: the
+    tests that export its tables and views only read it."""
+    directory = tmp_path_factory.mktemp("csv")
+    sources = shutil.copytree(FIXTURES / "valid", directory / "sources")
+    db = directory / "events.db"
     build(sources, db, [ImportSpec(ACLED, "acled")])
+    return db
+
+
+def test_a_table_comes_out_whole_and_in_load_order(imported: Path) -> None:
+    db = imported
     status, content_type, text = fetch(db, "/-/csv/events/events.csv")
     assert status == 200 and content_type.startswith("text/csv")
     conn = sqlite3.connect(db)
@@ -39,16 +52,14 @@ def test_a_table_comes_out_whole_and_in_load_order(sources: Path, tmp_path: Path
     assert list(csv.reader(io.StringIO(text))) == expected
 
 
-def test_unknown_tables_and_views_are_not_found(sources: Path, tmp_path: Path) -> None:
-    db = tmp_path / "events.db"
-    build(sources, db)
+def test_unknown_tables_and_views_are_not_found(published_db: Path) -> None:
+    db = published_db
     assert fetch(db, "/-/csv/events/nope.csv")[0] == 404
     assert fetch(db, "/-/csv/nope/events.csv")[0] == 404
 
 
-def test_a_view_comes_out_whole_in_its_own_order(sources: Path, tmp_path: Path) -> None:
-    db = tmp_path / "events.db"
-    build(sources, db, [ImportSpec(ACLED, "acled")])
+def test_a_view_comes_out_whole_in_its_own_order(imported: Path) -> None:
+    db = imported
     conn = sqlite3.connect(db)
     for view in ["event_list", "place_list", "event_participants"]:
         status, content_type, text = fetch(db, f"/-/csv/events/{view}.csv")
@@ -69,9 +80,8 @@ def fetch_as(db: Path, path: str, metadata: dict | None = None) -> tuple[int, st
     return asyncio.run(get())
 
 
-def test_hidden_databases_and_forbidden_tables_are_refused(sources: Path, tmp_path: Path) -> None:
-    db = tmp_path / "events.db"
-    build(sources, db)
+def test_hidden_databases_and_forbidden_tables_are_refused(published_db: Path) -> None:
+    db = published_db
     for table in ["databases", "tables", "columns"]:
         status, text = fetch_as(db, f"/-/csv/_internal/{table}.csv")
         assert status == 403 and str(db) not in text

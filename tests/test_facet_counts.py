@@ -11,6 +11,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -22,18 +23,19 @@ from loader import PROJECT_ROOT
 from loader.build.facet_counts import CLICK_MIN_ROWS, CLICK_MIN_SHARE, configured_facets
 from loader.metadata import METADATA_PATH
 from loader.stored_pages import CHARTS, indexed_columns, square_query, stored_page
-from tests.support.generated import changed_copy, click_key, generated_db, overview_links, query
+from tests.support.generated import changed_copy, click_key, overview_links, query
 from tests.support.site import in_process_site
-
-
-@pytest.fixture(scope="module")
-def imported_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The published fixture with 600 generated ACLED events imported beside it."""
-    return generated_db(tmp_path_factory.mktemp("facets"), 600)
 
 
 def site(db: Path) -> Datasette:
     return in_process_site(db, facet_time_limit_ms=60_000)
+
+
+@pytest.fixture(scope="module")
+def imported_site(imported_db: Path) -> Datasette:
+    """One site over imported_db for the tests that only read it: a site's
+    start and its first requests cost more than most tests' own checks."""
+    return site(imported_db)
 
 
 def facets(ds: Datasette, path: str) -> dict[str, list[tuple]]:
@@ -51,16 +53,16 @@ SOURCES = sorted({source for source, _, _ in configured_facets(parse_metadata(ME
 
 
 @pytest.fixture(scope="module")
-def own_unfiltered_facets(imported_db: Path) -> dict[str, dict[str, list[tuple]]]:
-    return datasettes_own_facets(imported_db, *(f"/events/{source}.json?_facet_size=max" for source in SOURCES))
+def own_unfiltered_facets(own_facets: OwnFacets) -> dict[str, dict[str, list[tuple]]]:
+    return own_facets(*(f"/events/{source}.json?_facet_size=max" for source in SOURCES))
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_stored_counts_are_datasettes_live_counts(
-    imported_db: Path, own_unfiltered_facets: dict[str, dict[str, list[tuple]]], source: str
+    imported_site: Datasette, own_unfiltered_facets: dict[str, dict[str, list[tuple]]], source: str
 ) -> None:
     path = f"/events/{source}.json?_facet_size=max"
-    stored = served_facets(imported_db, path)
+    stored = served_facets(imported_site, path)
     assert stored == own_unfiltered_facets[path]
     assert stored, f"{source} has configured facets but none was served"
 
@@ -102,7 +104,9 @@ CLICKS = ["events", "event_list"]  # metadata.yml's facet-counts clicks
 
 
 @pytest.mark.parametrize("source", CLICKS)
-def test_pages_one_click_away_are_stored_and_are_datasettes_counts(imported_db: Path, source: str) -> None:
+def test_pages_one_click_away_are_stored_and_are_datasettes_counts(
+    imported_db: Path, source: str, imported_site: Datasette, own_facets: OwnFacets
+) -> None:
     conn = sqlite3.connect(imported_db)
     clicked = conn.execute(
         "select filter_type, filter_facet, filter_value, count(*) from facet_counts "
@@ -150,9 +154,9 @@ def test_pages_one_click_away_are_stored_and_are_datasettes_counts(imported_db: 
         for (facet_type, column), values in chosen.items()
         for value in (values[0], values[-1])
     ]
-    own = datasettes_own_facets(imported_db, *paths)
+    own = own_facets(*paths)
     for path in paths:
-        assert served_facets(imported_db, path) == own[path], path
+        assert served_facets(imported_site, path) == own[path], path
 
 
 def test_a_click_page_is_served_from_the_stored_counts(imported_db: Path, tmp_path: Path) -> None:
@@ -172,11 +176,13 @@ def test_a_click_page_is_served_from_the_stored_counts(imported_db: Path, tmp_pa
     assert all(count != 99999 for _, _, count in live["status"])
 
 
-def test_every_overview_square_has_its_facets_stored(imported_db: Path) -> None:
+def test_every_overview_square_has_its_facets_stored(
+    imported_db: Path, imported_site: Datasette, own_facets: OwnFacets
+) -> None:
     """Each page the overview links has its facets stored, and the first and
     last of each chart (and of the bar of all events) are served the counts
     Datasette's own facets give."""
-    links = overview_links(asyncio.run(site(imported_db).client.get("/-/overview")).text)
+    links = overview_links(asyncio.run(imported_site.client.get("/-/overview")).text)
     assert set(links) == {"", *(key for _, _, key in CHARTS)}
     stored = set(
         query(
@@ -198,9 +204,9 @@ def test_every_overview_square_has_its_facets_stored(imported_db: Path) -> None:
     } == stored
     assert None not in pages and len(stored) == len(pages) > 3 * len(links)
     paths = [link.replace("?", ".json?", 1) for chart in links.values() for link, _ in (chart[0], chart[-1])]
-    own = datasettes_own_facets(imported_db, *paths)
+    own = own_facets(*paths)
     for path in paths:
-        assert served_facets(imported_db, path) == own[path], path
+        assert served_facets(imported_site, path) == own[path], path
 
 
 def test_a_square_page_is_served_from_the_stored_counts(imported_db: Path, tmp_path: Path) -> None:
@@ -213,11 +219,12 @@ def test_a_square_page_is_served_from_the_stored_counts(imported_db: Path, tmp_p
         "and filter_value = ? and filter_period = ? and facet = 'actor_names' and value = ?",
     )
     path = f"/events/event_list.json?{square_query(period, 'actor_ids__arraycontains', value)}"
-    assert (actor, 99999) in served_facets(db, path)["actor_names"]
-    assert (actor, 99999) not in served_facets(db, f"{path}&status=confirmed")["actor_names"]
+    ds = site(db)
+    assert (actor, 99999) in served_facets(ds, path)["actor_names"]
+    assert (actor, 99999) not in served_facets(ds, f"{path}&status=confirmed")["actor_names"]
 
 
-def test_a_click_on_a_looked_up_name_reads_by_the_keys_index(imported_db: Path) -> None:
+def test_a_click_on_a_looked_up_name_reads_by_the_keys_index(imported_db: Path, imported_site: Datasette) -> None:
     """A click on the event list's place_name (a name the view looks up by
     key) gets its twin clause on place_id: the same rows, found by index."""
     conn = sqlite3.connect(imported_db)
@@ -225,7 +232,7 @@ def test_a_click_on_a_looked_up_name_reads_by_the_keys_index(imported_db: Path) 
         "select p.name, count(*) from events e join places p on p.id = e.place_id group by p.name order by 2 desc limit 1"
     ).fetchall()
     expected_ids = sorted(i for (i,) in conn.execute("select id from event_list where place_name = ?", [name]))
-    ds = site(imported_db)
+    ds = imported_site
     response = asyncio.run(
         ds.client.get(
             f"/events/event_list.json?{urlencode({'place_name': name})}&_size=max&_shape=objects&_extra=query"
@@ -255,7 +262,7 @@ def test_a_click_on_a_looked_up_name_reads_by_the_keys_index(imported_db: Path) 
     assert [(value, count) for value, _, count in served] == datasettes[: len(served)] and len(served) > 3
 
 
-def test_a_page_of_an_actor_of_many_events_walks_the_date_order(imported_db: Path) -> None:
+def test_a_page_of_an_actor_of_many_events_walks_the_date_order(imported_db: Path, own_facets: OwnFacets) -> None:
     """A click on an actor with many events reads the event list in its date
     order until the page is full (its twin clause declared likely); a click on
     an actor with few reads that actor's events by key. Both give the rows
@@ -294,11 +301,13 @@ def test_a_page_of_an_actor_of_many_events_walks_the_date_order(imported_db: Pat
     # Facets counted live beside the hint (a second filter) are Datasette's own.
     path = f"/events/event_list.json?{urlencode({'actor_names__arraycontains': busy, 'date_precision': 'day'})}"
     live = {name: [(value, count) for value, _, count in values] for name, values in facets(ds, path).items()}
-    assert live == datasettes_own_facets(imported_db, path)[path] and live["actor_names"]
+    assert live == own_facets(path)[path] and live["actor_names"]
 
 
 @pytest.mark.parametrize("prefix", ["{year}", "{month}", "{year[0]}{year[1]}_{year[3]}", "2%"])
-def test_a_filter_by_the_start_of_a_date_reads_a_range_of_dates(imported_db: Path, prefix: str) -> None:
+def test_a_filter_by_the_start_of_a_date_reads_a_range_of_dates(
+    imported_db: Path, prefix: str, imported_site: Datasette
+) -> None:
     """start_date__startswith (the overview's squares) gets a range of dates
     as its twin when the prefix is digits and dashes: the rows are those of
     Datasette's LIKE, found through an index of dates. A prefix with LIKE's
@@ -316,7 +325,7 @@ def test_a_filter_by_the_start_of_a_date_reads_a_range_of_dates(imported_db: Pat
     )
     query = urlencode({"start_date__startswith": value, "date_precision__not": "year"})
     data = asyncio.run(
-        site(imported_db).client.get(f"/events/event_list.json?{query}&_size=max&_shape=objects&_extra=query")
+        imported_site.client.get(f"/events/event_list.json?{query}&_size=max&_shape=objects&_extra=query")
     ).json()
     assert sorted(row["id"] for row in data["rows"]) == expected and expected
     sql, params = data["query"]["sql"], data["query"]["params"]
@@ -328,40 +337,69 @@ def test_a_filter_by_the_start_of_a_date_reads_a_range_of_dates(imported_db: Pat
 
 
 # Datasette with the site's metadata and none of its plugins, in a process of
-# its own: plugins loaded from plugins/ stay registered in the process that loaded them.
+# its own: plugins, once registered, stay registered in the process that loaded
+# them, and Datasette loads every installed plugin, the site's package included,
+# unless told it runs under its own tests. It answers a line of paths (JSON)
+# with a line of their facets.
 OWN_FACETS = """
 import asyncio, json, sys
+sys._called_from_test = True  # Datasette then loads no installed plugin (datasette/plugins.py)
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
 from loader.metadata import METADATA_PATH
 ds = Datasette([], immutables=[sys.argv[1]], metadata=parse_metadata(METADATA_PATH.read_text()),
                settings={"facet_time_limit_ms": 60_000})
-pages = {}
-for path in sys.argv[2:]:
-    data = asyncio.run(ds.client.get(path)).json()
-    assert not data.get("facets_timed_out"), path
-    pages[path] = {name: [[v["value"], v["count"]] for v in facet["results"]] for name, facet in data["facet_results"].items()}
-print(json.dumps(pages))
+for line in sys.stdin:
+    pages = {}
+    for path in json.loads(line):
+        data = asyncio.run(ds.client.get(path)).json()
+        assert not data.get("facets_timed_out"), path
+        pages[path] = {name: [[v["value"], v["count"]] for v in facet["results"]] for name, facet in data["facet_results"].items()}
+    print(json.dumps(pages), flush=True)
 """
 
 
-def datasettes_own_facets(db: Path, *paths: str) -> dict[str, dict[str, list[tuple]]]:
-    """Pages' facets as Datasette counts them with none of the site's plugins."""
-    out = subprocess.run(
-        [sys.executable, "-c", OWN_FACETS, str(db), *paths],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=PROJECT_ROOT,
-    ).stdout
-    return {
-        path: {name: [tuple(pair) for pair in values] for name, values in page.items()}
-        for path, page in json.loads(out).items()
-    }
+class OwnFacets:
+    """Pages' facets as Datasette counts them with none of the site's plugins,
+    from one process kept for the module: its start (importing Datasette) cost
+    more than most tests' own requests, and what it answers for a path depends
+    only on the database, which no test changes."""
+
+    def __init__(self, db: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", OWN_FACETS, str(db)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=PROJECT_ROOT,
+        )
+
+    def __call__(self, *paths: str) -> dict[str, dict[str, list[tuple]]]:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(paths) + "\n")
+        self.process.stdin.flush()
+        out = self.process.stdout.readline()
+        assert out, f"Datasette's own facets ended with exit code {self.process.wait()}"
+        return {
+            path: {name: [tuple(pair) for pair in values] for name, values in page.items()}
+            for path, page in json.loads(out).items()
+        }
+
+    def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait()
 
 
-def served_facets(db: Path, path: str) -> dict[str, list[tuple]]:
-    return {name: [(value, count) for value, _, count in values] for name, values in facets(site(db), path).items()}
+@pytest.fixture(scope="module")
+def own_facets(imported_db: Path) -> Iterator[OwnFacets]:
+    own = OwnFacets(imported_db)
+    yield own
+    own.close()
+
+
+def served_facets(ds: Datasette, path: str) -> dict[str, list[tuple]]:
+    return {name: [(value, count) for value, _, count in values] for name, values in facets(ds, path).items()}
 
 
 @pytest.mark.parametrize(
@@ -380,7 +418,9 @@ def served_facets(db: Path, path: str) -> dict[str, list[tuple]]:
         "actor_ids__arraycontains={actor_id}&start_date__startswith={year}&date_precision__not=year&_facet_size=max",
     ],
 )
-def test_facets_counted_live_are_datasettes_own(imported_db: Path, query: str) -> None:
+def test_facets_counted_live_are_datasettes_own(
+    imported_db: Path, query: str, imported_site: Datasette, own_facets: OwnFacets
+) -> None:
     """Column facets counted together in one query, and array facets counted
     through their `indexed` values, give the values and counts that
     Datasette's own facet classes give."""
@@ -400,6 +440,6 @@ def test_facets_counted_live_are_datasettes_own(imported_db: Path, query: str) -
         key: quote(value) for key, value in {"actor": actor, "actor_id": actor_id, "place": place, "year": year}.items()
     }
     path = f"/events/event_list.json?{query.format(**values)}"
-    served = served_facets(imported_db, path)
-    assert served == datasettes_own_facets(imported_db, path)[path]
+    served = served_facets(imported_site, path)
+    assert served == own_facets(path)[path]
     assert all(served.values()) and "actor_names" in served

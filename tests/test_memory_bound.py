@@ -12,15 +12,13 @@ The site runs as `serve` runs it, each process capped in address space.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
-from pathlib import Path
 
 import httpx
 import pytest
 
 from loader.site.plugins import sql_limits as limits
-from tests.support.site_helpers import limited_site, within_memory
+from tests.support.site_helpers import within_memory
 
 ROWS = "with recursive c(x) as (select 1 union all select x + 1 from c)"
 TEXTS = {  # each about 1 MB of UTF-8, SQLite's cap on one value
@@ -102,15 +100,9 @@ RED_TEAM = {  # their requests, which a count of characters let through
 CASES.update(RED_TEAM)
 
 
-@pytest.fixture(scope="module")
-def served(hostile_db: Path) -> Iterator[tuple[str, list[int]]]:
-    with limited_site(hostile_db) as site:
-        yield site
-
-
 @pytest.mark.parametrize("case", list(CASES))
-def test_one_request_stays_within_the_memory_bound(served: tuple[str, list[int]], case: str) -> None:
-    base, workers = served
+def test_one_request_stays_within_the_memory_bound(capped_hostile_site: tuple[str, list[int]], case: str) -> None:
+    base, workers = capped_hostile_site
     path, sql, params = CASES[case]
     with within_memory(workers, limits.BOUND_BYTES), httpx.Client(base_url=base, timeout=120) as client:
         response = client.get(path, params={"sql": sql, **params})
