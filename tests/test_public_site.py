@@ -19,7 +19,6 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
-from benchmarks import load
 from benchmarks.load import MIX, run_load
 from loader.files import connect_readonly
 from loader.metadata import METADATA_PATH
@@ -285,15 +284,12 @@ def test_canned_query_parameters_are_bound_never_interpolated(
         conn.close()
 
 
-def test_a_short_burst_of_mixed_load_is_served_without_errors(
-    capped_hostile_site: tuple[str, list[int]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_short_burst_of_mixed_load_is_served_without_errors(capped_hostile_site: tuple[str, list[int]]) -> None:
     """The load test of `make reliability`, small: 10 clients for 4 seconds.
     It waits for none of the settling that the load test's memory figure
     after the load waits for, since this test reads no memory figure."""
-    monkeypatch.setattr(load, "SETTLE_SECONDS", 0)
     base, workers = capped_hostile_site
-    result = run_load(base, workers, clients=10, seconds=4)
+    result = run_load(base, workers, clients=10, seconds=4, settle=0)
     assert result.error_count == 0, result.error_examples
     assert all(result.latencies.get(kind) for kind in MIX)
 
