@@ -8,7 +8,7 @@ skipped would prove nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,12 +47,12 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Keep each phase's report on its test, for the page fixture to see whether it failed."""
-    outcome = yield
-    report = outcome.get_result()
+    report = yield
     setattr(item, f"report_{report.when}", report)
+    return report
 
 
 @pytest.fixture
