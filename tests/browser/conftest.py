@@ -8,7 +8,7 @@ skipped would prove nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,17 +47,29 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on its test, for the page fixture to see whether it failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def page(browser, request: pytest.FixtureRequest):
-    """A fresh page that records every request it makes, screenshotted at the end."""
+    """A fresh page that records every request it makes, screenshotted at the
+    end if its test failed: what the failure looked like. Only then, as a
+    whole-page screenshot of every passing test cost more than many a test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.requests = []
     page.on("request", lambda r: page.requests.append(r.url))
     yield page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    report = getattr(request.node, "report_call", None)
+    if report is None or report.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     context.close()
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
-from tests.support.site_helpers import axe_violations
+from tests.support.site_helpers import axe_rerun, axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -21,6 +22,8 @@ DOWNLOADS = (".db", ".csv", ".json", ".ics", ".atom", ".geojson")
 # The kinds of page the accessibility crawl checks at most: the site has about
 # seventy (see route_shape); a crawl that finds many more has met a loop of URLs.
 MAX_PAGES = 100
+# A laptop's width and a phone's.
+WIDTHS = (1366, 390)
 # The scripts that ask the server for more once their page has loaded: the maps'.
 MAP_SCRIPTS = "script[src$='/datasette-cluster-map.js'], script[src$='/server_map.js']"
 
@@ -52,81 +55,115 @@ def route_shape(path: str) -> tuple[str, frozenset[str]]:
     """What a path's page is an instance of, so that the crawl checks each kind
     of page once rather than every record and every filter: a record's page
     whatever its id (/events/actors/*); a table, view or query filtered by any
-    of its columns ("filter"), its options (_sort, _facet, ...) and its
-    own SQL (sql) told apart; the site's own pages (/-/...) by their options."""
+    of its columns ("filter"), its options (_facet, _size, ...) and its
+    own SQL (sql) told apart; the site's own pages (/-/...) by their options.
+    A sort up or down is one option: _table.html draws both, and they differ
+    only in which arrow, with its title, the sorted column's heading shows."""
     url = urlparse(path)
     parts = url.path.split("/")
     if len(parts) > 3:
         parts[3:] = ["*"]
     keys = {key for key, _ in parse_qsl(url.query, keep_blank_values=True)}
     if parts[1] != "-":
-        keys = {k if k.startswith("_") or k == "sql" else "filter" for k in keys}
+        keys = {"_sort" if k == "_sort_desc" else k if k.startswith("_") or k == "sql" else "filter" for k in keys}
     return "/".join(parts), frozenset(keys)
 
 
+@dataclass
+class Crawl:
+    """The kinds of page the crawl met, in the order a reader meets them, and
+    what axe found in them and what they asked for after their load, by width."""
+
+    pages: list[str]
+    found: dict[int, dict[str, list[dict]]]
+    late: dict[int, dict[str, list[str]]]
+
+
 @pytest.fixture(scope="module")
-def reader_pages(browser, site: str) -> list[str]:
+def crawl(browser, site: str, axe) -> Crawl:
     """Every kind of page a reader reaches from the home page in two clicks:
     the home page, the pages it links, and those each of them links, one page
-    of each route shape, in the order a reader meets them, at most
-    MAX_PAGES."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    of each route shape, at most MAX_PAGES; each checked by axe at every
+    width in WIDTHS as it is met.
+
+    One load of each page serves both widths (a load and axe's injection cost
+    more than its run): the phone's width is a resize of the loaded page,
+    which re-evaluates its media queries as a load at that width would. A
+    map's page is loaded afresh at each width instead, as its scripts ask for
+    the rows, markers and tiles the width shows, and waited for until its
+    network settles; every other page is whole at load, and the test fails
+    should one of them ask for anything between its load and axe's last
+    check. goto waits for the page's load event."""
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
     page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     shapes: dict[tuple[str, frozenset[str]], str] = {}
+    found: dict[int, dict[str, list[dict]]] = {width: {} for width in WIDTHS}
+    late: dict[int, dict[str, list[str]]] = {width: {} for width in WIDTHS}
 
     def add(paths: list[str]) -> list[str]:
+        """The paths of shapes not met before this call, the first of each
+        shape kept as the page that shows it."""
         fresh = [p for p in paths if route_shape(p) not in shapes]
         for path in fresh:
             shapes.setdefault(route_shape(path), path)
         return fresh
 
-    add(["/"])
-    page.goto(f"{site}/")
-    for path in add(same_site_links(page, site)):
+    def visit(path: str, follow: bool) -> list[str]:
+        """The pages it links if `follow`; axe's findings at each width if the
+        page is its shape's."""
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
         page.goto(f"{site}{path}")
-        add(same_site_links(page, site))
+        loaded = len(requests)
+        links = same_site_links(page, site) if follow else []
+        if shapes[route_shape(path)] != path:
+            return links
+        has_map = page.locator(MAP_SCRIPTS).count() > 0
+        for width in WIDTHS:
+            if width != WIDTHS[0]:
+                page.set_viewport_size({"width": width, "height": 900})
+                if has_map:
+                    page.goto(f"{site}{path}")
+            assert page.evaluate("innerWidth") == width, path
+            if has_map:
+                page.wait_for_load_state("networkidle")
+            fresh_load = width == WIDTHS[0] or has_map
+            violations = axe_violations(page) if fresh_load else axe_rerun(page)
+            if violations:
+                found[width][path] = violations
+            if not has_map and requests[loaded:]:
+                late[width][path] = requests[loaded:]
+            loaded = len(requests)
+        return links
+
+    # The home page's links all lead on, as a reader may follow any; the
+    # pages they link are checked but not followed, each shape once.
+    add(["/"])
+    second = [linked for path in add(visit("/", follow=True)) for linked in add(visit(path, follow=True))]
+    for path in dict.fromkeys(second):
+        if shapes[route_shape(path)] == path:
+            visit(path, follow=False)
     context.close()
     pages = list(shapes.values())
     assert len(pages) <= MAX_PAGES, f"{len(pages)} kinds of page: raise MAX_PAGES if the site has grown"
-    return pages
+    return Crawl(pages, found, late)
 
 
-def test_the_crawl_reaches_two_clicks_deep(reader_pages: list[str]) -> None:
+def test_the_crawl_reaches_two_clicks_deep(crawl: Crawl) -> None:
     """The home page's own links, and pages only its links' pages link."""
-    assert {"/", "/-/about", "/events/disputes_by_question", "/events/event_list", "/-/timeline"} <= set(reader_pages)
-    shapes = {route_shape(p)[0] for p in reader_pages}
+    assert {"/", "/-/about", "/events/disputes_by_question", "/events/event_list", "/-/timeline"} <= set(crawl.pages)
+    shapes = {route_shape(p)[0] for p in crawl.pages}
     assert {"/events/events/*", "/events/actors/*", "/events/places/*", "/events/documents/*"} <= shapes
-    assert any(route_shape(p)[1] for p in reader_pages if p.startswith("/events/event_list?"))
+    assert any(route_shape(p)[1] for p in crawl.pages if p.startswith("/events/event_list?"))
 
 
-@pytest.mark.parametrize("width", [1366, 390])
-def test_no_serious_or_critical_findings_two_clicks_from_the_home_page(
-    browser, site: str, axe, reader_pages: list[str], width: int
-) -> None:
-    """goto waits for the page's load event. Only a map's scripts ask for
-    more after it (datasette-cluster-map's and the server map's: its rows,
-    markers, tiles), so on a map's page axe waits for the network to settle;
-    every other page is whole at load, and the test fails should one of them
-    ask for anything between its load and axe's last check."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    found, late = {}, {}
-    for path in reader_pages:
-        page.goto(f"{site}{path}")
-        loaded = len(requests)
-        has_map = page.locator(MAP_SCRIPTS).count() > 0
-        if has_map:
-            page.wait_for_load_state("networkidle")
-        violations = axe_violations(page)
-        if violations:
-            found[path] = violations
-        if not has_map and requests[loaded:]:
-            late[path] = requests[loaded:]
-    context.close()
-    assert found == {}
-    assert late == {}, "pages with no map asked for more after their load event: wait for it before axe runs"
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_serious_or_critical_findings_two_clicks_from_the_home_page(crawl: Crawl, width: int) -> None:
+    assert crawl.found[width] == {}
+    assert crawl.late[width] == {}, (
+        "pages with no map asked for more after their load event: wait for it before axe runs"
+    )
 
 
 def test_the_header_about_link_opens_the_about_page(page, site: str) -> None:
