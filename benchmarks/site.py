@@ -128,6 +128,8 @@ MAP_TARGET_MS = 1000
 # Its rounds, each a new browser context and seconds long: at most this many,
 # and no more than a run times each page.
 MAP_ROUNDS = 5
+# A missed page's rounds under the tracer: at most this many, and no more than a run times each page.
+TRACED_ROUNDS = 5
 # Datasette's own full-table CSV, and loader/site/plugins/csv_export.py's of a table and of a view.
 DATASETTES_CSV = "Datasette's CSV stream"
 CSV_URLS = {
@@ -169,7 +171,7 @@ class Parts:
         return self.total_ms - self.sql_ms
 
 
-def traced_parts(db: Path, urls: dict[str, str], rounds: int = 5) -> dict[str, Parts]:
+def traced_parts(db: Path, urls: dict[str, str], rounds: int = TRACED_ROUNDS) -> dict[str, Parts]:
     """Each page asked for in this process under Datasette's own tracer (what
     its `_trace=1` shows, taken here without its trace_debug setting, which
     the served site never has), the round of median time of `rounds`, each
@@ -286,7 +288,8 @@ def reconciliation_counts(db: Path) -> dict[str, int]:
 
 def measure_site(db: Path, rounds: int = 15) -> Site:
     """Serve db with `python -m loader serve` and time each page `rounds`
-    times, and the map's first draw as often, up to MAP_ROUNDS."""
+    times, and the map's first draw and each missed page's trace as often,
+    up to MAP_ROUNDS and TRACED_ROUNDS."""
     import httpx
 
     port = free_port()
@@ -368,7 +371,7 @@ def measure_site(db: Path, rounds: int = 15) -> Site:
         rss,
         reconciliation_counts(db),
         dropped,
-        traced_parts(db, {name: urls[name] for name in missed_pages(timings, dropped)}),
+        traced_parts(db, {name: urls[name] for name in missed_pages(timings, dropped)}, min(rounds, TRACED_ROUNDS)),
     )
 
 

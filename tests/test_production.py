@@ -28,7 +28,7 @@ from loader.release.exports import describe, write_csv
 from loader.site.production import COSTLY_NICENESS, LOOPBACK, Limits, Production, nginx_binary, running
 from tests.support.site_helpers import free_ports
 
-IDLE = 2  # seconds: the idle timeout these tests give nginx, shorter than a server's
+IDLE = 1  # seconds: the idle timeout these tests give nginx, shorter than a server's; nginx counts whole seconds
 RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 
 
@@ -181,50 +181,6 @@ def test_a_release_table_is_sent_as_its_file_and_a_view_by_the_site(
     assert body.split(b"\r\n", 1)[0].decode() == ",".join(view_columns)
 
 
-def test_gets_are_answered_by_the_other_serve_when_one_dies(published_db: Path, tmp_path: Path) -> None:
-    ports = free_ports(4)
-    with running(
-        published_db, published_db.parent / "sources", tmp_path, ports[0], ports[1:3], ports[3:]
-    ) as production:
-        dead = production.serves[0]
-        os.killpg(dead.pid, signal.SIGKILL)
-        dead.wait(timeout=10)
-        answers = [fetch(production, f"/events/events.json?_test=retry-{n}") for n in range(10)]
-    assert [(status, headers["X-Cache-Status"]) for status, headers, _ in answers] == [(200, "MISS")] * 10
-
-
-def test_under_a_path_prefix_the_site_its_files_and_its_lanes_keep_their_paths(
-    published_db: Path, release: Path, tmp_path: Path
-) -> None:
-    """The same configuration for a site at events.example.org/news.room/
-    (a dot, which nginx's regular expressions must read as itself)."""
-    prefix = "/news.room/"
-    ports = free_ports(3)
-    with running(
-        published_db,
-        published_db.parent / "sources",
-        tmp_path,
-        ports[0],
-        ports[1:2],
-        ports[2:],
-        release=release,
-        base_url=prefix,
-    ) as production:
-        status, _, body = fetch(production, f"{prefix}events/events?_test=prefix")
-        assert status == 200
-        assert f'href="{prefix}events/events/'.encode() in body
-        status, headers, body = fetch(production, f"{prefix}-/csv/events/places.csv")
-        assert (status, "X-Cache-Status" in headers) == (200, False)  # nginx sent the release's file
-        assert body == (release / "csv" / "places.csv").read_bytes()
-        assert fetch(production, "/-/csv/events/places.csv")[0] == 404  # nothing outside the prefix
-        assert fetch(production, "/events/events")[0] == 404
-        assert fetch(production, "/newsXroom/-/csv/events/places.csv")[0] == 404
-        for path, lane in ((f"{prefix}-/csv/events/event_list.csv", ports[2]), (f"{prefix}events/events", ports[1])):
-            marker = f"_test=prefix-lane-{lane}"
-            assert fetch(production, f"{path}?{marker}")[0] == 200
-            assert (path, answered_by(tmp_path, marker)) == (path, str(lane))
-
-
 # What nginx.conf's map sends to the costly lane, each spelling a visitor could use.
 COSTLY = [
     "/events.json?sql=select+1",
@@ -284,6 +240,65 @@ def test_the_costly_lane_runs_at_a_lower_cpu_priority(site: Production) -> None:
     own = os.getpriority(os.PRIO_PROCESS, 0)
     assert [os.getpriority(os.PRIO_PROCESS, s.pid) for s in site.serves] == [own] * len(site.serves)
     assert [os.getpriority(os.PRIO_PROCESS, s.pid) for s in site.costly] == [min(19, own + COSTLY_NICENESS)]
+
+
+PREFIX = "/news.room/"
+
+
+@pytest.fixture(scope="module")
+def prefixed(
+    published_db: Path, release: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Production, Path, list[int]]]:
+    """The same configuration for a site at events.example.org/news.room/
+    (a dot, which nginx's regular expressions must read as itself), with two
+    readers' `serve` processes; its run directory and its ports (nginx's, the
+    readers', the costly lane's). Started once for the prefix's test and for
+    the test that kills one of its readers, which therefore comes after it in
+    this file (pytest runs a file's tests in order)."""
+    run_dir = tmp_path_factory.mktemp("prefixed")
+    ports = free_ports(4)
+    with running(
+        published_db,
+        published_db.parent / "sources",
+        run_dir,
+        ports[0],
+        ports[1:3],
+        ports[3:],
+        release=release,
+        base_url=PREFIX,
+    ) as production:
+        yield production, run_dir, ports
+
+
+def test_under_a_path_prefix_the_site_its_files_and_its_lanes_keep_their_paths(
+    prefixed: tuple[Production, Path, list[int]], release: Path
+) -> None:
+    production, run_dir, ports = prefixed
+    status, _, body = fetch(production, f"{PREFIX}events/events?_test=prefix")
+    assert status == 200
+    assert f'href="{PREFIX}events/events/'.encode() in body
+    status, headers, body = fetch(production, f"{PREFIX}-/csv/events/places.csv")
+    assert (status, "X-Cache-Status" in headers) == (200, False)  # nginx sent the release's file
+    assert body == (release / "csv" / "places.csv").read_bytes()
+    assert fetch(production, "/-/csv/events/places.csv")[0] == 404  # nothing outside the prefix
+    assert fetch(production, "/events/events")[0] == 404
+    assert fetch(production, "/newsXroom/-/csv/events/places.csv")[0] == 404
+    readers, costly = {str(p) for p in ports[1:3]}, {str(ports[3])}
+    for n, (path, lane) in enumerate(
+        ((f"{PREFIX}-/csv/events/event_list.csv", costly), (f"{PREFIX}events/events", readers))
+    ):
+        marker = f"_test=prefix-lane-{n}"
+        assert fetch(production, f"{path}?{marker}")[0] == 200
+        assert (path, answered_by(run_dir, marker) in lane) == (path, True)
+
+
+def test_gets_are_answered_by_the_other_serve_when_one_dies(prefixed: tuple[Production, Path, list[int]]) -> None:
+    production = prefixed[0]
+    dead = production.serves[0]
+    os.killpg(dead.pid, signal.SIGKILL)
+    dead.wait(timeout=10)
+    answers = [fetch(production, f"{PREFIX}events/events.json?_test=retry-{n}") for n in range(10)]
+    assert [(status, headers["X-Cache-Status"]) for status, headers, _ in answers] == [(200, "MISS")] * 10
 
 
 def test_the_operators_command_writes_a_configuration_nginx_accepts(release: Path, tmp_path: Path) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,8 @@ from loader.errors import LoaderError
 from loader.files import sha256_file
 from loader.site.serve import WORKERS, check_base_url, is_stale, serve_command
 from tests.support.site_helpers import serving_process, worker_pids
+
+VALID_SOURCES = Path(__file__).parent / "fixtures" / "valid"
 
 
 def age(path: Path, seconds: float) -> None:
@@ -48,12 +52,24 @@ def test_deleting_a_source_file_makes_the_database_stale(sources: Path, tmp_path
     assert is_stale(db_path, sources)
 
 
-def test_serve_builds_then_serves_on_loopback(sources: Path, tmp_path: Path) -> None:
-    db_path = tmp_path / "events.db"
-    with serving_process(sources, db_path) as (base, _):
-        assert base.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(f"{base}/events/events.json?_shape=array") as response:
-            rows = json.load(response)
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen, Path]]:
+    """One `serve` of a copy of the valid fixture with no database yet, so it
+    builds one first: started once for the tests that only ask it questions
+    (each start is seconds of Datasette's imports, in every worker). Its
+    address, its process and the database it built."""
+    directory = tmp_path_factory.mktemp("served")
+    sources = shutil.copytree(VALID_SOURCES, directory / "sources")
+    db_path = directory / "events.db"
+    with serving_process(sources, db_path) as (base, process):
+        yield base, process, db_path
+
+
+def test_serve_builds_then_serves_on_loopback(served: tuple[str, subprocess.Popen, Path]) -> None:
+    base, _, db_path = served
+    assert base.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(f"{base}/events/events.json?_shape=array") as response:
+        rows = json.load(response)
     assert db_path.exists()
     assert sorted(row["id"] for row in rows) == ["2025-07-strikes-on-damascus", "2025-08-19-paris-shaibani-dermer"]
 
@@ -84,13 +100,11 @@ def test_make_serve_takes_a_port() -> None:
     assert "-m loader serve --port 8002" in result.stdout
 
 
-def test_serve_runs_several_workers_over_one_file(sources: Path, tmp_path: Path) -> None:
-    db_path = tmp_path / "events.db"
-    with serving_process(sources, db_path) as (base, process):
-        with urllib.request.urlopen(f"{base}/-/versions.json"):
-            pass
-        workers = worker_pids(process.pid)
-    assert len(workers) == WORKERS
+def test_serve_runs_several_workers_over_one_file(served: tuple[str, subprocess.Popen, Path]) -> None:
+    base, process, _ = served
+    with urllib.request.urlopen(f"{base}/-/versions.json"):
+        pass
+    assert len(worker_pids(process.pid)) == WORKERS
 
 
 def released_copy(sources: Path, directory: Path) -> Path:
