@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from loader.metadata import named_by, referring_columns
-from loader.reference import tables_metadata, view_columns
+from loader.metadata import named_by, referring_columns, tables_metadata
+from loader.reference import view_columns
 from loader.schema import SCHEMA_PATH, read_schema, split_schema
 
 
