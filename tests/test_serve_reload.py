@@ -15,15 +15,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.site_helpers import free_port, wait_until_served
+from tests.support.site_helpers import free_port, wait_until_served, worker_pids
 
 MEETING = "2025-08-19-paris-shaibani-dermer"
 PARIS = Path("events") / "paris.yml"
 
 
 @contextmanager
-def reloading(sources: Path, db: Path) -> Iterator[tuple[str, Callable[[], str]]]:
-    """`serve --reload` until the block ends: its base URL, and what it has printed so far."""
+def reloading(sources: Path, db: Path) -> Iterator[tuple[str, Callable[[], str], int]]:
+    """`serve --reload` until the block ends: its base URL, what it has
+    printed so far, and its process id."""
     port = free_port()
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
@@ -40,7 +41,7 @@ def reloading(sources: Path, db: Path) -> Iterator[tuple[str, Callable[[], str]]
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_served(f"{base}/-/versions.json", process, 90, output)
-        yield base, output
+        yield base, output, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -63,20 +64,25 @@ def edit(sources: Path, *replacements: tuple[str, str]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def served(base: str, expected: str, output: Callable[[], str], timeout: float = 120) -> None:
-    """Until every worker serves the expected title: five answers in a row."""
+def served(base: str, expected: str, output: Callable[[], str], pid: int, old: set[int], timeout: float = 120) -> None:
+    """Until every worker serves the expected title: uvicorn's supervisor
+    replaces the `old` workers one at a time after the rebuild, so until the
+    last is gone one may still serve the old database; then five answers in
+    a row, so that a new worker given the old file would still be caught."""
     deadline, seen = time.monotonic() + timeout, 0
     while seen < 5:
-        seen = seen + 1 if title(base) == expected else 0
+        replaced = not old & set(worker_pids(pid))
+        seen = seen + 1 if replaced and title(base) == expected else 0
         assert time.monotonic() < deadline, f"{expected!r} not served in {timeout:g} s:\n{output()}"
         time.sleep(0.2)
 
 
 def test_an_edit_is_served_and_a_bad_one_keeps_the_last_good_database(sources: Path, tmp_path: Path) -> None:
-    with reloading(sources, tmp_path / "events.db") as (base, output):
+    with reloading(sources, tmp_path / "events.db") as (base, output, pid):
         assert title(base) == "Shaibani and Dermer meet in Paris"
+        workers = set(worker_pids(pid))
         edit(sources, ("meet in Paris\n", "meet in Paris again\n"))
-        served(base, "Shaibani and Dermer meet in Paris again", output)
+        served(base, "Shaibani and Dermer meet in Paris again", output, pid, workers)
         assert "reload: the sources changed; rebuilt" in output()
 
         edit(
@@ -93,5 +99,6 @@ def test_an_edit_is_served_and_a_bad_one_keeps_the_last_good_database(sources: P
         assert "reload: 1 problem in 1 file; nothing was written." in shown
         assert title(base) == "Shaibani and Dermer meet in Paris again"
 
+        workers = set(worker_pids(pid))
         edit(sources, ("    place_id: pariss\n", "    place_id: paris\n"))
-        served(base, "Shaibani and Dermer meet in Paris once more", output)
+        served(base, "Shaibani and Dermer meet in Paris once more", output, pid, workers)
