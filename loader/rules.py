@@ -15,12 +15,16 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .problems import Problem, closest, echo
 from .schema import Table
+
+# An import's reading process imports these rules, and sqlite_utils (numpy
+# with it) would cost its start half a second: refusals, which only the
+# writing process calls, imports it when it runs.
+if TYPE_CHECKING:
+    import sqlite_utils
 
 MAX_TEXT = 20_000  # characters in one field: longer is a paste gone wrong
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -154,8 +158,10 @@ def refusals(db: sqlite_utils.Database, table: Table, record: Record, error: sql
         problems.append(record.problem(column, message))
     given = [c for c in table.columns.values() if c.name in record.values or c.default is None]
     row = ", ".join(f"? AS [{c.name}]" if c in given else f"{c.default} AS [{c.name}]" for c in table.columns.values())
+    from sqlite_utils.db import jsonify_if_needed
+
     # As sqlite-utils stores them, so lists (aliases) bind as JSON text.
-    values = [sqlite_utils.db.jsonify_if_needed(record.values.get(c.name)) for c in given]
+    values = [jsonify_if_needed(record.values.get(c.name)) for c in given]
     for check in table.checks:
         if any(re.search(rf"\b{column}\b", check.expression) for column in record.mistyped):
             continue

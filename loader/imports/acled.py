@@ -25,14 +25,16 @@ import re
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import iso3166
-import sqlite_utils
 
 from .. import rules
 from ..problems import did_you_mean
 from ..schema import Schema
+
+if TYPE_CHECKING:  # a type of the writing process only (see importer.py)
+    import sqlite_utils
 
 # ACLED's documented export columns; a file must have them all (it may have more).
 COLUMNS = (

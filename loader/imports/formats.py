@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..errors import InvalidImport
 from ..schema import Schema
 from . import acled, store_columns
 from .rows import Rows
+
+if TYPE_CHECKING:  # a type of the writing process only (see importer.py)
+    import sqlite_utils
 
 # Rows to write, as (table, values), and problems, as (source column, message).
 Mapped = tuple[list[tuple[str, tuple]], list[tuple[str, str]]]

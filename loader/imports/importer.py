@@ -24,9 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import InvalidImport, LoaderError
 from ..files import sha256_file
@@ -35,6 +33,11 @@ from ..rules import Record, refusals, text_problems
 from ..schema import Schema, read_schema
 from .formats import BY_NAME, format_for
 from .rows import Rows
+
+# The reading process imports this module, and sqlite_utils (numpy with it)
+# would cost its start half a second: the writer's type only.
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BATCH = 5_000  # rows a batch: per-batch costs vanish, and memory stays small
 # The tables written once for each row; the others hold rows that rows share.

@@ -9,13 +9,14 @@ rules are the YAML path's own, from rules.py and schema.sql.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..rules import slug, type_problem
 from ..schema import Schema
 from .rows import unknown_name
+
+if TYPE_CHECKING:  # a type of the writing process only (see importer.py)
+    import sqlite_utils
 
 # Written by the import itself, from the name given with --import.
 IMPLIED = ("origin",)
