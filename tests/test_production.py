@@ -17,7 +17,9 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -48,6 +50,15 @@ def ports() -> list[int]:
     return free_ports(4)
 
 
+def published_site(
+    db: Path, release: Path, run_dir: Path, ports: list[int], **options: Any
+) -> AbstractContextManager[Production]:
+    """The production path over the published fixture and its release: nginx
+    on ports[0], two readers' `serve` on the next two, the costly lane on the
+    rest; `options` are running()'s own (its limits, its base URL)."""
+    return running(db, db.parent / "sources", run_dir, ports[0], ports[1:3], ports[3:], release=release, **options)
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("production")
@@ -55,16 +66,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def site(published_db: Path, release: Path, ports: list[int], run_dir: Path) -> Iterator[Production]:
-    with running(
-        published_db,
-        published_db.parent / "sources",
-        run_dir,
-        ports[0],
-        ports[1:3],
-        ports[3:],
-        release=release,
-        limits=Limits(idle_timeout=IDLE),
-    ) as production:
+    with published_site(published_db, release, run_dir, ports, limits=Limits(idle_timeout=IDLE)) as production:
         yield production
 
 
@@ -257,16 +259,7 @@ def prefixed(
     this file (pytest runs a file's tests in order)."""
     run_dir = tmp_path_factory.mktemp("prefixed")
     ports = free_ports(4)
-    with running(
-        published_db,
-        published_db.parent / "sources",
-        run_dir,
-        ports[0],
-        ports[1:3],
-        ports[3:],
-        release=release,
-        base_url=PREFIX,
-    ) as production:
+    with published_site(published_db, release, run_dir, ports, base_url=PREFIX) as production:
         yield production, run_dir, ports
 
 
