@@ -26,6 +26,7 @@ from .records.sources import validate as validate_sources
 from .release import DIST, EXTRA
 from .rules import slug
 from .site.production import render_config
+from .site.serve import WORKERS
 from .site.serve import serve as serve_database
 
 PROGRESS_EVERY = 5.0  # seconds between two lines of an import's progress
@@ -226,8 +227,18 @@ def build(
     help="Watch the sources, and rebuild and reload the site after each change (for a curator at a browser); "
     "a change that does not validate is listed here and the last good database stays served.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=WORKERS,
+    show_default=True,
+    help="Worker processes answering requests: one more than the cores keeps a core serving pages "
+    "while one worker is busy with a runaway.",
+)
 @base_url_option
-def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool, base_url: str) -> None:
+def serve(
+    sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool, workers: int, base_url: str
+) -> None:
     """Serve the database with Datasette on http://127.0.0.1:PORT.
 
     Builds the database first when it is missing or older than the sources,
@@ -238,6 +249,7 @@ def serve(sources: Path, db: Path, port: int, trusted_proxy: str | None, reload:
         db,
         sources,
         port,
+        workers=workers,
         trusted_proxy=trusted_proxy,
         progress=StderrProgress(),
         reloaded=_say_reloaded if reload else None,

@@ -55,8 +55,12 @@ def published_site(
 ) -> AbstractContextManager[Production]:
     """The production path over the published fixture and its release: nginx
     on ports[0], two readers' `serve` on the next two, the costly lane on the
-    rest; `options` are running()'s own (its limits, its base URL)."""
-    return running(db, db.parent / "sources", run_dir, ports[0], ports[1:3], ports[3:], release=release, **options)
+    rest, each `serve` with one worker (nginx spreads the requests over the
+    processes; a worker's start costs a core a second or more); `options`
+    are running()'s own (its limits, its base URL)."""
+    return running(
+        db, db.parent / "sources", run_dir, ports[0], ports[1:3], ports[3:], release=release, workers=1, **options
+    )
 
 
 @pytest.fixture(scope="module")

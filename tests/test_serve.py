@@ -107,6 +107,12 @@ def test_serve_runs_several_workers_over_one_file(served: tuple[str, subprocess.
     assert len(worker_pids(process.pid)) == WORKERS
 
 
+def test_serve_runs_the_workers_it_is_asked_for(served: tuple[str, subprocess.Popen, Path]) -> None:
+    _, _, db_path = served
+    with serving_process(db_path.parent / "sources", db_path, options=("--workers", "2")) as (_, process):
+        assert len(worker_pids(process.pid)) == 2
+
+
 def released_copy(sources: Path, directory: Path) -> Path:
     """A database listed in the checksums beside it, as a release's folder holds it, older than the sources."""
     directory.mkdir()

@@ -39,7 +39,7 @@ from typing import IO
 
 from .. import PROJECT_ROOT
 from ..errors import LoaderError
-from .serve import check_base_url, port_taken, serve_command
+from .serve import WORKERS, check_base_url, port_taken, serve_command
 
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf"
 COSTLY_NICENESS = 10  # the costly lane's; deploy/costly-lane.conf's Nice= says the same
@@ -183,6 +183,7 @@ def running(
     limits: Limits = SERVER_LIMITS,
     timeout: float = 120,
     base_url: str = "/",
+    workers: int = WORKERS,
 ) -> Iterator[Production]:
     """nginx on loopback `port` in front of one `serve` of db on each of
     serve_ports (the readers') and costly_ports (the costly lane's, run at
@@ -192,7 +193,7 @@ def running(
     is a folder `make release` wrote (its csv/ is served as files); without
     one every table's CSV comes from the site. base_url: the path the site
     is under, for nginx and the `serve` processes alike (Production.base is
-    the address without it)."""
+    the address without it). workers: each `serve`'s worker processes."""
     nginx = nginx_binary()
     taken = [p for p in (port, *serve_ports, *costly_ports) if port_taken(p)]
     if taken:
@@ -222,7 +223,9 @@ def running(
         # tables; the others start once that is done, so none races it.
         for serve_port in (*serve_ports, *costly_ports):
             log_path = logs / f"serve-{serve_port}.log"
-            command = serve_command(sources, db, serve_port, "--trusted-proxy", LOOPBACK, "--base-url", base_url)
+            command = serve_command(
+                sources, db, serve_port, "--trusted-proxy", LOOPBACK, "--base-url", base_url, "--workers", str(workers)
+            )
             process = _start(
                 [*(niced if serve_port in costly_ports else []), *command],
                 stack.enter_context(log_path.open("wb")),

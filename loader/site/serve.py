@@ -85,6 +85,7 @@ of building.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -110,6 +111,7 @@ import h11
 import uvicorn
 import watchfiles
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
 
 from .. import DATABASE_FILE, PROJECT_ROOT
 from ..build.database import build, build_lock, recorded_imports, remove_stale_temporaries
@@ -342,27 +344,43 @@ class RequestDeadlineProtocol(H11Protocol):
             self.transport.close()
 
 
-def uvicorn_options(
+def uvicorn_config(
     port: int, workers: int, trusted_proxy: str | None, max_requests: int, reload: bool = False
-) -> dict[str, Any]:
-    """uvicorn.run's arguments for this site (the module docstring says why each)."""
-    waits = {"timeout_worker_healthcheck": RELOAD_READY_SECONDS} if reload else {}
-    return waits | {
-        "app": f"{__name__}:app",
-        "factory": True,
-        "app_dir": str(PROJECT_ROOT),
-        "host": "127.0.0.1",
-        "port": port,
-        "workers": workers,
-        "http": RequestDeadlineProtocol,
-        "access_log": False,
-        "proxy_headers": trusted_proxy is not None,
-        "forwarded_allow_ips": trusted_proxy,
-        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
-        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
-        "limit_max_requests": max_requests,
-        "limit_max_requests_jitter": max_requests // 10,
-    }
+) -> uvicorn.Config:
+    """uvicorn's Config for this site (the module docstring says why each option)."""
+    config = uvicorn.Config(
+        app=f"{__name__}:app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        http=RequestDeadlineProtocol,
+        access_log=False,
+        proxy_headers=trusted_proxy is not None,
+        forwarded_allow_ips=trusted_proxy,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        limit_max_requests=max_requests,
+        limit_max_requests_jitter=max_requests // 10,
+    )
+    if reload:
+        config.timeout_worker_healthcheck = RELOAD_READY_SECONDS
+    return config
+
+
+def supervise(config: uvicorn.Config) -> None:
+    """Run config.workers worker processes under uvicorn's supervisor until
+    stopped, as uvicorn.run (0.55) does for two or more, and for one as well:
+    given one worker, uvicorn.run answers in its own process with no
+    supervisor, so limit_max_requests would end the whole server rather than
+    retire a worker, SIGHUP (--reload) would start no fresh one, and the
+    worker's own limits (die_with_supervisor, its address space) would fall
+    on serve itself."""
+    # uvicorn.run's app_dir: the workers import the app from the project.
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def port_taken(port: int, host: str = "127.0.0.1") -> bool:
@@ -525,6 +543,6 @@ def serve(
                 target=rebuild_on_change, args=(db, sources, stop, reloaded, progress), daemon=True, name="reload"
             ).start()
         try:
-            uvicorn.run(**uvicorn_options(port, workers, trusted_proxy, max_requests, reloaded is not None))
+            supervise(uvicorn_config(port, workers, trusted_proxy, max_requests, reloaded is not None))
         finally:
             stop.set()

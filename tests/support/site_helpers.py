@@ -68,8 +68,13 @@ def wait_until_served(
 
 @contextmanager
 def serving(sources: Path, db: Path, timeout: float = 60) -> Iterator[str]:
-    """Run `python -m loader serve` until the block ends; yield its base URL."""
-    with serving_process(sources, db, timeout) as (base, _):
+    """Run `python -m loader serve` until the block ends; yield its base URL.
+
+    With one worker process, not serve's default: these sites are read
+    for their pages, which every worker answers alike, and each worker's
+    start costs a core a second or more. How several workers share the
+    load is test_serve_supervision's and test_load's, on serving_process."""
+    with serving_process(sources, db, timeout, options=("--workers", "1")) as (base, _):
         yield base
 
 
