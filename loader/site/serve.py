@@ -188,11 +188,14 @@ def inspect_path(db: Path) -> Path:
 
 def write_inspect_file(db: Path) -> Path:
     """Count every table once, ahead of time: an immutable database never
-    changes, so Datasette need not count rows on every page."""
+    changes, so Datasette need not count rows on every page. Each process
+    writes a file of its own and moves it into place, so that several
+    `serve` of one database started at once (deploy/'s, the tests') do not
+    write into one another's."""
     target = inspect_path(db)
     if target.exists() and target.stat().st_mtime >= db.stat().st_mtime:
         return target
-    partial = target.with_name(target.name + ".tmp")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     subprocess.run(
         [sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(partial)],
         check=True,
