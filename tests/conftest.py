@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.support.shared_fixtures import made_once
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # Hypothesis: CI replays the same examples on every run, so a red build is
@@ -17,6 +19,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first, each file's others after them: pytest-xdist
+    (make test) hands out the files in the order their tests come, so a long
+    file met last would keep one worker busy after the others had finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture
@@ -37,68 +46,74 @@ def published_sources(target: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def published_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def published_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """A database built from published_sources (which sit beside it, in
-    sources/), built once for the session (each parallel worker's) and shared
-    by every test module; tests must not change either (a test that needs
-    a changed one changes a copy).
+    sources/), built once for the whole run (tests/support/shared_fixtures.py)
+    and shared by every test module; tests must not change either (a test that
+    needs a changed one changes a copy).
 
     It is named events.db because metadata.yml describes the database "events"."""
     from loader.build.database import build
 
-    directory = tmp_path_factory.mktemp("published")
-    db = directory / "events.db"
-    build(published_sources(directory / "sources"), db)
-    return db
+    def make(directory: Path) -> Path:
+        db = directory / "events.db"
+        build(published_sources(directory / "sources"), db)
+        return db
+
+    return made_once(tmp_path_factory, worker_id, "published", make)
 
 
 @pytest.fixture(scope="session")
-def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """A database of the valid fixture plus tests/fixtures/hostile: records
     whose every free-text field is HTML or JavaScript meant to run in the page
     that shows it. Its sources sit beside it, in sources/; shared, read-only,
     as published_db."""
     from loader.build.database import build
 
-    directory = tmp_path_factory.mktemp("hostile")
-    sources = directory / "sources"
-    shutil.copytree(FIXTURES / "valid", sources)
-    shutil.copy(FIXTURES / "hostile" / "hostile.yml", sources)
-    db = directory / "events.db"
-    build(sources, db)
-    return db
+    def make(directory: Path) -> Path:
+        sources = directory / "sources"
+        shutil.copytree(FIXTURES / "valid", sources)
+        shutil.copy(FIXTURES / "hostile" / "hostile.yml", sources)
+        db = directory / "events.db"
+        build(sources, db)
+        return db
+
+    return made_once(tmp_path_factory, worker_id, "hostile", make)
 
 
 @pytest.fixture(scope="session")
-def dataset_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dataset_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """The curated dataset (tests/support/dataset.py: sources/, or the copy
-    a curation-survival run names) built once for the session, for the tests
-    of the built dataset that only read it. Named events.db as published_db."""
+    a curation-survival run names) built once for the run, for the tests of
+    the built dataset that only read it. Named events.db as published_db."""
     from loader.build.database import build
     from tests.support.dataset import dataset_sources
 
-    db = tmp_path_factory.mktemp("dataset") / "events.db"
-    build(dataset_sources(), db)
-    return db
+    def make(directory: Path) -> Path:
+        build(dataset_sources(), directory / "events.db")
+        return directory / "events.db"
+
+    return made_once(tmp_path_factory, worker_id, "dataset", make)
 
 
 @pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built once for the session (tests/support/wheel.py)."""
+def wheel(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The project's wheel, built once for the run (tests/support/wheel.py)."""
     from tests.support.wheel import build_wheel
 
-    return build_wheel(tmp_path_factory.mktemp("wheel"))
+    return made_once(tmp_path_factory, worker_id, "wheel", build_wheel)
 
 
 @pytest.fixture(scope="session")
-def imported_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def imported_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """The published fixture with 600 generated ACLED events imported beside
     it (tests/support/generated.py): enough events for the stored facet and
-    click counts to matter. Built once for the session and shared, read-only,
-    by the modules of those counts, as published_db."""
+    click counts to matter. Built once for the run and shared, read-only, by
+    the modules of those counts, as published_db."""
     from tests.support.generated import generated_db
 
-    return generated_db(tmp_path_factory.mktemp("imported"), 600)
+    return made_once(tmp_path_factory, worker_id, "imported", lambda directory: generated_db(directory, 600))
 
 
 @pytest.fixture(scope="session")

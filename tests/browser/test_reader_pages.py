@@ -150,6 +150,7 @@ def crawl(browser, site: str, axe) -> Crawl:
     return Crawl(pages, found, late)
 
 
+@pytest.mark.slow
 def test_the_crawl_reaches_two_clicks_deep(crawl: Crawl) -> None:
     """The home page's own links, and pages only its links' pages link."""
     assert {"/", "/-/about", "/events/disputes_by_question", "/events/event_list", "/-/timeline"} <= set(crawl.pages)
@@ -158,6 +159,7 @@ def test_the_crawl_reaches_two_clicks_deep(crawl: Crawl) -> None:
     assert any(route_shape(p)[1] for p in crawl.pages if p.startswith("/events/event_list?"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_serious_or_critical_findings_two_clicks_from_the_home_page(crawl: Crawl, width: int) -> None:
     assert crawl.found[width] == {}
