@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
-from tests.support.site_helpers import axe_rerun, axe_violations
+from tests.support.site_helpers import axe_at_every_load, axe_run
 
 pytestmark = pytest.mark.browser
 
@@ -86,8 +86,8 @@ def crawl(browser, site: str, axe) -> Crawl:
     of each route shape, at most MAX_PAGES; each checked by axe at every
     width in WIDTHS as it is met.
 
-    One load of each page serves both widths (a load and axe's injection cost
-    more than its run): the phone's width is a resize of the loaded page,
+    One load of each page serves both widths (a load costs more than axe's
+    run): the phone's width is a resize of the loaded page,
     which re-evaluates its media queries as a load at that width would. A
     map's page is loaded afresh at each width instead, as its scripts ask for
     the rows, markers and tiles the width shows, and waited for until its
@@ -95,6 +95,7 @@ def crawl(browser, site: str, axe) -> Crawl:
     should one of them ask for anything between its load and axe's last
     check. goto waits for the page's load event."""
     context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
+    axe_at_every_load(context)
     page = context.new_page()
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -128,8 +129,7 @@ def crawl(browser, site: str, axe) -> Crawl:
             assert page.evaluate("innerWidth") == width, path
             if has_map:
                 page.wait_for_load_state("networkidle")
-            fresh_load = width == WIDTHS[0] or has_map
-            violations = axe_violations(page) if fresh_load else axe_rerun(page)
+            violations = axe_run(page)
             if violations:
                 found[width][path] = violations
             if not has_map and requests[loaded:]:

@@ -386,22 +386,12 @@ def test_geojson_from_the_served_site_is_valid(site: str, sql) -> None:
     )
 
 
-ACCESSIBLE_PAGES = [
-    "/",
-    "/events",  # the database page, with CodeMirror's SQL box
-    "/events/event_list",
-    "/events/events/2025-08-19-paris-shaibani-dermer",
-    "/-/timeline",
-    "/events/disputes_by_question",
-    "/events/disputed_events",
-    "/-/overview",
-]
-
-
-@pytest.mark.parametrize("path", ACCESSIBLE_PAGES)
-def test_no_serious_or_critical_accessibility_violations(page, site: str, axe, path: str) -> None:
+def test_a_second_event_page_has_no_serious_or_critical_accessibility_violations(page, site: str, axe) -> None:
+    """The crawl (test_reader_pages.py) checks one page of each kind, the first
+    it meets; an event page shows some of its parts (relations, disputes,
+    history) only when its event has them, so a second event's is checked."""
     from tests.support.site_helpers import axe_violations
 
-    page.goto(f"{site}{path}")
+    page.goto(f"{site}/events/events/2025-08-19-paris-shaibani-dermer")
     page.wait_for_load_state("networkidle")
     assert axe_violations(page) == []
