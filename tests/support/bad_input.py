@@ -120,7 +120,8 @@ def check_refused(outcome: Outcome, target: Target, directory: Path, previous: s
         pointed.append(match.group(0)[:300])
         if int(match["line"]) in target.lines and (
             target.record is None
-            or any(re.match(rf"(.* )?{re.escape(name)}: ", match["rest"]) for name in target.record)
+            # the record's label, alone or before a part of it ("syria aliases[0]: ")
+            or any(re.match(rf"(.* )?{re.escape(name)}(: | [^ :]+: )", match["rest"]) for name in target.record)
         ):
             break
     else:
