@@ -26,6 +26,9 @@ MAX_PAGES = 100
 WIDTHS = (1366, 390)
 # The scripts that ask the server for more once their page has loaded: the maps'.
 MAP_SCRIPTS = "script[src$='/datasette-cluster-map.js'], script[src$='/server_map.js']"
+# The template a page was drawn with: base.html names those Datasette
+# considered, the one it chose starred (the plugins' own pages name none).
+TEMPLATE = re.compile(r"<!-- Templates considered: [^>]*?\*([^,\s]+)")
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +86,14 @@ class Crawl:
 def crawl(browser, site: str, axe) -> Crawl:
     """Every kind of page a reader reaches from the home page in two clicks:
     the home page, the pages it links, and those each of them links, one page
-    of each route shape, at most MAX_PAGES; each checked by axe at every
-    width in WIDTHS as it is met.
+    of each route shape, at most MAX_PAGES; each checked by axe at the
+    laptop's width as it is met, and at the phone's once for each template
+    and set of options (route_shape's): what the phone's width changes is
+    the layout, which is the template's stylesheet at that width over the
+    same elements, while the elements themselves, which differ from table
+    to table, are all checked at the laptop's width (on the published
+    fixture: 69 pages at the phone's width for each kind of page, 22 for
+    each layout, some forty of the kinds being tables that table.html draws).
 
     One load of each page serves both widths (a load costs more than axe's
     run): the phone's width is a resize of the loaded page,
@@ -102,6 +111,7 @@ def crawl(browser, site: str, axe) -> Crawl:
     shapes: dict[tuple[str, frozenset[str]], str] = {}
     found: dict[int, dict[str, list[dict]]] = {width: {} for width in WIDTHS}
     late: dict[int, dict[str, list[str]]] = {width: {} for width in WIDTHS}
+    layouts: set[tuple[str, frozenset[str]]] = set()  # (template, options) checked at the narrower widths
 
     def add(paths: list[str]) -> list[str]:
         """The paths of shapes not met before this call, the first of each
@@ -121,8 +131,11 @@ def crawl(browser, site: str, axe) -> Crawl:
         if shapes[route_shape(path)] != path:
             return links
         has_map = page.locator(MAP_SCRIPTS).count() > 0
-        for width in WIDTHS:
+        template = TEMPLATE.search(page.content())
+        layout = (template[1] if template else route_shape(path)[0], route_shape(path)[1])
+        for width in WIDTHS if layout not in layouts else WIDTHS[:1]:
             if width != WIDTHS[0]:
+                layouts.add(layout)
                 page.set_viewport_size({"width": width, "height": 900})
                 if has_map:
                     page.goto(f"{site}{path}")
