@@ -24,12 +24,14 @@ PARIS = Path("events") / "paris.yml"
 @contextmanager
 def reloading(sources: Path, db: Path) -> Iterator[tuple[str, Callable[[], str], int]]:
     """`serve --reload` until the block ends: its base URL, what it has
-    printed so far, and its process id."""
+    printed so far, and its process id. With two workers rather than the
+    default three: enough for a reload's one-at-a-time replacement to be
+    caught serving the old file, and each reload starts every worker anew."""
     port = free_port()
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "loader", "serve", "--reload", "--sources", str(sources), "--db", str(db)]
-        + ["--port", str(port)],
+        + ["--workers", "2", "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -138,8 +138,21 @@ def process_memory(pid: int) -> dict[str, int]:
 
 def worker_pids(pid: int) -> list[int]:
     """The server's worker processes: uvicorn's children that multiprocessing spawned."""
-    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
-    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [child for child in children_of(pid) if b"spawn_main" in proc_file(child, "cmdline")]
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in proc_file(task, "children").split()]
+
+
+def proc_file(process: int | Path, name: str) -> bytes:
+    """A file of /proc/PID or of a thread's /proc/PID/task/TID; empty if the
+    process or thread has ended since it was listed (a worker retiring, a
+    build's thread), as happens while a server reloads."""
+    try:
+        return (Path(f"/proc/{process}") if isinstance(process, int) else process).joinpath(name).read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
 
 
 # Each served process's cap on its address space in the memory tests: a
