@@ -17,17 +17,17 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from loader import PROJECT_ROOT
 from loader.site.plugins import csv_bom, disconnect
 from loader.site.serve import ALLOCATOR, DATABASE_VARIABLE, write_inspect_file
-from tests.support.site_helpers import cpu_seconds, free_port, wait_until_served
+from tests.support.marks import DEADLINES
+from tests.support.site_helpers import children_of, cpu_seconds, free_port, proc_file, wait_until_served
 
-# Timed or measured against a bound: run alone (make test runs these after the others).
-pytestmark = pytest.mark.serial
+# Timed against the server's deadlines: after the others, beside the other serial tests (DEADLINES).
+pytestmark = [pytest.mark.serial, DEADLINES]
 
 PORT = free_port()
 ROWS = 300_000
@@ -77,10 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
 
 def helpers(pid: int) -> list[int]:
     """The server's /-/csv helper processes still running."""
-    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
-    return [
-        c for c in children if Path(f"/proc/{c}").exists() and b"csv_export" in Path(f"/proc/{c}/cmdline").read_bytes()
-    ]
+    return [child for child in children_of(pid) if b"csv_export" in proc_file(child, "cmdline")]
 
 
 def open_download(path: str) -> socket.socket:
