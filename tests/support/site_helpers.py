@@ -142,6 +142,8 @@ def worker_pids(pid: int) -> list[int]:
 
 
 def children_of(pid: int) -> list[int]:
+    """A process's children, from each of its threads: Linux lists a child
+    under the thread that started it, whichever that was."""
     return [int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in proc_file(task, "children").split()]
 
 
