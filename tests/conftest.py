@@ -21,20 +21,11 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked slow first, each file's others after them: pytest-xdist
     (make test) hands out the files in the order their tests come, so a long
-    file met last would keep one worker busy after the others had finished.
-
-    A serial test with no xdist_group of its own joins the group "serial":
-    make test runs the serial tests two at a time by group (--dist loadgroup),
-    so these run one after another, beside the group of the tests that only
-    wait out the server's own deadlines (tests/support/marks.py)."""
+    file met last would keep one worker busy after the others had finished."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-    for item in items:
-        if item.get_closest_marker("serial") and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group("serial"))
 
 
 @pytest.fixture

@@ -23,11 +23,10 @@ import pytest
 from loader import PROJECT_ROOT
 from loader.site.plugins import csv_bom, disconnect
 from loader.site.serve import ALLOCATOR, DATABASE_VARIABLE, write_inspect_file
-from tests.support.marks import DEADLINES
 from tests.support.site_helpers import children_of, cpu_seconds, free_port, proc_file, wait_until_served
 
-# Timed against the server's deadlines: after the others, beside the other serial tests (DEADLINES).
-pytestmark = [pytest.mark.serial, DEADLINES]
+# Timed or measured against a bound: run alone (make test runs these after the others).
+pytestmark = pytest.mark.serial
 
 PORT = free_port()
 ROWS = 300_000
