@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent, ScalarEvent
 from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scanner import Scanner
 
 from ..problems import Problem, display_path
 from ..rules import UnreadableNumber
@@ -139,9 +140,15 @@ class CheckedParser(RoundTripParser):
 
 
 def record_yaml() -> YAML:
+    """The round-trip loader, for the line of every key and item, with
+    ruamel's plain scanner in place of its round-trip one: that one gathers
+    every comment and blank line for writing the file back, which records
+    are never, and it was a sixth of validating the curated sources (2.1 s
+    against 1.8 s, the same records at the same lines)."""
     yaml = YAML(typ="rt")
     yaml.Constructor = TextTimestamps
     yaml.Parser = CheckedParser
+    yaml.Scanner = Scanner
     return yaml
 
 
