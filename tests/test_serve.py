@@ -113,6 +113,11 @@ def test_serve_runs_the_workers_it_is_asked_for(served: tuple[str, subprocess.Po
         assert len(worker_pids(process.pid)) == 2
 
 
+# For the serves whose test is not about workers: each worker's start costs a
+# core a second or more, and every worker is given the same database and options.
+ONE_WORKER = ("--workers", "1")
+
+
 def released_copy(sources: Path, directory: Path) -> Path:
     """A database listed in the checksums beside it, as a release's folder holds it, older than the sources."""
     directory.mkdir()
@@ -128,7 +133,7 @@ def released_copy(sources: Path, directory: Path) -> Path:
 def test_a_releases_database_is_served_as_it_is_however_old(sources: Path, tmp_path: Path) -> None:
     db_path = released_copy(sources, tmp_path / "2026.01.01")
     built = (db_path.stat().st_mtime, sha256_file(db_path))
-    with serving_process(sources, db_path) as (base, _):
+    with serving_process(sources, db_path, options=ONE_WORKER) as (base, _):
         with urllib.request.urlopen(f"{base}/events/events.json?_shape=array") as response:
             assert json.load(response)
     assert (db_path.stat().st_mtime, sha256_file(db_path)) == built
@@ -151,7 +156,7 @@ def test_a_releases_database_is_not_served_with_reload(sources: Path, tmp_path: 
 def test_serve_serves_the_site_under_a_base_url(sources: Path, tmp_path: Path) -> None:
     """A proxy serving the site at example.org/prefix/ passes /prefix/... on."""
     db_path = tmp_path / "events.db"
-    with serving_process(sources, db_path, options=("--base-url", "/prefix/")) as (base, _):
+    with serving_process(sources, db_path, options=("--base-url", "/prefix/", *ONE_WORKER)) as (base, _):
         with urllib.request.urlopen(f"{base}/prefix/events/events.json?_shape=array") as response:
             rows = json.load(response)
         with urllib.request.urlopen(f"{base}/prefix/events/events") as response:
