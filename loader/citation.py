@@ -9,6 +9,7 @@ site's permanent address is set once, in metadata.yml,
       event-store-site:
         permalink: https://events.example.org/
 
+(under a path prefix, the address with the prefix: https://example.org/events/)
 and every citation, feed, calendar entry, GeoJSON feature and CITATION.cff
 builds its absolute links on it. The repository's metadata.yml gives the
 address `make serve` answers at (http://127.0.0.1:8001/); whoever publishes
@@ -58,8 +59,14 @@ def site_permalink(datasette: Any) -> str | None:
     return permalink_base(datasette.plugin_config(SITE_SETTINGS))
 
 
-def permalink(base: str, path: str) -> str:
-    """path (such as /events/events/ID) at the permalink base; a full URL is left as it is."""
+def permalink(base: str, path: str, base_url: str = "/") -> str:
+    """path at the permalink base; a full URL is left as it is.
+
+    path is as the site's own pages link it: under Datasette's base_url when
+    a proxy serves the site under a prefix (/prefix/events/events/ID). The
+    base is the site's public address, which holds that prefix already
+    (https://example.org/prefix/), so the prefix is taken off the path
+    rather than written twice."""
     if "://" in path:
         return path
-    return base + "/" + path.lstrip("/")
+    return base + "/" + path.removeprefix(base_url).lstrip("/")

@@ -24,13 +24,15 @@ from loader.metadata import read_metadata
 from tests.support.site import in_process_site
 
 PREFIX = "/prefix/"
+# The site's public address, as its operator sets the permalink: with the prefix.
+PUBLIC = "https://example.org/prefix/"
 # Where datasette.client sends a request, for resolving a page's relative links.
 ORIGIN = "http://localhost"
 
 
 @pytest.fixture(scope="module")
 def ds(published_db: Path) -> Datasette:
-    return in_process_site(published_db, base_url=PREFIX)
+    return in_process_site(published_db, permalink=PUBLIC, base_url=PREFIX)
 
 
 @pytest.fixture(scope="module")
@@ -64,21 +66,35 @@ def test_the_feeds_entries_link_under_the_prefix(ds: Datasette, feed: str) -> No
     parsed = feedparser.parse(get(ds, f"/events/{feed}.atom"))
     links = [entry.link for entry in parsed.entries if entry.get("link")]
     assert links
-    assert all(f"{PREFIX}events/" in link for link in links), links
+    assert all(link.startswith(f"{PUBLIC}events/") for link in links), links
 
 
 def test_a_followed_subjects_feed_links_under_the_prefix(ds: Datasette) -> None:
     rows = asyncio.run(ds.client.get("/events/event_list.json?_shape=array&_size=1")).json()
     parsed = feedparser.parse(get(ds, f"/-/follow/type/{rows[0]['event_type']}.atom"))
     assert parsed.entries
-    assert all(f"{PREFIX}events/events/" in entry.link for entry in parsed.entries)
+    assert all(entry.link.startswith(f"{PUBLIC}events/events/") for entry in parsed.entries)
 
 
 def test_the_calendars_events_link_under_the_prefix(ds: Datasette) -> None:
     calendar = icalendar.Calendar.from_ical(get(ds, "/events/calendar.ics"))
     urls = [str(event["url"]) for event in calendar.walk("VEVENT")]
     assert urls
-    assert all(f"{PREFIX}events/events/" in url for url in urls)
+    assert all(url.startswith(f"{PUBLIC}events/events/") for url in urls)
+
+
+def test_the_citation_and_the_geojson_give_the_public_address_once(ds: Datasette) -> None:
+    """The permalink holds the prefix, as the site's public address does; the
+    site's own paths hold it too, and the absolute links take it once."""
+    rows = asyncio.run(ds.client.get("/events/event_list.json?_shape=array&_size=1")).json()
+    page = unescape(get(ds, f"/events/events/{rows[0]['id']}"))
+    cited = re.findall(r"https://example\.org/[^\s<>\"'}]*", page)
+    assert f"{PUBLIC}events/events/{rows[0]['id']}" in cited
+    features = json.loads(get(ds, "/events/event_list.geojson"))["features"]
+    urls = [feature["properties"]["url"] for feature in features]
+    assert urls
+    assert all(url.startswith(f"{PUBLIC}events/events/") for url in urls), urls
+    assert not any(PREFIX + PREFIX.lstrip("/") in url for url in cited + urls)
 
 
 def test_the_search_query_links_its_results_under_the_prefix(ds: Datasette) -> None:

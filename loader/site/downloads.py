@@ -48,7 +48,7 @@ def absolute_url(datasette: Any, request: Any, path: str) -> str:
         return path
     base = site_permalink(datasette)
     if base:
-        return permalink(base, path)
+        return permalink(base, path, datasette.setting("base_url"))
     return datasette.absolute_url(request, path) if request is not None else path
 
 

@@ -9,14 +9,18 @@ from typing import Any
 
 from datasette.app import Datasette
 
+from loader.citation import SITE_SETTINGS
 from loader.site.serve import site_options
 
 
-def in_process_site(db: Path, **settings: Any) -> Datasette:
+def in_process_site(db: Path, permalink: str | None = None, **settings: Any) -> Datasette:
     """Datasette serving db immutable with the site's metadata, templates,
-    plugins and settings; settings given here override serve's."""
+    plugins and settings; settings given here override serve's, and a
+    permalink given here metadata.yml's."""
     options = site_options()
     options["settings"] = {**options["settings"], **settings}
+    if permalink is not None:
+        options["metadata"]["plugins"][SITE_SETTINGS]["permalink"] = permalink
     return Datasette([], immutables=[str(db)], **options)
 
 

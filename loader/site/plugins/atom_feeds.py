@@ -36,8 +36,7 @@ from datasette.utils.asgi import Response
 from datasette_atom import clean
 from feedgen.feed import FeedGenerator
 
-from loader.citation import permalink, site_permalink
-from loader.site.downloads import entry_path
+from loader.site.downloads import absolute_url, entry_path
 
 REQUIRED_COLUMNS = {"atom_id", "atom_updated", "atom_title"}
 MEDIA_TYPE = "application/atom+xml"
@@ -75,10 +74,9 @@ def render_atom(
 ) -> Response:
     if not can_render(columns):
         return Response.text("An Atom feed needs the columns " + ", ".join(sorted(REQUIRED_COLUMNS)) + ".", status=400)
-    base = site_permalink(datasette)
 
     def absolute(path: str) -> str:
-        return permalink(base, path) if base else datasette.absolute_url(request, path)
+        return absolute_url(datasette, request, path)
 
     query = f"?{request.query_string}" if request.query_string else ""
     feed = FeedGenerator()

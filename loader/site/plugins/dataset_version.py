@@ -24,7 +24,8 @@ from datasette import hookimpl
 
 from loader import DATABASE_NAME as DATABASE
 from loader.build.version import UNRELEASED
-from loader.citation import AUTHOR, permalink, site_permalink
+from loader.citation import AUTHOR
+from loader.site.downloads import absolute_url
 
 
 async def release(datasette: Any) -> dict | None:
@@ -79,13 +80,8 @@ def extra_template_vars(datasette: Any, request: Any) -> Any:
     async def inner() -> dict:
         found = await release(datasette)
 
-        base = site_permalink(datasette)
-
         def absolute(path: str) -> str:
-            """path at the permalink base; without one, at the address the page was asked for."""
-            if base:
-                return permalink(base, path)
-            return datasette.absolute_url(request, path) if request else path
+            return absolute_url(datasette, request, path)
 
         return {
             "dataset_release": found,

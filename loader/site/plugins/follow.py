@@ -28,7 +28,7 @@ from datasette.utils.asgi import NotFound, Response
 from feedgen.feed import FeedGenerator
 
 from loader import DATABASE_NAME as DATABASE
-from loader.site.downloads import entry_path
+from loader.site.downloads import absolute_url, entry_path
 
 ENTRIES = 100  # the newest entries a feed carries, as feed readers expect
 # Each kind of subject: the table that names it, its key, the column of its
@@ -77,7 +77,7 @@ async def subject_feed(datasette: Any, request: Any) -> Response:
     release = (await db.execute("SELECT version, coalesce(released, sources_date) FROM dataset_release")).first()
 
     def absolute(path: str) -> str:
-        return path if "://" in path else datasette.absolute_url(request, path)
+        return absolute_url(datasette, request, path)
 
     return Response(
         atom(
