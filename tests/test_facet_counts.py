@@ -26,9 +26,15 @@ from loader.stored_pages import CHARTS, indexed_columns, square_query, stored_pa
 from tests.support.generated import changed_copy, click_key, overview_links, query
 from tests.support.site import in_process_site
 
+# Time limits no facet reaches on a loaded machine: Datasette 0.65 caps a
+# facet's limit at sql_time_limit_ms, and drops a facet that ran out of time
+# from a JSON page without a word (facets_timed_out is only in the HTML's
+# context), so a slow moment would read as a missing facet.
+UNLIMITED = {"facet_time_limit_ms": 60_000, "sql_time_limit_ms": 60_000}
+
 
 def site(db: Path) -> Datasette:
-    return in_process_site(db, facet_time_limit_ms=60_000)
+    return in_process_site(db, **UNLIMITED)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +48,6 @@ def facets(ds: Datasette, path: str) -> dict[str, list[tuple]]:
     response = asyncio.run(ds.client.get(path))
     assert response.status_code == 200, response.text[:500]
     data = response.json()
-    assert not data.get("facets_timed_out")
     return {
         name: [(v["value"], v["label"], v["count"]) for v in facet["results"]]
         for name, facet in data["facet_results"].items()
@@ -276,7 +281,7 @@ def test_a_page_of_an_actor_of_many_events_walks_the_date_order(imported_db: Pat
     (busy, many), (rare, few) = counts[0], counts[-1]
     page_size = many * many // rows - 1  # the largest page for which `many` rows count as many
     assert page_size >= 1 and few * few < (page_size + 1) * rows
-    ds = in_process_site(imported_db, default_page_size=page_size, facet_time_limit_ms=60_000)
+    ds = in_process_site(imported_db, default_page_size=page_size, **UNLIMITED)
     for name, expected_count, walks in ((busy, many, True), (rare, few, False)):
         expected = conn.execute(
             "select id, start_date from event_list where ? in (select value from json_each(actor_names))", [name]
@@ -348,12 +353,11 @@ from datasette.app import Datasette
 from datasette.utils import parse_metadata
 from loader.metadata import METADATA_PATH
 ds = Datasette([], immutables=[sys.argv[1]], metadata=parse_metadata(METADATA_PATH.read_text()),
-               settings={"facet_time_limit_ms": 60_000})
+               settings=json.loads(sys.argv[2]))
 for line in sys.stdin:
     pages = {}
     for path in json.loads(line):
         data = asyncio.run(ds.client.get(path)).json()
-        assert not data.get("facets_timed_out"), path
         pages[path] = {name: [[v["value"], v["count"]] for v in facet["results"]] for name, facet in data["facet_results"].items()}
     print(json.dumps(pages), flush=True)
 """
@@ -367,7 +371,7 @@ class OwnFacets:
 
     def __init__(self, db: Path) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", OWN_FACETS, str(db)],
+            [sys.executable, "-c", OWN_FACETS, str(db), json.dumps(UNLIMITED)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
