@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
@@ -30,7 +31,7 @@ from tests.support.site import in_process_site
 # facet's limit at sql_time_limit_ms, and drops a facet that ran out of time
 # from a JSON page without a word (facets_timed_out is only in the HTML's
 # context), so a slow moment would read as a missing facet.
-UNLIMITED = {"facet_time_limit_ms": 60_000, "sql_time_limit_ms": 60_000}
+UNLIMITED: dict[str, Any] = {"facet_time_limit_ms": 60_000, "sql_time_limit_ms": 60_000}
 
 
 def site(db: Path) -> Datasette:
