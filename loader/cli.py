@@ -230,14 +230,12 @@ def build(
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=WORKERS,
-    show_default=True,
-    help="Worker processes answering requests: one more than the cores keeps a core serving pages "
-    "while one worker is busy with a runaway.",
+    help=f"Worker processes answering requests [default: {WORKERS}; 1 with --reload, which replaces them one "
+    "at a time]: one more than the cores keeps a core serving pages while one worker is busy with a runaway.",
 )
 @base_url_option
 def serve(
-    sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool, workers: int, base_url: str
+    sources: Path, db: Path, port: int, trusted_proxy: str | None, reload: bool, workers: int | None, base_url: str
 ) -> None:
     """Serve the database with Datasette on http://127.0.0.1:PORT.
 

@@ -23,15 +23,14 @@ PARIS = Path("events") / "paris.yml"
 
 @contextmanager
 def reloading(sources: Path, db: Path) -> Iterator[tuple[str, Callable[[], str], int]]:
-    """`serve --reload` until the block ends: its base URL, what it has
-    printed so far, and its process id. With two workers rather than the
-    default three: enough for a reload's one-at-a-time replacement to be
-    caught serving the old file, and each reload starts every worker anew."""
+    """`serve --reload` until the block ends, with its workers as `make
+    curate` runs it (one): its base URL, what it has printed so far, and its
+    process id."""
     port = free_port()
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "loader", "serve", "--reload", "--sources", str(sources), "--db", str(db)]
-        + ["--workers", "2", "--port", str(port)],
+        + ["--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -83,6 +82,7 @@ def test_an_edit_is_served_and_a_bad_one_keeps_the_last_good_database(sources: P
     with reloading(sources, tmp_path / "events.db") as (base, output, pid):
         assert title(base) == "Shaibani and Dermer meet in Paris"
         workers = set(worker_pids(pid))
+        assert len(workers) == 1  # every page from the new database once one is
         edit(sources, ("meet in Paris\n", "meet in Paris again\n"))
         served(base, "Shaibani and Dermer meet in Paris again", output, pid, workers)
         assert "reload: the sources changed; rebuilt" in output()
