@@ -131,5 +131,5 @@ def test_the_embed_card_is_plain_html_with_the_events_facts_sources_version_and_
     assert "Shaibani and Dermer meet in Paris" in text and "19 August 2025 · Paris" in text
     assert "Officials meet in Paris, The New Arab" in text and "Syria confirms Paris meeting, The Cradle" in text
     assert "dataset version unreleased" in text
-    assert f'href="http://localhost/events/events/{PARIS}"' in html
+    assert f'href="{permalink(site_permalink(ds) or "", f"/events/events/{PARIS}")}"' in html
     assert asyncio.run(ds.client.get("/-/embed/no-such-event")).status_code == 404

@@ -6,7 +6,8 @@ content policy may forbid scripts outright: so the card is one small page of
 plain HTML with its style inline and no script, holding what a reader of the
 article needs to weigh the event and find it again: its title, date in words,
 place, the documents it rests on, the dataset version it is from, and an
-absolute link to its page. The text comes from schema.sql's views
+absolute link to its page, on the site's permalink as a citation's is (the
+card is read in another site's page). The text comes from schema.sql's views
 (event_list, event_evidence), as the event's own page takes it.
 """
 
@@ -18,6 +19,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from loader import DATABASE_NAME as DATABASE
+from loader.site.downloads import absolute_url
 
 
 async def embed(datasette: Any, request: Any) -> Response:
@@ -41,7 +43,7 @@ async def embed(datasette: Any, request: Any) -> Response:
         "sources": [dict(row) for row in sources.rows],
         "version": release[0] if release else None,
         "released": release[1] if release else None,
-        "link": datasette.absolute_url(request, datasette.urls.row(DATABASE, "events", event_id)),
+        "link": absolute_url(datasette, request, datasette.urls.row(DATABASE, "events", event_id)),
         "site": datasette.metadata("title") or "Event store",
     }
     html = await datasette.render_template("embed_card.html", context, request=request)
