@@ -257,7 +257,7 @@ def serve(
 
 def _say_reloaded(error: LoaderError | None) -> None:
     if error is None:
-        click.echo("reload: the sources changed; rebuilt, and the site now serves the new database", err=True)
+        click.echo("reload: the sources changed; rebuilt, and served as soon as the workers restart", err=True)
         return
     for problem in error.problems if isinstance(error, InvalidSources) else []:
         click.echo(str(problem), err=True)
