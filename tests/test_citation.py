@@ -21,10 +21,11 @@ import yaml
 from datasette.app import Datasette
 
 from loader.build.database import build
-from loader.citation import AUTHOR, SITE_SETTINGS, PermalinkError, metadata_permalink, permalink_base
+from loader.citation import AUTHOR, PermalinkError, metadata_permalink, permalink_base
 from loader.release.cut import ReleaseResult, release
 from loader.site.serve import site_options
 from tests.support.git import commit_all, git, new_repository
+from tests.support.site import in_process_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PERMALINK = "https://events.example.org/"
@@ -38,11 +39,9 @@ def dataset_release(db: Path) -> tuple:
         conn.close()
 
 
-def site(db: Path, permalink: str | None = PERMALINK) -> Datasette:
+def site(db: Path, permalink: str = PERMALINK) -> Datasette:
     """The site as serve configures it, with the given permalink base."""
-    options = site_options()
-    options["metadata"]["plugins"][SITE_SETTINGS] = {"permalink": permalink}
-    return Datasette([], immutables=[str(db)], **options)
+    return in_process_site(db, permalink=permalink)
 
 
 def page(ds: Datasette, path: str) -> str:

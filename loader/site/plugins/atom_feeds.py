@@ -27,6 +27,7 @@ stays installed as the site's declared dependency.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,9 +75,7 @@ def render_atom(
 ) -> Response:
     if not can_render(columns):
         return Response.text("An Atom feed needs the columns " + ", ".join(sorted(REQUIRED_COLUMNS)) + ".", status=400)
-
-    def absolute(path: str) -> str:
-        return absolute_url(datasette, request, path)
+    absolute = functools.partial(absolute_url, datasette, request)
 
     query = f"?{request.query_string}" if request.query_string else ""
     feed = FeedGenerator()

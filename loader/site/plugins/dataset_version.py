@@ -17,6 +17,7 @@ names the same authors as a release's CITATION.cff.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -80,16 +81,13 @@ def extra_template_vars(datasette: Any, request: Any) -> Any:
     async def inner() -> dict:
         found = await release(datasette)
 
-        def absolute(path: str) -> str:
-            return absolute_url(datasette, request, path)
-
         return {
             "dataset_release": found,
             "dataset_unreleased": UNRELEASED,
             "built_from_words": built_from_words,
             "citable_version": citable_version(found),
             "citation_author": AUTHOR,
-            "absolute_url": absolute,
+            "absolute_url": functools.partial(absolute_url, datasette, request),
             "bibtex_key": bibtex_key,
             "bibtex_text": bibtex_text,
         }

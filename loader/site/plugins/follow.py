@@ -18,6 +18,7 @@ datasette-atom learns absolute links and a title per request.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -76,8 +77,7 @@ async def subject_feed(datasette: Any, request: Any) -> Response:
     )
     release = (await db.execute("SELECT version, coalesce(released, sources_date) FROM dataset_release")).first()
 
-    def absolute(path: str) -> str:
-        return absolute_url(datasette, request, path)
+    absolute = functools.partial(absolute_url, datasette, request)
 
     return Response(
         atom(
