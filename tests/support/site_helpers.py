@@ -33,6 +33,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Chromium's features the tests switch off besides Playwright's: the address
+# bar's drop-down, a WebUI page that Chromium's headless mode preloads in a
+# renderer of its own for every browser context's window. No test looks at an
+# address bar, and it was a third of Chromium's CPU time (tests/browser/
+# test_site.py: 112 CPU-seconds in all, 71 without it).
+DISABLED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup")
+# Playwright's own --disable-features switch, read off its first browser (launch()).
+_playwrights_switch: list[str] = []
 
 
 def free_port() -> int:
@@ -195,7 +203,32 @@ def within_memory(workers: list[int], bound: int) -> Iterator[None]:
 
 
 def launch(playwright):
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    """Debian's Chromium with CHROMIUM_ARGS and DISABLED_FEATURES off besides
+    Playwright's list. Chromium obeys only the last --disable-features switch,
+    and Playwright passes its own with no way to add to it (microsoft/playwright
+    issue 36658 asks for one; with it this goes): so the first browser of the
+    process tells Playwright's switch, and every browser is launched with one
+    switch in its place that carries both lists."""
+    if not _playwrights_switch:
+        first = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            _playwrights_switch.append(feature_switches(first)[-1])
+        finally:
+            first.close()
+    (switch,) = _playwrights_switch
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[*CHROMIUM_ARGS, ",".join([switch, *DISABLED_FEATURES])],
+        ignore_default_args=[switch],
+    )
+
+
+def feature_switches(browser) -> list[str]:
+    """The --disable-features switches on the browser process's command line, in their order."""
+    processes = browser.new_browser_cdp_session().send("SystemInfo.getProcessInfo")["processInfo"]
+    (pid,) = (process["id"] for process in processes if process["type"] == "browser")
+    arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    return [argument for argument in arguments if argument.startswith("--disable-features=")]
 
 
 # axe.run with the rules off that can find nothing of the impacts asked for:
