@@ -25,9 +25,6 @@ from loader.site.plugins import csv_bom, disconnect
 from loader.site.serve import ALLOCATOR, DATABASE_VARIABLE, write_inspect_file
 from tests.support.site_helpers import children_of, cpu_seconds, free_port, proc_file, wait_until_served
 
-# Timed or measured against a bound: run alone (make test runs these after the others).
-pytestmark = pytest.mark.serial
-
 PORT = free_port()
 ROWS = 300_000
 SEND_SECONDS = disconnect.SEND_SECONDS
@@ -104,6 +101,9 @@ def wait_idle(pid: int, within: float) -> float:
     pytest.fail(f"the server was still exporting {within:g} s after the reader went")
 
 
+# Its bound is the server's CPU time in one second, which a parallel
+# neighbour's work would stretch: run alone (make test runs it after the others).
+@pytest.mark.serial
 @pytest.mark.parametrize(
     "path",
     ["/-/csv/big/t.csv", "/-/csv/big/pairs.csv", "/big/t.csv?_stream=on&_size=max", "/-/csv/big/t.csv?_bom=on"],
