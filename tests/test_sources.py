@@ -10,7 +10,7 @@ import pytest
 from loader.errors import InvalidSources
 from loader.problems import Problem, display_path
 from loader.records.sources import validate
-from loader.records.yaml_files import MAX_FILE_BYTES
+from loader.records.yaml_files import MAX_FILE_BYTES, parse_file
 
 EVENT = """\
 events:
@@ -99,6 +99,24 @@ def test_malformed_yaml(sources: Path) -> None:
     assert problem.path == display_path(path)
     assert problem.line >= 3
     assert "YAML syntax error" in problem.message
+
+
+def test_each_build_in_one_process_reads_the_files_as_they_are_now(sources: Path) -> None:
+    """A text's parse is kept for the next build in the process (serve
+    --reload's): what one build does to its records never reaches the next,
+    a changed file is read as changed, and a broken one is refused each time."""
+    path = sources / "places.yml"
+    first, _ = parse_file(path)
+    first["places"][0]["name"] = "Changed by a build"
+    again, _ = parse_file(path)
+    assert again["places"][0]["name"] == "Paris"
+    assert again["places"][0].lc.key("name")[0] + 1 == 3  # its line too
+    path.write_text(path.read_text(encoding="utf-8").replace("name: Paris", "name: Paris, France"), encoding="utf-8")
+    assert parse_file(path)[0]["places"][0]["name"] == "Paris, France"
+    broken = write(sources, "broken.yml", "events:\n  - id: x\n    title: [unclosed\n")
+    for _ in range(2):
+        assert parse_file(broken)[0] is None
+        assert "YAML syntax error" in only_problem(sources).message
 
 
 def test_empty_file(sources: Path) -> None:

@@ -10,6 +10,8 @@ judge them.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,11 @@ MAX_DEPTH = 12  # records are at most four levels deep; anything deeper is a mis
 # thirty times that; a larger file is split into several, which may sit in
 # the same directory.
 MAX_FILE_BYTES = 2_000_000
+# The largest text whose parse is kept for the next build in the same process
+# (parsed()): ten times the largest curated file. A parsed tree holds tens of
+# bytes for each byte of text, so keeping one near MAX_FILE_BYTES, and the
+# copy each build takes of it, would double a large build's memory.
+KEPT_BYTES = 200_000
 # YAML reads these as line breaks, so a pasted U+0085 (often a mis-decoded
 # '…') silently becomes a space and every later line number is off by one.
 YAML_ONLY_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
@@ -152,6 +159,17 @@ def record_yaml() -> YAML:
     return yaml
 
 
+@functools.lru_cache(maxsize=256)
+def parsed(text: str) -> Any:
+    """A text's records as the parser reads them, kept for the next build in
+    this process: `serve --reload` rebuilds in its own process after each
+    save, and then parses only the file the curator changed, not every file
+    again (as do the tests, which build one fixture hundreds of times). A
+    text that fails to parse is not kept (lru_cache keeps only what
+    returns), so its problems are found afresh."""
+    return record_yaml().load(text)
+
+
 def parse_file(path: Path) -> tuple[Any, list[Problem]]:
     """Parse one YAML file, turning every way it can be unreadable into a Problem."""
     shown = display_path(path)
@@ -197,7 +215,8 @@ def parse_file(path: Path) -> tuple[Any, list[Problem]]:
         ]
     try:
         try:
-            data = record_yaml().load(text)
+            # A copy of the kept tree, so that no build's use of it reaches the next one's.
+            data = copy.deepcopy(parsed(text)) if len(text) <= KEPT_BYTES else record_yaml().load(text)
         except StructureRefused:
             return None, structure_problems(text, shown)
     except DuplicateKeyError as e:
