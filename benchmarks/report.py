@@ -21,6 +21,7 @@ from benchmarks.site import (
     READER_P50_MS,
     READER_P95_MS,
     SERVE_START,
+    SITE_MIN_EVENTS,
     START_TARGET_S,
     Site,
     mark,
@@ -152,6 +153,13 @@ def report(
         ]
     if sites:
         lines += site_report(sites)
+        unserved = ", ".join(f"{s.rows:,}" for s in scales if s.rows < SITE_MIN_EVENTS)
+        if unserved:
+            lines += [
+                f"The site was not served at N = {unserved}: its pages are chosen among the 1,000 most common "
+                f"actors and the 500 latest events, which takes some {SITE_MIN_EVENTS:,} events.",
+                "",
+            ]
     if engines:
         lines += engines_report(engines)
     return "\n".join(lines + notes(scales, sites[-1] if sites else None))

@@ -42,7 +42,7 @@ from benchmarks.generate import generate
 from benchmarks.imports import limit_child, measure_scale, project_import, reading_steps_child
 from benchmarks.options import path_option
 from benchmarks.report import engines_report, report, write
-from benchmarks.site import measure_site
+from benchmarks.site import SITE_MIN_EVENTS, measure_site
 
 
 def load_average() -> str:
@@ -78,13 +78,15 @@ def run(
     compare_up_to: int | None = None,
 ) -> str:
     """Measure each N in turn (the limit and the peer up to compare_up_to
-    events, if given), and the site and the engines on each N's database;
-    write the report to out."""
+    events, if given), and the site (from SITE_MIN_EVENTS events) and the
+    engines on each N's database; write the report to out."""
+    if site and max(rows) < SITE_MIN_EVENTS:
+        raise click.UsageError(f"the site is measured from {SITE_MIN_EVENTS:,} events: give such a size, or --no-site")
     started, load, speed = time.perf_counter(), load_average(), reference_times()
     scales, sites, engine_runs = [], [], []
     for n in rows:
         scales.append(measure_scale(n, work, compare=compare_up_to is None or n <= compare_up_to))
-        if site:
+        if site and n >= SITE_MIN_EVENTS:
             sites.append(measure_site(work / "events.db", rounds))
         if engines:
             engine_runs.append(measure_engines(work / "events.db", work))

@@ -24,6 +24,10 @@ from loader.site.serve import datasette_options, serve_command, write_inspect_fi
 from tests.support.generated import overview_links
 from tests.support.site_helpers import CHROMIUM, free_port, launch
 
+# The fewest events whose site is measured: pages() picks the 1,000th most
+# common actor and the 501st latest event, which need about this many.
+SITE_MIN_EVENTS = 2_000
+
 
 def pages(db: Path, squares: dict[str, str]) -> dict[str, str]:
     """The pages a user opens, as Datasette's own URLs. Searches look for a

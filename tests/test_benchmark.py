@@ -9,6 +9,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import click
 import pytest
 
 from benchmarks.generate import generate
@@ -39,24 +40,31 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
-    """One round a page is enough for every part of the report: the map's
-    first draw still has its untimed round before the timed one. 2,000 events
-    is about as few as the site's pages can be chosen from: they look for the
-    1,000th most common actor."""
+    """One run of two sizes: the limit and the peer at the smaller only
+    (--compare-up-to), the site at the larger only, as 2,000 events are
+    about as few as its pages can be chosen from (SITE_MIN_EVENTS). One
+    round a page is enough for every part of the report: the map's first
+    draw still has its untimed round before the timed one."""
     out = tmp_path / "performance.md"
-    text = run([2000], tmp_path / "work", out, site=True, rounds=1)
+    text = run([500, 2000], tmp_path / "work", out, site=True, rounds=1, compare_up_to=500)
     assert out.read_text() == f"{GENERATED[0]}\n{text}\n{GENERATED[1]}\n"
-    # All three ways loaded the same 2,000 events (plus the fixture's two curated ones).
-    table = re.findall(r"^\| \((a|a′|b|c)\) [^|]+\| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \|", text, re.MULTILINE)
+    small, large = text.split("### N = 2,000 (")[0].split("### N = 500 (")[1], text.split("### N = 2,000 (")[1]
+    # At 500 all three ways loaded the same events; at 2,000 only the project's.
+    table = re.findall(r"^\| \((a|a′|b|c)\) [^|]+\| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \|", small, re.MULTILINE)
     assert [row[0] for row in table] == ["a", "a′", "b", "c"]
     assert all(float(wall) > 0 and float(cpu) > 0 for _, wall, cpu, _ in table)
-    assert "2,002 events" in text
+    assert "(a), (a′) and (b) were run up to N = 500 only (`--compare-up-to`)" in text
+    for label in ("(a) limit", "(a′) for comparison", "(b) peer"):
+        assert re.search(rf"^\| {re.escape(label)}[^|]*\| - \|.*not run at this size", large, re.MULTILINE), label
+    assert re.search(r"^\| \(c\) project[^|]*\| [\d.]+ \|", large, re.MULTILINE)
+    assert "- (c)/(a) and (c)/(b): not measured at N = 2,000" in large
+    assert "2,002 events" in text and "The site was not served at N = 500:" in text
     assert re.search(
         r"^  in Python; SQLite counting five million rows\): Python [\d.]+ s, SQLite [\d.]+ s / Python", text, re.M
     )
     # (c)'s own steps, as the build timed them, wall and CPU seconds.
     assert re.search(r"^- indexes and full-text indexes .*: [\d.]+ / [\d.]+$", text, re.MULTILINE)
-    assert re.search(r"\(c\)/\(a\): \*\*\d+%\*\*", text) and re.search(r"\(c\)/\(b\): \*\*[\d.]+×\*\*", text)
+    assert re.search(r"\(c\)/\(a\): \*\*\d+%\*\*", small) and re.search(r"\(c\)/\(b\): \*\*[\d.]+×\*\*", small)
     # Every page answered, and the CSV stream carried every event.
     for name in PAGE_TARGETS_MS:
         assert re.search(rf"^\| {re.escape(name)} \|.*\| 200 \|", text, re.MULTILINE), name
@@ -83,6 +91,12 @@ def test_small_run_writes_a_sane_report(tmp_path: Path) -> None:
     parts = traced_parts(tmp_path / "work" / "events.db", {"list": "/events/event_list"}, rounds=1)["list"]
     assert 0 < parts.sql_ms <= parts.total_ms and parts.queries > 1
     assert parts.slowest_ms <= parts.sql_ms and parts.slowest_sql.lower().startswith(("select", "with", "pragma"))
+
+
+def test_a_run_too_small_for_the_site_says_so_before_it_starts(tmp_path: Path) -> None:
+    with pytest.raises(click.UsageError, match="from 2,000 events"):
+        run([500], tmp_path / "work", tmp_path / "performance.md", site=True)
+    assert not (tmp_path / "work").exists()
 
 
 def test_a_childs_peak_memory_is_its_own_not_the_benchmarks(tmp_path: Path) -> None:
@@ -127,18 +141,3 @@ def test_a_new_report_keeps_what_was_written_by_hand(tmp_path: Path) -> None:
     out.write_text(f"# Intro by hand\n{GENERATED[0]}\nold figures\n{GENERATED[1]}\n## Reasons by hand\n")
     write(out, "new figures")
     assert out.read_text() == f"# Intro by hand\n{GENERATED[0]}\nnew figures\n{GENERATED[1]}\n## Reasons by hand\n"
-
-
-@pytest.mark.slow
-def test_the_limit_and_the_peer_can_stop_short_of_the_largest_size(tmp_path: Path) -> None:
-    text = run(
-        [500, 1000], tmp_path / "work", tmp_path / "performance.md", site=False, engines=False, compare_up_to=500
-    )
-    assert "(a), (a′) and (b) were run up to N = 500 only (`--compare-up-to`)" in text
-    small, large = text.split("### N = 1,000")[0].split("### N = 500")[1], text.split("### N = 1,000")[1]
-    for label in ("(a) limit", "(a′) for comparison", "(b) peer"):
-        assert re.search(rf"^\| {re.escape(label)}[^|]*\| [\d.]+ \|", small, re.MULTILINE), label
-        assert re.search(rf"^\| {re.escape(label)}[^|]*\| - \|.*not run at this size", large, re.MULTILINE), label
-    assert re.search(r"^\| \(c\) project[^|]*\| [\d.]+ \|", large, re.MULTILINE)
-    assert re.search(r"\(c\)/\(a\): \*\*\d+%\*\*", small)
-    assert "- (c)/(a) and (c)/(b): not measured at N = 1,000" in large
