@@ -12,3 +12,9 @@
 - downloads.py: what the site's downloads share (absolute links, streamed
   responses).
 """
+
+# The environment variable that tells each worker its server's run directory,
+# where the SQL gate keeps its lock (plugins/sql_gate.py reads it, serve.py
+# sets it). Here rather than in serve.py: importing serve would bring the
+# supervisor's build and uvicorn's machinery into every worker at its start.
+RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"

@@ -125,10 +125,10 @@ from ..problems import display_path
 from ..records.sources import source_files
 from ..release import CHECKSUMS, is_released_copy
 from ..schema import SCHEMA_PATH
+from . import RUN_DIR_VARIABLE
 
 WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
 DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
-RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"  # and where this server keeps its files (the SQL gate's lock)
 BASE_URL_VARIABLE = "EVENT_STORE_BASE_URL"  # and the path prefix the site is served under
 BASE_URL = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")  # what check_base_url allows
 RUN_DIR_PREFIX = "event-store-serve-"  # in the system's temporary directory
