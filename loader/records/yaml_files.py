@@ -31,14 +31,15 @@ MAX_DEPTH = 12  # records are at most four levels deep; anything deeper is a mis
 # A file's size, checked before it is parsed: the round-trip parser holds
 # about 100 bytes of memory for each byte of dense records (a 2 MB file peaks
 # near 250 MB, a 71 MB one ran out of memory past 3.8 GB), and takes seconds a
-# megabyte. The largest curated file is some 60 kB, so this leaves room for
-# thirty times that; a larger file is split into several, which may sit in
+# megabyte. The largest curated file is some 75 kB, so this leaves room for
+# twenty-five times that; a larger file is split into several, which may sit in
 # the same directory.
 MAX_FILE_BYTES = 2_000_000
 # The largest text whose parse is kept for the next build in the same process
-# (parsed()): ten times the largest curated file. A parsed tree holds tens of
-# bytes for each byte of text, so keeping one near MAX_FILE_BYTES, and the
-# copy each build takes of it, would double a large build's memory.
+# (parsed()): some three times the largest curated file. A kept tree, and the
+# copy a build takes of it, cost memory for as long as the process lives: the
+# curated sources' add 5 MB to a build's peak (80 MB against 75), and a file
+# near MAX_FILE_BYTES would add some thirty times that.
 KEPT_BYTES = 200_000
 # YAML reads these as line breaks, so a pasted U+0085 (often a mis-decoded
 # '…') silently becomes a space and every later line number is off by one.

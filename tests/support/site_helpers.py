@@ -36,8 +36,8 @@ CHROMIUM_ARGS = [
 # Chromium's features the tests switch off besides Playwright's: the address
 # bar's drop-down, a WebUI page that Chromium's headless mode preloads in a
 # renderer of its own for every browser context's window. No test looks at an
-# address bar, and it was a third of Chromium's CPU time (tests/browser/
-# test_site.py: 112 CPU-seconds in all, 71 without it).
+# address bar, and it was a third or more of Chromium's CPU time (tests/browser/
+# test_site.py: 112 CPU-seconds in all with it, 56 without).
 DISABLED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup")
 # Playwright's own --disable-features switch, read off its first browser (launch()).
 _playwrights_switch: list[str] = []
