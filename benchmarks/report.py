@@ -28,7 +28,7 @@ from benchmarks.site import (
     missed_pages,
     verdict,
 )
-from loader.site.serve import SETTINGS
+from loader.site.worker import SETTINGS
 from tests.support.site_helpers import CHROMIUM
 
 

@@ -20,7 +20,8 @@ import click
 from benchmarks.imports import FIXTURE_SOURCES, count_rows
 from benchmarks.proc import cpu_of_tree, rss_of_tree
 from loader import PROJECT_ROOT
-from loader.site.serve import datasette_options, serve_command, write_inspect_file
+from loader.site.serve import serve_command, write_inspect_file
+from loader.site.worker import datasette_options
 from tests.support.generated import overview_links
 from tests.support.site_helpers import CHROMIUM, free_port, launch
 

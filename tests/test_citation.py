@@ -23,7 +23,7 @@ from datasette.app import Datasette
 from loader.build.database import build
 from loader.citation import AUTHOR, PermalinkError, metadata_permalink, permalink_base
 from loader.release.cut import ReleaseResult, release
-from loader.site.serve import site_options
+from loader.site.worker import site_options
 from tests.support.git import commit_all, git, new_repository
 from tests.support.site import in_process_site
 

@@ -22,7 +22,8 @@ import pytest
 
 from loader import PROJECT_ROOT
 from loader.site.plugins import csv_bom, disconnect, memory_release
-from loader.site.serve import ALLOCATOR, DATABASE_VARIABLE, write_inspect_file
+from loader.site.serve import ALLOCATOR, write_inspect_file
+from loader.site.worker import DATABASE_VARIABLE
 from tests.support.site_helpers import children_of, cpu_seconds, free_port, proc_file, wait_until_served
 
 PORT = free_port()
@@ -51,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     write_inspect_file(db)
     process = subprocess.Popen(
         [
-            *(sys.executable, "-m", "uvicorn", "--factory", "loader.site.serve:app", "--app-dir", str(PROJECT_ROOT)),
+            *(sys.executable, "-m", "uvicorn", "--factory", "loader.site.worker:app", "--app-dir", str(PROJECT_ROOT)),
             *("--workers", "1", "--host", "127.0.0.1", "--port", str(PORT), "--no-access-log"),
         ],
         env={**os.environ, **ALLOCATOR, DATABASE_VARIABLE: str(db)},

@@ -11,7 +11,7 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from loader.site.serve import site_options
+from loader.site.worker import site_options
 
 
 class CountingHook:

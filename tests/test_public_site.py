@@ -23,7 +23,7 @@ from benchmarks.load import MIX, run_load
 from loader.files import connect_readonly
 from loader.metadata import METADATA_PATH
 from loader.site.plugins.sql_limits import BOUND_BYTES
-from loader.site.serve import SETTINGS
+from loader.site.worker import SETTINGS
 from tests.support.site_helpers import within_memory
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]

@@ -32,7 +32,8 @@ from loader.citation import permalink, site_permalink
 from loader.errors import LoaderError
 from loader.metadata import METADATA_PATH
 from loader.site.plugins import labels
-from loader.site.serve import SETTINGS, datasette_options, inspect_path, serve, write_inspect_file
+from loader.site.serve import serve, write_inspect_file
+from loader.site.worker import SETTINGS, datasette_options, inspect_path
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from datasette.app import Datasette
 
 from loader.citation import SITE_SETTINGS
 from loader.release.cut import ReleaseResult, release
-from loader.site.serve import site_options
+from loader.site.worker import site_options
 from tests.support.git import commit_all, git, released_sources
 
 FIXTURES = Path(__file__).parent / "fixtures"

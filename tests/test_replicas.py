@@ -23,7 +23,7 @@ from datasette.utils import temporary_docker_directory
 
 from loader.metadata import METADATA_PATH
 from loader.site.replicas import DOC_PATH, WHEEL_DIR, package_command, plugins, render, setting_options, wheel_path
-from loader.site.serve import SETTINGS
+from loader.site.worker import SETTINGS
 from tests.support.site_helpers import free_port, wait_until_served
 from tests.support.wheel import empty_venv, outside_env, pip_install
 

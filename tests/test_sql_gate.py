@@ -12,7 +12,7 @@ from datasette.app import Datasette
 
 from loader.build.database import build
 from loader.site.plugins import sql_gate as gate
-from loader.site.serve import SETTINGS
+from loader.site.worker import SETTINGS
 
 
 def test_the_time_limit_of_visitors_sql_can_only_be_shortened() -> None:

@@ -4,8 +4,9 @@
   registered by the `datasette` entry point in pyproject.toml, with its
   templates/ and static/ as package data, found by Datasette as for any
   installed plugin;
-- serve.py: `python -m loader serve`, uvicorn supervising the workers, and
-  SETTINGS, the site's Datasette settings;
+- serve.py: `python -m loader serve`, uvicorn supervising the workers;
+- worker.py: what each worker runs, Datasette with SETTINGS, the site's
+  Datasette settings, and imports no more than a worker needs;
 - replicas.py: renders docs/replicas.md, the recipe for copies of the site;
 - production.py: deploy/'s nginx in front of several `serve` processes, as
   a public site runs, on loopback for `make reliability` and the tests;
@@ -15,6 +16,5 @@
 
 # The environment variable that tells each worker its server's run directory,
 # where the SQL gate keeps its lock (plugins/sql_gate.py reads it, serve.py
-# sets it). Here rather than in serve.py: importing serve would bring the
-# supervisor's build and uvicorn's machinery into every worker at its start.
+# sets it). Here rather than in serve.py, which the plugins do not import.
 RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"

@@ -5,7 +5,7 @@ The served database is immutable, so a site under heavy reading runs as many
 stateless copies as it needs behind any load balancer or CDN. Datasette's own
 `datasette package` (a container image) and `datasette publish` (hosted
 platforms) make those copies; this module writes their command lines from
-loader/site/serve.py's SETTINGS, the project's wheel (which carries the site's
+loader/site/worker.py's SETTINGS, the project's wheel (which carries the site's
 plugin package, its templates and static files) and the published Datasette
 plugins it depends on, so docs/replicas.md, which it renders, can never
 drift from what `serve` does.
@@ -21,7 +21,8 @@ from pathlib import Path
 
 from .. import DATABASE_NAME, PROJECT_ROOT, __version__
 from ..metadata import METADATA_PATH
-from .serve import WORKER_ADDRESS_SPACE, WORKERS, inspect_path, setting_arguments
+from .serve import WORKERS, setting_arguments
+from .worker import WORKER_ADDRESS_SPACE, inspect_path
 
 DOC_PATH = PROJECT_ROOT / "docs" / "replicas.md"
 DB = f"{DATABASE_NAME}.db"
@@ -109,7 +110,7 @@ def render() -> str:
     release_db = "dist/event-store-VERSION/events.db"
     return f"""# Many replicas
 
-<!-- Written by `python -m loader.site.replicas` from loader/site/serve.py's SETTINGS; do not edit by hand. -->
+<!-- Written by `python -m loader.site.replicas` from loader/site/worker.py's SETTINGS; do not edit by hand. -->
 
 The served database is immutable: nothing writes to it while it is served, and
 it changes only when a new release (or build) replaces the file. So a site under

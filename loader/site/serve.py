@@ -35,7 +35,7 @@ How the server is kept in hand (issue 23, the red team's B1, B9, B11, B14):
 - `serve` stays the parent: it runs uvicorn's supervisor in its own process
   (it used to replace itself with uvicorn), so that when it stops it can
   remove what it made. Each worker asks Linux to kill it when that parent
-  dies (die_with_supervisor), so a `kill -9` of the parent takes the workers
+  dies (worker.py's die_with_supervisor), so a `kill -9` of the parent takes the workers
   and the port with it instead of leaving orphans that nothing restarts;
 - each server has a private run directory, named to the workers by
   EVENT_STORE_RUN_DIR (the SQL gate's lock file lives there), removed when
@@ -48,7 +48,7 @@ How the server is kept in hand (issue 23, the red team's B1, B9, B11, B14):
 - connections: uvicorn closes a keep-alive connection idle for
   KEEP_ALIVE_SECONDS, but has no timeout before a request's head has
   arrived, so 1,000 silent connections and 1,000 half-sent requests stayed
-  open for a minute; RequestDeadlineProtocol closes a connection whose
+  open for a minute; worker.py's RequestDeadlineProtocol closes a connection whose
   request is not complete REQUEST_SECONDS after it opened (or after its last
   answer). It does not limit a slow reader of a long answer, nor the count of
   connections: uvicorn's --limit-concurrency counts idle connections too, so
@@ -60,7 +60,7 @@ How the server is kept in hand (issue 23, the red team's B1, B9, B11, B14):
   once) and the supervisor starts a fresh one while the others serve, so
   memory that something keeps past its request (which memory_release cannot
   give back, B1) is returned; and each worker's address space is capped at
-  WORKER_ADDRESS_SPACE, so a runaway request fails with a MemoryError in its
+  worker.py's WORKER_ADDRESS_SPACE, so a runaway request fails with a MemoryError in its
   worker rather than growing until the machine's OOM killer picks a victim;
 - uneven workers (B11): the workers share one listening socket, and the
   worker that wakes first accepts every connection waiting (asyncio accepts
@@ -87,16 +87,11 @@ not, and knows nothing of building.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import ctypes
 import errno
 import fcntl
-import json
-import multiprocessing
 import os
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -108,32 +103,26 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import h11
 import uvicorn
 import watchfiles
-from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
 from .. import DATABASE_FILE, PROJECT_ROOT
 from ..build.database import build, build_lock, recorded_imports, remove_stale_temporaries
 from ..errors import BuildLocked, LoaderError
 from ..imports.importer import Progress
-from ..metadata import read_metadata
 from ..problems import display_path
 from ..records.sources import source_files
 from ..release import CHECKSUMS, is_released_copy
 from ..schema import SCHEMA_PATH
-from . import RUN_DIR_VARIABLE
+from . import RUN_DIR_VARIABLE, worker
+from .worker import BASE_URL_VARIABLE, DATABASE_VARIABLE, SETTINGS, RequestDeadlineProtocol, inspect_path
 
 WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
-DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
-BASE_URL_VARIABLE = "EVENT_STORE_BASE_URL"  # and the path prefix the site is served under
 BASE_URL = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")  # what check_base_url allows
 RUN_DIR_PREFIX = "event-store-serve-"  # in the system's temporary directory
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default: an idle keep-alive connection is closed after this
-REQUEST_SECONDS = 10  # a connection's request must have arrived this long after it opened or was last answered
 # How long a reload's new worker may take to be ready before the supervisor
 # gives up and keeps the old one (serving the old database): uvicorn's 5 s
 # default was too short for a worker starting while the others serve, on two
@@ -144,29 +133,9 @@ GRACEFUL_SHUTDOWN_SECONDS = 30  # a stopping worker finishes its answers (a larg
 # requests/s of cached pages measured for the site, each worker every 75 s or
 # so, for 1.3 s of CPU to start anew (measured); at uncached pages' 56/s, 18 min.
 MAX_REQUESTS = 20_000
-# Idle, a worker reserves about 185 MB of address space (with its SQL threads
-# started, on the fixture database); the cap leaves five times that for requests.
-WORKER_ADDRESS_SPACE = 1024**3
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # glibc: blocks of 128 KB and more are mapped and unmapped on their own, and
 # freed memory is trimmed, so a large response's memory goes back to the system.
 ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072", "MALLOC_ARENA_MAX": "2"}
-
-# Settings for a public, read-only site. The data changes only by a rebuild,
-# so pages may be cached for a while; limits keep one visitor's heavy query
-# from stalling the others, while still returning the whole dataset at once.
-SETTINGS = {
-    "sql_time_limit_ms": 3000,  # generous for joins over views, short enough to stop runaway SQL
-    "facet_time_limit_ms": 500,  # array and date facets over views need more than the 200 default
-    "max_returned_rows": 1000,  # Datasette's default: a page of the map's markers stays quick at a million events
-    "allow_csv_stream": True,
-    "max_csv_mb": 0,  # no cap: a full export of a large import is hundreds of megabytes
-    "allow_download": True,  # researchers may take the whole database away
-    "default_allow_sql": True,  # anyone may run their own read-only SQL
-    "suggest_facets": False,  # the default facets are chosen; suggestions cost time on every page
-    "default_cache_ttl": 300,
-    "truncate_cells_html": 300,  # keeps tables scannable; row pages and exports show all
-}
 
 
 def inputs(sources: Path) -> list[Path]:
@@ -183,10 +152,6 @@ def is_stale(db: Path, sources: Path) -> bool:
     built = db.stat().st_mtime
     imported = [spec.path for spec in recorded_imports(db)]
     return any(not path.exists() or path.stat().st_mtime > built for path in [*inputs(sources), *imported])
-
-
-def inspect_path(db: Path) -> Path:
-    return db.with_name(db.name + "-inspect.json")
 
 
 def write_inspect_file(db: Path) -> Path:
@@ -247,115 +212,12 @@ def setting_arguments() -> list[str]:
     ]
 
 
-def site_options() -> dict[str, Any]:
-    """What every Datasette of this site is given, whichever file it serves:
-    the project's metadata and settings. The plugins, their templates and
-    static files are an installed plugin package (loader.site.plugins), which
-    Datasette loads by its entry point, as it loads any plugin."""
-    return {
-        "metadata": read_metadata(),
-        "settings": SETTINGS,
-    }
-
-
-def datasette_options(db: Path, base_url: str = "/") -> dict[str, Any]:
-    """How Datasette is made to serve db: immutable, with the site's options
-    and precomputed counts, under base_url (a proxy passing /prefix/... on,
-    which Datasette's router strips)."""
-    options = site_options()
-    return {
-        "immutables": [str(db)],
-        "inspect_data": json.loads(inspect_path(db).read_text(encoding="utf-8")),
-        **options,
-        "settings": {**options["settings"], "base_url": base_url},
-    }
-
-
-def die_with_supervisor() -> None:
-    """Ask Linux to kill this worker as soon as the supervisor that started it dies.
-
-    uvicorn's supervisor stops its workers when it is stopped, but not when it
-    is killed (kill -9, the OOM killer): then they served on with nothing to
-    restart them, and held the port, so `serve` refused to start again.
-    PR_SET_PDEATHSIG needs no watchdog thread; Python's standard library has
-    no prctl, hence ctypes. The signal comes when the thread that started the
-    worker ends, which in uvicorn's supervisor is its main thread, so only its
-    death. Elsewhere than Linux, or in a single-process server, nothing is done.
-    """
-    parent = multiprocessing.parent_process()
-    if parent is None or not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent.pid:  # it died before the request was made
-        signal.raise_signal(signal.SIGKILL)
-
-
-def cap_address_space() -> None:
-    """Lower this worker's address-space limit to WORKER_ADDRESS_SPACE (a lower
-    limit it was given stays), so that a request that would grow it beyond
-    gets a MemoryError (a 500) and the worker lives on at its size."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = min(limit for limit in (soft, hard, WORKER_ADDRESS_SPACE) if limit != resource.RLIM_INFINITY)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-
-
-def app() -> Any:
-    """Each worker's ASGI app: uvicorn calls this (`--factory`) in every process."""
-    from datasette.app import Datasette
-
-    die_with_supervisor()
-    cap_address_space()
-    db = Path(os.environ[DATABASE_VARIABLE])
-    return Datasette(**datasette_options(db, os.environ.get(BASE_URL_VARIABLE, "/"))).app()
-
-
-class RequestDeadlineProtocol(H11Protocol):
-    """uvicorn's h11 protocol, closing a connection whose request has not
-    fully arrived REQUEST_SECONDS after it opened or after its last answer.
-
-    uvicorn (0.55) times a connection out only once it has answered a request
-    (--timeout-keep-alive); before that, a client that sends nothing, or sends
-    a request's head a byte at a time, keeps its connection for ever. nginx's
-    client_header_timeout is the same bound; behind nginx this never fires.
-    It relies on H11Protocol's loop, conn and transport attributes and its
-    on_response_complete hook, which uvicorn could rename in another version:
-    tests/test_serve_supervision.py starts the real server and would fail.
-    """
-
-    deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._start_deadline()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        self._start_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.deadline is not None:
-            self.deadline.cancel()
-        super().connection_lost(exc)
-
-    def _start_deadline(self) -> None:
-        if self.deadline is not None:
-            self.deadline.cancel()
-        self.deadline = self.loop.call_later(REQUEST_SECONDS, self._expire)
-
-    def _expire(self) -> None:
-        # DONE: the whole request has arrived, and its answer may take its time.
-        if self.conn.their_state is not h11.DONE and not self.transport.is_closing():
-            self.transport.close()
-
-
 def uvicorn_config(
     port: int, workers: int, trusted_proxy: str | None, max_requests: int, reload: bool = False
 ) -> uvicorn.Config:
     """uvicorn's Config for this site (the module docstring says why each option)."""
     config = uvicorn.Config(
-        app=f"{__name__}:app",
+        app=f"{worker.__name__}:app",
         factory=True,
         host="127.0.0.1",
         port=port,

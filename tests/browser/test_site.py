@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from loader.citation import metadata_permalink
-from loader.site.serve import SETTINGS, site_options
+from loader.site.worker import SETTINGS, site_options
 from tests.conftest import published_sources
 from tests.support.git import git, new_repository
 from tests.support.site_helpers import serving

@@ -10,7 +10,7 @@ from typing import Any
 from datasette.app import Datasette
 
 from loader.citation import SITE_SETTINGS
-from loader.site.serve import site_options
+from loader.site.worker import site_options
 
 
 def in_process_site(db: Path, permalink: str | None = None, **settings: Any) -> Datasette:

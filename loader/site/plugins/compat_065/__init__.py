@@ -41,4 +41,9 @@ facet_counts and click_counts (0.65 has no hook to supply counts; 1.0a caps
 a filtered count at count_limit + 1), and sql_gate's refusal of Atom for a
 visitor's SQL (datasette-atom 0.9 cleans HTML on the event loop:
 docs/upstream/datasette-atom-clean-in-thread.patch).
+
+One patch over 0.65 is outside the plugin package, as it must run before
+Datasette loads any plugin: loader/site/worker.py's unit_registry_deferred
+(0.65 builds pint's unit registry at import; removed by Datasette 1.0a,
+simonw/datasette#2400).
 """
