@@ -69,13 +69,15 @@ curate: $(VENV)/.installed
 
 # The gates first (lint, format, types, generated docs up to date), then every
 # test: JOBS at a time (pytest-xdist), each file's tests on one worker so they
-# share its fixtures; then the tests marked serial, which hold themselves to a
+# share its fixtures, the files of slow tests first (tests/conftest.py; without
+# --no-loadscope-reorder pytest-xdist would hand out first the files with the
+# most tests); then the tests marked serial, which hold themselves to a
 # time or memory bound, alone. Three at a time on two cores: much of a test's
 # time is waiting on a served site or a browser (measured on this tree: the
 # parallel part took 498 s with two, 410 s with three, 410 s with four).
 JOBS ?= 3
 test: lint tools
-	$(PY) -m pytest -n $(JOBS) --dist loadfile -m "not serial"
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not serial"
 	$(PY) -m pytest -m serial
 
 CHECKED := loader benchmarks tests

@@ -23,8 +23,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked slow first, each file's others after them: pytest-xdist
-    (make test) hands out the files in the order their tests come, so a long
-    file met last would keep one worker busy after the others had finished."""
+    (make test, with --no-loadscope-reorder) hands out the files in the order
+    their tests come, so a long file met last would keep one worker busy after
+    the others had finished."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -26,6 +26,8 @@ from tests.support.crash import (
     scenario,
 )
 
+pytestmark = pytest.mark.slow
+
 EVENTS = 40  # enough for a write of a few hundred kilobytes; the report kills bigger builds
 
 

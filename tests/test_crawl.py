@@ -32,6 +32,8 @@ import pytest
 
 from tests.support.site_helpers import serving
 
+pytestmark = pytest.mark.slow
+
 MAX_PAGES = 400
 CONCURRENT = 6
 MARKUP = '"><script>alert(1)</script><img src=x onerror=alert(2)>'

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from tests.support.bad_input import reference_database, run_case
 from tests.support.mutations import MUTATIONS
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:

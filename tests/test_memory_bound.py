@@ -20,6 +20,8 @@ import pytest
 from loader.site.plugins import sql_limits as limits
 from tests.support.site_helpers import within_memory
 
+pytestmark = pytest.mark.slow
+
 ROWS = "with recursive c(x) as (select 1 union all select x + 1 from c)"
 TEXTS = {  # each about 1 MB of UTF-8, SQLite's cap on one value
     "emoji": "replace(hex(zeroblob(247000)), '00', '😀')",

@@ -21,6 +21,8 @@ from loader.files import sha256_file
 from loader.site.serve import WORKERS, check_base_url, is_stale, serve_command
 from tests.support.site_helpers import serving_process, worker_pids
 
+pytestmark = pytest.mark.slow
+
 VALID_SOURCES = Path(__file__).parent / "fixtures" / "valid"
 
 

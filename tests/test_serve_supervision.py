@@ -35,6 +35,8 @@ from loader.site.worker import REQUEST_SECONDS, WORKER_ADDRESS_SPACE
 from tests.support.bad_input import VALID
 from tests.support.site_helpers import free_port, wait_until_served, worker_pids
 
+pytestmark = pytest.mark.slow
+
 # Not serial, though some wait for the server: every bound here is seconds
 # wide (a deadline met within 5 s of its time, workers gone within 5 s, a
 # start within START_SECONDS), far more than a parallel neighbour's work

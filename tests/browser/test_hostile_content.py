@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.site_helpers import serving
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EVENT_TITLE = "<script>window.__pwned='event title'</script>Hostile event"
 PLACE_NAME = "<script>window.__pwned = 'place name'</script>"

@@ -22,7 +22,7 @@ from tests.conftest import published_sources
 from tests.support.git import git, new_repository
 from tests.support.site_helpers import serving
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
