@@ -21,11 +21,38 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+# make test's second phase: pytest -m serial.
+SERIAL_PHASE = "serial"
+
+
+def names_serial(path: Path) -> bool:
+    """Whether a test file says "serial" anywhere, as one with a test marked serial does."""
+    return "serial" in path.read_text(encoding="utf-8").lower()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In make test's serial phase, only the files that name the marker are
+    imported: importing every test module, with pytest's rewriting of its
+    asserts, took 8 s of that phase (measured), for the few files that hold
+    its tests. pytest_collection_modifyitems makes sure no test marked serial
+    is in a file that does not say so."""
+    if config.getoption("markexpr") != SERIAL_PHASE or not collection_path.name.startswith("test_"):
+        return None
+    return True if collection_path.suffix == ".py" and not names_serial(collection_path) else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects any
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked slow first, each file's others after them: pytest-xdist
     (make test, with --no-loadscope-reorder) hands out the files in the order
     their tests come, so a long file met last would keep one worker busy after
-    the others had finished."""
+    the others had finished. And a test marked serial must be in a file that
+    says so, or the serial phase would never run it (pytest_ignore_collect)."""
+    unnamed = {str(item.path) for item in items if item.get_closest_marker("serial") and not names_serial(item.path)}
+    if unnamed:
+        raise pytest.UsageError(
+            f"marked serial in a file that does not say so (write pytest.mark.serial there): {sorted(unnamed)}"
+        )
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
