@@ -86,6 +86,7 @@ def test_serve_refuses_a_database_metadata_does_not_describe(tmp_path: Path, sou
 
 
 def test_inspect_file_counts_every_table(published_db: Path, sql) -> None:
+    assert write_inspect_file(published_db) == inspect_path(published_db)
     counts = json.loads(inspect_path(published_db).read_text())["events"]["tables"]
     assert counts["events"]["count"] == sql("select count(*) from events")[0][0]
     assert counts["claims"]["count"] == sql("select count(*) from claims")[0][0]
