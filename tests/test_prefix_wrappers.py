@@ -25,10 +25,9 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from loader.site import RUN_DIR_VARIABLE
 from loader.site.plugins import click_counts, client_errors, middleware
 from loader.site.plugins import sql_gate as gate
-from loader.site.worker import SETTINGS
+from loader.site.worker import RUN_DIR_VARIABLE, SETTINGS
 from tests.support.generated import changed_copy
 from tests.support.site import datasettes_failed_csv, in_process_site
 from tests.support.site_helpers import cpu_seconds, serving_process, worker_pids

@@ -29,9 +29,8 @@ import pytest
 
 from loader import PROJECT_ROOT
 from loader.build.database import build
-from loader.site import RUN_DIR_VARIABLE
 from loader.site.serve import port_taken
-from loader.site.worker import REQUEST_SECONDS, WORKER_ADDRESS_SPACE
+from loader.site.worker import REQUEST_SECONDS, RUN_DIR_VARIABLE, WORKER_ADDRESS_SPACE
 from tests.support.bad_input import VALID
 from tests.support.site_helpers import free_port, wait_until_served, worker_pids
 

@@ -18,8 +18,8 @@ import feedparser
 import httpx
 import pytest
 
-from loader.site import RUN_DIR_VARIABLE
 from loader.site.plugins import sql_gate as gate
+from loader.site.worker import RUN_DIR_VARIABLE
 from tests.support.site_helpers import serving_process, worker_pids
 
 # Timed or measured against a bound: run alone (make test runs these after the others).

@@ -13,8 +13,3 @@
 - downloads.py: what the site's downloads share (absolute links, streamed
   responses).
 """
-
-# The environment variable that tells each worker its server's run directory,
-# where the SQL gate keeps its lock (plugins/sql_gate.py reads it, serve.py
-# sets it). Here rather than in serve.py, which the plugins do not import.
-RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"

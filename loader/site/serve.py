@@ -116,8 +116,15 @@ from ..problems import display_path
 from ..records.sources import source_files
 from ..release import CHECKSUMS, is_released_copy
 from ..schema import SCHEMA_PATH
-from . import RUN_DIR_VARIABLE, worker
-from .worker import BASE_URL_VARIABLE, DATABASE_VARIABLE, SETTINGS, RequestDeadlineProtocol, inspect_path
+from . import worker
+from .worker import (
+    BASE_URL_VARIABLE,
+    DATABASE_VARIABLE,
+    RUN_DIR_VARIABLE,
+    SETTINGS,
+    RequestDeadlineProtocol,
+    inspect_path,
+)
 
 WORKERS = 3  # processes: one more than the cores, so one busy with a runaway leaves two
 BASE_URL = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")  # what check_base_url allows

@@ -34,6 +34,7 @@ from ..metadata import read_metadata
 
 DATABASE_VARIABLE = "EVENT_STORE_DB"  # how the workers learn which file to serve
 BASE_URL_VARIABLE = "EVENT_STORE_BASE_URL"  # and the path prefix the site is served under
+RUN_DIR_VARIABLE = "EVENT_STORE_RUN_DIR"  # and its server's run directory, where the SQL gate keeps its lock
 REQUEST_SECONDS = 10  # a connection's request must have arrived this long after it opened or was last answered
 # Idle, a worker reserves about 185 MB of address space (with its SQL threads
 # started, on the fixture database); the cap leaves five times that for requests.

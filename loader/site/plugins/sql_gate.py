@@ -80,7 +80,7 @@ from urllib.parse import parse_qsl, urlencode
 from datasette.utils.asgi import Response
 
 from loader import DATABASE_NAME
-from loader.site import RUN_DIR_VARIABLE
+from loader.site.worker import RUN_DIR_VARIABLE
 
 SQL_TIME_LIMIT_MS = 1000
 WAIT_SECONDS = 5
