@@ -75,10 +75,15 @@ curate: $(VENV)/.installed
 # time or memory bound, alone. Three at a time on two cores: much of a test's
 # time is waiting on a served site or a browser (measured on this tree: the
 # parallel part took 498 s with two, 410 s with three, 410 s with four).
+# With Python's own default for compiled modules, whatever the environment
+# says: the tests start some three hundred Python processes, and without the
+# __pycache__ folders (git-ignored) each would compile the project's modules
+# anew, and each pytest session rewrite every test module's asserts anew.
 JOBS ?= 3
+TEST_PY := env -u PYTHONDONTWRITEBYTECODE $(PY)
 test: lint tools
-	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not serial"
-	$(PY) -m pytest -m serial
+	$(TEST_PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not serial"
+	$(TEST_PY) -m pytest -m serial
 
 CHECKED := loader benchmarks tests
 lint: $(TESTED)
