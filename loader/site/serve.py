@@ -171,10 +171,7 @@ def write_inspect_file(db: Path) -> Path:
     if target.exists() and target.stat().st_mtime >= db.stat().st_mtime:
         return target
     partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    subprocess.run(
-        [sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(partial)],
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", worker.__name__, str(db), str(partial)], check=True)
     os.replace(partial, target)
     return target
 
