@@ -73,8 +73,9 @@ curate: $(VENV)/.installed
 # --no-loadscope-reorder pytest-xdist would hand out first the files with the
 # most tests); then the tests marked serial, which hold themselves to a
 # time or memory bound, alone. Three at a time on two cores: much of a test's
-# time is waiting on a served site or a browser (measured on this tree: the
-# parallel part took 498 s with two, 410 s with three, 410 s with four).
+# time is waiting on a served site or a browser (measured when the parallel
+# part was first split: 498 s with two, 410 s with three, 410 s with four;
+# now the three keep both cores some 97 % busy).
 # With Python's own default for compiled modules, whatever the environment
 # says: the tests start some three hundred Python processes, and without the
 # __pycache__ folders (git-ignored) each would compile the project's modules
