@@ -7,7 +7,9 @@ imports only what a worker needs, and Datasette only once the worker starts.
 The supervisor's own machinery stays in serve.py: the build, the importers
 and the sources' watcher, which made each worker's start longer, and a
 worker starts at every `serve`, every retirement after serve.MAX_REQUESTS
-and every reload.
+and every reload. Run as a program (`python -m loader.site.worker DB
+TARGET`), it counts a database's rows for serve.py, with the same patch
+over Datasette's import as a worker (count_rows).
 """
 
 from __future__ import annotations
@@ -142,6 +144,8 @@ class DeferredUnitRegistry:
     @functools.cached_property
     def registry(self) -> Any:
         args, kwargs = self.arguments
+        # By name: Datasette's vendored pint carries a py.typed, and an import
+        # statement would have mypy take all of datasette for typed, and wrong.
         return importlib.import_module(PINT).UnitRegistry(*args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
