@@ -21,13 +21,13 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
-# make test's second phase: pytest -m serial.
-SERIAL_PHASE = "serial"
+# The marker, and make test's second phase: pytest -m serial.
+SERIAL = "serial"
 
 
 def names_serial(path: Path) -> bool:
     """Whether a test file says "serial" anywhere, as one with a test marked serial does."""
-    return "serial" in path.read_text(encoding="utf-8").lower()
+    return SERIAL in path.read_text(encoding="utf-8").lower()
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -36,7 +36,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     asserts, took 8 s of that phase (measured), for the few files that hold
     its tests. pytest_collection_modifyitems makes sure no test marked serial
     is in a file that does not say so."""
-    if config.getoption("markexpr") != SERIAL_PHASE or not collection_path.name.startswith("test_"):
+    if config.getoption("markexpr") != SERIAL or not collection_path.name.startswith("test_"):
         return None
     return True if collection_path.suffix == ".py" and not names_serial(collection_path) else None
 
@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     their tests come, so a long file met last would keep one worker busy after
     the others had finished. And a test marked serial must be in a file that
     says so, or the serial phase would never run it (pytest_ignore_collect)."""
-    unnamed = {str(item.path) for item in items if item.get_closest_marker("serial") and not names_serial(item.path)}
+    unnamed = {str(item.path) for item in items if item.get_closest_marker(SERIAL) and not names_serial(item.path)}
     if unnamed:
         raise pytest.UsageError(
             f"marked serial in a file that does not say so (write pytest.mark.serial there): {sorted(unnamed)}"
