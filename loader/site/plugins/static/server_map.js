@@ -75,19 +75,29 @@ const draw = async () => {
   }
   caption.textContent = `${total.events.toLocaleString()} events on the map, in clusters counted on the server; click a cluster to zoom in, a place for its events.`;
   let request = 0;
+  // The places drawn, by place id. Opening a place's popup pans the map when
+  // the popup would not fit (Leaflet's autoPan), and so asks for the view
+  // anew: a redraw keeps that place's marker, or the popup just opened would
+  // close under the reader's pointer.
+  let places = new Map();
   const refresh = async () => {
     const mine = ++request;
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
     const data = await ask(`zoom=${map.getZoom()}&bbox=${bbox}`);
     if (mine !== request) return; // a later view has been asked for
-    markers.clearLayers();
+    const open = [...places].find(([, marker]) => marker.isPopupOpen());
+    const kept = data.kind === "places" && open && data.markers.some((m) => m.place_id === open[0]) ? open : null;
+    markers.eachLayer((layer) => kept?.[1] !== layer && markers.removeLayer(layer));
+    places = new Map(kept ? [kept] : []);
     for (const m of data.markers) {
       const at = L.latLng(m.latitude, m.longitude);
       if (data.kind === "places") {
+        if (places.has(m.place_id)) continue;
         const marker = L.marker(at, { title: m.name });
         marker.bindPopup("Loading…");
         marker.on("popupopen", () => placePopup(marker, m.place_id));
+        places.set(m.place_id, marker);
         markers.addLayer(marker);
       } else {
         const zoom = m.places === 1 ? settings.points_zoom : Math.min(map.getZoom() + 2, settings.points_zoom);
@@ -95,6 +105,7 @@ const draw = async () => {
       }
     }
     el.dataset.zoom = map.getZoom();
+    el.dataset.bbox = bbox;
     el.dataset.kind = data.kind;
     el.dataset.markers = data.markers.length;
     el.dataset.events = data.markers.reduce((sum, m) => sum + m.events, 0);
