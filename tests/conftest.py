@@ -46,14 +46,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked slow first, each file's others after them: pytest-xdist
     (make test, with --no-loadscope-reorder) hands out the files in the order
     their tests come, so a long file met last would keep one worker busy after
-    the others had finished. And a test marked serial must be in a file that
+    the others had finished. Among either, the browser tests first, so that a
+    worker meets them one after another and keeps one Chromium for them
+    (tests/browser/conftest.py). And a test marked serial must be in a file that
     says so, or the serial phase would never run it (pytest_ignore_collect)."""
     unnamed = {str(item.path) for item in items if item.get_closest_marker(SERIAL) and not names_serial(item.path)}
     if unnamed:
         raise pytest.UsageError(
             f"marked serial in a file that does not say so (write pytest.mark.serial there): {sorted(unnamed)}"
         )
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, item.get_closest_marker("browser") is None))
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,21 +31,64 @@ def site(published_db: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    # Per module, not per session: while Playwright's sync API runs, its event
-    # loop counts as running in this thread, so asyncio.run() in a later
-    # module's in-process site would fail.
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+class Chromium:
+    """Playwright and a Chromium launched, kept for the browser tests a worker
+    runs one after another: starting both cost some two CPU-seconds, once for
+    each test file before. While Playwright's sync API runs, its event loop
+    counts as running in this thread, and asyncio.run(), which tests outside
+    this folder call, would fail: so pytest_runtest_teardown stops it after
+    the last browser test of such a run, and the next browser test starts it
+    again (tests/conftest.py hands out the browser test files together)."""
+
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def browser(self) -> Any:
+        if self._browser is None:
+            if not CHROMIUM.exists():
+                _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+            try:
+                from playwright.sync_api import sync_playwright
+            except ImportError:
+                _unavailable("the playwright package is not installed")
+            self._playwright = sync_playwright().start()
+            self._browser = launch(self._playwright)
+        return self._browser
+
+    def stop(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._playwright.stop()
+            self._browser = self._playwright = None
+
+
+RUNNING = pytest.StashKey[Chromium]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[RUNNING] = Chromium()
+
+
+def is_browser_test(item: pytest.Item | None) -> bool:
+    return item is not None and item.get_closest_marker("browser") is not None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+    """Stop Chromium once the test and its fixtures are torn down, unless the
+    next test is a browser test too (pytest-xdist holds a worker's last test
+    back until it knows the next)."""
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
+        return (yield)
+    finally:
+        if not is_browser_test(nextitem):
+            item.config.stash[RUNNING].stop()
+
+
+@pytest.fixture(scope="module")
+def browser(request: pytest.FixtureRequest) -> Any:
+    return request.config.stash[RUNNING].browser()
 
 
 @pytest.hookimpl(wrapper=True)
