@@ -7,8 +7,8 @@
 # optimisation, which one compiled from source (pyenv's default) lacks: the
 # suite's Python processes took a sixth less CPU time on Debian's
 # (docs/architecture.md).
-PYTHON ?= $(firstword $(foreach python,/usr/bin/python3,$(shell $(python) -c \
-  'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 10))' 2>/dev/null && echo $(python))) python3)
+PYTHON ?= $(or $(shell /usr/bin/python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 10))' \
+  2>/dev/null && echo /usr/bin/python3),python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
