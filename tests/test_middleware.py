@@ -21,7 +21,7 @@ from tests.support.site import datasettes_failed_csv, in_process_site
 ORDER = [
     "catalog_first",
     "response_cache",
-    "csv_cache_control",
+    "cache_control",
     "read_only",
     "route_permissions",
     "memory_release",

@@ -117,6 +117,12 @@ def test_a_csv_carries_the_pages_cache_header(ds: Datasette) -> None:
     assert response.headers["cache-control"] == f"max-age={SETTINGS['default_cache_ttl']}"
 
 
+def test_a_static_file_carries_the_pages_cache_header(ds: Datasette) -> None:
+    response = answer(ds, "/-/static-plugins/event-store/cluster_map.js")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == f"max-age={SETTINGS['default_cache_ttl']}"
+
+
 def test_extra_computes_only_what_it_asks_for(ds: Datasette) -> None:
     everything = answer(ds, "/events/event_list.json", _size="1").json()
     counted = answer(ds, "/events/event_list.json", _size="1", _extra="count").json()

@@ -19,7 +19,7 @@ from typing import Any
 from datasette import hookimpl
 
 from . import click_counts, client_errors, csv_bom, disconnect, memory_release, response_cache, sql_gate
-from .compat_065 import catalog_first, csv_cache_control, json_extras, read_only, route_permissions
+from .compat_065 import cache_control, catalog_first, json_extras, read_only, route_permissions
 
 App = Callable[..., Any]
 Wrapper = Callable[[Any], Callable[[App], App]]  # wrapper(datasette)(app) -> app
@@ -35,8 +35,8 @@ WRAPPERS: tuple[tuple[str, Wrapper], ...] = (
     # sent; outside sql_gate, a cached answer to a visitor's SQL takes no turn.
     # It keeps only 200s, so the refusals inside (405, 403, 400, 503) pass through.
     ("response_cache", response_cache.wrapper),
-    # Inside the cache, so that it keeps a CSV by the header given here.
-    ("csv_cache_control", csv_cache_control.wrapper),
+    # Inside the cache, so that it keeps a CSV and a static file by the header given here.
+    ("cache_control", cache_control.wrapper),
     # Anything but a read is refused before it costs anything more.
     ("read_only", read_only.wrapper),
     # The tile routes' permission checks (they need the catalog, made above).

@@ -17,10 +17,11 @@ wrappers) and the package's registration (permission_cache).
   Removed by Datasette 1.0a20, which removes the permission_allowed hook
   (simonw/datasette#2528) and
   resolves permissions in SQL (the module would then be dead code).
-- csv_cache_control: a CSV answer's Cache-Control, the pages' own; 0.65
-  builds the CSV stream with none, so no cache keeps one. Removed when
-  Datasette sends it (1.0a does not; like simonw/datasette#1645 for static
-  files).
+- cache_control: a CSV answer's and a static file's Cache-Control, the
+  pages' own; 0.65 sends both with none, so no cache keeps them. Removed
+  for static files by Datasette 1.0a's static() helper
+  (simonw/datasette#2804, closing #974), and for CSV when Datasette sends
+  it (1.0a does not).
 - json_extras: 1.0's `_extra=` honoured by switching off, with 0.65's
   `_nofacet`/`_nocount`, the facets and count a JSON request did not ask
   for. Removed by Datasette 1.0 (1.0a0 onwards compute only what `_extra`
