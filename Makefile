@@ -75,23 +75,35 @@ curate: $(VENV)/.installed
 	$(PY) -m loader serve --reload --port $(PORT)
 
 # The gates first (lint, format, types, generated docs up to date), then every
-# test: JOBS at a time (pytest-xdist), each file's tests on one worker so they
-# share its fixtures, the files of slow tests first (tests/conftest.py; without
-# --no-loadscope-reorder pytest-xdist would hand out first the files with the
-# most tests); then the tests marked serial, which hold themselves to a
-# time or memory bound, alone. Three at a time on two cores: much of a test's
-# time is waiting on a served site or a browser (measured when the parallel
-# part was first split: 498 s with two, 410 s with three, 410 s with four;
-# now the three keep both cores some 97 % busy).
+# test in two runs side by side. The tests marked serial hold themselves to a
+# time or memory bound, which a neighbour's work would stretch: they run one
+# at a time, at the usual CPU priority. The others run beside them at the
+# lowest (nice 19), so that the serial ones get a core whenever they ask, as
+# if alone, and the cores they leave idle while waiting on a server's own
+# deadlines go to the others (measured one after the other: the two runs
+# took 478 s one after the other, the serial one 74 s of it, and 427 s side
+# by side; the cores stood idle 108 and 15 core-seconds).
+# The others go JOBS at a time (pytest-xdist), each file's tests on one
+# worker so they share its fixtures, the files of slow tests first
+# (tests/conftest.py; without --no-loadscope-reorder pytest-xdist would hand
+# out first the files with the most tests). Three at a time on two cores:
+# much of a test's time is waiting on a served site or a browser (measured
+# when the parallel part was first split: 498 s with two, 410 s with three,
+# 410 s with four). The serial run's report is printed when both are done
+# (SERIAL_LOG); a shell starts a background command with Ctrl-C ignored,
+# which env --default-signal undoes, so that Ctrl-C stops both runs.
 # With Python's own default for compiled modules, whatever the environment
 # says: the tests start some three hundred Python processes, and without the
 # __pycache__ folders (git-ignored) each would compile the project's modules
 # anew, and each pytest session rewrite every test module's asserts anew.
 JOBS ?= 3
 TEST_PY := env -u PYTHONDONTWRITEBYTECODE $(PY)
+SERIAL_LOG := .pytest_cache/serial.log
 test: lint tools
-	$(TEST_PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not serial"
-	$(TEST_PY) -m pytest -m serial
+	mkdir -p $(dir $(SERIAL_LOG))
+	env --default-signal=INT $(TEST_PY) -m pytest -m serial > $(SERIAL_LOG) 2>&1 & serial=$$!; \
+	nice -n 19 $(TEST_PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not serial"; others=$$?; \
+	wait $$serial; alone=$$?; cat $(SERIAL_LOG); [ $$others -eq 0 ] && [ $$alone -eq 0 ]
 
 CHECKED := loader benchmarks tests
 lint: $(TESTED)

@@ -21,7 +21,7 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
-# The marker, and make test's second phase: pytest -m serial.
+# The marker, and make test's run of the tests it marks: pytest -m serial.
 SERIAL = "serial"
 
 
@@ -31,9 +31,9 @@ def names_serial(path: Path) -> bool:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """In make test's serial phase, only the files that name the marker are
+    """In make test's serial run, only the files that name the marker are
     imported: importing every test module, with pytest's rewriting of its
-    asserts, took 8 s of that phase (measured), for the few files that hold
+    asserts, took 8 s of that run (measured), for the few files that hold
     its tests. pytest_collection_modifyitems makes sure no test marked serial
     is in a file that does not say so."""
     if config.getoption("markexpr") != SERIAL or not collection_path.name.startswith("test_"):
@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     the others had finished. Among either, the browser tests first, so that a
     worker meets them one after another and keeps one Chromium for them
     (tests/browser/conftest.py). And a test marked serial must be in a file that
-    says so, or the serial phase would never run it (pytest_ignore_collect)."""
+    says so, or the serial run would never run it (pytest_ignore_collect)."""
     unnamed = {str(item.path) for item in items if item.get_closest_marker(SERIAL) and not names_serial(item.path)}
     if unnamed:
         raise pytest.UsageError(

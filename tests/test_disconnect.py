@@ -103,7 +103,7 @@ def wait_idle(pid: int, within: float) -> float:
 
 
 # Its bound is the server's CPU time in one second, which a parallel
-# neighbour's work would stretch: run alone (make test runs it after the others).
+# neighbour's work would stretch: run apart from the others (make test's serial run).
 @pytest.mark.serial
 @pytest.mark.parametrize(
     "path",

@@ -15,7 +15,7 @@ import pytest
 from benchmarks.load import HOSTILE, MIX, fresh, run_load
 from tests.support.site_helpers import serving_process
 
-# Timed or measured against a bound: run alone (make test runs these after the others).
+# Timed or measured against a bound: run apart from the others (make test's serial run).
 pytestmark = pytest.mark.serial
 
 

@@ -22,7 +22,7 @@ from loader.site.plugins import sql_gate as gate
 from loader.site.worker import RUN_DIR_VARIABLE
 from tests.support.site_helpers import serving_process, worker_pids
 
-# Timed or measured against a bound: run alone (make test runs these after the others).
+# Timed or measured against a bound: run apart from the others (make test's serial run).
 pytestmark = pytest.mark.serial
 
 RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
