@@ -78,11 +78,12 @@ curate: $(VENV)/.installed
 # test in two runs side by side. The tests marked serial hold themselves to a
 # time or memory bound, which a neighbour's work would stretch: they run one
 # at a time, at the usual CPU priority. The others run beside them at the
-# lowest (nice 19), so that the serial ones get a core whenever they ask, as
-# if alone, and the cores they leave idle while waiting on a server's own
-# deadlines go to the others (measured back to back: the two runs
-# took 478 s one after the other, the serial one 74 s of it, and 427 s side
-# by side; the cores stood idle 108 and 15 core-seconds).
+# lowest (nice 19), so that the serial ones get a core whenever they ask,
+# and the cores they leave idle while waiting on a server's own deadlines go
+# to the others (measured back to back: the two runs took 478 s one after
+# the other, the serial one 74 s of it, and 427 s side by side, the serial
+# one 112 s of it, its bounds held; the cores stood idle 108 and 15
+# core-seconds).
 # The others go JOBS at a time (pytest-xdist), each file's tests on one
 # worker so they share its fixtures, the files of slow tests first
 # (tests/conftest.py; without --no-loadscope-reorder pytest-xdist would hand
